@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "iotca",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "iotca", targets: ["iotca"]),
+        .executable(name: "iotca-bench", targets: ["iotca-bench"]),
+        .library(name: "IoTCAKit", targets: ["IoTCAKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"4.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // libssl/libcrypto from the system, for what no Swift library does:
+        // key generation at OpenSSL speed and passphrase-encrypted PKCS#8.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "IoTCAKit",
+            dependencies: [
+                "COpenSSL",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "iotca",
+            dependencies: [
+                "IoTCAKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "iotca-bench",
+            dependencies: [
+                "IoTCAKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/iotca-bench"
+        ),
+        .testTarget(
+            name: "IoTCAKitTests",
+            dependencies: ["IoTCAKit"]
+        ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["IoTCAKit"]
+        ),
+    ]
+)

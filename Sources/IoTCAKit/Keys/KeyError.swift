@@ -1,0 +1,42 @@
+public enum KeyError: IoTCAError, Equatable {
+    case generationFailed(KeyAlgorithm, detail: String)
+    case encodingFailed(detail: String)
+    case wrongPassphrase(path: String)
+    case passphraseRequired(path: String)
+    case unreadableKeyFile(path: String, detail: String)
+    case unsupportedKey(detail: String)
+    case keyFileExists(path: String)
+    case writeFailed(path: String, detail: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .wrongPassphrase, .passphraseRequired: return .passphrase
+        case .unsupportedKey: return .rejected
+        case .keyFileExists: return .conflict
+        case .writeFailed: return .output
+        case .unreadableKeyFile: return .store
+        case .generationFailed, .encodingFailed: return .internalError
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .generationFailed(let algorithm, let detail):
+            return "could not generate a \(algorithm.rawValue) key: \(detail)"
+        case .encodingFailed(let detail):
+            return "could not encode a key: \(detail)"
+        case .wrongPassphrase(let path):
+            return "the passphrase does not open \(path): check IOTCA_PASSPHRASE or --passphrase-file"
+        case .passphraseRequired(let path):
+            return "\(path) is encrypted and no passphrase was given: set IOTCA_PASSPHRASE or use --passphrase-file"
+        case .unreadableKeyFile(let path, let detail):
+            return "cannot read the key file \(path): \(detail)"
+        case .unsupportedKey(let detail):
+            return "unsupported key: \(detail)"
+        case .keyFileExists(let path):
+            return "\(path) already exists: refusing to overwrite a private key"
+        case .writeFailed(let path, let detail):
+            return "cannot write \(path): \(detail)"
+        }
+    }
+}

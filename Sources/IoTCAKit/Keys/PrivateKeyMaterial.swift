@@ -1,0 +1,95 @@
+import COpenSSL
+import SwiftASN1
+import X509
+
+/// A private key as unencrypted PKCS#8 DER, with its public key. Device keys live only in
+/// memory until they are written into the bundle; CA keys are kept encrypted on disk.
+public struct PrivateKeyMaterial: Sendable {
+    public let algorithm: KeyAlgorithm
+    public let publicKey: Certificate.PublicKey
+    let pkcs8DER: [UInt8]
+
+    init(evpKey: OpaquePointer, algorithm: KeyAlgorithm) throws(KeyError) {
+        guard let der = OpenSSL.pkcs8DER(of: evpKey) else {
+            throw .encodingFailed(detail: OpenSSL.lastError())
+        }
+        guard let spki = OpenSSL.subjectPublicKeyInfoDER(of: evpKey) else {
+            throw .encodingFailed(detail: OpenSSL.lastError())
+        }
+        do {
+            self.publicKey = try Certificate.PublicKey(derEncoded: spki)
+        } catch {
+            throw .unsupportedKey(detail: "\(error)")
+        }
+        self.algorithm = algorithm
+        self.pkcs8DER = der
+    }
+
+    /// `-----BEGIN PRIVATE KEY-----`, as `openssl pkey` writes it.
+    public var pkcs8PEM: String {
+        PEMDocument(type: "PRIVATE KEY", derBytes: pkcs8DER).pemString + "\n"
+    }
+
+    /// PKCS#8 encrypted with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC), which `openssl pkey
+    /// -passin` opens. Without a passphrase, plain PKCS#8.
+    public func pem(encryptedWith passphrase: Passphrase?) throws(KeyError) -> String {
+        guard let passphrase else { return pkcs8PEM }
+        guard let key = OpenSSL.privateKey(pkcs8DER: pkcs8DER) else {
+            throw .encodingFailed(detail: OpenSSL.lastError())
+        }
+        defer { EVP_PKEY_free(key) }
+        guard let bio = BIO_new(BIO_s_mem()) else { throw .encodingFailed(detail: OpenSSL.lastError()) }
+        defer { BIO_free(bio) }
+        let written = passphrase.bytes.withUnsafeBufferPointer { secret in
+            secret.withMemoryRebound(to: CChar.self) { chars in
+                PEM_write_bio_PKCS8PrivateKey(
+                    bio, key, EVP_aes_256_cbc(),
+                    UnsafeMutablePointer(mutating: chars.baseAddress), Int32(chars.count), nil, nil)
+            }
+        }
+        guard written == 1 else { throw .encodingFailed(detail: OpenSSL.lastError()) }
+        return OpenSSL.drain(bio)
+    }
+
+    /// Reads a PEM private key (plain or encrypted PKCS#8, or the traditional forms OpenSSL
+    /// reads). `path` only names the key in errors.
+    public init(pem: String, passphrase: Passphrase?, path: String) throws(KeyError) {
+        let encrypted = pem.contains("ENCRYPTED")
+        if encrypted && (passphrase == nil || passphrase?.isEmpty == true) {
+            throw .passphraseRequired(path: path)
+        }
+        guard let bio = BIO_new(BIO_s_mem()) else { throw .encodingFailed(detail: OpenSSL.lastError()) }
+        defer { BIO_free(bio) }
+        let pemBytes = Array(pem.utf8)
+        _ = pemBytes.withUnsafeBytes { BIO_write(bio, $0.baseAddress, Int32($0.count)) }
+        let secret = (passphrase?.bytes ?? []) + [0]
+        let key = secret.withUnsafeBufferPointer { buffer in
+            PEM_read_bio_PrivateKey(bio, nil, passphraseCallback, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+        }
+        guard let key else {
+            let detail = OpenSSL.lastError()
+            if encrypted { throw .wrongPassphrase(path: path) }
+            throw .unreadableKeyFile(path: path, detail: detail)
+        }
+        defer { EVP_PKEY_free(key) }
+        let der = OpenSSL.pkcs8DER(of: key)
+        guard let der, let parsed = try? Self.algorithm(ofPKCS8: der) else {
+            throw .unsupportedKey(detail: "\(path) is not an EC P-256/P-384, Ed25519 or RSA 2048-4096 key")
+        }
+        try self.init(evpKey: key, algorithm: parsed)
+    }
+
+    private static func algorithm(ofPKCS8 der: [UInt8]) throws -> KeyAlgorithm? {
+        let key = try Certificate.PrivateKey(derBytes: der)
+        return KeyAlgorithm(publicKey: key.publicKey)
+    }
+
+    /// The key in swift-crypto form, for signing certificates, CSRs and CRLs.
+    public func signingKey() throws(KeyError) -> Certificate.PrivateKey {
+        do {
+            return try Certificate.PrivateKey(derBytes: pkcs8DER)
+        } catch {
+            throw .unsupportedKey(detail: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// The built-in templates, byte for byte the files in the repository's `templates/` folder
+/// (a test keeps them equal), compiled in so the binary works from any directory.
+/// Generated from templates/*.json; edit those and copy them here.
+enum BuiltinTemplates {
+    static let sources: [String: String] = [
+        "device": #"""
+{
+  "name": "device",
+  "description": "TLS client certificate for a device (MQTT over mutual TLS, AWS IoT Core).",
+  "keyType": "ec-p256",
+  "validity": "365d",
+  "subject": {
+    "commonName": "{{thing}}",
+    "organization": "{{org}}"
+  },
+  "subjectAltNames": ["uri:urn:iotca:thing:{{thing}}"],
+  "keyUsage": ["digitalSignature"],
+  "extendedKeyUsage": ["clientAuth"],
+  "ca": false
+}
+"""#,
+        "server": #"""
+{
+  "name": "server",
+  "description": "TLS server certificate for a broker or gateway; the thing name is its DNS name.",
+  "keyType": "ec-p256",
+  "validity": "365d",
+  "subject": {
+    "commonName": "{{thing}}",
+    "organization": "{{org}}"
+  },
+  "subjectAltNames": ["dns:{{thing}}"],
+  "keyUsage": ["digitalSignature"],
+  "extendedKeyUsage": ["serverAuth"],
+  "ca": false
+}
+"""#,
+        "subordinate-ca": #"""
+{
+  "name": "subordinate-ca",
+  "description": "Issuing CA below a root; pathLength 0 lets it sign only end-entity certificates.",
+  "keyType": "ec-p256",
+  "validity": "10y",
+  "subject": {
+    "commonName": "{{org}} {{thing}} CA",
+    "organization": "{{org}}"
+  },
+  "keyUsage": ["digitalSignature", "keyCertSign", "cRLSign"],
+  "ca": true,
+  "pathLength": 0
+}
+"""#,
+        "root-ca": #"""
+{
+  "name": "root-ca",
+  "description": "Self-signed root CA; keep it offline or rarely used, it only signs issuing CAs and CRLs.",
+  "keyType": "ec-p256",
+  "validity": "20y",
+  "subject": {
+    "commonName": "{{org}} {{thing}} CA",
+    "organization": "{{org}}"
+  },
+  "keyUsage": ["keyCertSign", "cRLSign"],
+  "ca": true
+}
+"""#,
+    ]
+}

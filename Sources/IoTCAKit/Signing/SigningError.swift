@@ -1,0 +1,23 @@
+public enum SigningError: IoTCAError, Equatable {
+    /// A certificate description that a CA must not sign (Boulder-style lint before signing).
+    case lintFailed(String)
+    case keyDoesNotMatchCertificate(authority: String)
+    case signatureFailed(String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .lintFailed: return .rejected
+        case .keyDoesNotMatchCertificate: return .store
+        case .signatureFailed: return .internalError
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .lintFailed(let reason): return "refusing to sign: \(reason)"
+        case .keyDoesNotMatchCertificate(let authority):
+            return "the key file of CA \(authority) does not match its certificate: the store is inconsistent"
+        case .signatureFailed(let detail): return "signing failed: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,30 @@
+public enum StoreError: IoTCAError, Equatable {
+    case notFound(path: String)
+    case alreadyExists(path: String)
+    case notAStore(path: String, detail: String)
+    case busy(path: String)
+    case readOnly(path: String)
+    case database(String)
+    case io(path: String, detail: String)
+
+    public var exitStatus: ExitStatus { .store }
+
+    public var description: String {
+        switch self {
+        case .notFound(let path):
+            return "no store at \(path): run `iotca init` first, or pass --store DIR / set IOTCA_STORE"
+        case .alreadyExists(let path):
+            return "\(path) already holds a store or other files: refusing to touch it (choose another --store)"
+        case .notAStore(let path, let detail):
+            return "\(path) is not a readable iotca store: \(detail)"
+        case .busy(let path):
+            return "the store \(path) stayed locked by another process past the busy timeout: try again"
+        case .readOnly(let path):
+            return "the store \(path) is read-only: iotca needs write access to record what it issues"
+        case .database(let detail):
+            return "store error: \(detail)"
+        case .io(let path, let detail):
+            return "cannot write \(path): \(detail)"
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import GRDB
+
+/// Versioned migrations. A migration, once released, is never edited: add a new one.
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "settings") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "authorities") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+                t.column("kind", .text).notNull()  // root | subordinate
+                t.column("parent_id", .integer).references("authorities")
+                t.column("status", .text).notNull()  // active | disabled | pending
+                t.column("key_algorithm", .text).notNull()
+                t.column("key_file", .text).notNull()
+                t.column("key_encrypted", .boolean).notNull()
+                t.column("certificate_der", .blob)  // nil while an external CA is pending
+                t.column("csr_der", .blob)
+                t.column("chain_der", .blob)  // external CAs: concatenated DER of their issuers
+                t.column("subject", .text).notNull()
+                t.column("not_before", .datetime)
+                t.column("not_after", .datetime)
+                t.column("crl_validity_seconds", .integer).notNull().defaults(to: 7 * 86_400)
+                t.column("crl_url", .text)
+                t.column("ca_issuers_url", .text)
+                t.column("next_crl_number", .integer).notNull().defaults(to: 1)
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "things") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+                t.column("attributes", .text).notNull().defaults(to: "{}")
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "certificates") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("serial", .text).notNull()
+                t.column("authority_id", .integer).notNull().references("authorities")
+                t.column("thing", .text).indexed()  // nil for CA certificates
+                t.column("subject_authority", .text)  // the CA a CA certificate certifies
+                t.column("template", .text).notNull()
+                t.column("subject", .text).notNull()
+                t.column("sans", .text).notNull().defaults(to: "[]")
+                t.column("key_algorithm", .text).notNull()
+                t.column("not_before", .datetime).notNull()
+                t.column("not_after", .datetime).notNull().indexed()
+                t.column("status", .text).notNull()  // active | revoked
+                t.column("revoked_at", .datetime)
+                t.column("revocation_reason", .text)
+                t.column("invalidity_date", .datetime)
+                t.column("fingerprint_sha256", .text).notNull()
+                t.column("spki_sha256", .text).notNull()
+                t.column("der", .blob).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.uniqueKey(["authority_id", "serial"])
+            }
+            try db.create(index: "certificates_authority_status", on: "certificates", columns: ["authority_id", "status"])
+            try db.create(table: "crls") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("authority_id", .integer).notNull().references("authorities")
+                t.column("number", .integer).notNull()
+                t.column("this_update", .datetime).notNull()
+                t.column("next_update", .datetime).notNull()
+                t.column("der", .blob).notNull()
+                t.uniqueKey(["authority_id", "number"])
+            }
+            try db.create(table: "events") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("subject", .text).notNull()
+                t.column("details", .text).notNull()
+                t.column("prev_hash", .text).notNull()
+                t.column("hash", .text).notNull()
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,3 @@
+import Testing
+@testable import IoTCAKit
+@Test func placeholder() { #expect(true) }

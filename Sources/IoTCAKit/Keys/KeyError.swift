@@ -7,10 +7,15 @@ public enum KeyError: IoTCAError, Equatable {
     case unsupportedKey(detail: String)
     case keyFileExists(path: String)
     case writeFailed(path: String, detail: String)
+    case noPassphraseSource
+    case unreadablePassphraseFile(path: String, detail: String)
+    case emptyPassphrase
+    case passphraseMismatch
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .wrongPassphrase, .passphraseRequired: return .passphrase
+        case .wrongPassphrase, .passphraseRequired, .noPassphraseSource, .unreadablePassphraseFile,
+             .emptyPassphrase, .passphraseMismatch: return .passphrase
         case .unsupportedKey: return .rejected
         case .keyFileExists: return .conflict
         case .writeFailed: return .output
@@ -37,6 +42,14 @@ public enum KeyError: IoTCAError, Equatable {
             return "\(path) already exists: refusing to overwrite a private key"
         case .writeFailed(let path, let detail):
             return "cannot write \(path): \(detail)"
+        case .noPassphraseSource:
+            return "the CA passphrase is needed and there is no terminal to ask on: set IOTCA_PASSPHRASE or use --passphrase-file FILE"
+        case .unreadablePassphraseFile(let path, let detail):
+            return "cannot read the passphrase file \(path): \(detail)"
+        case .emptyPassphrase:
+            return "the CA passphrase is empty: choose one, or pass --insecure-no-passphrase to store CA keys unencrypted"
+        case .passphraseMismatch:
+            return "the two passphrases differ: try again"
         }
     }
 }

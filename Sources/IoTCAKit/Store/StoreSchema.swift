@@ -20,7 +20,7 @@ enum StoreSchema {
                 t.column("key_encrypted", .boolean).notNull()
                 t.column("certificate_der", .blob)  // nil while an external CA is pending
                 t.column("csr_der", .blob)
-                t.column("chain_der", .blob)  // external CAs: concatenated DER of their issuers
+                t.column("chain_pem", .text)  // external CAs: their issuers as PEM, leaf first
                 t.column("subject", .text).notNull()
                 t.column("not_before", .datetime)
                 t.column("not_after", .datetime)

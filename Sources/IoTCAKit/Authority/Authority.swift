@@ -1,0 +1,50 @@
+import Foundation
+import X509
+
+/// A certificate authority kept in the store: its key file, its certificate and where it sits
+/// in the hierarchy.
+public struct Authority: Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// Self-signed: the trust anchor devices and brokers pin.
+        case root
+        /// Signed by a CA in this store, or by an external one (an offline root, ACM PCA).
+        case subordinate
+    }
+
+    public enum Status: String, Codable, Sendable {
+        case active
+        /// Kept but refused for issuance by the operator (`iotca ca disable`).
+        case disabled
+        /// Waiting for its certificate from an external CA (`iotca ca import`).
+        case pending
+    }
+
+    public var id: Int64
+    public var name: String
+    public var kind: Kind
+    public var parentName: String?
+    public var status: Status
+    public var keyAlgorithm: KeyAlgorithm
+    /// Relative to the store folder.
+    public var keyFile: String
+    public var keyEncrypted: Bool
+    public var certificateDER: [UInt8]?
+    public var csrDER: [UInt8]?
+    /// For a CA certified outside this store: its issuers, leaf first, up to the root.
+    public var externalChainDER: [[UInt8]]
+    public var subject: String
+    public var notBefore: Date?
+    public var notAfter: Date?
+    public var createdAt: Date
+
+    public func certificate() throws(StoreError) -> Certificate {
+        guard let certificateDER else {
+            throw .database("CA \(name) has no certificate yet")
+        }
+        do {
+            return try Certificate(derEncoded: certificateDER)
+        } catch {
+            throw .database("the certificate of CA \(name) in the store does not parse: \(error)")
+        }
+    }
+}

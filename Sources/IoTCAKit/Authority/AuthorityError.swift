@@ -1,0 +1,41 @@
+/// Why a CA cannot be created, changed or used.
+public enum AuthorityError: IoTCAError, Equatable {
+    case notFound(String)
+    case alreadyExists(String)
+    case disabled(String)
+    case pending(String)
+    case expired(String, notAfter: String)
+    case cannotCertifyCA(parent: String, reason: String)
+    case notPending(String)
+    case importRejected(String, reason: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .notFound: return .notFound
+        case .alreadyExists: return .conflict
+        case .disabled, .pending, .expired, .notPending: return .authorityUnavailable
+        case .cannotCertifyCA, .importRejected: return .rejected
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .notFound(let name):
+            return "no CA named \(PolicyError.quoted(name)) in this store: see `iotca ca list`"
+        case .alreadyExists(let name):
+            return "a CA named \(PolicyError.quoted(name)) already exists"
+        case .disabled(let name):
+            return "CA \(name) is disabled: enable it with `iotca ca enable \(name)` or issue from another CA"
+        case .pending(let name):
+            return "CA \(name) has no certificate yet: import it with `iotca ca import \(name) --cert FILE`"
+        case .expired(let name, let notAfter):
+            return "CA \(name) expired on \(notAfter): it cannot issue"
+        case .cannotCertifyCA(let parent, let reason):
+            return "CA \(parent) cannot certify another CA: \(reason)"
+        case .notPending(let name):
+            return "CA \(name) is not waiting for a certificate: only a CA made with `ca create --external` can be imported"
+        case .importRejected(let name, let reason):
+            return "cannot import the certificate of CA \(name): \(reason)"
+        }
+    }
+}

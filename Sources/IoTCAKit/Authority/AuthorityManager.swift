@@ -1,0 +1,174 @@
+import Foundation
+import SwiftASN1
+import X509
+
+/// Creates, imports, enables and disables the CAs of a store. Each operation writes the CA's
+/// key file first (0600, encrypted) and then records the CA, its certificate and the audit
+/// event in one transaction; a failure in between removes the key file again.
+public struct AuthorityManager {
+    public let keyring: Keyring
+    public var store: Store { keyring.store }
+
+    public init(keyring: Keyring) {
+        self.keyring = keyring
+    }
+
+    /// A CA signed by another CA of this store (`iotca ca create NAME --parent CA`).
+    @discardableResult
+    public func createSubordinate(_ name: String, parent parentName: String, keyType: KeyAlgorithm? = nil,
+                                  validity: ValidityPeriod? = nil, template templateName: String = "subordinate-ca",
+                                  now: Date = Date()) throws -> Authority {
+        try checkNewName(name)
+        let parent = try store.authority(named: parentName)
+        let signer = try keyring.signer(for: parent)
+        if case .isCertificateAuthority(let pathLength) = try signer.certificate.extensions.basicConstraints ?? .notCertificateAuthority,
+           pathLength == 0 {
+            throw AuthorityError.cannotCertifyCA(parent: parentName, reason: "its pathLength is 0 (it may sign only end-entity certificates); use --parent root")
+        }
+        let template = try caTemplate(templateName)
+        let key = try KeyGenerator().generate(keyType ?? parent.keyAlgorithm)
+        let policy = IssuancePolicy(template: template, thing: name, organization: try store.organization(), validity: validity)
+        let spec = try policy.decide(publicKey: key.publicKey, issuerName: parentName, issuer: signer.certificate, now: now)
+        let issued = try signer.sign(spec)
+        return try record(.init(
+            name: name, kind: .subordinate, parentName: parentName, status: .active, keyAlgorithm: key.algorithm,
+            keyFile: StoreLayout.keyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: issued,
+            template: template.name, csrDER: nil, subject: issued.certificate.subject.description), key: key, now: now)
+    }
+
+    /// A CA whose certificate will come from outside (an offline root, ACM PCA): its key and a
+    /// CSR now, its certificate later through `importCertificate`. Returns the CSR in PEM.
+    public func createExternal(_ name: String, keyType: KeyAlgorithm = .ecP256,
+                               template templateName: String = "subordinate-ca", now: Date = Date()) throws -> (Authority, String) {
+        try checkNewName(name)
+        let template = try caTemplate(templateName)
+        let key = try KeyGenerator().generate(keyType)
+        let profile = try IssuancePolicy(template: template, thing: name, organization: try store.organization())
+            .profile(issuerName: "external")
+        var extensions = Certificate.Extensions()
+        try extensions.append(Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: template.pathLength), critical: true))
+        try extensions.append(Certificate.Extension(template.x509KeyUsage, critical: true))
+        try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: key.publicKey), critical: false))
+        let request = try CertificateSigningRequest(
+            version: .v1, subject: profile.subject, privateKey: try key.signingKey(),
+            attributes: CertificateSigningRequest.Attributes([.init(ExtensionRequest(extensions: extensions))]),
+            signatureAlgorithm: keyType.signatureAlgorithm)
+        var serializer = DER.Serializer()
+        try serializer.serialize(request)
+        let der = serializer.serializedBytes
+        let authority = try record(.init(
+            name: name, kind: .subordinate, parentName: nil, status: .pending, keyAlgorithm: keyType,
+            keyFile: StoreLayout.keyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: nil,
+            template: template.name, csrDER: der, subject: profile.subject.description), key: key, now: now)
+        return (authority, PEMDocument(type: "CERTIFICATE REQUEST", derBytes: der).pemString + "\n")
+    }
+
+    /// Completes an external CA with the certificate its issuer signed. `chain` holds the
+    /// issuer certificates up to the root; without it the issuer must be a CA of this store.
+    @discardableResult
+    public func importCertificate(_ name: String, certificate certificateBytes: [UInt8], chain chainBytes: [UInt8]?,
+                                  now: Date = Date()) throws -> Authority {
+        let authority = try store.authority(named: name)
+        guard authority.status == .pending, let csrDER = authority.csrDER else { throw AuthorityError.notPending(name) }
+        func reject(_ reason: String) -> AuthorityError { .importRejected(name, reason: reason) }
+        guard let certificateDER = Self.certificates(in: certificateBytes).first,
+              let certificate = try? Certificate(derEncoded: certificateDER) else {
+            throw reject("the file holds no readable certificate (PEM or DER)")
+        }
+        let request = try CertificateSigningRequest(derEncoded: csrDER)
+        guard certificate.publicKey == request.publicKey else {
+            throw reject("it certifies another key than the one made by `ca create \(name) --external`")
+        }
+        guard case .isCertificateAuthority = try certificate.extensions.basicConstraints ?? .notCertificateAuthority,
+              try certificate.extensions.keyUsage?.keyCertSign == true else {
+            throw reject("it is not a CA certificate (basicConstraints cA and keyUsage keyCertSign are required)")
+        }
+        guard certificate.notValidAfter > now else { throw reject("it expired on \(Store.timestamp(certificate.notValidAfter))") }
+        let chain: [[UInt8]]
+        if let chainBytes {
+            chain = Self.certificates(in: chainBytes).filter { $0 != certificateDER }
+        } else if let issuer = try store.authorities().first(where: { candidate in
+            guard let der = candidate.certificateDER, let issuer = try? Certificate(derEncoded: der) else { return false }
+            return issuer.subject == certificate.issuer && issuer.publicKey.isValidSignature(certificate.signature, for: certificate)
+        }) {
+            let issuerChain = try store.chain(of: issuer)
+            chain = issuerChain.intermediates + [issuerChain.root]
+        } else {
+            throw reject("its issuer is not a CA of this store: pass --chain FILE with the issuer certificates up to the root")
+        }
+        try Self.checkChain(certificate, chain: chain, reject: reject)
+        let issued = try IssuedCertificate(certificate)
+        try store.completeImport(of: name, issued: issued, chain: chain)
+        try publish(name, der: issued.der)
+        return try store.authority(named: name)
+    }
+
+    @discardableResult
+    public func setStatus(_ status: Authority.Status, of name: String) throws -> Authority {
+        try store.setStatus(status, of: name)
+    }
+
+    // MARK: -
+
+    func checkNewName(_ name: String) throws {
+        try ThingName.validate(name, kind: "CA")
+        if (try? store.authority(named: name)) != nil { throw AuthorityError.alreadyExists(name) }
+    }
+
+    func caTemplate(_ name: String) throws -> Template {
+        let template = try TemplateCatalog(storeTemplates: store.layout.templates).template(name)
+        guard template.ca else {
+            throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca", reason: "a CA needs a CA template (\"ca\": true), such as subordinate-ca")
+        }
+        return template
+    }
+
+    /// Writes the key file, then records the CA; removes the key file if recording fails.
+    func record(_ new: Store.NewAuthority, key: PrivateKeyMaterial, now: Date) throws -> Authority {
+        let keyURL = store.layout.url(new.keyFile)
+        let pem = try key.pem(encryptedWith: try keyring.passphraseForNewKeys())
+        do {
+            try AtomicFile.writeNew(Array(pem.utf8), to: keyURL, mode: 0o600)
+        } catch .exists {
+            // A key file without its CA row is left by a create that was interrupted before it
+            // committed: keep it aside rather than overwrite or refuse forever.
+            let aside = keyURL.appendingPathExtension("orphan-\(Int(now.timeIntervalSince1970))")
+            guard rename(keyURL.path, aside.path) == 0 else { throw KeyError.keyFileExists(path: keyURL.path) }
+            try AtomicFile.writeNew(Array(pem.utf8), to: keyURL, mode: 0o600)
+        }
+        do {
+            try store.insertAuthority(new, now: now)
+        } catch {
+            unlink(keyURL.path)
+            throw error
+        }
+        if let issued = new.issued { try publish(new.name, der: issued.der) }
+        return try store.authority(named: new.name)
+    }
+
+    /// `public/NAME.crt`, the CA certificate in PEM for brokers and operators.
+    func publish(_ name: String, der: [UInt8]) throws {
+        try AtomicFile.write(IssuedCertificate.pem(der), to: store.layout.certificateFile(for: name))
+    }
+
+    static func certificates(in bytes: [UInt8]) -> [[UInt8]] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if text.contains("-----BEGIN") { return PEMBundle.derDocuments(in: text, type: "CERTIFICATE") }
+        return (try? Certificate(derEncoded: bytes)) != nil ? [bytes] : []
+    }
+
+    /// Each certificate must be signed by the next, and the last must be a self-signed root.
+    static func checkChain(_ leaf: Certificate, chain: [[UInt8]], reject: (String) -> AuthorityError) throws {
+        var current = leaf
+        for der in chain {
+            guard let issuer = try? Certificate(derEncoded: der) else { throw reject("the chain holds an unreadable certificate") }
+            guard issuer.subject == current.issuer, issuer.publicKey.isValidSignature(current.signature, for: current) else {
+                throw reject("\(current.subject) is not signed by the next certificate of the chain (\(issuer.subject)): give the chain leaf first")
+            }
+            current = issuer
+        }
+        guard current.issuer == current.subject, current.publicKey.isValidSignature(current.signature, for: current) else {
+            throw reject("the chain does not end at a self-signed root: add the root certificate to --chain")
+        }
+    }
+}

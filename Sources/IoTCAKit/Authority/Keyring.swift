@@ -1,0 +1,54 @@
+import Foundation
+
+/// Opens CA keys from the store's key files, asking for the passphrase at most once per
+/// process, and keeps each CA's signer for the rest of the process (a batch signs thousands
+/// of certificates with one decryption).
+public final class Keyring {
+    public let store: Store
+    private let source: PassphraseSource
+    private var passphrase: Passphrase?
+    private var signers: [String: Signer] = [:]
+
+    public init(store: Store, passphrase source: PassphraseSource) {
+        self.store = store
+        self.source = source
+    }
+
+    /// Whether this store keeps CA keys encrypted (chosen at `init`).
+    public func encryptsKeys() throws -> Bool {
+        try store.setting("keys_encrypted") != "false"
+    }
+
+    /// The passphrase new CA keys are encrypted with: the store's, or nil for an insecure store.
+    func passphraseForNewKeys() throws -> Passphrase? {
+        try encryptsKeys() ? storePassphrase() : nil
+    }
+
+    func storePassphrase() throws(KeyError) -> Passphrase {
+        if let passphrase { return passphrase }
+        let resolved = try source.passphrase()
+        passphrase = resolved
+        return resolved
+    }
+
+    /// The signer of an active CA.
+    public func signer(for authority: Authority) throws -> Signer {
+        if let cached = signers[authority.name] { return cached }
+        switch authority.status {
+        case .active: break
+        case .disabled: throw AuthorityError.disabled(authority.name)
+        case .pending: throw AuthorityError.pending(authority.name)
+        }
+        let path = store.layout.url(authority.keyFile).path
+        let pem: String
+        do {
+            pem = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw KeyError.unreadableKeyFile(path: path, detail: (error as NSError).localizedDescription)
+        }
+        let key = try PrivateKeyMaterial(pem: pem, passphrase: authority.keyEncrypted ? storePassphrase() : nil, path: path)
+        let signer = try Signer(authorityName: authority.name, certificate: authority.certificate(), key: key)
+        signers[authority.name] = signer
+        return signer
+    }
+}

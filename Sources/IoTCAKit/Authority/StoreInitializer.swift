@@ -1,0 +1,111 @@
+import Foundation
+
+/// `iotca init`: a new store with a self-signed root CA named `root` and an issuing CA named
+/// `issuing` (pathLen 0) signed by it. The store is built in a hidden sibling folder and
+/// renamed into place at the end, so a failure leaves nothing behind and a store that exists
+/// is always complete.
+public enum StoreInitializer {
+    public struct Options: Sendable {
+        public var organization: String
+        public var keyType: KeyAlgorithm
+        public var rootValidity: ValidityPeriod?
+        public var issuingValidity: ValidityPeriod?
+        /// nil stores CA keys unencrypted (`--insecure-no-passphrase`).
+        public var passphrase: Passphrase?
+
+        public init(organization: String = "iotca", keyType: KeyAlgorithm = .ecP256, rootValidity: ValidityPeriod? = nil,
+                    issuingValidity: ValidityPeriod? = nil, passphrase: Passphrase?) {
+            self.organization = organization
+            self.keyType = keyType
+            self.rootValidity = rootValidity
+            self.issuingValidity = issuingValidity
+            self.passphrase = passphrase
+        }
+    }
+
+    public struct Result: Sendable {
+        public let root: Authority
+        public let issuing: Authority
+        public let rootFingerprints: Fingerprints
+    }
+
+    public static let rootName = "root"
+    public static let issuingName = "issuing"
+
+    public static func initialize(at location: URL, options: Options, now: Date = Date()) throws -> Result {
+        let target = location.standardizedFileURL
+        let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        if files.fileExists(atPath: target.path, isDirectory: &isDirectory) {
+            let empty = isDirectory.boolValue && ((try? files.contentsOfDirectory(atPath: target.path))?.isEmpty ?? false)
+            guard empty else { throw StoreError.alreadyExists(path: target.path) }
+        }
+        try check(options)
+        let parent = target.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent(".\(target.lastPathComponent).init-\(AtomicFile.randomSuffix())")
+        do {
+            try files.createDirectory(at: parent, withIntermediateDirectories: true)
+            try makeFolder(staging, mode: 0o700)
+        } catch {
+            throw StoreError.io(path: staging.path, detail: (error as NSError).localizedDescription)
+        }
+        do {
+            let result = try build(in: staging, options: options, now: now)
+            // rename(2) replaces an empty folder, and fails if someone filled it meanwhile.
+            guard rename(staging.path, target.path) == 0 else {
+                throw errno == ENOTEMPTY || errno == EEXIST
+                    ? StoreError.alreadyExists(path: target.path)
+                    : StoreError.io(path: target.path, detail: String(cString: strerror(errno)))
+            }
+            return result
+        } catch {
+            try? files.removeItem(at: staging)
+            throw error
+        }
+    }
+
+    static func check(_ options: Options) throws(PolicyError) {
+        let organization = options.organization
+        guard !organization.isEmpty, organization.count <= 64,
+              !organization.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw .renderedFieldInvalid(template: "init", field: "--org", reason: "\(PolicyError.quoted(organization)) must be 1-64 printable characters")
+        }
+    }
+
+    private static func build(in folder: URL, options: Options, now: Date) throws -> Result {
+        let layout = StoreLayout(root: folder)
+        try makeFolder(layout.keys, mode: 0o700)
+        try makeFolder(layout.publicFolder, mode: 0o755)
+        try makeFolder(layout.templates, mode: 0o755)
+        let store = try Store.create(folder, organization: options.organization)
+        try store.setSetting("keys_encrypted", options.passphrase == nil ? "false" : "true")
+        let keyring = Keyring(store: store, passphrase: .fixed(options.passphrase))
+        let manager = AuthorityManager(keyring: keyring)
+
+        let template = try manager.caTemplate("root-ca")
+        let key = try KeyGenerator().generate(options.keyType)
+        let policy = IssuancePolicy(template: template, thing: rootName, organization: options.organization, validity: options.rootValidity)
+        let spec = try policy.decide(publicKey: key.publicKey, issuerName: rootName, issuer: nil, now: now)
+        let issued = try Signer.selfSign(spec, key: key)
+        let root = try manager.record(.init(
+            name: rootName, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
+            keyFile: StoreLayout.keyFile(for: rootName), keyEncrypted: options.passphrase != nil, issued: issued,
+            template: template.name, csrDER: nil, subject: issued.certificate.subject.description), key: key, now: now)
+        let issuing = try manager.createSubordinate(issuingName, parent: rootName, keyType: options.keyType,
+                                                    validity: options.issuingValidity, now: now)
+        try store.write { db in
+            try store.appendEvent(db, action: "store.init", subject: options.organization, details: [
+                "root_certificate_sha256": issued.fingerprints.certificateSHA256Hex,
+                "root_spki_sha256": issued.fingerprints.spkiSHA256Base64,
+            ], at: now)
+        }
+        try store.close()
+        return Result(root: root, issuing: issuing, rootFingerprints: issued.fingerprints)
+    }
+
+    private static func makeFolder(_ url: URL, mode: mode_t) throws {
+        guard mkdir(url.path, mode) == 0, chmod(url.path, mode) == 0 else {
+            throw StoreError.io(path: url.path, detail: String(cString: strerror(errno)))
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Writes files so a reader (or a crash) never sees half of one: a temporary file in the same
+/// folder, flushed, then renamed over the target.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644, overwrite: Bool = true) throws(OutputError) {
+        let folder = url.deletingLastPathComponent()
+        if !overwrite && FileManager.default.fileExists(atPath: url.path) {
+            throw .exists(path: url.path)
+        }
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(randomSuffix())")
+        try writeNew(bytes, to: temporary, mode: mode)
+        if rename(temporary.path, url.path) != 0 {
+            let detail = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw .writeFailed(path: url.path, detail: detail)
+        }
+    }
+
+    public static func write(_ text: String, to url: URL, mode: mode_t = 0o644, overwrite: Bool = true) throws(OutputError) {
+        try write(Array(text.utf8), to: url, mode: mode, overwrite: overwrite)
+    }
+
+    /// Creates `url`, which must not exist, with `mode` from the start (a key file is never
+    /// readable by others, not even for a moment), and flushes it to disk.
+    public static func writeNew(_ bytes: [UInt8], to url: URL, mode: mode_t) throws(OutputError) {
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else {
+            if errno == EEXIST { throw .exists(path: url.path) }
+            throw .writeFailed(path: url.path, detail: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else {
+                let detail = String(cString: strerror(errno))
+                unlink(url.path)
+                throw .writeFailed(path: url.path, detail: detail)
+            }
+            offset += written
+        }
+        guard fsync(descriptor) == 0 else {
+            let detail = String(cString: strerror(errno))
+            unlink(url.path)
+            throw .writeFailed(path: url.path, detail: detail)
+        }
+    }
+
+    static func randomSuffix() -> String {
+        (0..<6).map { _ in UInt8.random(in: 0...255) }.hexString
+    }
+}
+
+public enum OutputError: IoTCAError, Equatable {
+    case exists(path: String)
+    case writeFailed(path: String, detail: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .exists: return .conflict
+        case .writeFailed: return .output
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exists(let path): return "\(path) already exists: refusing to overwrite it (pass --force, or --renew for a new certificate)"
+        case .writeFailed(let path, let detail): return "cannot write \(path): \(detail)"
+        }
+    }
+}

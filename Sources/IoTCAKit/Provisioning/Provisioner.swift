@@ -1,0 +1,165 @@
+import Foundation
+import X509
+
+/// What `iotca issue` asks for.
+public struct IssueRequest: Sendable {
+    public var thing: String
+    public var authority: String
+    public var template: String
+    public var validity: ValidityPeriod?
+    public var subjectAltNames: [SubjectAltName]
+    public var attributes: [String: String]
+    /// A PKCS#10 request (PEM or DER); nil generates the key.
+    public var csr: [UInt8]?
+    /// Issue although the thing has an active certificate, and replace its bundle folder.
+    public var renew: Bool
+    /// Replace an existing bundle folder even without `renew`.
+    public var force: Bool
+
+    public init(thing: String, authority: String = "issuing", template: String = "device", validity: ValidityPeriod? = nil,
+                subjectAltNames: [SubjectAltName] = [], attributes: [String: String] = [:], csr: [UInt8]? = nil,
+                renew: Bool = false, force: Bool = false) {
+        self.thing = thing
+        self.authority = authority
+        self.template = template
+        self.validity = validity
+        self.subjectAltNames = subjectAltNames
+        self.attributes = attributes
+        self.csr = csr
+        self.renew = renew
+        self.force = force
+    }
+}
+
+public struct IssueResult: Sendable {
+    public let entry: CertificateEntry
+    public let bundle: Bundle
+    public let folder: URL
+}
+
+/// The certificate was recorded, but its bundle could not be written: the operator must know
+/// the serial, since the generated key is gone.
+public struct BundleNotWritten: IoTCAError {
+    public let serial: String
+    public let thing: String
+    public let cause: OutputError
+    public var exitStatus: ExitStatus { cause.exitStatus }
+    public var description: String {
+        "certificate \(serial) for \(thing) is recorded, but its bundle was not written (\(cause)): fix that and run `iotca issue \(thing) --renew`"
+    }
+}
+
+/// Issues certificates to things: policy decides, the CA's signer signs, the store records,
+/// and only then is the bundle written. One Provisioner serves a whole process, keeping the CA
+/// keys, chains and the key generator warm.
+public final class Provisioner {
+    public let keyring: Keyring
+    public var store: Store { keyring.store }
+    public let generator = KeyGenerator()
+    private let catalog: TemplateCatalog
+    private var organization: String?
+    private var chains: [String: CertificateChain] = [:]
+
+    public init(keyring: Keyring) {
+        self.keyring = keyring
+        self.catalog = TemplateCatalog(storeTemplates: keyring.store.layout.templates)
+    }
+
+    /// A checked request, ready for a key: everything that can be refused is refused here,
+    /// before any key is generated or anything signed.
+    public struct Plan {
+        public let request: IssueRequest
+        public let template: Template
+        public let policy: IssuancePolicy
+        public let profile: IssuancePolicy.Profile
+        public let signer: Signer
+        public let chain: CertificateChain
+        /// The key from the CSR; nil when the key is to be generated.
+        public let requestKey: Certificate.PublicKey?
+    }
+
+    public func plan(_ request: IssueRequest, bundleParent: URL?) throws -> Plan {
+        try ThingName.validate(request.thing)
+        for (key, value) in request.attributes { try ThingAttributes.validate(key: key, value: value) }
+        let template = try catalog.template(request.template)
+        guard !template.ca else {
+            throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca",
+                                              reason: "issue makes end-entity certificates; create CAs with `iotca ca create`")
+        }
+        let requestKey = try request.csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) }
+        let authority = try store.authority(named: request.authority)
+        let signer = try keyring.signer(for: authority)
+        if organization == nil { organization = try store.organization() }
+        let policy = IssuancePolicy(template: template, thing: request.thing, organization: organization ?? "iotca",
+                                    attributes: request.attributes, extraSubjectAltNames: request.subjectAltNames,
+                                    validity: request.validity)
+        let profile = try policy.profile(issuerName: authority.name)
+        if !request.renew {
+            let active = try store.activeSerials(thing: request.thing)
+            if !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
+        }
+        if let bundleParent, !(request.renew || request.force),
+           FileManager.default.fileExists(atPath: bundleParent.appendingPathComponent(request.thing).path) {
+            throw OutputError.exists(path: bundleParent.appendingPathComponent(request.thing).path)
+        }
+        return Plan(request: request, template: template, policy: policy, profile: profile, signer: signer,
+                    chain: try chain(of: authority), requestKey: requestKey)
+    }
+
+    public func sign(_ plan: Plan, publicKey: Certificate.PublicKey, now: Date = Date()) throws -> IssuedCertificate {
+        let spec = try plan.policy.decide(publicKey: publicKey, issuerName: plan.signer.authorityName,
+                                          issuer: plan.signer.certificate, now: now, profile: plan.profile)
+        return try plan.signer.sign(spec)
+    }
+
+    public func record(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date = Date()) throws -> CertificateEntry {
+        let entry = CertificateEntry(
+            issued: issued, authority: plan.signer.authorityName, thing: plan.request.thing, subjectAuthority: nil,
+            template: plan.template.name, keyAlgorithm: keyAlgorithm,
+            subjectAltNames: plan.profile.subjectAltNames.map(\.description), now: now)
+        try store.recordIssuance(entry, attributes: plan.request.attributes, renew: plan.request.renew)
+        return entry
+    }
+
+    public func bundle(_ plan: Plan, entry: CertificateEntry, key: PrivateKeyMaterial?) throws -> Bundle {
+        let root = try IssuedCertificate(der: plan.chain.root)
+        var files = ["cert.pem", "chain.pem", "root.pem", "manifest.json"]
+        if key != nil { files.insert("key.pem", at: 1) }
+        let manifest = BundleManifest(
+            thing: plan.request.thing, serial: entry.serial.hex, authority: entry.authority, template: entry.template,
+            keyType: entry.keyAlgorithm.rawValue, keySource: key == nil ? "csr" : "generated", subject: entry.subject,
+            subjectAltNames: entry.subjectAltNames, notBefore: entry.notBefore, notAfter: entry.notAfter,
+            certificateSHA256: entry.fingerprintSHA256, spkiSHA256: entry.spkiSHA256,
+            rootCertificateSHA256: root.fingerprints.certificateSHA256Hex,
+            rootSPKISHA256: root.fingerprints.spkiSHA256Base64, rootSPKISHA256Hex: root.fingerprints.spkiSHA256Hex,
+            files: files)
+        return Bundle(
+            thing: plan.request.thing, certificatePEM: entry.pem, privateKeyPEM: key?.pkcs8PEM,
+            chainPEM: plan.chain.intermediates.map(IssuedCertificate.pem).joined(), rootPEM: root.pem, manifest: manifest)
+    }
+
+    /// The whole issuance: plan, key, sign, record, then the bundle folder `bundleParent/THING/`.
+    public func issue(_ request: IssueRequest, bundleParent: URL) throws -> IssueResult {
+        let plan = try self.plan(request, bundleParent: bundleParent)
+        let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
+        guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
+            throw PolicyError.invalidCSR(reason: "unsupported public key")
+        }
+        let issued = try sign(plan, publicKey: publicKey)
+        let entry = try record(plan, issued: issued, keyAlgorithm: algorithm)
+        let bundle = try self.bundle(plan, entry: entry, key: key)
+        do {
+            let folder = try bundle.write(into: bundleParent, replace: request.renew || request.force)
+            return IssueResult(entry: entry, bundle: bundle, folder: folder)
+        } catch {
+            throw BundleNotWritten(serial: entry.serial.hex, thing: request.thing, cause: error)
+        }
+    }
+
+    private func chain(of authority: Authority) throws -> CertificateChain {
+        if let cached = chains[authority.name] { return cached }
+        let chain = try store.chain(of: authority)
+        chains[authority.name] = chain
+        return chain
+    }
+}

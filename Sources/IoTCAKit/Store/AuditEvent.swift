@@ -1,0 +1,33 @@
+import Crypto
+import Foundation
+
+/// One row of the append-only audit log. Each row's hash covers the previous row's hash, so
+/// editing or deleting a row breaks the chain from there on.
+public struct AuditEvent: Sendable, Equatable {
+    public var id: Int64
+    public var at: String
+    public var action: String
+    public var subject: String
+    public var details: String
+    public var previousHash: String
+    public var hash: String
+
+    static let genesisHash = String(repeating: "0", count: 64)
+
+    static func hash(previous: String, at: String, action: String, subject: String, details: String) -> String {
+        let text = [previous, at, action, subject, details].joined(separator: "\n")
+        return Array(SHA256.hash(data: Data(text.utf8))).hexString
+    }
+
+    /// True when every row hashes to what it records and links to the row before it.
+    public static func verifyChain(_ events: [AuditEvent]) -> Bool {
+        var previous = genesisHash
+        for event in events {
+            guard event.previousHash == previous,
+                  event.hash == hash(previous: previous, at: event.at, action: event.action, subject: event.subject, details: event.details)
+            else { return false }
+            previous = event.hash
+        }
+        return true
+    }
+}

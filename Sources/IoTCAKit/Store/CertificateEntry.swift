@@ -1,0 +1,28 @@
+import Foundation
+
+/// One certificate a CA of this store has issued, as the store records it.
+public struct CertificateEntry: Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case active, revoked }
+
+    public var serial: SerialNumber
+    public var authority: String
+    /// The thing it was issued to; nil for a CA certificate.
+    public var thing: String?
+    /// The CA it certifies, for CA certificates.
+    public var subjectAuthority: String?
+    public var template: String
+    public var subject: String
+    public var subjectAltNames: [String]
+    public var keyAlgorithm: KeyAlgorithm
+    public var notBefore: Date
+    public var notAfter: Date
+    public var status: Status
+    public var revokedAt: Date?
+    public var revocationReason: String?
+    public var fingerprintSHA256: String
+    public var spkiSHA256: String
+    public var der: [UInt8]
+    public var createdAt: Date
+
+    public var pem: String { IssuedCertificate.pem(der) }
+}

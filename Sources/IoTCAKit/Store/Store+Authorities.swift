@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+
+extension Store {
+    /// A CA about to be recorded, with the certificate a CA of this store issued it (nil for an
+    /// external CA still waiting for its certificate).
+    struct NewAuthority {
+        var name: String
+        var kind: Authority.Kind
+        var parentName: String?
+        var status: Authority.Status
+        var keyAlgorithm: KeyAlgorithm
+        var keyFile: String
+        var keyEncrypted: Bool
+        var issued: IssuedCertificate?
+        var template: String
+        var csrDER: [UInt8]?
+        var subject: String
+    }
+
+    private static let authorityQuery = """
+        SELECT a.*, p.name AS parent_name FROM authorities a LEFT JOIN authorities p ON p.id = a.parent_id
+        """
+
+    public func authorities() throws -> [Authority] {
+        try read { db in try Row.fetchAll(db, sql: Self.authorityQuery + " ORDER BY a.id").map(Authority.init(row:)) }
+    }
+
+    public func authority(named name: String) throws -> Authority {
+        try read { db in try Self.authority(db, named: name) }
+    }
+
+    static func authority(_ db: Database, named name: String) throws -> Authority {
+        guard let row = try Row.fetchOne(db, sql: authorityQuery + " WHERE a.name = ?", arguments: [name]) else {
+            throw AuthorityError.notFound(name)
+        }
+        return Authority(row: row)
+    }
+
+    /// Records a new CA, the certificate its parent issued it and the audit event, atomically.
+    func insertAuthority(_ new: NewAuthority, now: Date = Date()) throws {
+        try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM authorities WHERE name = ?", arguments: [new.name]) == true {
+                throw AuthorityError.alreadyExists(new.name)
+            }
+            let parentID = try new.parentName.map { try Self.authority(db, named: $0).id }
+            let certificate = new.issued?.certificate
+            try db.execute(sql: """
+                INSERT INTO authorities (name, kind, parent_id, status, key_algorithm, key_file, key_encrypted,
+                    certificate_der, csr_der, subject, not_before, not_after, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    new.name, new.kind.rawValue, parentID, new.status.rawValue, new.keyAlgorithm.rawValue,
+                    new.keyFile, new.keyEncrypted, new.issued.map { Data($0.der) }, new.csrDER.map { Data($0) },
+                    new.subject, certificate?.notValidBefore, certificate?.notValidAfter, now,
+                ])
+            let id = db.lastInsertedRowID
+            if let issued = new.issued {
+                let entry = CertificateEntry(
+                    issued: issued, authority: new.parentName ?? new.name, thing: nil, subjectAuthority: new.name,
+                    template: new.template, keyAlgorithm: new.keyAlgorithm, now: now)
+                try Self.insertCertificate(db, entry, authorityID: parentID ?? id)
+            }
+            var details = ["kind": new.kind.rawValue, "key_algorithm": new.keyAlgorithm.rawValue, "status": new.status.rawValue]
+            details["parent"] = new.parentName
+            details["serial"] = new.issued?.serial.hex
+            try appendEvent(db, action: "ca.create", subject: new.name, details: details, at: now)
+        }
+    }
+
+    func setStatus(_ status: Authority.Status, of name: String) throws -> Authority {
+        try write { db in
+            let authority = try Self.authority(db, named: name)
+            guard authority.status != .pending else { throw AuthorityError.pending(name) }
+            guard authority.status != status else { return authority }
+            try db.execute(sql: "UPDATE authorities SET status = ? WHERE id = ?", arguments: [status.rawValue, authority.id])
+            try appendEvent(db, action: status == .active ? "ca.enable" : "ca.disable", subject: name)
+            var updated = authority
+            updated.status = status
+            return updated
+        }
+    }
+
+    /// Gives a pending external CA the certificate its outside issuer signed.
+    func completeImport(of name: String, issued: IssuedCertificate, chain: [[UInt8]]) throws {
+        try write { db in
+            let authority = try Self.authority(db, named: name)
+            guard authority.status == .pending else { throw AuthorityError.notPending(name) }
+            let chainPEM = chain.map(IssuedCertificate.pem).joined()
+            try db.execute(sql: """
+                UPDATE authorities SET status = 'active', certificate_der = ?, chain_pem = ?, subject = ?,
+                    not_before = ?, not_after = ? WHERE id = ?
+                """, arguments: [
+                    Data(issued.der), chainPEM, issued.certificate.subject.description,
+                    issued.certificate.notValidBefore, issued.certificate.notValidAfter, authority.id,
+                ])
+            try appendEvent(db, action: "ca.import", subject: name, details: [
+                "serial": issued.serial.hex, "issuer": issued.certificate.issuer.description,
+                "certificate_sha256": issued.fingerprints.certificateSHA256Hex,
+            ])
+        }
+    }
+}
+
+extension Authority {
+    init(row: Row) {
+        let chainPEM: String = row["chain_pem"] ?? ""
+        self.init(
+            id: row["id"],
+            name: row["name"],
+            kind: Kind(rawValue: row["kind"]) ?? .subordinate,
+            parentName: row["parent_name"],
+            status: Status(rawValue: row["status"]) ?? .disabled,
+            keyAlgorithm: KeyAlgorithm(rawValue: row["key_algorithm"]) ?? .ecP256,
+            keyFile: row["key_file"],
+            keyEncrypted: row["key_encrypted"],
+            certificateDER: (row["certificate_der"] as Data?).map { Array($0) },
+            csrDER: (row["csr_der"] as Data?).map { Array($0) },
+            externalChainDER: PEMBundle.derDocuments(in: chainPEM, type: "CERTIFICATE"),
+            subject: row["subject"],
+            notBefore: row["not_before"],
+            notAfter: row["not_after"],
+            createdAt: row["created_at"])
+    }
+}

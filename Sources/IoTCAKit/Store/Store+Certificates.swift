@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+
+/// What `iotca list` selects; nil fields select everything.
+public struct CertificateFilter: Sendable {
+    public var thing: String?
+    public var status: CertificateEntry.Status?
+    public var authority: String?
+    /// Only certificates whose notAfter falls before this date.
+    public var expiringBefore: Date?
+    /// Include the certificates CAs hold (root, issuing), not only things'.
+    public var includeAuthorities = false
+
+    public init(thing: String? = nil, status: CertificateEntry.Status? = nil, authority: String? = nil, expiringBefore: Date? = nil) {
+        self.thing = thing
+        self.status = status
+        self.authority = authority
+        self.expiringBefore = expiringBefore
+    }
+}
+
+extension CertificateEntry {
+    init(issued: IssuedCertificate, authority: String, thing: String?, subjectAuthority: String?, template: String,
+         keyAlgorithm: KeyAlgorithm, subjectAltNames: [String] = [], now: Date) {
+        let certificate = issued.certificate
+        self.init(
+            serial: issued.serial, authority: authority, thing: thing, subjectAuthority: subjectAuthority,
+            template: template, subject: certificate.subject.description, subjectAltNames: subjectAltNames,
+            keyAlgorithm: keyAlgorithm, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter,
+            status: .active, revokedAt: nil, revocationReason: nil,
+            fingerprintSHA256: issued.fingerprints.certificateSHA256Hex, spkiSHA256: issued.fingerprints.spkiSHA256Hex,
+            der: issued.der, createdAt: now)
+    }
+
+    init(row: Row) {
+        let sans: String = row["sans"]
+        self.init(
+            serial: SerialNumber(hex: row["serial"]) ?? SerialNumber(bytes: []),
+            authority: row["authority_name"],
+            thing: row["thing"],
+            subjectAuthority: row["subject_authority"],
+            template: row["template"],
+            subject: row["subject"],
+            subjectAltNames: (try? JSONDecoder().decode([String].self, from: Data(sans.utf8))) ?? [],
+            keyAlgorithm: KeyAlgorithm(rawValue: row["key_algorithm"]) ?? .ecP256,
+            notBefore: row["not_before"],
+            notAfter: row["not_after"],
+            status: Status(rawValue: row["status"]) ?? .revoked,
+            revokedAt: row["revoked_at"],
+            revocationReason: row["revocation_reason"],
+            fingerprintSHA256: row["fingerprint_sha256"],
+            spkiSHA256: row["spki_sha256"],
+            der: Array(row["der"] as Data),
+            createdAt: row["created_at"])
+    }
+}
+
+/// The thing already holds an active certificate and the request did not ask to renew.
+public struct IssuanceConflict: IoTCAError, Equatable {
+    public let thing: String
+    public let activeSerials: [String]
+    public var exitStatus: ExitStatus { .conflict }
+    public var description: String {
+        "thing \(thing) already has an active certificate (serial \(activeSerials.joined(separator: ", "))): pass --renew to issue another"
+    }
+}
+
+extension Store {
+    private static let certificateQuery = """
+        SELECT c.*, a.name AS authority_name FROM certificates c JOIN authorities a ON a.id = c.authority_id
+        """
+
+    static func insertCertificate(_ db: Database, _ entry: CertificateEntry, authorityID: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO certificates (serial, authority_id, thing, subject_authority, template, subject, sans,
+                key_algorithm, not_before, not_after, status, fingerprint_sha256, spki_sha256, der, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                entry.serial.hex, authorityID, entry.thing, entry.subjectAuthority, entry.template, entry.subject,
+                json(entry.subjectAltNames), entry.keyAlgorithm.rawValue, entry.notBefore, entry.notAfter,
+                entry.status.rawValue, entry.fingerprintSHA256, entry.spkiSHA256, Data(entry.der), entry.createdAt,
+            ])
+    }
+
+    /// Records a certificate issued to a thing, with the thing's attributes and the audit event,
+    /// in one transaction. Unless `renew`, a thing with an active certificate is refused here,
+    /// under the write lock, so two factory lines cannot both issue to one thing.
+    /// Returns the serials of the thing's other active certificates.
+    @discardableResult
+    func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
+        guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
+        return try write { db in
+            let active = try Self.activeSerials(db, thing: thing)
+            if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
+            let authority = try Self.authority(db, named: entry.authority)
+            try db.execute(sql: """
+                INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
+                """, arguments: [thing, Self.json(attributes), entry.createdAt, entry.createdAt])
+            try Self.insertCertificate(db, entry, authorityID: authority.id)
+            try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
+                "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
+                "not_after": Self.timestamp(entry.notAfter), "certificate_sha256": entry.fingerprintSHA256,
+            ], at: entry.createdAt)
+            return active
+        }
+    }
+
+    static func activeSerials(_ db: Database, thing: String) throws -> [SerialNumber] {
+        try String.fetchAll(db, sql: "SELECT serial FROM certificates WHERE thing = ? AND status = 'active' ORDER BY id", arguments: [thing])
+            .compactMap(SerialNumber.init(hex:))
+    }
+
+    public func activeSerials(thing: String) throws -> [SerialNumber] {
+        try read { db in try Self.activeSerials(db, thing: thing) }
+    }
+
+    public func certificates(_ filter: CertificateFilter) throws -> [CertificateEntry] {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if !filter.includeAuthorities { conditions.append("c.thing IS NOT NULL") }
+        if let thing = filter.thing { conditions.append("c.thing = ?"); arguments += [thing] }
+        if let status = filter.status { conditions.append("c.status = ?"); arguments += [status.rawValue] }
+        if let authority = filter.authority { conditions.append("a.name = ?"); arguments += [authority] }
+        if let before = filter.expiringBefore { conditions.append("c.not_after <= ?"); arguments += [before] }
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try read { db in
+            try Row.fetchAll(db, sql: Self.certificateQuery + whereClause + " ORDER BY c.id", arguments: arguments)
+                .map(CertificateEntry.init(row:))
+        }
+    }
+
+    /// Certificates with this serial (one per issuing CA at most; serials are random, so in
+    /// practice one).
+    public func certificates(serial: SerialNumber) throws -> [CertificateEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.serial = ? ORDER BY c.id", arguments: [serial.hex])
+                .map(CertificateEntry.init(row:))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import GRDB
+
+/// The record of a CA: authorities, things, certificates, CRLs and the audit log, in one SQLite
+/// database (WAL, busy timeout) inside the store folder. Only this folder of the library knows
+/// SQL; everything else talks to the store through its record types and operations.
+/// Several processes may share a store: SQLite's locks arbitrate, and every write is one
+/// IMMEDIATE transaction per logical operation.
+public final class Store: Sendable {
+    public let layout: StoreLayout
+    let pool: DatabasePool
+
+    /// How long a writer waits for another process's transaction before giving up.
+    static let busyTimeout: TimeInterval = 15
+
+    private init(layout: StoreLayout) throws(StoreError) {
+        self.layout = layout
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.label = "iotca"
+        do {
+            pool = try DatabasePool(path: layout.database.path, configuration: configuration)
+            try StoreSchema.migrator.migrate(pool)
+        } catch {
+            throw Self.storeError(error, path: layout.database.path)
+        }
+    }
+
+    /// Opens an existing store.
+    public static func open(_ root: URL) throws(StoreError) -> Store {
+        let layout = StoreLayout(root: root)
+        guard FileManager.default.fileExists(atPath: layout.database.path) else {
+            throw .notFound(path: layout.root.path)
+        }
+        return try Store(layout: layout)
+    }
+
+    /// Creates the database of a new store in `root`, an empty folder the caller made.
+    static func create(_ root: URL, organization: String) throws(StoreError) -> Store {
+        let store = try Store(layout: StoreLayout(root: root))
+        do {
+            try store.pool.write { db in
+                try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('organization', ?)", arguments: [organization])
+            }
+        } catch {
+            throw storeError(error, path: store.layout.database.path)
+        }
+        return store
+    }
+
+    /// Closes the database so the folder can be renamed or removed.
+    func close() throws(StoreError) {
+        do { try pool.close() } catch { throw Self.storeError(error, path: layout.database.path) }
+    }
+
+    public func organization() throws -> String {
+        try setting("organization") ?? "iotca"
+    }
+
+    // MARK: - Transactions
+
+    /// One write transaction; library errors thrown inside pass through, database errors
+    /// become `StoreError`s a person can act on.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch { throw passThrough(error) }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch { throw passThrough(error) }
+    }
+
+    private func passThrough(_ error: any Error) -> any Error {
+        error is any IoTCAError ? error : Self.storeError(error, path: layout.database.path)
+    }
+
+    static func storeError(_ error: any Error, path: String) -> StoreError {
+        if let known = error as? StoreError { return known }
+        guard let database = error as? DatabaseError else { return .database("\(error)") }
+        switch database.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(path: path)
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return .readOnly(path: path)
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .notAStore(path: path, detail: database.message ?? "\(database)")
+        default: return .database(database.message ?? "\(database)")
+        }
+    }
+
+    // MARK: - Audit log
+
+    /// Appends an audit event inside the caller's transaction, chained to the previous one.
+    func appendEvent(_ db: Database, action: String, subject: String, details: [String: String] = [:], at date: Date = Date()) throws {
+        let previous = try String.fetchOne(db, sql: "SELECT hash FROM events ORDER BY id DESC LIMIT 1") ?? AuditEvent.genesisHash
+        let at = Self.timestamp(date)
+        let detailText = Self.json(details)
+        let hash = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: detailText)
+        try db.execute(
+            sql: "INSERT INTO events (at, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [at, action, subject, detailText, previous, hash])
+    }
+
+    public func events() throws -> [AuditEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY id").map { row in
+                AuditEvent(id: row["id"], at: row["at"], action: row["action"], subject: row["subject"],
+                           details: row["details"], previousHash: row["prev_hash"], hash: row["hash"])
+            }
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+extension Store {
+    public func setting(_ key: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
+    }
+
+    func setSetting(_ key: String, _ value: String) throws {
+        try write { db in
+            try db.execute(sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [key, value])
+        }
+    }
+}

@@ -29,3 +29,11 @@ public struct Fingerprints: Sendable, Equatable {
         certificateSHA256.map { String(format: "%02X", $0) }.joined(separator: ":")
     }
 }
+
+extension Certificate {
+    public func fingerprints() throws -> Fingerprints {
+        var serializer = DER.Serializer()
+        try serializer.serialize(self)
+        return try Fingerprints(certificateDER: serializer.serializedBytes, publicKey: publicKey)
+    }
+}

@@ -139,3 +139,26 @@ extension Store {
         }
     }
 }
+
+/// Nothing in the store matches what was asked for.
+public struct CertificateNotFound: IoTCAError, Equatable {
+    public let selector: String
+    public var exitStatus: ExitStatus { .notFound }
+    public var description: String {
+        "no certificate with serial or thing \(PolicyError.quoted(selector)) in this store: see `iotca list`"
+    }
+}
+
+extension Store {
+    /// `iotca show`: a serial in hex first, else the thing's newest active certificate, else its newest.
+    public func certificate(matching selector: String) throws -> CertificateEntry {
+        if let serial = SerialNumber(hex: selector), let entry = try certificates(serial: serial).last {
+            return entry
+        }
+        let entries = try certificates(CertificateFilter(thing: selector))
+        guard let entry = entries.last(where: { $0.status == .active }) ?? entries.last else {
+            throw CertificateNotFound(selector: selector)
+        }
+        return entry
+    }
+}

@@ -1,0 +1,185 @@
+import ArgumentParser
+import Foundation
+import IoTCAKit
+
+struct CACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ca", abstract: "Create, import, list and disable certificate authorities.",
+        subcommands: [Create.self, Import.self, List.self, Show.self, Disable.self, Enable.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a CA signed by another CA of the store (--parent), or an external one (--external --csr-out).")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: "The new CA's name.")
+        var name: String
+
+        @Option(help: "The CA of this store that signs the new CA (it needs a path length above 0, e.g. root).")
+        var parent: String?
+
+        @Flag(help: "The new CA will be certified outside this store: write a CSR and wait for `ca import`.")
+        var external = false
+
+        @Option(help: ArgumentHelp("Where --external writes the CSR (PEM).", valueName: "FILE"))
+        var csrOut: String?
+
+        @Option(help: ArgumentHelp("Key type: \(KeyAlgorithm.namesForHelp) (default: the parent's, or ec-p256).", valueName: "TYPE"))
+        var keyType: KeyAlgorithm?
+
+        @Option(help: ArgumentHelp("Validity (default from the template, clipped to the parent's).", valueName: "DURATION"))
+        var validity: ValidityPeriod?
+
+        @Option(help: ArgumentHelp("A CA template name or path.", valueName: "NAME|PATH"))
+        var template = "subordinate-ca"
+
+        func validate() throws {
+            if external {
+                guard parent == nil else { throw ValidationError("--external and --parent exclude each other") }
+                guard csrOut != nil else { throw ValidationError("--external needs --csr-out FILE") }
+                guard validity == nil else { throw ValidationError("with --external the outside CA decides the validity") }
+            } else {
+                guard parent != nil else { throw ValidationError("give --parent CA, or --external --csr-out FILE") }
+            }
+        }
+
+        func run() throws {
+            try Output.run {
+                let manager = AuthorityManager(keyring: try storeOptions.keyring())
+                let authority: Authority
+                if external, let csrOut {
+                    let (created, csr) = try manager.createExternal(name, keyType: keyType ?? .ecP256, template: template)
+                    try AtomicFile.write(csr, to: URL(fileURLWithPath: csrOut))
+                    authority = created
+                    if !output.json {
+                        Output.line("Created CA \(name) (pending): have its CSR \(csrOut) signed, then run `iotca ca import \(name) --cert FILE`")
+                    }
+                } else {
+                    authority = try manager.createSubordinate(name, parent: parent ?? "", keyType: keyType, validity: validity, template: template)
+                    if !output.json {
+                        Output.line("Created CA \(name) signed by \(parent ?? ""): \(authority.subject) until \(Output.date(authority.notAfter))")
+                    }
+                }
+                if output.json { try Output.json(authority) }
+            }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give an external CA the certificate its issuer signed.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: "The CA created with `ca create NAME --external`.")
+        var name: String
+
+        @Option(help: ArgumentHelp("The CA's certificate (PEM or DER).", valueName: "FILE"))
+        var cert: String
+
+        @Option(help: ArgumentHelp("The issuer certificates up to the root, PEM, leaf first.", valueName: "FILE"))
+        var chain: String?
+
+        func run() throws {
+            try Output.run {
+                let manager = AuthorityManager(keyring: try storeOptions.keyring())
+                let certificate = try Self.read(cert)
+                let chainBytes = try chain.map(Self.read)
+                let authority = try manager.importCertificate(name, certificate: certificate, chain: chainBytes)
+                if output.json { return try Output.json(authority) }
+                Output.line("Imported CA \(name): \(authority.subject) until \(Output.date(authority.notAfter)); it is active")
+            }
+        }
+
+        static func read(_ path: String) throws -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
+                throw AuthorityError.importRejected(path, reason: "cannot read \(path) (or it is larger than 1 MiB)")
+            }
+            return Array(data)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the CAs of the store.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try Output.run {
+                let authorities = try storeOptions.openStore().authorities()
+                if output.json { return try Output.json(authorities) }
+                Output.table(
+                    ["NAME", "KIND", "STATUS", "PARENT", "KEY", "NOT AFTER", "SUBJECT"],
+                    authorities.map {
+                        [$0.name, $0.kind.rawValue, $0.status.rawValue, $0.parentName ?? "-", $0.keyAlgorithm.rawValue,
+                         Output.date($0.notAfter), $0.subject]
+                    })
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one CA.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        @Argument var name: String
+
+        @Flag(help: "Print the CA certificate in PEM only (the CSR for a pending CA).")
+        var pem = false
+
+        func run() throws {
+            try Output.run {
+                let authority = try storeOptions.openStore().authority(named: name)
+                if pem {
+                    if let der = authority.certificateDER {
+                        return print(try IssuedCertificate(der: der).pem, terminator: "")
+                    }
+                    throw AuthorityError.pending(name)
+                }
+                if output.json { return try Output.json(authority) }
+                let fingerprints = try? authority.certificate().fingerprints()
+                let fields: [(String, String)] = [
+                    ("name", authority.name), ("kind", authority.kind.rawValue), ("status", authority.status.rawValue),
+                    ("parent", authority.parentName ?? "-"), ("subject", authority.subject),
+                    ("key type", authority.keyAlgorithm.rawValue), ("key file", authority.keyFile),
+                    ("key encrypted", authority.keyEncrypted ? "yes" : "NO"),
+                    ("not before", Output.date(authority.notBefore)), ("not after", Output.date(authority.notAfter)),
+                    ("certificate sha256", fingerprints?.certificateSHA256Colons ?? "-"),
+                    ("spki sha256", fingerprints?.spkiSHA256Base64 ?? "-"),
+                ]
+                for (field, value) in fields { Output.line("\(field.padding(toLength: 19, withPad: " ", startingAt: 0)) \(value)") }
+            }
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop a CA from issuing (its certificates stay valid).")
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument var name: String
+
+        func run() throws { try CACommand.setStatus(.disabled, of: name, storeOptions, output) }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let a disabled CA issue again.")
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument var name: String
+
+        func run() throws { try CACommand.setStatus(.active, of: name, storeOptions, output) }
+    }
+
+    static func setStatus(_ status: Authority.Status, of name: String, _ storeOptions: StoreOptions, _ output: OutputOptions) throws {
+        try Output.run {
+            let authority = try AuthorityManager(keyring: try storeOptions.keyring()).setStatus(status, of: name)
+            if output.json { return try Output.json(authority) }
+            Output.line("CA \(name) is \(authority.status.rawValue)")
+        }
+    }
+}

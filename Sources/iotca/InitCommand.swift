@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import IoTCAKit
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a store with a root CA `root` and an issuing CA `issuing` signed by it.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Organization (O) in CA and device subjects.")
+    var org = "iotca"
+
+    @Option(help: ArgumentHelp("CA key type: \(KeyAlgorithm.namesForHelp).", valueName: "TYPE"))
+    var keyType: KeyAlgorithm = .ecP256
+
+    @Option(help: ArgumentHelp("Root CA validity (default from the root-ca template: 20y).", valueName: "DURATION"))
+    var rootValidity: ValidityPeriod?
+
+    @Option(help: ArgumentHelp("Issuing CA validity (default from the subordinate-ca template: 10y).", valueName: "DURATION"))
+    var issuingValidity: ValidityPeriod?
+
+    @Flag(help: "Store CA keys unencrypted (tests and throwaway stores only).")
+    var insecureNoPassphrase = false
+
+    func run() throws {
+        try Output.run {
+            let passphrase = insecureNoPassphrase ? nil : try storeOptions.passphraseSource.passphrase(confirm: true)
+            let options = StoreInitializer.Options(
+                organization: org, keyType: keyType, rootValidity: rootValidity, issuingValidity: issuingValidity,
+                passphrase: passphrase)
+            let result = try StoreInitializer.initialize(at: storeOptions.storeURL, options: options)
+            if output.json {
+                struct Report: Encodable {
+                    let store: String
+                    let root: Authority
+                    let issuing: Authority
+                    let root_certificate_sha256: String
+                    let root_spki_sha256: String
+                }
+                try Output.json(Report(
+                    store: storeOptions.storeURL.path, root: result.root, issuing: result.issuing,
+                    root_certificate_sha256: result.rootFingerprints.certificateSHA256Hex,
+                    root_spki_sha256: result.rootFingerprints.spkiSHA256Base64))
+                return
+            }
+            Output.line("Created store \(storeOptions.storeURL.path) (CA keys \(passphrase == nil ? "UNENCRYPTED" : "encrypted"))")
+            for authority in [result.root, result.issuing] {
+                Output.line("  \(authority.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(authority.subject)  until \(Output.date(authority.notAfter))")
+            }
+            Output.line("Root certificate SHA-256: \(result.rootFingerprints.certificateSHA256Colons)")
+            Output.line("Root SPKI pin (sha256/base64): \(result.rootFingerprints.spkiSHA256Base64)")
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import IoTCAKit
+
+@main
+struct IoTCA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iotca",
+        abstract: "A private certificate authority and device provisioning tool for IoT fleets.",
+        discussion: """
+            The store is --store DIR, else $IOTCA_STORE, else ./ca-store. The CA passphrase comes from \
+            $IOTCA_PASSPHRASE, --passphrase-file FILE, or a prompt when stdin is a terminal.
+            Exit codes: 0 ok, 1 internal, 3 store, 4 passphrase, 5 rejected by policy, 6 CA unavailable, \
+            7 conflict, 8 not found, 9 output, 64 usage.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, IssueCommand.self, ListCommand.self, ShowCommand.self,
+            CACommand.self, TemplateCommand.self,
+        ])
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import IoTCAKit
+
+struct IssueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issue",
+        abstract: "Issue a certificate to a thing and write its bundle to OUT/THING/.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "The thing (device) name: letters, digits, _ - : . (at most 128).")
+    var thing: String
+
+    @Option(help: "The issuing CA.")
+    var ca = "issuing"
+
+    @Option(help: ArgumentHelp("A template name or the path of a template JSON file.", valueName: "NAME|PATH"))
+    var template = "device"
+
+    @Option(help: ArgumentHelp("Validity, e.g. 90d (default: the template's, clipped to the CA's).", valueName: "DURATION"))
+    var validity: ValidityPeriod?
+
+    @Option(name: .customLong("san"), help: ArgumentHelp("Extra subject alternative name: dns:NAME, ip:ADDR, uri:URI, email:ADDR.", valueName: "TYPE:VALUE"))
+    var subjectAltNames: [String] = []
+
+    @Option(name: .customLong("attr"), help: ArgumentHelp("Thing attribute for templates ({{attr.KEY}}).", valueName: "KEY=VALUE"))
+    var attributes: [String] = []
+
+    @Option(help: ArgumentHelp("Certify the key of this PKCS#10 request (PEM or DER) instead of generating one.", valueName: "FILE"))
+    var csr: String?
+
+    @Option(help: ArgumentHelp("Folder the bundle folder is written into.", valueName: "DIR"))
+    var out = "bundles"
+
+    @Flag(help: "Issue although the thing has an active certificate; replaces its bundle folder.")
+    var renew = false
+
+    @Flag(help: "Replace an existing bundle folder.")
+    var force = false
+
+    func run() throws {
+        try Output.run {
+            let csrBytes = try csr.map(Self.readRequest)
+            let request = IssueRequest(
+                thing: thing, authority: ca, template: template, validity: validity,
+                subjectAltNames: try subjectAltNames.map { text throws(PolicyError) in try SubjectAltName(text) },
+                attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force)
+            let provisioner = Provisioner(keyring: try storeOptions.keyring())
+            let result = try provisioner.issue(request, bundleParent: URL(fileURLWithPath: out))
+            if output.json {
+                struct Report: Encodable {
+                    let bundle: String
+                    let manifest: BundleManifest
+                }
+                try Output.json(Report(bundle: result.folder.path, manifest: result.bundle.manifest))
+                return
+            }
+            Output.line("Issued \(thing): serial \(result.entry.serial.hex), valid until \(Output.date(result.entry.notAfter))")
+            Output.line("Bundle: \(result.folder.path)/ (\(result.bundle.manifest.files.joined(separator: ", ")))")
+        }
+    }
+
+    static func readRequest(_ path: String) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw PolicyError.invalidCSR(reason: "cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        // Read one byte past the limit so an oversized file is refused without reading it all.
+        let data = (try? handle.read(upToCount: CSRCheck.maximumSize + 1)) ?? nil
+        return Array(data ?? Data())
+    }
+}

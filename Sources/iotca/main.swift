@@ -1,1 +1,0 @@
-import ArgumentParser; import IoTCAKit; print("iotca")

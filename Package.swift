@@ -50,13 +50,19 @@ let package = Package(
             ],
             path: "Benchmarks/iotca-bench"
         ),
+        // Fixtures both test targets use: temporary stores and a process runner.
+        .target(
+            name: "TestSupport",
+            dependencies: ["IoTCAKit"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "IoTCAKitTests",
-            dependencies: ["IoTCAKit"]
+            dependencies: ["IoTCAKit", "TestSupport"]
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["IoTCAKit"]
+            dependencies: ["IoTCAKit", "TestSupport"]
         ),
     ]
 )

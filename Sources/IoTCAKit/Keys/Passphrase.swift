@@ -8,8 +8,8 @@ public struct Passphrase: Sendable, CustomStringConvertible, CustomDebugStringCo
     /// Reads a passphrase file the way `openssl -passin file:` does: the first line, without
     /// its line ending.
     public init(fileContents: String) {
-        let firstLine = fileContents.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        self.init(String(firstLine.hasSuffix("\r") ? firstLine.dropLast() : firstLine))
+        // "\r\n" is one Character in Swift, and isNewline covers it as well as "\n".
+        self.init(String(fileContents.prefix { !$0.isNewline }))
     }
 
     public var isEmpty: Bool { bytes.isEmpty }

@@ -29,7 +29,9 @@ extension CertificateEntry {
             keyAlgorithm: keyAlgorithm, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter,
             status: .active, revokedAt: nil, revocationReason: nil,
             fingerprintSHA256: issued.fingerprints.certificateSHA256Hex, spkiSHA256: issued.fingerprints.spkiSHA256Hex,
-            der: issued.der, createdAt: now)
+            der: issued.der,
+            // Whole seconds, so the value read back from the store equals this one.
+            createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
     }
 
     init(row: Row) {

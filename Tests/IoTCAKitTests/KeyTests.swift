@@ -1,0 +1,38 @@
+import Foundation
+@testable import IoTCAKit
+import Testing
+import X509
+
+@Suite struct KeyTests {
+    @Test(arguments: [KeyAlgorithm.ecP256, .ecP384, .ed25519, .rsa2048])
+    func generatedKeysRoundTripThroughEncryptedPEM(algorithm: KeyAlgorithm) throws {
+        let key = try KeyGenerator().generate(algorithm)
+        #expect(KeyAlgorithm(publicKey: key.publicKey) == algorithm)
+        let pem = try key.pem(encryptedWith: Passphrase("s3cret"))
+        #expect(pem.hasPrefix("-----BEGIN ENCRYPTED PRIVATE KEY-----"))
+        let reopened = try PrivateKeyMaterial(pem: pem, passphrase: Passphrase("s3cret"), path: "k.pem")
+        #expect(reopened.publicKey == key.publicKey)
+        #expect(throws: KeyError.wrongPassphrase(path: "k.pem")) {
+            try PrivateKeyMaterial(pem: pem, passphrase: Passphrase("wrong"), path: "k.pem")
+        }
+        #expect(throws: KeyError.passphraseRequired(path: "k.pem")) {
+            try PrivateKeyMaterial(pem: pem, passphrase: nil, path: "k.pem")
+        }
+    }
+
+    @Test func passphraseNeverShowsInDescriptions() {
+        let passphrase = Passphrase("hunter2")
+        #expect(!"\(passphrase)".contains("hunter2"))
+        #expect(!String(reflecting: passphrase).contains("hunter2"))
+        #expect(Passphrase(fileContents: "line one\r\nline two\n").bytes == Array("line one".utf8))
+    }
+
+    @Test func passphraseSourcesInOrderAndNoHangWithoutTerminal() throws {
+        let none = PassphraseSource(file: nil, environment: [:], interactive: false)
+        #expect(throws: KeyError.noPassphraseSource) { try none.passphrase() }
+        let environment = PassphraseSource(file: nil, environment: ["IOTCA_PASSPHRASE": "from-env"], interactive: false)
+        #expect(try environment.passphrase().bytes == Array("from-env".utf8))
+        let missingFile = PassphraseSource(file: "/nonexistent/pass", environment: ["IOTCA_PASSPHRASE": "x"], interactive: false)
+        #expect(throws: KeyError.self) { try missingFile.passphrase() }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-@testable import IoTCAKit
-@Test func placeholder() { #expect(true) }

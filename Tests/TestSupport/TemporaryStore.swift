@@ -1,0 +1,47 @@
+import Foundation
+import IoTCAKit
+
+/// A fresh folder under the system temporary directory, removed when the value is released.
+public final class TemporaryFolder: @unchecked Sendable {
+    public let url: URL
+
+    public init(_ label: String = "iotca-test") {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    public func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
+    public func appending(_ relative: String) -> URL { url.appendingPathComponent(relative) }
+}
+
+/// A store made by `StoreInitializer` in a temporary folder, with its keyring and provisioner.
+public final class TemporaryStore: @unchecked Sendable {
+    public static let passphrase = "test passphrase"
+
+    public let folder: TemporaryFolder
+    public let store: Store
+    public let keyring: Keyring
+    public let provisioner: Provisioner
+    public let result: StoreInitializer.Result
+
+    public init(keyType: KeyAlgorithm = .ecP256, encrypted: Bool = true, organization: String = "Test Fleet") throws {
+        folder = TemporaryFolder()
+        let passphrase = encrypted ? Passphrase(Self.passphrase) : nil
+        result = try StoreInitializer.initialize(
+            at: folder.appending("store"),
+            options: .init(organization: organization, keyType: keyType, passphrase: passphrase))
+        store = try Store.open(folder.appending("store"))
+        keyring = Keyring(store: store, passphrase: .fixed(passphrase))
+        provisioner = Provisioner(keyring: keyring)
+    }
+
+    public var storeURL: URL { folder.appending("store") }
+    public var bundles: URL { folder.appending("bundles") }
+
+    @discardableResult
+    public func issue(_ request: IssueRequest) throws -> IssueResult {
+        try provisioner.issue(request, bundleParent: bundles)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import IoTCAKit
+import Testing
+import TestSupport
+
+/// The `iotca` binary as factory scripts use it: exit codes, one-line errors, JSON output.
+@Suite struct CLITests {
+    let folder = TemporaryFolder("iotca-cli")
+
+    func iotca(_ arguments: [String], passphrase: String? = nil, input: Data? = nil) throws -> ProcessResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment["IOTCA_STORE"] = folder.path("store")
+        environment["IOTCA_PASSPHRASE"] = passphrase
+        let result = try ProcessRunner.run(ProcessRunner.iotcaExecutable, arguments, environment: environment,
+                                           input: input, directory: folder.url)
+        if !result.succeeded {
+            // Errors are one line on stderr, never on stdout.
+            #expect(result.stderr.hasPrefix("iotca: error: ") || result.status == 64, "\(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1 || result.status == 64, "\(result.stderr)")
+        }
+        return result
+    }
+
+    @Test func executableIsBuilt() {
+        #expect(FileManager.default.isExecutableFile(atPath: ProcessRunner.iotcaExecutable),
+                "run `swift build` first: \(ProcessRunner.iotcaExecutable) is missing")
+    }
+
+    @Test func quickStartAndExitCodes() throws {
+        let initialized = try iotca(["init", "--org", "Acme", "--json"], passphrase: "pw-1")
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(initialized.stdout.utf8)) as? [String: Any]
+        #expect((report?["root_spki_sha256"] as? String)?.count == 44)
+
+        #expect(try iotca(["init"], passphrase: "pw-1").status == ExitStatus.store.rawValue)
+
+        let issued = try iotca(["issue", "device-42", "--json"], passphrase: "pw-1")
+        #expect(issued.status == 0, "\(issued.stderr)")
+        let bundle = folder.appending("bundles/device-42")
+        #expect(try OpenSSLCLI.verifyBundle(bundle).succeeded)
+        let json = try JSONSerialization.jsonObject(with: Data(issued.stdout.utf8)) as? [String: Any]
+        let manifest = json?["manifest"] as? [String: Any]
+        #expect(manifest?["thing"] as? String == "device-42")
+
+        #expect(try iotca(["issue", "device-42"], passphrase: "pw-1").status == ExitStatus.conflict.rawValue)
+        #expect(try iotca(["issue", "device-42", "--renew"], passphrase: "pw-1").status == 0)
+        #expect(try iotca(["issue", "d2", "--template", "nope"], passphrase: "pw-1").status == ExitStatus.notFound.rawValue)
+        #expect(try iotca(["issue", "../etc/passwd"], passphrase: "pw-1").status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--san", "bogus"], passphrase: "pw-1").status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--validity", "40y"], passphrase: "pw-1").status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--validity", "soon"], passphrase: "pw-1").status == ExitStatus.usage.rawValue)
+        try Data("garbage".utf8).write(to: folder.appending("bad.csr"))
+        #expect(try iotca(["issue", "d2", "--csr", "bad.csr"], passphrase: "pw-1").status == ExitStatus.rejected.rawValue)
+
+        // Passphrases: wrong, and none at all with no terminal (stdin is /dev/null): an error, not a hang.
+        let wrong = try iotca(["issue", "d2"], passphrase: "nope")
+        #expect(wrong.status == ExitStatus.passphrase.rawValue)
+        #expect(!wrong.stderr.contains("nope"))
+        #expect(try iotca(["issue", "d2"]).status == ExitStatus.passphrase.rawValue)
+        try Data("pw-1\n".utf8).write(to: folder.appending("pass.txt"))
+        #expect(try iotca(["issue", "d3", "--passphrase-file", "pass.txt"]).status == 0)
+
+        #expect(try iotca(["ca", "disable", "issuing"], passphrase: "pw-1").status == 0)
+        #expect(try iotca(["issue", "d2"], passphrase: "pw-1").status == ExitStatus.authorityUnavailable.rawValue)
+        #expect(try iotca(["ca", "enable", "issuing"], passphrase: "pw-1").status == 0)
+        #expect(try iotca(["ca", "show", "nope"]).status == ExitStatus.notFound.rawValue)
+
+        let list = try iotca(["list", "--json"])
+        let entries = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+        #expect(entries?.compactMap { $0["thing"] as? String }.sorted() == ["d3", "device-42", "device-42"])
+        let pem = try iotca(["show", "device-42", "--pem"])
+        #expect(pem.stdout == (try String(contentsOf: bundle.appendingPathComponent("cert.pem"), encoding: .utf8)))
+        #expect(try iotca(["show", "nobody"]).status == ExitStatus.notFound.rawValue)
+        let cas = try iotca(["ca", "list", "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(cas.stdout.utf8)) as? [Any])?.count == 2)
+        #expect(try iotca(["template", "list"]).stdout.contains("subordinate-ca"))
+    }
+
+    @Test func missingStoreIsAStoreError() throws {
+        #expect(try iotca(["list"]).status == ExitStatus.store.rawValue)
+        #expect(try iotca(["issue", "d"], passphrase: "x").status == ExitStatus.store.rawValue)
+    }
+}

@@ -1,1 +1,75 @@
-print("bench")
+import ArgumentParser
+import Foundation
+import IoTCAKit
+
+/// Benchmarks that print figures; never part of the test suite.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iotca-bench", abstract: "iotca benchmarks (figures, not tests).",
+        subcommands: [IssueBench.self])
+}
+
+struct IssueBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issue",
+        abstract: "Issue N device bundles with key generation in one process, one after another, and time each phase.")
+
+    @Option(help: "Number of bundles.")
+    var count = 1_000
+
+    @Option(help: "Device key type (the template's is ec-p256).")
+    var template = "device"
+
+    @Option(help: "Folder for the store and bundles (default: a temporary folder, removed afterwards).")
+    var folder: String?
+
+    func run() throws {
+        let root = folder.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("iotca-bench-\(UUID().uuidString)")
+        defer { if folder == nil { try? FileManager.default.removeItem(at: root) } }
+        let passphrase = Passphrase("benchmark passphrase")
+        _ = try StoreInitializer.initialize(at: root.appendingPathComponent("store"), options: .init(passphrase: passphrase))
+        let store = try Store.open(root.appendingPathComponent("store"))
+        let provisioner = Provisioner(keyring: Keyring(store: store, passphrase: .fixed(passphrase)))
+        let bundles = root.appendingPathComponent("bundles")
+
+        let clock = ContinuousClock()
+        var phases: [String: Duration] = ["plan": .zero, "keygen": .zero, "sign": .zero, "store": .zero, "files": .zero]
+        func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+            let start = clock.now
+            defer { phases[phase, default: .zero] += clock.now - start }
+            return try body()
+        }
+        // The first issuance opens the CA key (one passphrase decryption) and warms caches.
+        _ = try provisioner.issue(IssueRequest(thing: "warm-up", template: template), bundleParent: bundles)
+
+        let start = clock.now
+        for index in 0..<count {
+            let request = IssueRequest(thing: "device-\(index)", template: template)
+            let plan = try timed("plan") { try provisioner.plan(request, bundleParent: bundles) }
+            let key = try timed("keygen") { try provisioner.generator.generate(plan.template.keyType) }
+            let issued = try timed("sign") { try provisioner.sign(plan, publicKey: key.publicKey) }
+            let entry = try timed("store") { try provisioner.record(plan, issued: issued, keyAlgorithm: key.algorithm) }
+            try timed("files") {
+                _ = try provisioner.bundle(plan, entry: entry, key: key).write(into: bundles, replace: false)
+            }
+        }
+        let total = clock.now - start
+        let seconds = Self.seconds(total)
+        print("iotca-bench issue: \(count) device bundles (template \(template)), one process, sequential")
+        print(String(format: "total %.2f s, %.0f bundles/s", seconds, Double(count) / seconds))
+        print("phase     total s   per bundle µs   share")
+        for phase in ["plan", "keygen", "sign", "store", "files"] {
+            let phaseSeconds = Self.seconds(phases[phase] ?? .zero)
+            print(String(format: "%-8@ %8.2f %15.1f %7.1f%%", phase as NSString, phaseSeconds,
+                         phaseSeconds / Double(count) * 1e6, phaseSeconds / seconds * 100))
+        }
+        let recorded = try store.certificates(CertificateFilter()).count
+        print("recorded certificates: \(recorded) (expected \(count + 1))")
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

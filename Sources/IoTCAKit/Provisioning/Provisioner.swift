@@ -59,6 +59,8 @@ public final class Provisioner {
     private let catalog: TemplateCatalog
     private var organization: String?
     private var chains: [String: CertificateChain] = [:]
+    /// Templates by the name or path asked for: read and validated once per process.
+    private var templates: [String: Template] = [:]
 
     public init(keyring: Keyring) {
         self.keyring = keyring
@@ -81,7 +83,7 @@ public final class Provisioner {
     public func plan(_ request: IssueRequest, bundleParent: URL?) throws -> Plan {
         try ThingName.validate(request.thing)
         for (key, value) in request.attributes { try ThingAttributes.validate(key: key, value: value) }
-        let template = try catalog.template(request.template)
+        let template = try self.template(request.template)
         guard !template.ca else {
             throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca",
                                               reason: "issue makes end-entity certificates; create CAs with `iotca ca create`")
@@ -154,6 +156,13 @@ public final class Provisioner {
         } catch {
             throw BundleNotWritten(serial: entry.serial.hex, thing: request.thing, cause: error)
         }
+    }
+
+    private func template(_ name: String) throws(PolicyError) -> Template {
+        if let cached = templates[name] { return cached }
+        let template = try catalog.template(name)
+        templates[name] = template
+        return template
     }
 
     private func chain(of authority: Authority) throws -> CertificateChain {

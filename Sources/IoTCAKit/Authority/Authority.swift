@@ -17,6 +17,8 @@ public struct Authority: Sendable, Equatable {
         case disabled
         /// Waiting for its certificate from an external CA (`iotca ca import`).
         case pending
+        /// Its certificate was revoked: it still publishes CRLs but never issues again.
+        case revoked
     }
 
     public var id: Int64
@@ -36,6 +38,14 @@ public struct Authority: Sendable, Equatable {
     public var notBefore: Date?
     public var notAfter: Date?
     public var createdAt: Date
+    /// How long each CRL of this CA is valid (nextUpdate - thisUpdate).
+    public var crlValidity: Int64
+    /// Put in the cRLDistributionPoints of certificates this CA issues, when set.
+    public var crlURL: String?
+    /// Put in the authorityInformationAccess caIssuers of certificates this CA issues, when set.
+    public var caIssuersURL: String?
+
+    public static let defaultCRLValidity: Int64 = 7 * 86_400
 
     public func certificate() throws(StoreError) -> Certificate {
         guard let certificateDER else {

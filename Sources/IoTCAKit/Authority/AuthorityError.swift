@@ -3,6 +3,7 @@ public enum AuthorityError: IoTCAError, Equatable {
     case notFound(String)
     case alreadyExists(String)
     case disabled(String)
+    case revoked(String)
     case pending(String)
     case expired(String, notAfter: String)
     case cannotCertifyCA(parent: String, reason: String)
@@ -13,7 +14,7 @@ public enum AuthorityError: IoTCAError, Equatable {
         switch self {
         case .notFound: return .notFound
         case .alreadyExists: return .conflict
-        case .disabled, .pending, .expired, .notPending: return .authorityUnavailable
+        case .disabled, .revoked, .pending, .expired, .notPending: return .authorityUnavailable
         case .cannotCertifyCA, .importRejected: return .rejected
         }
     }
@@ -26,6 +27,8 @@ public enum AuthorityError: IoTCAError, Equatable {
             return "a CA named \(PolicyError.quoted(name)) already exists"
         case .disabled(let name):
             return "CA \(name) is disabled: enable it with `iotca ca enable \(name)` or issue from another CA"
+        case .revoked(let name):
+            return "CA \(name) has been revoked: it publishes CRLs but cannot issue"
         case .pending(let name):
             return "CA \(name) has no certificate yet: import it with `iotca ca import \(name) --cert FILE`"
         case .expired(let name, let notAfter):

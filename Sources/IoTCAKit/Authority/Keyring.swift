@@ -31,14 +31,19 @@ public final class Keyring {
         return resolved
     }
 
-    /// The signer of an active CA.
-    public func signer(for authority: Authority) throws -> Signer {
-        if let cached = signers[authority.name] { return cached }
+    /// The signer of a CA. For issuance (the default) the CA must be active and unexpired; a
+    /// disabled or revoked CA still signs its CRLs.
+    public func signer(for authority: Authority, toIssue: Bool = true) throws -> Signer {
         switch authority.status {
         case .active: break
-        case .disabled: throw AuthorityError.disabled(authority.name)
         case .pending: throw AuthorityError.pending(authority.name)
+        case .disabled: if toIssue { throw AuthorityError.disabled(authority.name) }
+        case .revoked: if toIssue { throw AuthorityError.revoked(authority.name) }
         }
+        if toIssue, let notAfter = authority.notAfter, notAfter <= Date() {
+            throw AuthorityError.expired(authority.name, notAfter: Store.timestamp(notAfter))
+        }
+        if let cached = signers[authority.name] { return cached }
         let path = store.layout.url(authority.keyFile).path
         let pem: String
         do {

@@ -31,6 +31,16 @@ public struct Signer: Sendable {
         return try Self.build(spec, issuer: certificate.subject, issuerKeyID: issuerKeyID, key: key, algorithm: keyAlgorithm)
     }
 
+    /// Signs the DER of a TBSCertList with the CA's key and algorithm; returns the signature
+    /// value as it goes in the BIT STRING.
+    func signature(forCRL tbs: [UInt8]) throws(SigningError) -> [UInt8] {
+        do {
+            return try key.sign(bytes: tbs, signatureAlgorithm: keyAlgorithm.signatureAlgorithm).rawRepresentation
+        } catch {
+            throw .signatureFailed("\(error)")
+        }
+    }
+
     /// A self-signed root: issuer = subject, and the AKI repeats the SKI, which `openssl verify
     /// -x509_strict` accepts and chain builders use to match the root.
     public static func selfSign(_ spec: CertificateSpec, key: PrivateKeyMaterial) throws(SigningError) -> IssuedCertificate {

@@ -50,10 +50,16 @@ extension Authority: Encodable {
         case certificateSHA256 = "certificate_sha256"
         case spkiSHA256 = "spki_sha256"
         case createdAt = "created_at"
+        case crlValiditySeconds = "crl_validity_seconds"
+        case crlURL = "crl_url"
+        case caIssuersURL = "ca_issuers_url"
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(crlValidity, forKey: .crlValiditySeconds)
+        try container.encode(crlURL, forKey: .crlURL)
+        try container.encode(caIssuersURL, forKey: .caIssuersURL)
         try container.encode(name, forKey: .name)
         try container.encode(kind, forKey: .kind)
         try container.encode(parentName, forKey: .parent)

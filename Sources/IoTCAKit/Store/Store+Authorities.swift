@@ -72,6 +72,7 @@ extension Store {
         try write { db in
             let authority = try Self.authority(db, named: name)
             guard authority.status != .pending else { throw AuthorityError.pending(name) }
+            guard authority.status != .revoked else { throw AuthorityError.revoked(name) }
             guard authority.status != status else { return authority }
             try db.execute(sql: "UPDATE authorities SET status = ? WHERE id = ?", arguments: [status.rawValue, authority.id])
             try appendEvent(db, action: status == .active ? "ca.enable" : "ca.disable", subject: name)
@@ -120,6 +121,9 @@ extension Authority {
             subject: row["subject"],
             notBefore: row["not_before"],
             notAfter: row["not_after"],
-            createdAt: row["created_at"])
+            createdAt: row["created_at"],
+            crlValidity: row["crl_validity_seconds"],
+            crlURL: row["crl_url"],
+            caIssuersURL: row["ca_issuers_url"])
     }
 }

@@ -14,7 +14,7 @@ enum StoreSchema {
                 t.column("name", .text).notNull().unique()
                 t.column("kind", .text).notNull()  // root | subordinate
                 t.column("parent_id", .integer).references("authorities")
-                t.column("status", .text).notNull()  // active | disabled | pending
+                t.column("status", .text).notNull()  // active | disabled | pending | revoked
                 t.column("key_algorithm", .text).notNull()
                 t.column("key_file", .text).notNull()
                 t.column("key_encrypted", .boolean).notNull()
@@ -66,7 +66,9 @@ enum StoreSchema {
                 t.column("number", .integer).notNull()
                 t.column("this_update", .datetime).notNull()
                 t.column("next_update", .datetime).notNull()
-                t.column("der", .blob).notNull()
+                t.column("entries", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("der", .blob)  // kept for the latest CRLs only; older ones keep their hash
                 t.uniqueKey(["authority_id", "number"])
             }
             try db.create(table: "events") { t in

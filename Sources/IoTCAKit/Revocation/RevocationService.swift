@@ -1,0 +1,76 @@
+import Foundation
+import SwiftASN1
+
+/// The certificate is revoked in the store, but its CRL could not be published: the next
+/// `iotca crl publish` includes it.
+public struct CRLNotPublished: IoTCAError {
+    public let serials: [String]
+    public let cause: String
+    public let status: ExitStatus
+    public var exitStatus: ExitStatus { status }
+    public var description: String {
+        "revoked \(serials.joined(separator: ", ")), but the CRL was not published (\(cause)): run `iotca crl publish`"
+    }
+}
+
+/// Revokes certificates and publishes CRLs. A revocation is committed before any CRL is made,
+/// so a crash in between loses nothing: the next publication includes it.
+public struct RevocationService {
+    public let keyring: Keyring
+    public var store: Store { keyring.store }
+
+    public init(keyring: Keyring) {
+        self.keyring = keyring
+    }
+
+    public struct Outcome: Sendable {
+        public let revoked: [CertificateEntry]
+        public let published: [CRLRecord]
+    }
+
+    public func revoke(_ target: RevocationTarget, reason: RevocationReason = .unspecified,
+                       invalidityDate: Date? = nil, publish: Bool = true) throws -> Outcome {
+        // Open the issuers' keys first, so a missing or wrong passphrase changes nothing.
+        let issuers: [String]
+        switch target {
+        case .serial(let serial, let authority):
+            issuers = try store.certificates(serial: serial).map(\.authority).filter { authority == nil || $0 == authority }
+        case .thing(let thing):
+            issuers = try store.certificates(CertificateFilter(thing: thing, status: .active)).map(\.authority)
+        }
+        if publish {
+            for name in Set(issuers) { _ = try keyring.signer(for: try store.authority(named: name), toIssue: false) }
+        }
+        let revoked = try store.revoke(target, reason: reason, invalidityDate: invalidityDate)
+        guard publish else { return Outcome(revoked: revoked, published: []) }
+        do {
+            let published = try Set(revoked.map(\.authority)).sorted().compactMap { try self.publish($0) }
+            return Outcome(revoked: revoked, published: published)
+        } catch let error as any IoTCAError {
+            throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, status: error.exitStatus)
+        }
+    }
+
+    /// Generates one CA's CRL and writes `public/NAME.crl` (DER) and `public/NAME.crl.pem`.
+    /// With `ifDue`, nil when the current CRL is still fresh.
+    @discardableResult
+    public func publish(_ name: String, ifDue: Bool = false) throws -> CRLRecord? {
+        let authority = try store.authority(named: name)
+        let signer = try keyring.signer(for: authority, toIssue: false)
+        let files = crlFiles(of: name)
+        return try store.publishCRL(authority: name, signer: signer, ifDue: ifDue) { der in
+            try AtomicFile.write(der, to: files.der)
+            try AtomicFile.write(PEMDocument(type: "X509 CRL", derBytes: der).pemString + "\n", to: files.pem)
+        }
+    }
+
+    /// Every CA that has a certificate (pending ones have nothing to sign with yet).
+    public func publishAll(ifDue: Bool = false) throws -> [CRLRecord] {
+        try store.authorities().filter { $0.status != .pending }.compactMap { try publish($0.name, ifDue: ifDue) }
+    }
+
+    public func crlFiles(of name: String) -> (der: URL, pem: URL) {
+        (store.layout.publicFolder.appendingPathComponent("\(name).crl"),
+         store.layout.publicFolder.appendingPathComponent("\(name).crl.pem"))
+    }
+}

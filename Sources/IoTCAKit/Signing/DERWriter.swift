@@ -1,0 +1,126 @@
+import Foundation
+
+/// A minimal DER writer for structures written in bulk (CRL entries) or that swift-certificates
+/// has no type for (cRLDistributionPoints). It appends to one growing buffer, so a CRL with a
+/// million entries costs one buffer, not a million nodes.
+struct DERWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
+    mutating func append(_ raw: ArraySlice<UInt8>) { bytes.append(contentsOf: raw) }
+
+    /// A tag and the length of `count` content bytes.
+    mutating func header(_ tag: UInt8, count: Int) {
+        bytes.append(tag)
+        Self.appendLength(count, to: &bytes)
+    }
+
+    /// A tag wrapping what `content` writes.
+    mutating func element(_ tag: UInt8, _ content: (inout DERWriter) -> Void) {
+        var inner = DERWriter()
+        content(&inner)
+        header(tag, count: inner.bytes.count)
+        bytes.append(contentsOf: inner.bytes)
+    }
+
+    /// A non-negative INTEGER from big-endian magnitude bytes (a serial number, a CRL number).
+    mutating func unsignedInteger(_ magnitude: some Collection<UInt8>) {
+        let trimmed = magnitude.drop { $0 == 0 }
+        if trimmed.isEmpty {
+            bytes.append(contentsOf: [0x02, 0x01, 0x00])
+            return
+        }
+        let pad = trimmed.first.map { $0 & 0x80 != 0 } ?? false
+        header(0x02, count: trimmed.count + (pad ? 1 : 0))
+        if pad { bytes.append(0) }
+        bytes.append(contentsOf: trimmed)
+    }
+
+    mutating func unsignedInteger(_ value: UInt64) {
+        unsignedInteger(withUnsafeBytes(of: value.bigEndian) { Array($0) })
+    }
+
+    /// RFC 5280 Time: UTCTime for 1950-2049, GeneralizedTime otherwise (section 4.1.2.5).
+    mutating func time(_ seconds: Int64) { time(CivilTime(seconds)) }
+
+    mutating func time(_ civil: CivilTime) {
+        if (1950...2049).contains(civil.year) { utcTime(civil) } else { generalizedTime(civil) }
+    }
+
+    mutating func generalizedTime(_ seconds: Int64) { generalizedTime(CivilTime(seconds)) }
+
+    private mutating func utcTime(_ civil: CivilTime) {
+        bytes.append(contentsOf: [0x17, 13])
+        twoDigits(civil.year % 100)
+        civil.appendMonthToSecond(to: &self)
+    }
+
+    private mutating func generalizedTime(_ civil: CivilTime) {
+        bytes.append(contentsOf: [0x18, 15])
+        twoDigits(civil.year / 100)
+        twoDigits(civil.year % 100)
+        civil.appendMonthToSecond(to: &self)
+    }
+
+    fileprivate mutating func twoDigits(_ value: Int) {
+        bytes.append(0x30 + UInt8(value / 10))
+        bytes.append(0x30 + UInt8(value % 10))
+    }
+
+    fileprivate mutating func zulu() { bytes.append(0x5A) }
+
+    static func appendLength(_ count: Int, to bytes: inout [UInt8]) {
+        if count < 0x80 {
+            bytes.append(UInt8(count))
+            return
+        }
+        var length = count
+        var octets: [UInt8] = []
+        while length > 0 {
+            octets.insert(UInt8(length & 0xFF), at: 0)
+            length >>= 8
+        }
+        bytes.append(0x80 | UInt8(octets.count))
+        bytes.append(contentsOf: octets)
+    }
+
+    static func headerLength(count: Int) -> Int {
+        var bytes: [UInt8] = []
+        appendLength(count, to: &bytes)
+        return 1 + bytes.count
+    }
+}
+
+/// UTC calendar fields from Unix seconds without Foundation's calendar machinery, which is
+/// too slow for a million CRL entries (days-from-civil, Howard Hinnant's algorithm).
+struct CivilTime {
+    let year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
+
+    init(_ unixSeconds: Int64) {
+        let days = Int(unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400)
+        let secondsOfDay = Int(unixSeconds - Int64(days) * 86_400)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        hour = secondsOfDay / 3_600
+        minute = secondsOfDay % 3_600 / 60
+        second = secondsOfDay % 60
+    }
+
+    fileprivate func appendMonthToSecond(to writer: inout DERWriter) {
+        writer.twoDigits(month)
+        writer.twoDigits(day)
+        writer.twoDigits(hour)
+        writer.twoDigits(minute)
+        writer.twoDigits(second)
+        writer.zulu()
+    }
+}

@@ -1,0 +1,230 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// What to revoke: one certificate by serial, or every active certificate of a thing.
+public enum RevocationTarget: Sendable, Equatable {
+    case serial(SerialNumber, authority: String?)
+    case thing(String)
+}
+
+/// A CRL as the store records it.
+public struct CRLRecord: Sendable, Equatable, Encodable {
+    public var authority: String
+    public var number: Int64
+    public var thisUpdate: Date
+    public var nextUpdate: Date
+    public var entries: Int
+    public var sha256: String
+
+    enum CodingKeys: String, CodingKey {
+        case authority = "ca", number, entries, sha256
+        case thisUpdate = "this_update"
+        case nextUpdate = "next_update"
+    }
+}
+
+/// One line of a CRL, as `iotca crl show` lists it.
+public struct RevokedCertificate: Sendable, Equatable, Encodable {
+    public var serial: String
+    public var thing: String?
+    public var revokedAt: Date
+    public var reason: String
+    public var invalidityDate: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case serial, thing, reason
+        case revokedAt = "revoked_at"
+        case invalidityDate = "invalidity_date"
+    }
+}
+
+extension Store {
+    /// Marks certificates revoked and writes the audit event, in one transaction. A revoked CA
+    /// certificate also stops its CA from issuing. Returns the revoked entries.
+    func revoke(_ target: RevocationTarget, reason: RevocationReason, invalidityDate: Date?, at now: Date = Date()) throws -> [CertificateEntry] {
+        try write { db in
+            let targets: [(id: Int64, entry: CertificateEntry)]
+            switch target {
+            case .serial(let serial, let authority):
+                var rows = try Row.fetchAll(db, sql: Self.certificateRowQuery + " WHERE c.serial = ?", arguments: [serial.hex])
+                if let authority { rows = rows.filter { $0["authority_name"] == authority } }
+                guard !rows.isEmpty else { throw CertificateNotFound(selector: serial.hex) }
+                guard rows.count == 1 else {
+                    throw RevocationError.ambiguousSerial(serial.hex, authorities: rows.map { $0["authority_name"] })
+                }
+                targets = [(rows[0]["id"], CertificateEntry(row: rows[0]))]
+            case .thing(let thing):
+                let rows = try Row.fetchAll(db, sql: Self.certificateRowQuery + " WHERE c.thing = ? AND c.status = 'active' ORDER BY c.id", arguments: [thing])
+                guard !rows.isEmpty else {
+                    if try Bool.fetchOne(db, sql: "SELECT 1 FROM certificates WHERE thing = ?", arguments: [thing]) == true {
+                        throw RevocationError.noActiveCertificate(thing: thing)
+                    }
+                    throw CertificateNotFound(selector: thing)
+                }
+                targets = rows.map { ($0["id"], CertificateEntry(row: $0)) }
+            }
+            let revokedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+            var revoked: [CertificateEntry] = []
+            for (id, entry) in targets {
+                if entry.status == .revoked {
+                    throw RevocationError.alreadyRevoked(
+                        serial: entry.serial.hex, at: entry.revokedAt.map(Self.timestamp) ?? "?", reason: entry.revocationReason ?? "?")
+                }
+                if let certified = entry.subjectAuthority {
+                    let authority = try Self.authority(db, named: certified)
+                    if authority.kind == .root { throw RevocationError.rootNotRevocable(certified) }
+                    try db.execute(sql: "UPDATE authorities SET status = 'revoked' WHERE id = ?", arguments: [authority.id])
+                }
+                try db.execute(sql: """
+                    UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, invalidity_date = ?
+                    WHERE id = ?
+                    """, arguments: [revokedAt, reason.rawValue, invalidityDate, id])
+                var details = ["serial": entry.serial.hex, "ca": entry.authority, "reason": reason.rawValue]
+                details["invalidity_date"] = invalidityDate.map(Self.timestamp)
+                details["certified_ca"] = entry.subjectAuthority
+                try appendEvent(db, action: "certificate.revoke", subject: entry.thing ?? entry.subjectAuthority ?? "", details: details, at: now)
+                var updated = entry
+                updated.status = .revoked
+                updated.revokedAt = revokedAt
+                updated.revocationReason = reason.rawValue
+                revoked.append(updated)
+            }
+            return revoked
+        }
+    }
+
+    static let certificateRowQuery = """
+        SELECT c.*, a.name AS authority_name FROM certificates c JOIN authorities a ON a.id = c.authority_id
+        """
+
+    /// Generates, records and writes one CA's CRL inside a single write transaction, so CRL
+    /// numbers strictly increase and published files never go backwards, even with several
+    /// processes publishing at once. With `ifDue`, returns nil when the current CRL is fresh:
+    /// not within `validity / 2` of its nextUpdate and no revocation since it was made.
+    func publishCRL(authority name: String, signer: Signer, ifDue: Bool, files: (_ der: [UInt8]) throws -> Void) throws -> CRLRecord? {
+        try write { db in
+            let authority = try Self.authority(db, named: name)
+            let now = Date()
+            let thisUpdate = Int64(now.timeIntervalSince1970.rounded(.down))
+            let previous = try Row.fetchOne(db, sql: """
+                SELECT number, this_update, next_update FROM crls WHERE authority_id = ? ORDER BY number DESC LIMIT 1
+                """, arguments: [authority.id])
+            if ifDue, let previous {
+                let previousThis: Date = previous["this_update"], previousNext: Date = previous["next_update"]
+                let margin = TimeInterval(authority.crlValidity) / 2
+                let stale = now >= previousNext.addingTimeInterval(-margin)
+                let changed = try Bool.fetchOne(db, sql: """
+                    SELECT 1 FROM certificates WHERE authority_id = ? AND status = 'revoked' AND revoked_at > ? LIMIT 1
+                    """, arguments: [authority.id, previousThis]) == true
+                if !stale && !changed { return nil }
+            }
+            let number: Int64 = try Int64.fetchOne(db, sql: "SELECT next_crl_number FROM authorities WHERE id = ?", arguments: [authority.id]) ?? 1
+            try db.execute(sql: "UPDATE authorities SET next_crl_number = ? WHERE id = ?", arguments: [number + 1, authority.id])
+
+            // Entries of certificates that have expired are dropped (RFC 5280 5.1.2.6 allows it).
+            let filter = "FROM certificates WHERE authority_id = ? AND status = 'revoked' AND not_after > ?"
+            let expected = try Int.fetchOne(db, sql: "SELECT count(*) " + filter, arguments: [authority.id, now]) ?? 0
+            var builder = CRLBuilder(expectedEntries: expected)
+            let cursor = try Row.fetchCursor(db, sql: "SELECT serial, revoked_at, revocation_reason, invalidity_date " + filter,
+                                             arguments: [authority.id, now])
+            while let row = try cursor.next() {
+                builder.append(RevokedEntry(
+                    serial: Self.bytes(hex: row[0]),
+                    revokedAt: Self.unixSeconds(row[1]) ?? thisUpdate,
+                    reason: (row[2] as String?).flatMap(RevocationReason.init(rawValue:)) ?? .unspecified,
+                    invalidityDate: Self.unixSeconds(row[3])))
+            }
+            let nextUpdate = thisUpdate + authority.crlValidity
+            let der = try builder.finish(
+                issuer: signer.certificate, algorithm: signer.keyAlgorithm, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
+                number: number, sign: { tbs in try signer.signature(forCRL: tbs) })
+            let record = CRLRecord(
+                authority: name, number: number, thisUpdate: Date(timeIntervalSince1970: TimeInterval(thisUpdate)),
+                nextUpdate: Date(timeIntervalSince1970: TimeInterval(nextUpdate)), entries: builder.count,
+                sha256: Array(SHA256.hash(data: der)).hexString)
+            try db.execute(sql: """
+                INSERT INTO crls (authority_id, number, this_update, next_update, entries, sha256, der) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [authority.id, number, record.thisUpdate, record.nextUpdate, record.entries, record.sha256, Data(der)])
+            // Keep the DER of the last few CRLs only; a fleet's CRL can be tens of megabytes.
+            try db.execute(sql: "UPDATE crls SET der = NULL WHERE authority_id = ? AND number <= ? AND der IS NOT NULL",
+                           arguments: [authority.id, number - 3])
+            try appendEvent(db, action: "crl.publish", subject: name, details: [
+                "number": String(number), "entries": String(builder.count), "sha256": record.sha256,
+                "next_update": Self.timestamp(record.nextUpdate),
+            ], at: now)
+            try files(der)
+            return record
+        }
+    }
+
+    public func latestCRL(of name: String) throws -> CRLRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT l.*, a.name AS authority_name FROM crls l JOIN authorities a ON a.id = l.authority_id
+                WHERE a.name = ? ORDER BY l.number DESC LIMIT 1
+                """, arguments: [name]).map { row in
+                CRLRecord(authority: row["authority_name"], number: row["number"], thisUpdate: row["this_update"],
+                          nextUpdate: row["next_update"], entries: row["entries"], sha256: row["sha256"])
+            }
+        }
+    }
+
+    /// The certificates a CA's next CRL lists.
+    public func revokedCertificates(of name: String) throws -> [RevokedCertificate] {
+        try read { db in
+            let authority = try Self.authority(db, named: name)
+            return try Row.fetchAll(db, sql: """
+                SELECT serial, thing, revoked_at, revocation_reason, invalidity_date FROM certificates
+                WHERE authority_id = ? AND status = 'revoked' AND not_after > ? ORDER BY revoked_at, id
+                """, arguments: [authority.id, Date()]).map { row in
+                RevokedCertificate(serial: row["serial"], thing: row["thing"], revokedAt: row["revoked_at"],
+                                   reason: row["revocation_reason"] ?? "unspecified", invalidityDate: row["invalidity_date"])
+            }
+        }
+    }
+
+    /// Hex to bytes without intermediate strings (a CRL decodes a million serials).
+    static func bytes(hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.utf8.count / 2)
+        var high: UInt8?
+        for character in hex.utf8 {
+            let nibble: UInt8
+            switch character {
+            case 0x30...0x39: nibble = character - 0x30
+            case 0x61...0x66: nibble = character - 0x61 + 10
+            case 0x41...0x46: nibble = character - 0x41 + 10
+            default: continue
+            }
+            if let value = high {
+                bytes.append(value << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        return bytes
+    }
+
+    /// Unix seconds from GRDB's stored date text `YYYY-MM-DD HH:MM:SS.SSS`, parsed by hand:
+    /// decoding a million `Date`s through a formatter would dominate CRL generation.
+    static func unixSeconds(_ text: String?) -> Int64? {
+        guard let text else { return nil }
+        let utf8 = Array(text.utf8.prefix(19))
+        guard utf8.count == 19 else { return nil }
+        func number(_ range: Range<Int>) -> Int {
+            utf8[range].reduce(0) { $0 * 10 + Int($1 &- 0x30) }
+        }
+        let year = number(0..<4), month = number(5..<7), day = number(8..<10)
+        let hour = number(11..<13), minute = number(14..<16), second = number(17..<19)
+        // days-from-civil (Howard Hinnant), the inverse of CivilTime.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Int64(days) * 86_400 + Int64(hour * 3_600 + minute * 60 + second)
+    }
+}

@@ -5,7 +5,7 @@ import IoTCAKit
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "Create, import, list and disable certificate authorities.",
-        subcommands: [Create.self, Import.self, List.self, Show.self, Disable.self, Enable.self])
+        subcommands: [Create.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -35,6 +35,8 @@ struct CACommand: ParsableCommand {
         @Option(help: ArgumentHelp("A CA template name or path.", valueName: "NAME|PATH"))
         var template = "subordinate-ca"
 
+        @OptionGroup var settings: SettingsOptions
+
         func validate() throws {
             if external {
                 guard parent == nil else { throw ValidationError("--external and --parent exclude each other") }
@@ -62,7 +64,44 @@ struct CACommand: ParsableCommand {
                         Output.line("Created CA \(name) signed by \(parent ?? ""): \(authority.subject) until \(Output.date(authority.notAfter))")
                     }
                 }
-                if output.json { try Output.json(authority) }
+                let updated = settings.isEmpty ? authority : try manager.updateSettings(
+                    of: name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL)
+                if output.json { try Output.json(updated) }
+            }
+        }
+    }
+
+    struct SettingsOptions: ParsableArguments {
+        @Option(help: ArgumentHelp("How long each CRL of the CA is valid (default 7d).", valueName: "DURATION"))
+        var crlValidity: ValidityPeriod?
+
+        @Option(help: ArgumentHelp("CRL distribution point put in certificates the CA issues; \"\" removes it.", valueName: "URL"))
+        var crlURL: String?
+
+        @Option(help: ArgumentHelp("CA issuers URL (authorityInformationAccess) put in certificates the CA issues; \"\" removes it.", valueName: "URL"))
+        var caIssuersURL: String?
+
+        var isEmpty: Bool { crlValidity == nil && crlURL == nil && caIssuersURL == nil }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a CA's CRL validity, CRL URL and CA issuers URL.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument var name: String
+        @OptionGroup var settings: SettingsOptions
+
+        func validate() throws {
+            if settings.isEmpty { throw ValidationError("give --crl-validity, --crl-url or --ca-issuers-url") }
+        }
+
+        func run() throws {
+            try Output.run {
+                let authority = try AuthorityManager(keyring: try storeOptions.keyring()).updateSettings(
+                    of: name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL)
+                if output.json { return try Output.json(authority) }
+                Output.line("CA \(name): CRL validity \(authority.crlValidity / 86_400)d \(authority.crlValidity % 86_400 / 3_600)h, CRL URL \(authority.crlURL ?? "-"), CA issuers URL \(authority.caIssuersURL ?? "-")")
             }
         }
     }
@@ -150,6 +189,8 @@ struct CACommand: ParsableCommand {
                     ("key encrypted", authority.keyEncrypted ? "yes" : "NO"),
                     ("not before", Output.date(authority.notBefore)), ("not after", Output.date(authority.notAfter)),
                     ("certificate sha256", fingerprints?.certificateSHA256Colons ?? "-"),
+                    ("crl validity", "\(authority.crlValidity) s"), ("crl url", authority.crlURL ?? "-"),
+                    ("ca issuers url", authority.caIssuersURL ?? "-"),
                     ("spki sha256", fingerprints?.spkiSHA256Base64 ?? "-"),
                 ]
                 for (field, value) in fields { Output.line("\(field.padding(toLength: 19, withPad: " ", startingAt: 0)) \(value)") }

@@ -22,15 +22,23 @@ struct InitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Issuing CA validity (default from the subordinate-ca template: 10y).", valueName: "DURATION"))
     var issuingValidity: ValidityPeriod?
 
+    @Option(help: ArgumentHelp("How long each CRL is valid (default 7d).", valueName: "DURATION"))
+    var crlValidity: ValidityPeriod?
+
+    @Option(help: ArgumentHelp("Where STORE/public will be served, e.g. http://pki.example.com: certificates then carry BASE/CA.crl as CRL distribution point and BASE/CA.crt as CA issuers URL.", valueName: "BASE-URL"))
+    var publicURL: String?
+
     @Flag(help: "Store CA keys unencrypted (tests and throwaway stores only).")
     var insecureNoPassphrase = false
 
     func run() throws {
         try Output.run {
             let passphrase = insecureNoPassphrase ? nil : try storeOptions.passphraseSource.passphrase(confirm: true)
-            let options = StoreInitializer.Options(
+            var options = StoreInitializer.Options(
                 organization: org, keyType: keyType, rootValidity: rootValidity, issuingValidity: issuingValidity,
                 passphrase: passphrase)
+            options.crlValidity = crlValidity
+            options.publicURL = publicURL
             let result = try StoreInitializer.initialize(at: storeOptions.storeURL, options: options)
             if output.json {
                 struct Report: Encodable {

@@ -37,8 +37,15 @@ struct IssueCommand: ParsableCommand {
     @Flag(help: "Issue although the thing has an active certificate; replaces its bundle folder.")
     var renew = false
 
+    @Flag(help: "With --renew: revoke the thing's previous certificates (reason superseded) once the new one is recorded.")
+    var supersede = false
+
     @Flag(help: "Replace an existing bundle folder.")
     var force = false
+
+    func validate() throws {
+        if supersede && !renew { throw ValidationError("--supersede goes with --renew") }
+    }
 
     func run() throws {
         try Output.run {
@@ -46,7 +53,8 @@ struct IssueCommand: ParsableCommand {
             let request = IssueRequest(
                 thing: thing, authority: ca, template: template, validity: validity,
                 subjectAltNames: try subjectAltNames.map { text throws(PolicyError) in try SubjectAltName(text) },
-                attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force)
+                attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force,
+                supersede: supersede)
             let provisioner = Provisioner(keyring: try storeOptions.keyring())
             let result = try provisioner.issue(request, bundleParent: URL(fileURLWithPath: out))
             if output.json {
@@ -59,6 +67,9 @@ struct IssueCommand: ParsableCommand {
             }
             Output.line("Issued \(thing): serial \(result.entry.serial.hex), valid until \(Output.date(result.entry.notAfter))")
             Output.line("Bundle: \(result.folder.path)/ (\(result.bundle.manifest.files.joined(separator: ", ")))")
+            for serial in result.superseded {
+                Output.line("Revoked the previous certificate \(serial.hex) (superseded)")
+            }
         }
     }
 

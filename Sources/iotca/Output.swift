@@ -43,12 +43,6 @@ enum Output {
         }
     }
 
-    /// RFC 3339 / ISO 8601 times as the README shows them, e.g. 2026-11-20T08:00:00Z.
-    static func parseTime(_ text: String) throws -> Date {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        throw PolicyError.renderedFieldInvalid(template: "command line", field: "time", reason: "\(text) is not an RFC 3339 time such as 2026-11-20T08:00:00Z")
-    }
-
     static func date(_ date: Date?) -> String {
         guard let date else { return "-" }
         return date.formatted(.iso8601)

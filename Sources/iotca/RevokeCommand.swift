@@ -32,7 +32,7 @@ struct RevokeCommand: ParsableCommand {
     func run() throws {
         try Output.run {
             guard let reason = RevocationReason(rawValue: reason) else { throw RevocationError.invalidReason(self.reason) }
-            let invalidity = try invalidityDate.map(Output.parseTime)
+            let invalidity = try invalidityDate.map { text throws(PolicyError) in try Timestamp.parse(text, option: "--invalidity-date") }
             let target: RevocationTarget
             if let serial {
                 guard let parsed = SerialNumber(hex: serial) else { throw CertificateNotFound(selector: serial) }

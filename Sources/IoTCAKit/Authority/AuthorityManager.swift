@@ -28,7 +28,9 @@ public struct AuthorityManager {
         let template = try caTemplate(templateName)
         let key = try KeyGenerator().generate(keyType ?? parent.keyAlgorithm)
         let policy = IssuancePolicy(template: template, thing: name, organization: try store.organization(), validity: validity)
-        let spec = try policy.decide(publicKey: key.publicKey, issuerName: parentName, issuer: signer.certificate, now: now)
+        var spec = try policy.decide(publicKey: key.publicKey, issuerName: parentName, issuer: signer.certificate, now: now)
+        spec.crlDistributionPoint = parent.crlURL
+        spec.caIssuersURL = parent.caIssuersURL
         let issued = try signer.sign(spec)
         return try record(.init(
             name: name, kind: .subordinate, parentName: parentName, status: .active, keyAlgorithm: key.algorithm,
@@ -108,6 +110,31 @@ public struct AuthorityManager {
         try store.setStatus(status, of: name)
     }
 
+    /// `iotca ca set`: nil leaves a setting unchanged, an empty URL removes it. Certificates
+    /// issued from now on carry the new URLs.
+    @discardableResult
+    public func updateSettings(of name: String, crlValidity: ValidityPeriod? = nil, crlURL: String? = nil,
+                               caIssuersURL: String? = nil) throws -> Authority {
+        func checked(_ url: String?, _ option: String) throws(PolicyError) -> String?? {
+            guard let url else { return .none }
+            if url.isEmpty { return .some(nil) }
+            try Self.checkURL(url, option: option)
+            return .some(url)
+        }
+        return try store.updateSettings(
+            of: name, crlValidity: crlValidity.map(\.seconds),
+            crlURL: try checked(crlURL, "--crl-url"), caIssuersURL: try checked(caIssuersURL, "--ca-issuers-url"))
+    }
+
+    /// URLs go into certificates as IA5String URIs that devices fetch: http(s) or ldap only.
+    static func checkURL(_ url: String, option: String) throws(PolicyError) {
+        let lower = url.lowercased()
+        guard ["http://", "https://", "ldap://"].contains(where: lower.hasPrefix), url.utf8.count <= 2_048,
+              url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F }) else {
+            throw .invalidOption(option, reason: "\(PolicyError.quoted(url)) must be an http://, https:// or ldap:// URL of printable ASCII")
+        }
+    }
+
     // MARK: -
 
     func checkNewName(_ name: String) throws {
@@ -124,18 +151,16 @@ public struct AuthorityManager {
     }
 
     /// Writes the key file, then records the CA; removes the key file if recording fails.
-    func record(_ new: Store.NewAuthority, key: PrivateKeyMaterial, now: Date) throws -> Authority {
-        let keyURL = store.layout.url(new.keyFile)
-        let pem = try key.pem(encryptedWith: try keyring.passphraseForNewKeys())
-        do {
-            try AtomicFile.writeNew(Array(pem.utf8), to: keyURL, mode: 0o600)
-        } catch .exists {
-            // A key file without its CA row is left by a create that was interrupted before it
-            // committed: keep it aside rather than overwrite or refuse forever.
-            let aside = keyURL.appendingPathExtension("orphan-\(Int(now.timeIntervalSince1970))")
-            guard rename(keyURL.path, aside.path) == 0 else { throw KeyError.keyFileExists(path: keyURL.path) }
-            try AtomicFile.writeNew(Array(pem.utf8), to: keyURL, mode: 0o600)
+    func record(_ draft: Store.NewAuthority, key: PrivateKeyMaterial, now: Date) throws -> Authority {
+        var new = draft
+        // Store-wide defaults from `init`: the CRL validity, and where STORE/public is served.
+        if let seconds = try store.setting("crl_validity_seconds").flatMap(Int64.init) { new.crlValidity = seconds }
+        if let base = try store.setting("public_url") {
+            new.crlURL = "\(base)/\(new.name).crl"
+            new.caIssuersURL = "\(base)/\(new.name).crt"
         }
+        let keyURL = store.layout.url(new.keyFile)
+        try writeKeyFile(try key.pem(encryptedWith: try keyring.passphraseForNewKeys()), to: keyURL, now: now)
         do {
             try store.insertAuthority(new, now: now)
         } catch {
@@ -144,6 +169,20 @@ public struct AuthorityManager {
         }
         if let issued = new.issued { try publish(new.name, der: issued.der) }
         return try store.authority(named: new.name)
+    }
+
+    /// Creates a CA key file, 0600 from the first byte.
+    private func writeKeyFile(_ pem: String, to keyURL: URL, now: Date) throws {
+        let bytes = Array(pem.utf8)
+        do {
+            try AtomicFile.writeNew(bytes, to: keyURL, mode: 0o600)
+        } catch OutputError.exists {
+            // A key file without its CA row is left by a create that was interrupted before it
+            // committed: keep it aside rather than overwrite it or refuse forever.
+            let aside = keyURL.appendingPathExtension("orphan-\(Int(now.timeIntervalSince1970))")
+            guard rename(keyURL.path, aside.path) == 0 else { throw KeyError.keyFileExists(path: keyURL.path) }
+            try AtomicFile.writeNew(bytes, to: keyURL, mode: 0o600)
+        }
     }
 
     /// `public/NAME.crt`, the CA certificate in PEM for brokers and operators.

@@ -12,6 +12,11 @@ public enum StoreInitializer {
         public var issuingValidity: ValidityPeriod?
         /// nil stores CA keys unencrypted (`--insecure-no-passphrase`).
         public var passphrase: Passphrase?
+        /// How long each CRL is valid; 7 days when nil.
+        public var crlValidity: ValidityPeriod?
+        /// Where STORE/public is served: CAs get BASE/NAME.crl as CRL distribution point and
+        /// BASE/NAME.crt as CA-issuers URL.
+        public var publicURL: String?
 
         public init(organization: String = "iotca", keyType: KeyAlgorithm = .ecP256, rootValidity: ValidityPeriod? = nil,
                     issuingValidity: ValidityPeriod? = nil, passphrase: Passphrase?) {
@@ -41,6 +46,7 @@ public enum StoreInitializer {
             guard empty else { throw StoreError.alreadyExists(path: target.path) }
         }
         try check(options)
+        if let url = options.publicURL { try AuthorityManager.checkURL(url, option: "--public-url") }
         let parent = target.deletingLastPathComponent()
         let staging = parent.appendingPathComponent(".\(target.lastPathComponent).init-\(AtomicFile.randomSuffix())")
         do {
@@ -68,7 +74,7 @@ public enum StoreInitializer {
         let organization = options.organization
         guard !organization.isEmpty, organization.count <= 64,
               !organization.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw .renderedFieldInvalid(template: "init", field: "--org", reason: "\(PolicyError.quoted(organization)) must be 1-64 printable characters")
+            throw .invalidOption("--org", reason: "\(PolicyError.quoted(organization)) must be 1-64 printable characters")
         }
     }
 
@@ -79,6 +85,10 @@ public enum StoreInitializer {
         try makeFolder(layout.templates, mode: 0o755)
         let store = try Store.create(folder, organization: options.organization)
         try store.setSetting("keys_encrypted", options.passphrase == nil ? "false" : "true")
+        if let validity = options.crlValidity { try store.setSetting("crl_validity_seconds", String(validity.seconds)) }
+        if let url = options.publicURL {
+            try store.setSetting("public_url", url.hasSuffix("/") ? String(url.dropLast()) : url)
+        }
         let keyring = Keyring(store: store, passphrase: .fixed(options.passphrase))
         let manager = AuthorityManager(keyring: keyring)
 

@@ -15,6 +15,8 @@ public enum PolicyError: IoTCAError, Equatable {
     case renderedFieldInvalid(template: String, field: String, reason: String)
     case invalidTemplate(source: String, field: String, reason: String)
     case templateNotFound(String)
+    /// A command-line value that is not a name, template or CSR (a URL, a time, an organization).
+    case invalidOption(String, reason: String)
 
     public var exitStatus: ExitStatus {
         switch self {
@@ -50,6 +52,8 @@ public enum PolicyError: IoTCAError, Equatable {
             return "template \(template) field \(field): \(reason)"
         case .invalidTemplate(let source, let field, let reason):
             return "\(source): field \(field): \(reason)"
+        case .invalidOption(let option, let reason):
+            return "\(option): \(reason)"
         case .templateNotFound(let name):
             return "no template named \(Self.quoted(name)): see `iotca template list`, or pass a path to a JSON file"
         }

@@ -15,10 +15,12 @@ public struct IssueRequest: Sendable {
     public var renew: Bool
     /// Replace an existing bundle folder even without `renew`.
     public var force: Bool
+    /// With `renew`: revoke the thing's previous certificates (superseded) once the new one is recorded.
+    public var supersede: Bool
 
     public init(thing: String, authority: String = "issuing", template: String = "device", validity: ValidityPeriod? = nil,
                 subjectAltNames: [SubjectAltName] = [], attributes: [String: String] = [:], csr: [UInt8]? = nil,
-                renew: Bool = false, force: Bool = false) {
+                renew: Bool = false, force: Bool = false, supersede: Bool = false) {
         self.thing = thing
         self.authority = authority
         self.template = template
@@ -28,6 +30,7 @@ public struct IssueRequest: Sendable {
         self.csr = csr
         self.renew = renew
         self.force = force
+        self.supersede = supersede
     }
 }
 
@@ -35,6 +38,8 @@ public struct IssueResult: Sendable {
     public let entry: CertificateEntry
     public let bundle: Bundle
     public let folder: URL
+    /// The previous certificates revoked by `supersede`.
+    public var superseded: [SerialNumber] = []
 }
 
 /// The certificate was recorded, but its bundle could not be written: the operator must know
@@ -75,6 +80,7 @@ public final class Provisioner {
         public let policy: IssuancePolicy
         public let profile: IssuancePolicy.Profile
         public let signer: Signer
+        public let authority: Authority
         public let chain: CertificateChain
         /// The key from the CSR; nil when the key is to be generated.
         public let requestKey: Certificate.PublicKey?
@@ -105,22 +111,26 @@ public final class Provisioner {
             throw OutputError.exists(path: bundleParent.appendingPathComponent(request.thing).path)
         }
         return Plan(request: request, template: template, policy: policy, profile: profile, signer: signer,
-                    chain: try chain(of: authority), requestKey: requestKey)
+                    authority: authority, chain: try chain(of: authority), requestKey: requestKey)
     }
 
     public func sign(_ plan: Plan, publicKey: Certificate.PublicKey, now: Date = Date()) throws -> IssuedCertificate {
-        let spec = try plan.policy.decide(publicKey: publicKey, issuerName: plan.signer.authorityName,
+        var spec = try plan.policy.decide(publicKey: publicKey, issuerName: plan.signer.authorityName,
                                           issuer: plan.signer.certificate, now: now, profile: plan.profile)
+        spec.crlDistributionPoint = plan.authority.crlURL
+        spec.caIssuersURL = plan.authority.caIssuersURL
         return try plan.signer.sign(spec)
     }
 
-    public func record(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date = Date()) throws -> CertificateEntry {
+    /// Records the certificate; returns it with the thing's other active certificates.
+    public func record(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm,
+                       now: Date = Date()) throws -> (entry: CertificateEntry, previous: [SerialNumber]) {
         let entry = CertificateEntry(
             issued: issued, authority: plan.signer.authorityName, thing: plan.request.thing, subjectAuthority: nil,
             template: plan.template.name, keyAlgorithm: keyAlgorithm,
             subjectAltNames: plan.profile.subjectAltNames.map(\.description), now: now)
-        try store.recordIssuance(entry, attributes: plan.request.attributes, renew: plan.request.renew)
-        return entry
+        let previous = try store.recordIssuance(entry, attributes: plan.request.attributes, renew: plan.request.renew)
+        return (entry, previous)
     }
 
     public func bundle(_ plan: Plan, entry: CertificateEntry, key: PrivateKeyMaterial?) throws -> Bundle {
@@ -148,14 +158,25 @@ public final class Provisioner {
             throw PolicyError.invalidCSR(reason: "unsupported public key")
         }
         let issued = try sign(plan, publicKey: publicKey)
-        let entry = try record(plan, issued: issued, keyAlgorithm: algorithm)
+        let (entry, previous) = try record(plan, issued: issued, keyAlgorithm: algorithm)
         let bundle = try self.bundle(plan, entry: entry, key: key)
+        var result: IssueResult
         do {
             let folder = try bundle.write(into: bundleParent, replace: request.renew || request.force)
-            return IssueResult(entry: entry, bundle: bundle, folder: folder)
+            result = IssueResult(entry: entry, bundle: bundle, folder: folder)
         } catch {
             throw BundleNotWritten(serial: entry.serial.hex, thing: request.thing, cause: error)
         }
+        if request.supersede && !previous.isEmpty {
+            // Only after the new certificate and its bundle exist: a device is never left without one.
+            let revocation = RevocationService(keyring: keyring)
+            for serial in previous {
+                let authority = try store.certificates(serial: serial).first { $0.thing == request.thing }?.authority
+                _ = try revocation.revoke(.serial(serial, authority: authority), reason: .superseded)
+            }
+            result.superseded = previous
+        }
+        return result
     }
 
     private func template(_ name: String) throws(PolicyError) -> Template {

@@ -14,4 +14,8 @@ public struct CertificateSpec: Sendable {
     public var keyUsage: KeyUsage
     public var extendedKeyUsage: [ExtendedKeyUsage.Usage]
     public var subjectAltNames: [SubjectAltName]
+    /// The issuer's CRL URL, written as cRLDistributionPoints (RFC 5280 4.2.1.13).
+    public var crlDistributionPoint: String? = nil
+    /// The issuer certificate's URL, written as authorityInformationAccess caIssuers (4.2.2.1).
+    public var caIssuersURL: String? = nil
 }

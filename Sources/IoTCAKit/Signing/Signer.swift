@@ -52,6 +52,24 @@ public struct Signer: Sendable {
         return try build(spec, issuer: spec.subject, issuerKeyID: keyID, key: signingKey, algorithm: key.algorithm)
     }
 
+    /// CRLDistributionPoints ::= SEQUENCE OF DistributionPoint, with one point whose
+    /// distributionPoint is fullName [0] GeneralNames { uniformResourceIdentifier [6] URL }.
+    /// swift-certificates has no type for it.
+    static func crlDistributionPoints(_ url: String) -> [UInt8] {
+        var writer = DERWriter()
+        writer.element(0x30) { points in
+            points.element(0x30) { point in
+                point.element(0xA0) { name in
+                    name.element(0xA0) { fullName in
+                        fullName.header(0x86, count: url.utf8.count)
+                        fullName.append(Array(url.utf8))
+                    }
+                }
+            }
+        }
+        return writer.bytes
+    }
+
     private static func build(
         _ spec: CertificateSpec, issuer: DistinguishedName, issuerKeyID: ArraySlice<UInt8>,
         key: Certificate.PrivateKey, algorithm: KeyAlgorithm
@@ -67,6 +85,15 @@ public struct Signer: Sendable {
             }
             try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: spec.publicKey), critical: false))
             try extensions.append(Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerKeyID), critical: false))
+            if let url = spec.crlDistributionPoint {
+                try extensions.append(Certificate.Extension(
+                    oid: [2, 5, 29, 31], critical: false, value: ArraySlice(Self.crlDistributionPoints(url))))
+            }
+            if let url = spec.caIssuersURL {
+                try extensions.append(Certificate.Extension(
+                    AuthorityInformationAccess([.init(method: .issuingCA, location: .uniformResourceIdentifier(url))]),
+                    critical: false))
+            }
             if !spec.subjectAltNames.isEmpty {
                 // RFC 5280 4.2.1.6: critical when the subject is empty.
                 try extensions.append(Certificate.Extension(

@@ -16,6 +16,9 @@ extension Store {
         var template: String
         var csrDER: [UInt8]?
         var subject: String
+        var crlValidity: Int64 = Authority.defaultCRLValidity
+        var crlURL: String? = nil
+        var caIssuersURL: String? = nil
     }
 
     private static let authorityQuery = """
@@ -47,12 +50,14 @@ extension Store {
             let certificate = new.issued?.certificate
             try db.execute(sql: """
                 INSERT INTO authorities (name, kind, parent_id, status, key_algorithm, key_file, key_encrypted,
-                    certificate_der, csr_der, subject, not_before, not_after, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    certificate_der, csr_der, subject, not_before, not_after, created_at,
+                    crl_validity_seconds, crl_url, ca_issuers_url)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
                     new.name, new.kind.rawValue, parentID, new.status.rawValue, new.keyAlgorithm.rawValue,
                     new.keyFile, new.keyEncrypted, new.issued.map { Data($0.der) }, new.csrDER.map { Data($0) },
                     new.subject, certificate?.notValidBefore, certificate?.notValidAfter, now,
+                    new.crlValidity, new.crlURL, new.caIssuersURL,
                 ])
             let id = db.lastInsertedRowID
             if let issued = new.issued {
@@ -79,6 +84,30 @@ extension Store {
             var updated = authority
             updated.status = status
             return updated
+        }
+    }
+
+    /// Changes a CA's CRL validity and URLs (`iotca ca set`); nil leaves a value as it is.
+    func updateSettings(of name: String, crlValidity: Int64?, crlURL: String??, caIssuersURL: String??) throws -> Authority {
+        try write { db in
+            var authority = try Self.authority(db, named: name)
+            var details: [String: String] = [:]
+            if let crlValidity {
+                authority.crlValidity = crlValidity
+                details["crl_validity_seconds"] = String(crlValidity)
+            }
+            if let crlURL {
+                authority.crlURL = crlURL
+                details["crl_url"] = crlURL ?? ""
+            }
+            if let caIssuersURL {
+                authority.caIssuersURL = caIssuersURL
+                details["ca_issuers_url"] = caIssuersURL ?? ""
+            }
+            try db.execute(sql: "UPDATE authorities SET crl_validity_seconds = ?, crl_url = ?, ca_issuers_url = ? WHERE id = ?",
+                           arguments: [authority.crlValidity, authority.crlURL, authority.caIssuersURL, authority.id])
+            try appendEvent(db, action: "ca.set", subject: name, details: details)
+            return authority
         }
     }
 

@@ -1,13 +1,13 @@
 import ArgumentParser
 import Foundation
-import IoTCAKit
+@_spi(Benchmark) import IoTCAKit
 
 /// Benchmarks that print figures; never part of the test suite.
 @main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iotca-bench", abstract: "iotca benchmarks (figures, not tests).",
-        subcommands: [IssueBench.self])
+        subcommands: [IssueBench.self, CRLBench.self, CRLPublishOnce.self])
 }
 
 struct IssueBench: ParsableCommand {
@@ -71,5 +71,62 @@ struct IssueBench: ParsableCommand {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+struct CRLBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crl",
+        abstract: "Time and peak memory of publishing a CRL with N entries (each N in a fresh store and a fresh process).")
+
+    @Option(name: .customLong("entries"), help: "CRL sizes to measure (repeatable).")
+    var sizes: [Int] = [10_000, 100_000, 1_000_000]
+
+    func run() throws {
+        print("entries     seconds   peak RSS MB   CRL MB   (iotca crl publish --ca issuing, release build, fresh process)")
+        for size in sizes {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-crl-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let storeURL = folder.appendingPathComponent("store")
+            _ = try StoreInitializer.initialize(at: storeURL, options: .init(passphrase: Passphrase("benchmark passphrase")))
+            try Store.open(storeURL).seedRevokedCertificates(count: size, authority: "issuing")
+            // Publish in a child process so its peak RSS is the CRL's alone, not the seeding's.
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            child.arguments = ["crl-publish-once", "--store", storeURL.path]
+            let pipe = Pipe()
+            child.standardOutput = pipe
+            try child.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            child.waitUntilExit()
+            let parsed = try Process.run(URL(fileURLWithPath: "/usr/bin/env"), arguments: [
+                "openssl", "crl", "-inform", "DER", "-noout", "-in", storeURL.appendingPathComponent("public/issuing.crl").path,
+            ])
+            parsed.waitUntilExit()
+            print(String(format: "%-10d %@ %@", size, output.trimmingCharacters(in: .whitespacesAndNewlines),
+                         parsed.terminationStatus == 0 ? "openssl crl: parses" : "openssl crl: FAILED TO PARSE"))
+        }
+    }
+}
+
+struct CRLPublishOnce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crl-publish-once", abstract: "(used by `crl`) publish the issuing CA's CRL once and print figures.",
+        shouldDisplay: false)
+
+    @Option var store: String
+
+    func run() throws {
+        let opened = try Store.open(URL(fileURLWithPath: store))
+        let service = RevocationService(keyring: Keyring(store: opened, passphrase: .fixed(Passphrase("benchmark passphrase"))))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let record = try service.publish("issuing")
+        let seconds = IssueBench.seconds(clock.now - start)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let size = (try? FileManager.default.attributesOfItem(atPath: service.crlFiles(of: "issuing").der.path)[.size] as? Int) ?? 0
+        print(String(format: "%8.2f %13.0f %8.1f   (%d entries listed)", seconds, Double(usage.ru_maxrss) / 1024,
+                     Double(size) / 1_048_576, record?.entries ?? 0))
     }
 }

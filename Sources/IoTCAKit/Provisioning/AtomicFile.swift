@@ -17,6 +17,43 @@ public enum AtomicFile {
         }
     }
 
+    /// Streams PEM (base64 in 64-character lines) to `url` without building the whole text in
+    /// memory: a large CRL is tens of megabytes of DER.
+    public static func writePEM(_ der: [UInt8], type: String, to url: URL, mode: mode_t = 0o644) throws(OutputError) {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(randomSuffix())")
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw .writeFailed(path: url.path, detail: String(cString: strerror(errno))) }
+        var failed = false
+        func emit(_ bytes: [UInt8]) {
+            var offset = 0
+            while !failed && offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+                if written <= 0 { failed = true } else { offset += written }
+            }
+        }
+        emit(Array("-----BEGIN \(type)-----\n".utf8))
+        // 48 input bytes make one 64-character line; encode a few thousand lines per write.
+        let chunkBytes = 48 * 16_384
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(chunkBytes / 48 * 65)
+        var start = 0
+        while start < der.count && !failed {
+            let end = min(der.count, start + chunkBytes)
+            chunk.removeAll(keepingCapacity: true)
+            Base64.appendLines(der[start..<end], to: &chunk)
+            emit(chunk)
+            start = end
+        }
+        emit(Array("-----END \(type)-----\n".utf8))
+        if !failed && fsync(descriptor) != 0 { failed = true }
+        let detail = String(cString: strerror(errno))
+        close(descriptor)
+        guard !failed, rename(temporary.path, url.path) == 0 else {
+            unlink(temporary.path)
+            throw .writeFailed(path: url.path, detail: detail)
+        }
+    }
+
     public static func write(_ text: String, to url: URL, mode: mode_t = 0o644, overwrite: Bool = true) throws(OutputError) {
         try write(Array(text.utf8), to: url, mode: mode, overwrite: overwrite)
     }

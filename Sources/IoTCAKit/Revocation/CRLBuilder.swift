@@ -50,8 +50,9 @@ struct CRLBuilder {
         count += 1
     }
 
-    /// The signed CertificateList.
-    func finish(issuer: Certificate, algorithm: KeyAlgorithm, thisUpdate: Int64, nextUpdate: Int64,
+    /// The signed CertificateList. Buffers are released as soon as they are copied onward, so
+    /// the peak is about twice the CRL's size.
+    mutating func finish(issuer: Certificate, algorithm: KeyAlgorithm, thisUpdate: Int64, nextUpdate: Int64,
                 number: Int64, sign: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
         let algorithmIdentifier = Self.algorithmIdentifier(algorithm)
         var prefix = DERWriter()
@@ -95,6 +96,7 @@ struct CRLBuilder {
             tbs.append(entries.bytes)
         }
         tbs.append(extensions.bytes)
+        entries = DERWriter()
 
         let signature = try sign(tbs.bytes)
         let signatureLength = 1 + signature.count  // BIT STRING with no unused bits

@@ -60,7 +60,7 @@ public struct RevocationService {
         let files = crlFiles(of: name)
         return try store.publishCRL(authority: name, signer: signer, ifDue: ifDue) { der in
             try AtomicFile.write(der, to: files.der)
-            try AtomicFile.write(PEMDocument(type: "X509 CRL", derBytes: der).pemString + "\n", to: files.pem)
+            try AtomicFile.writePEM(der, type: "X509 CRL", to: files.pem)
         }
     }
 

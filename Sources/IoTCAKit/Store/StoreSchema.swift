@@ -60,6 +60,12 @@ enum StoreSchema {
                 t.uniqueKey(["authority_id", "serial"])
             }
             try db.create(index: "certificates_authority_status", on: "certificates", columns: ["authority_id", "status"])
+            // Partial and covering: a CRL reads only this index, never the certificate rows and
+            // their DER, and it holds revoked certificates only.
+            try db.create(
+                index: "certificates_revoked", on: "certificates",
+                columns: ["authority_id", "not_after", "serial", "revoked_at", "revocation_reason", "invalidity_date", "status"],
+                condition: Column("status") == "revoked")
             try db.create(table: "crls") { t in
                 t.autoIncrementedPrimaryKey("id")
                 t.column("authority_id", .integer).notNull().references("authorities")

@@ -10,10 +10,11 @@ public struct ProcessResult: Sendable {
 
 public enum ProcessRunner {
     /// Runs `executable` (a path, or a name looked up on PATH) with stdin from `input` or
-    /// /dev/null, so nothing can wait on a terminal.
+    /// /dev/null, so nothing can wait on a terminal, and terminates it after `timeout` seconds
+    /// so no test can hang.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           input: Data? = nil, directory: URL? = nil) throws -> ProcessResult {
+                           input: Data? = nil, directory: URL? = nil, timeout: TimeInterval = 120) throws -> ProcessResult {
         let process = Process()
         if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)
@@ -24,25 +25,34 @@ public enum ProcessRunner {
         }
         if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = directory }
-        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
+        // Output goes to files, not pipes: a pipe's end inherited by another child (a broker
+        // started meanwhile) would keep a reader waiting after this child has died.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outputURL = scratch.appendingPathComponent("stdout"), errorURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: outputURL), error = try FileHandle(forWritingTo: errorURL)
+        defer { try? output.close(); try? error.close() }
+        process.standardOutput = output
+        process.standardError = error
+        let stdin = Pipe()
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        let pid = process.processIdentifier
+        // SIGKILL: a child spawned from a worker thread inherits a mask blocking SIGTERM.
+        let deadline = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
+        defer { deadline.cancel() }
         if let input {
             stdin.fileHandleForWriting.write(input)
             try stdin.fileHandleForWriting.close()
         }
-        // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errorData = Data()
-        DispatchQueue.global().async(group: group) { errorData = stderr.fileHandleForReading.readDataToEndOfFile() }
-        let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
         return ProcessResult(status: process.terminationStatus,
-                             stdout: String(decoding: outputData, as: UTF8.self),
-                             stderr: String(decoding: errorData, as: UTF8.self))
+                             stdout: (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
     }
 
     /// The `iotca` executable built beside the test bundle.

@@ -81,6 +81,7 @@ extension Store {
                     UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, invalidity_date = ?
                     WHERE id = ?
                     """, arguments: [revokedAt, reason.rawValue, invalidityDate, id])
+                try db.execute(sql: "UPDATE authorities SET crl_stale = 1 WHERE name = ?", arguments: [entry.authority])
                 var details = ["serial": entry.serial.hex, "ca": entry.authority, "reason": reason.rawValue]
                 details["invalidity_date"] = invalidityDate.map(Self.timestamp)
                 details["certified_ca"] = entry.subjectAuthority
@@ -109,19 +110,16 @@ extension Store {
             let now = Date()
             let thisUpdate = Int64(now.timeIntervalSince1970.rounded(.down))
             let previous = try Row.fetchOne(db, sql: """
-                SELECT number, this_update, next_update FROM crls WHERE authority_id = ? ORDER BY number DESC LIMIT 1
+                SELECT number, next_update FROM crls WHERE authority_id = ? ORDER BY number DESC LIMIT 1
                 """, arguments: [authority.id])
             if ifDue, let previous {
-                let previousThis: Date = previous["this_update"], previousNext: Date = previous["next_update"]
-                let margin = TimeInterval(authority.crlValidity) / 2
-                let stale = now >= previousNext.addingTimeInterval(-margin)
-                let changed = try Bool.fetchOne(db, sql: """
-                    SELECT 1 FROM certificates WHERE authority_id = ? AND status = 'revoked' AND revoked_at > ? LIMIT 1
-                    """, arguments: [authority.id, previousThis]) == true
-                if !stale && !changed { return nil }
+                let previousNext: Date = previous["next_update"]
+                let aging = now >= previousNext.addingTimeInterval(-TimeInterval(authority.crlValidity) / 2)
+                let changed = try Bool.fetchOne(db, sql: "SELECT crl_stale FROM authorities WHERE id = ?", arguments: [authority.id]) ?? true
+                if !aging && !changed { return nil }
             }
             let number: Int64 = try Int64.fetchOne(db, sql: "SELECT next_crl_number FROM authorities WHERE id = ?", arguments: [authority.id]) ?? 1
-            try db.execute(sql: "UPDATE authorities SET next_crl_number = ? WHERE id = ?", arguments: [number + 1, authority.id])
+            try db.execute(sql: "UPDATE authorities SET next_crl_number = ?, crl_stale = 0 WHERE id = ?", arguments: [number + 1, authority.id])
 
             // Entries of certificates that have expired are dropped (RFC 5280 5.1.2.6 allows it).
             let filter = "FROM certificates WHERE authority_id = ? AND status = 'revoked' AND not_after > ?"

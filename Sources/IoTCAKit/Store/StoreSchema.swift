@@ -28,6 +28,9 @@ enum StoreSchema {
                 t.column("crl_url", .text)
                 t.column("ca_issuers_url", .text)
                 t.column("next_crl_number", .integer).notNull().defaults(to: 1)
+                // Set by every revocation of a certificate this CA issued, cleared by its next CRL:
+                // exact even when both happen within one second.
+                t.column("crl_stale", .boolean).notNull().defaults(to: true)
                 t.column("created_at", .datetime).notNull()
             }
             try db.create(table: "things") { t in

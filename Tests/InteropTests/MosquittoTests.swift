@@ -1,0 +1,63 @@
+import Foundation
+import IoTCAKit
+import Testing
+import TestSupport
+
+/// The whole revocation story against a real MQTT broker: mosquitto trusts the iotca CA,
+/// a good device publishes, and a revoked one is refused after the CRL is published.
+@Suite struct MosquittoTests {
+    @Test func brokerAcceptsAGoodDeviceAndRefusesARevokedOne() throws {
+        try #require(Broker.isInstalled, "mosquitto is not installed: `apt-get install mosquitto mosquitto-clients` (.ci/run does)")
+        let fixture = try TemporaryStore(encrypted: false)
+        let server = try fixture.issue(IssueRequest(thing: "broker", template: "server", subjectAltNames: [try SubjectAltName("ip:127.0.0.1")]))
+        let good = try fixture.issue(IssueRequest(thing: "device-good"))
+        let listener = try fixture.issue(IssueRequest(thing: "device-listener"))
+        let lost = try fixture.issue(IssueRequest(thing: "device-lost"))
+        let service = RevocationService(keyring: fixture.keyring)
+        _ = try service.revoke(.thing("device-lost"), reason: .keyCompromise)
+        _ = try service.publishAll()
+
+        // The broker sends its chain; it checks clients against root + issuing and the issuing CA's CRL.
+        let folder = fixture.folder
+        let fullChain = folder.appending("broker-fullchain.pem")
+        let cas = folder.appending("cas.pem")
+        let read = { (url: URL) throws -> String in try String(contentsOf: url, encoding: .utf8) }
+        try Data((try read(server.folder.appendingPathComponent("cert.pem")) + read(server.folder.appendingPathComponent("chain.pem"))).utf8).write(to: fullChain)
+        try Data((try read(fixture.store.layout.certificateFile(for: "root")) + read(fixture.store.layout.certificateFile(for: "issuing"))).utf8).write(to: cas)
+        let broker = try Broker(folder: folder.url, configuration: """
+            user root
+            persistence false
+            allow_anonymous false
+            require_certificate true
+            use_identity_as_username true
+            cafile \(cas.path)
+            certfile \(fullChain.path)
+            keyfile \(server.folder.appendingPathComponent("key.pem").path)
+            crlfile \(fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl.pem").path)
+            """)
+        defer { broker.stop() }
+
+        func client(_ tool: String, _ device: IssueResult, _ arguments: [String], timeout: TimeInterval = 20) throws -> ProcessResult {
+            try ProcessRunner.run(tool, [
+                "-h", "127.0.0.1", "-p", "\(broker.port)", "--cafile", device.folder.appendingPathComponent("root.pem").path,
+                "--cert", device.folder.appendingPathComponent("cert.pem").path,
+                "--key", device.folder.appendingPathComponent("key.pem").path, "-i", device.entry.thing ?? "client",
+            ] + arguments, timeout: timeout)
+        }
+        // Retained messages: the subscriber gets them whenever it connects, so there is no race.
+        let published = try client("mosquitto_pub", good, ["-t", "fleet/good", "-m", "hello from device-good", "-r", "-q", "1"])
+        #expect(published.succeeded, "\(published.stderr)")
+        let received = try client("mosquitto_sub", listener, ["-t", "fleet/good", "-C", "1"])
+        #expect(received.stdout == "hello from device-good\n", "\(received.stderr)")
+
+        let refused = try client("mosquitto_pub", lost, ["-t", "fleet/lost", "-m", "intruder", "-r", "-q", "1"])
+        #expect(!refused.succeeded)
+        // Nothing retained on the intruder's topic: the subscriber gets no message and is stopped after 3 s.
+        let nothing = try client("mosquitto_sub", listener, ["-t", "fleet/lost", "-C", "1"], timeout: 3)
+        #expect(nothing.stdout.isEmpty)
+        // The broker refused the revoked device in the TLS handshake: it never got a session.
+        let log = (try? String(contentsOf: broker.log, encoding: .utf8)) ?? ""
+        #expect(log.contains("certificate verify failed"), "\(log)")
+        #expect(log.contains("as device-good") && !log.contains("as device-lost"), "\(log)")
+    }
+}

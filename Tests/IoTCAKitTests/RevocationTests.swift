@@ -1,0 +1,147 @@
+import Foundation
+import Synchronization
+@testable import IoTCAKit
+import Testing
+import TestSupport
+
+@Suite struct RevocationTests {
+    @Test func revokeBySerialAndByThingThenRefuseTwice() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let first = try fixture.issue(IssueRequest(thing: "d1"))
+        try fixture.issue(IssueRequest(thing: "d2"))
+        let service = RevocationService(keyring: fixture.keyring)
+
+        let outcome = try service.revoke(.serial(first.entry.serial, authority: nil), reason: .keyCompromise,
+                                         invalidityDate: Date(timeIntervalSince1970: 1_790_000_000))
+        #expect(outcome.revoked.map(\.serial) == [first.entry.serial])
+        #expect(outcome.published.map(\.authority) == ["issuing"])
+        #expect(outcome.published.first?.entries == 1)
+        let stored = try fixture.store.certificate(matching: first.entry.serial.hex)
+        #expect(stored.status == .revoked && stored.revocationReason == "key-compromise")
+
+        let events = try fixture.store.events().count
+        #expect(throws: RevocationError.self) { try service.revoke(.serial(first.entry.serial, authority: nil)) }
+        #expect(throws: RevocationError.noActiveCertificate(thing: "d1")) { try service.revoke(.thing("d1")) }
+        #expect(try fixture.store.events().count == events)
+
+        let byThing = try service.revoke(.thing("d2"), reason: .cessationOfOperation)
+        #expect(byThing.revoked.map(\.thing) == ["d2"])
+        #expect(byThing.published.first?.entries == 2)
+        #expect(AuditEvent.verifyChain(try fixture.store.events()))
+    }
+
+    @Test func unknownTargetsAreNotFound() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let service = RevocationService(keyring: fixture.keyring)
+        let serial = SerialNumber.random()
+        #expect(throws: CertificateNotFound.self) { try service.revoke(.serial(serial, authority: nil)) }
+        #expect(throws: CertificateNotFound.self) { try service.revoke(.thing("nobody")) }
+        let issued = try fixture.issue(IssueRequest(thing: "d"))
+        // The serial exists, but not under that CA.
+        #expect(throws: CertificateNotFound.self) { try service.revoke(.serial(issued.entry.serial, authority: "root")) }
+        #expect(throws: AuthorityError.notFound("nope")) { try service.publish("nope") }
+    }
+
+    @Test func crlNumbersStrictlyIncreaseAcrossConcurrentPublishers() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let storeURL = fixture.storeURL
+        let publishers = 4, rounds = 5
+        let numbers = Mutex<[Int64]>([])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: publishers) { _ in
+            do {
+                // Each worker has its own connection pool, as separate processes would.
+                let store = try Store.open(storeURL)
+                let service = RevocationService(keyring: Keyring(store: store, passphrase: .fixed(nil)))
+                for _ in 0..<rounds {
+                    if let record = try service.publish("issuing") { numbers.withLock { $0.append(record.number) } }
+                }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        let all = numbers.withLock { $0 }.sorted()
+        #expect(all == Array(1...Int64(publishers * rounds)))
+        // The file on disk is the newest CRL: publication never goes backwards.
+        let der = Array(try Data(contentsOf: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl")))
+        #expect(try CRLNumberReader.number(in: der) == Int64(publishers * rounds))
+    }
+
+    @Test func ifDuePublishesOnlyWhenSomethingChangedOrTheCRLAges() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let service = RevocationService(keyring: fixture.keyring)
+        #expect(try service.publish("issuing", ifDue: true)?.number == 1)  // no CRL yet
+        #expect(try service.publish("issuing", ifDue: true) == nil)
+        let issued = try fixture.issue(IssueRequest(thing: "d"))
+        // A revocation recorded but not published (a crash between the two) is picked up.
+        _ = try service.revoke(.serial(issued.entry.serial, authority: nil), publish: false)
+        let next = try service.publish("issuing", ifDue: true)
+        #expect(next?.number == 2 && next?.entries == 1)
+        #expect(try service.publish("issuing", ifDue: true) == nil)
+        // A CRL valid for 1 minute is past half its life after 31 s: simulate with a tiny validity.
+        try AuthorityManager(keyring: fixture.keyring).updateSettings(of: "issuing", crlValidity: try ValidityPeriod("1s"))
+        _ = try service.publish("issuing")
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(try service.publish("issuing", ifDue: true) != nil)
+    }
+
+    @Test func revokingASubordinateCAListsItOnTheParentsCRLAndStopsIt() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let manager = AuthorityManager(keyring: fixture.keyring)
+        try manager.createSubordinate("site-2", parent: "root")
+        try fixture.issue(IssueRequest(thing: "d", authority: "site-2"))
+        var filter = CertificateFilter(authority: "root")
+        filter.includeAuthorities = true
+        let caCertificate = try #require(try fixture.store.certificates(filter).first { $0.subjectAuthority == "site-2" })
+        let outcome = try RevocationService(keyring: fixture.keyring).revoke(.serial(caCertificate.serial, authority: nil), reason: .caCompromise)
+        #expect(outcome.published.map(\.authority) == ["root"])
+        #expect(try fixture.store.authority(named: "site-2").status == .revoked)
+        let fresh = Provisioner(keyring: Keyring(store: fixture.store, passphrase: .fixed(nil)))
+        #expect(throws: AuthorityError.revoked("site-2")) { try fresh.issue(IssueRequest(thing: "e", authority: "site-2"), bundleParent: fixture.bundles) }
+        // A revoked CA still publishes its own CRL.
+        #expect(try RevocationService(keyring: fixture.keyring).publish("site-2") != nil)
+        let root = try #require(try fixture.store.certificates(filter).first { $0.subjectAuthority == "root" })
+        #expect(throws: RevocationError.rootNotRevocable("root")) {
+            try RevocationService(keyring: fixture.keyring).revoke(.serial(root.serial, authority: nil))
+        }
+    }
+
+    @Test func renewWithSupersedeRevokesThePreviousCertificate() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let first = try fixture.issue(IssueRequest(thing: "d"))
+        let second = try fixture.issue(IssueRequest(thing: "d", renew: true, supersede: true))
+        #expect(second.superseded == [first.entry.serial])
+        let old = try fixture.store.certificate(matching: first.entry.serial.hex)
+        #expect(old.status == .revoked && old.revocationReason == "superseded")
+        #expect(try fixture.store.certificate(matching: "d").serial == second.entry.serial)
+        #expect(try fixture.store.latestCRL(of: "issuing")?.entries == 1)
+    }
+
+    @Test func timesEncodeAsRFC5280Requires() {
+        for seconds: Int64 in [0, 951_782_400, 1_790_000_000, 2_524_607_999, 2_524_608_000, 4_102_444_800] {
+            let civil = CivilTime(seconds)
+            let components = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+            #expect([civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second]
+                == [components.year, components.month, components.day, components.hour, components.minute, components.second])
+            var writer = DERWriter()
+            writer.time(seconds)
+            // UTCTime (0x17) through 2049, GeneralizedTime (0x18) from 2050.
+            #expect(writer.bytes.first == (civil.year < 2050 ? 0x17 : 0x18))
+            let text = Store.timestamp(Date(timeIntervalSince1970: TimeInterval(seconds)))
+                .replacingOccurrences(of: "T", with: " ")
+            #expect(Array(text.utf8).withUnsafeBufferPointer { Store.unixSeconds($0) } == seconds)
+        }
+    }
+}
+
+/// Reads the cRLNumber extension back out of a CRL, to check what was published.
+enum CRLNumberReader {
+    static func number(in der: [UInt8]) throws -> Int64? {
+        let marker: [UInt8] = [0x06, 0x03, 0x55, 0x1D, 0x14, 0x04]
+        guard let start = der.indices.first(where: { der[$0...].starts(with: marker) }) else { return nil }
+        let integer = der[(start + marker.count + 1)...]  // skip the OCTET STRING length
+        guard integer.first == 0x02, let length = integer.dropFirst().first else { return nil }
+        return integer.dropFirst(2).prefix(Int(length)).reduce(0) { $0 << 8 | Int64($1) }
+    }
+}

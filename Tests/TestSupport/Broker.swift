@@ -1,0 +1,85 @@
+import Foundation
+
+/// A real mosquitto broker on 127.0.0.1 with a mutual-TLS listener, started for one test and
+/// stopped by its PID.
+public final class Broker: @unchecked Sendable {
+    public let port: Int
+    private let process: Process
+    public let log: URL
+
+    /// `configuration` is everything but the listener line, which is added with a free port.
+    public init(folder: URL, configuration: String) throws {
+        port = try Self.freePort()
+        log = folder.appendingPathComponent("mosquitto.log")
+        let file = folder.appendingPathComponent("mosquitto.conf")
+        try Data("listener \(port) 127.0.0.1\n\(configuration)\nlog_dest file \(log.path)\nlog_type all\n".utf8).write(to: file)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["-c", file.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Bounded wait for the listener: 100 tries, 50 ms apart.
+        for _ in 0..<100 {
+            if Self.accepts(port: port) { return }
+            guard process.isRunning else { break }
+            usleep(50_000)
+        }
+        stop()
+        let logged = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw BrokerError.didNotStart(log: logged)
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        guard process.isRunning else { return }
+        // SIGKILL: children spawned from the test runner's worker threads inherit a mask that
+        // blocks SIGTERM, so mosquitto would never see it.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    public static var executable: String {
+        ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"].first(where: FileManager.default.isExecutableFile(atPath:)) ?? "/usr/sbin/mosquitto"
+    }
+
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: executable) }
+
+    public enum BrokerError: Error { case didNotStart(log: String), noPort }
+
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw BrokerError.noPort }
+        defer { close(descriptor) }
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw BrokerError.noPort }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = loopback(port: UInt16(port))
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    static func loopback(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+}

@@ -76,6 +76,37 @@ import TestSupport
         #expect(try iotca(["template", "list"]).stdout.contains("subordinate-ca"))
     }
 
+    @Test func revocationFromTheCommandLine() throws {
+        #expect(try iotca(["init", "--insecure-no-passphrase"]).status == 0)
+        #expect(try iotca(["issue", "d1"]).status == 0)
+        let serial = try iotca(["show", "d1", "--json"])
+        let entry = try JSONSerialization.jsonObject(with: Data(serial.stdout.utf8)) as? [String: Any]
+        let hex = try #require(entry?["serial"] as? String)
+
+        #expect(try iotca(["revoke", hex, "--reason", "stolen"]).status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["revoke", hex, "--invalidity-date", "yesterday"]).status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["revoke", String(repeating: "ab", count: 20)]).status == ExitStatus.notFound.rawValue)
+        #expect(try iotca(["revoke", hex, "--ca", "nope"]).status == ExitStatus.notFound.rawValue)
+        #expect(try iotca(["revoke"]).status == ExitStatus.usage.rawValue)
+
+        let revoked = try iotca(["revoke", hex, "--reason", "key-compromise", "--json"])
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        let again = try iotca(["revoke", hex])
+        #expect(again.status == ExitStatus.conflict.rawValue)
+        #expect(again.stderr.contains("already revoked"))
+        let crl = folder.path("store/public/issuing.crl")
+        #expect(try OpenSSLCLI.run(["crl", "-inform", "DER", "-in", crl, "-noout"]).succeeded)
+
+        let shown = try iotca(["crl", "show", "--ca", "issuing", "--json"])
+        let reports = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]]
+        #expect((reports?.first?["crl"] as? [String: Any])?["entries"] as? Int == 1)
+        #expect(try iotca(["crl", "publish", "--if-due"]).stdout.contains("Published CRL 1 of root"))
+        #expect(try iotca(["crl", "publish", "--if-due"]).stdout.contains("nothing published"))
+        #expect(try iotca(["crl", "publish", "--ca", "nope"]).status == ExitStatus.notFound.rawValue)
+        #expect(try iotca(["ca", "set", "issuing", "--crl-url", "ftp://x"]).status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["ca", "set", "issuing", "--crl-url", "http://pki.example.com/issuing.crl"]).status == 0)
+    }
+
     @Test func missingStoreIsAStoreError() throws {
         #expect(try iotca(["list"]).status == ExitStatus.store.rawValue)
         #expect(try iotca(["issue", "d"], passphrase: "x").status == ExitStatus.store.rawValue)

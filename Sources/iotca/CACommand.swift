@@ -5,7 +5,7 @@ import IoTCAKit
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "Create, import, list and disable certificate authorities.",
-        subcommands: [Create.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self])
+        subcommands: [Create.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -194,6 +194,31 @@ struct CACommand: ParsableCommand {
                     ("spki sha256", fingerprints?.spkiSHA256Base64 ?? "-"),
                 ]
                 for (field, value) in fields { Output.line("\(field.padding(toLength: 19, withPad: " ", startingAt: 0)) \(value)") }
+            }
+        }
+    }
+
+    struct RotateRoot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-root",
+            abstract: "Certify the standby root key as a new root (root-2, ...) and make the next standby key.",
+            discussion: "Firmware that pinned the standby key's backup pin trusts the new root at once. Then create CAs under it, e.g. `iotca ca create issuing-2 --parent root-2`.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        @Option(help: ArgumentHelp("Validity of the new root (default from the root-ca template: 20y).", valueName: "DURATION"))
+        var validity: ValidityPeriod?
+
+        func run() throws {
+            try Output.run {
+                let (root, standby) = try AuthorityManager(keyring: try storeOptions.keyring()).rotateRoot(validity: validity)
+                if output.json {
+                    struct Report: Encodable { let root: Authority; let standby_key: String; let standby_spki_sha256_hex: String }
+                    return try Output.json(Report(root: root, standby_key: standby.name, standby_spki_sha256_hex: standby.spkiSHA256))
+                }
+                Output.line("Created root \(root.name): \(root.subject) until \(Output.date(root.notAfter))")
+                Output.line("Next standby key: \(standby.name) (see `iotca pins` for its backup pin)")
             }
         }
     }

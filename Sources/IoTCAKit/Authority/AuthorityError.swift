@@ -9,6 +9,7 @@ public enum AuthorityError: IoTCAError, Equatable {
     case cannotCertifyCA(parent: String, reason: String)
     case notPending(String)
     case importRejected(String, reason: String)
+    case noStandbyKey
 
     public var exitStatus: ExitStatus {
         switch self {
@@ -16,6 +17,7 @@ public enum AuthorityError: IoTCAError, Equatable {
         case .alreadyExists: return .conflict
         case .disabled, .revoked, .pending, .expired, .notPending: return .authorityUnavailable
         case .cannotCertifyCA, .importRejected: return .rejected
+        case .noStandbyKey: return .notFound
         }
     }
 
@@ -37,6 +39,8 @@ public enum AuthorityError: IoTCAError, Equatable {
             return "CA \(parent) cannot certify another CA: \(reason)"
         case .notPending(let name):
             return "CA \(name) is not waiting for a certificate: only a CA made with `ca create --external` can be imported"
+        case .noStandbyKey:
+            return "this store has no standby root key to rotate to"
         case .importRejected(let name, let reason):
             return "cannot import the certificate of CA \(name): \(reason)"
         }

@@ -153,12 +153,7 @@ public struct AuthorityManager {
     /// Writes the key file, then records the CA; removes the key file if recording fails.
     func record(_ draft: Store.NewAuthority, key: PrivateKeyMaterial, now: Date) throws -> Authority {
         var new = draft
-        // Store-wide defaults from `init`: the CRL validity, and where STORE/public is served.
-        if let seconds = try store.setting("crl_validity_seconds").flatMap(Int64.init) { new.crlValidity = seconds }
-        if let base = try store.setting("public_url") {
-            new.crlURL = "\(base)/\(new.name).crl"
-            new.caIssuersURL = "\(base)/\(new.name).crt"
-        }
+        try applyStoreDefaults(&new)
         let keyURL = store.layout.url(new.keyFile)
         try writeKeyFile(try key.pem(encryptedWith: try keyring.passphraseForNewKeys()), to: keyURL, now: now)
         do {
@@ -169,6 +164,15 @@ public struct AuthorityManager {
         }
         if let issued = new.issued { try publish(new.name, der: issued.der) }
         return try store.authority(named: new.name)
+    }
+
+    /// Store-wide defaults from `init`: the CRL validity, and where STORE/public is served.
+    func applyStoreDefaults(_ new: inout Store.NewAuthority) throws {
+        if let seconds = try store.setting("crl_validity_seconds").flatMap(Int64.init) { new.crlValidity = seconds }
+        if let base = try store.setting("public_url") {
+            new.crlURL = "\(base)/\(new.name).crl"
+            new.caIssuersURL = "\(base)/\(new.name).crt"
+        }
     }
 
     /// Creates a CA key file, 0600 from the first byte.

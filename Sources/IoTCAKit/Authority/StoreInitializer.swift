@@ -103,6 +103,7 @@ public enum StoreInitializer {
             template: template.name, csrDER: nil, subject: issued.certificate.subject.description), key: key, now: now)
         let issuing = try manager.createSubordinate(issuingName, parent: rootName, keyType: options.keyType,
                                                     validity: options.issuingValidity, now: now)
+        try manager.createStandbyKey(options.keyType, now: now)
         try store.write { db in
             try store.appendEvent(db, action: "store.init", subject: options.organization, details: [
                 "root_certificate_sha256": issued.fingerprints.certificateSHA256Hex,

@@ -19,6 +19,8 @@ extension Store {
         var crlValidity: Int64 = Authority.defaultCRLValidity
         var crlURL: String? = nil
         var caIssuersURL: String? = nil
+        /// The standby key this CA is made from (`rotate-root`), marked used in the same transaction.
+        var standbyKey: String? = nil
     }
 
     private static let authorityQuery = """
@@ -60,6 +62,7 @@ extension Store {
                     new.crlValidity, new.crlURL, new.caIssuersURL,
                 ])
             let id = db.lastInsertedRowID
+            if let standby = new.standbyKey { try Self.useStandbyKey(db, name: standby) }
             if let issued = new.issued {
                 let entry = CertificateEntry(
                     issued: issued, authority: new.parentName ?? new.name, thing: nil, subjectAuthority: new.name,

@@ -211,6 +211,12 @@ extension Store {
         return RevocationReason(rawValue: String(decoding: text, as: UTF8.self)) ?? .unspecified
     }
 
+    static func bytes(hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBytes(hex: hex.utf8, to: &bytes)
+        return bytes
+    }
+
     static func appendBytes(hex: some Collection<UInt8>, to bytes: inout [UInt8]) {
         var high: UInt8?
         for character in hex {

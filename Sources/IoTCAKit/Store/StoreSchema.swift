@@ -80,6 +80,17 @@ enum StoreSchema {
                 t.column("der", .blob)  // kept for the latest CRLs only; older ones keep their hash
                 t.uniqueKey(["authority_id", "number"])
             }
+            // Keys made in advance for the next root: their SPKI pins ship in firmware as backup
+            // pins before any certificate exists for them (`iotca pins`, `iotca ca rotate-root`).
+            try db.create(table: "standby_keys") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+                t.column("key_algorithm", .text).notNull()
+                t.column("key_file", .text).notNull()
+                t.column("spki_sha256", .text).notNull()
+                t.column("status", .text).notNull()  // standby | used
+                t.column("created_at", .datetime).notNull()
+            }
             try db.create(table: "events") { t in
                 t.autoIncrementedPrimaryKey("id")
                 t.column("at", .text).notNull()

@@ -1,0 +1,59 @@
+import Foundation
+
+extension AuthorityManager {
+    /// Makes the next root's key now, encrypted beside the others, without certifying it. Its
+    /// pin is a backup pin (`iotca pins`) until `rotateRoot` makes it a root.
+    @discardableResult
+    public func createStandbyKey(_ algorithm: KeyAlgorithm, now: Date = Date()) throws -> StandbyKey {
+        let name = try nextRootName()
+        let key = try KeyGenerator().generate(algorithm)
+        let keyFile = StoreLayout.keyFile(for: name)
+        let keyURL = store.layout.url(keyFile)
+        try AtomicFile.writeNew(Array(try key.pem(encryptedWith: try keyring.passphraseForNewKeys()).utf8), to: keyURL, mode: 0o600)
+        let standby = StandbyKey(name: name, keyAlgorithm: algorithm, keyFile: keyFile,
+                                 spkiSHA256: try Fingerprints.spkiSHA256(of: key.publicKey).hexString, createdAt: now)
+        do {
+            try store.insertStandbyKey(standby)
+        } catch {
+            unlink(keyURL.path)
+            throw error
+        }
+        return standby
+    }
+
+    /// `iotca ca rotate-root`: certifies the oldest standby key as a new self-signed root (named
+    /// like the key, e.g. root-2) and makes the next standby key. Devices that pinned the
+    /// standby key's SPKI trust the new root at once. Existing CAs keep their old root until
+    /// they are replaced (`iotca ca create issuing-2 --parent root-2`).
+    public func rotateRoot(validity: ValidityPeriod? = nil, now: Date = Date()) throws -> (root: Authority, standby: StandbyKey) {
+        guard let standby = try store.standbyKeys().first else { throw AuthorityError.noStandbyKey }
+        let path = store.layout.url(standby.keyFile).path
+        let pem: String
+        do { pem = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw KeyError.unreadableKeyFile(path: path, detail: (error as NSError).localizedDescription)
+        }
+        let key = try PrivateKeyMaterial(pem: pem, passphrase: try keyring.encryptsKeys() ? keyring.storePassphrase() : nil, path: path)
+        let template = try caTemplate("root-ca")
+        let policy = IssuancePolicy(template: template, thing: standby.name, organization: try store.organization(), validity: validity)
+        let spec = try policy.decide(publicKey: key.publicKey, issuerName: standby.name, issuer: nil, now: now)
+        let issued = try Signer.selfSign(spec, key: key)
+        var new = Store.NewAuthority(
+            name: standby.name, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
+            keyFile: standby.keyFile, keyEncrypted: try keyring.encryptsKeys(), issued: issued, template: template.name,
+            csrDER: nil, subject: issued.certificate.subject.description)
+        new.standbyKey = standby.name
+        try applyStoreDefaults(&new)
+        try store.insertAuthority(new, now: now)
+        try publish(standby.name, der: issued.der)
+        let next = try createStandbyKey(key.algorithm, now: now)
+        return (try store.authority(named: standby.name), next)
+    }
+
+    /// root-2, root-3, ...: the first name no CA or standby key has.
+    func nextRootName() throws -> String {
+        let taken = Set(try store.authorities().map(\.name)) .union(try store.allStandbyKeyNames())
+        var index = 2
+        while taken.contains("root-\(index)") { index += 1 }
+        return "root-\(index)"
+    }
+}

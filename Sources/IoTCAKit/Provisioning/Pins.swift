@@ -1,0 +1,148 @@
+import Crypto
+import Foundation
+import X509
+
+/// One hash a client can pin: a CA in use, or a standby root key (a backup pin).
+public struct Pin: Sendable, Equatable, Encodable {
+    public enum Role: String, Sendable, Encodable { case root, intermediate, backup }
+
+    public var name: String
+    public var role: Role
+    public var subject: String?
+    public var notAfter: Date?
+    public var spkiSHA256: [UInt8]
+    public var certificateSHA256: [UInt8]?
+    public var certificateSHA1: [UInt8]?
+
+    public var spkiSHA256Base64: String { Data(spkiSHA256).base64EncodedString() }
+
+    enum CodingKeys: String, CodingKey {
+        case name, role, subject
+        case notAfter = "not_after"
+        case spkiBase64 = "spki_sha256"
+        case spkiHex = "spki_sha256_hex"
+        case certificateSHA256 = "certificate_sha256"
+        case certificateSHA1 = "certificate_sha1"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(role, forKey: .role)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(notAfter, forKey: .notAfter)
+        try container.encode(spkiSHA256Base64, forKey: .spkiBase64)
+        try container.encode(spkiSHA256.hexString, forKey: .spkiHex)
+        try container.encode(certificateSHA256?.hexString, forKey: .certificateSHA256)
+        try container.encode(certificateSHA1?.hexString, forKey: .certificateSHA1)
+    }
+}
+
+/// `iotca pins`: the pins of the CAs in use and of the standby root keys, in the forms
+/// firmware and clients take.
+public enum PinSet {
+    public enum Format: String, CaseIterable, Sendable { case text, json, c, curl, hpkp }
+
+    /// The CAs named (each with its chain up to the root), or every CA that has a certificate,
+    /// then every standby key as a backup pin.
+    public static func collect(from store: Store, authorities names: [String] = []) throws -> [Pin] {
+        var certificates: [(String, [UInt8])] = []
+        if names.isEmpty {
+            certificates = try store.authorities().compactMap { authority in authority.certificateDER.map { (authority.name, $0) } }
+        } else {
+            for name in names {
+                let authority = try store.authority(named: name)
+                let chain = try store.chain(of: authority)
+                var names = [authority.name]
+                var current = authority
+                while let parent = current.parentName {
+                    current = try store.authority(named: parent)
+                    names.append(parent)
+                }
+                for (index, der) in (chain.intermediates + [chain.root]).enumerated() {
+                    let label = index < names.count ? names[index] : "external-\(index)"
+                    if !certificates.contains(where: { $0.1 == der }) { certificates.append((label, der)) }
+                }
+            }
+        }
+        var pins: [Pin] = []
+        for (name, der) in certificates {
+            let certificate = try Certificate(derEncoded: der)
+            pins.append(Pin(
+                name: name, role: certificate.issuer == certificate.subject ? .root : .intermediate,
+                subject: certificate.subject.description, notAfter: certificate.notValidAfter,
+                spkiSHA256: try Fingerprints.spkiSHA256(of: certificate.publicKey),
+                certificateSHA256: Array(SHA256.hash(data: der)), certificateSHA1: Array(Insecure.SHA1.hash(data: der))))
+        }
+        for standby in try store.standbyKeys() {
+            pins.append(Pin(name: standby.name, role: .backup, subject: nil, notAfter: nil,
+                            spkiSHA256: Store.bytes(hex: standby.spkiSHA256), certificateSHA256: nil, certificateSHA1: nil))
+        }
+        return pins
+    }
+
+    public static func render(_ pins: [Pin], as format: Format) throws -> String {
+        switch format {
+        case .json:
+            return String(decoding: try JSONEncoder.iotca.encode(pins), as: UTF8.self) + "\n"
+        case .curl:
+            // curl --pinnedpubkey 'sha256//A;sha256//B'
+            return pins.map { "sha256//\($0.spkiSHA256Base64)" }.joined(separator: ";") + "\n"
+        case .hpkp:
+            return pins.map { "pin-sha256=\"\($0.spkiSHA256Base64)\"" }.joined(separator: "; ") + "\n"
+        case .text:
+            return pins.map { pin in
+                var lines = ["\(pin.name) (\(pin.role.rawValue))\(pin.subject.map { ": \($0)" } ?? "")"]
+                if let notAfter = pin.notAfter { lines.append("  not after        \(notAfter.formatted(.iso8601))") }
+                lines.append("  spki sha256      \(pin.spkiSHA256Base64)")
+                lines.append("  spki sha256 hex  \(pin.spkiSHA256.hexString)")
+                if let sha256 = pin.certificateSHA256 { lines.append("  cert sha256      \(colons(sha256))") }
+                if let sha1 = pin.certificateSHA1 { lines.append("  cert sha1        \(colons(sha1))") }
+                return lines.joined(separator: "\n")
+            }.joined(separator: "\n") + "\n"
+        case .c:
+            return cHeader(pins)
+        }
+    }
+
+    static func colons(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02X", $0) }.joined(separator: ":") }
+
+    /// A header firmware compiles in: byte arrays and base64 strings per pin, and the list of
+    /// all SPKI pins (current first, then backups) for a loop in the TLS verify callback.
+    static func cHeader(_ pins: [Pin]) -> String {
+        func identifier(_ name: String) -> String {
+            let upper = name.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+            return upper.first?.isNumber == true ? "CA_" + upper : upper
+        }
+        func bytes(_ value: [UInt8]) -> String {
+            stride(from: 0, to: value.count, by: 8).map { start in
+                "    " + value[start..<min(start + 8, value.count)].map { String(format: "0x%02x", $0) }.joined(separator: ", ")
+            }.joined(separator: ",\n")
+        }
+        var text = """
+            /* Pins generated by `iotca pins --format c`. SPKI pins are SHA-256 of the DER
+             * SubjectPublicKeyInfo (RFC 7469); backup pins belong to standby root keys. */
+            #ifndef IOTCA_PINS_H
+            #define IOTCA_PINS_H
+
+            #include <stdint.h>
+
+
+            """
+        for pin in pins {
+            let name = identifier(pin.name)
+            text += "/* \(pin.name): \(pin.role.rawValue)\(pin.subject.map { ", \($0)" } ?? "")\(pin.notAfter.map { ", not after \($0.formatted(.iso8601))" } ?? "") */\n"
+            text += "static const uint8_t \(name)_SPKI_SHA256[32] = {\n\(bytes(pin.spkiSHA256))\n};\n"
+            text += "static const char \(name)_SPKI_SHA256_B64[] = \"\(pin.spkiSHA256Base64)\";\n"
+            if let sha256 = pin.certificateSHA256 {
+                text += "static const uint8_t \(name)_CERT_SHA256[32] = {\n\(bytes(sha256))\n};\n"
+            }
+            text += "\n"
+        }
+        text += "#define IOTCA_PIN_COUNT \(pins.count)\n"
+        text += "static const uint8_t *const IOTCA_SPKI_PINS[IOTCA_PIN_COUNT] = {\n"
+        text += pins.map { "    \(identifier($0.name))_SPKI_SHA256" }.joined(separator: ",\n")
+        text += "\n};\n\n#endif /* IOTCA_PINS_H */\n"
+        return text
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import GRDB
+
+/// A key pair made ahead of need for the next root CA. Its SPKI pin goes into firmware as a
+/// backup pin today, so devices keep trusting the fleet after the root is rotated.
+public struct StandbyKey: Sendable, Equatable {
+    public var name: String
+    public var keyAlgorithm: KeyAlgorithm
+    public var keyFile: String
+    /// Hex SHA-256 of the SubjectPublicKeyInfo.
+    public var spkiSHA256: String
+    public var createdAt: Date
+}
+
+extension Store {
+    func insertStandbyKey(_ key: StandbyKey) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO standby_keys (name, key_algorithm, key_file, spki_sha256, status, created_at)
+                VALUES (?, ?, ?, ?, 'standby', ?)
+                """, arguments: [key.name, key.keyAlgorithm.rawValue, key.keyFile, key.spkiSHA256, key.createdAt])
+            try appendEvent(db, action: "key.standby", subject: key.name, details: [
+                "key_algorithm": key.keyAlgorithm.rawValue, "spki_sha256": key.spkiSHA256,
+            ], at: key.createdAt)
+        }
+    }
+
+    public func standbyKeys() throws -> [StandbyKey] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM standby_keys WHERE status = 'standby' ORDER BY id").map { row in
+                StandbyKey(name: row["name"], keyAlgorithm: KeyAlgorithm(rawValue: row["key_algorithm"]) ?? .ecP256,
+                           keyFile: row["key_file"], spkiSHA256: row["spki_sha256"], createdAt: row["created_at"])
+            }
+        }
+    }
+
+    func allStandbyKeyNames() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT name FROM standby_keys") }
+    }
+
+    /// Marks a standby key used inside the transaction that records the root it became.
+    static func useStandbyKey(_ db: Database, name: String) throws {
+        try db.execute(sql: "UPDATE standby_keys SET status = 'used' WHERE name = ?", arguments: [name])
+    }
+}

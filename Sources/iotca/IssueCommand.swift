@@ -31,8 +31,14 @@ struct IssueCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Certify the key of this PKCS#10 request (PEM or DER) instead of generating one.", valueName: "FILE"))
     var csr: String?
 
-    @Option(help: ArgumentHelp("Folder the bundle folder is written into.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Folder the bundle is written into.", valueName: "DIR"))
     var out = "bundles"
+
+    @Option(help: ArgumentHelp("dir (OUT/THING/), pem (OUT/THING.pem), p12 (OUT/THING.p12), zip (OUT/THING.zip) or json (stdout).", valueName: "FORMAT"))
+    var format: BundleFormat = .dir
+
+    @Option(help: ArgumentHelp("PKCS#12 passphrase from the first line of FILE (else $IOTCA_BUNDLE_PASSPHRASE).", valueName: "FILE"))
+    var bundlePassphraseFile: String?
 
     @Flag(help: "Issue although the thing has an active certificate; replaces its bundle folder.")
     var renew = false
@@ -56,7 +62,12 @@ struct IssueCommand: ParsableCommand {
                 attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force,
                 supersede: supersede)
             let provisioner = Provisioner(keyring: try storeOptions.keyring())
-            let result = try provisioner.issue(request, bundleParent: URL(fileURLWithPath: out))
+            let bundleSource = PassphraseSource(file: bundlePassphraseFile, variable: PassphraseSource.bundleEnvironmentVariable,
+                                                purpose: "bundle passphrase")
+            let bundlePassphrase = format == .p12 ? try bundleSource.passphraseIfAvailable() : nil
+            let result = try provisioner.issue(request, bundleParent: URL(fileURLWithPath: out), format: format,
+                                               bundlePassphrase: bundlePassphrase)
+            if format == .json { return try Output.json(result.bundle.jsonForm) }
             if output.json {
                 struct Report: Encodable {
                     let bundle: String
@@ -66,7 +77,11 @@ struct IssueCommand: ParsableCommand {
                 return
             }
             Output.line("Issued \(thing): serial \(result.entry.serial.hex), valid until \(Output.date(result.entry.notAfter))")
-            Output.line("Bundle: \(result.folder.path)/ (\(result.bundle.manifest.files.joined(separator: ", ")))")
+            if format == .dir {
+                Output.line("Bundle: \(result.folder.path)/ (\(result.bundle.manifest.files.joined(separator: ", ")))")
+            } else {
+                Output.line("Bundle: \(result.folder.path)")
+            }
             for serial in result.superseded {
                 Output.line("Revoked the previous certificate \(serial.hex) (superseded)")
             }
@@ -83,3 +98,5 @@ struct IssueCommand: ParsableCommand {
         return Array(data ?? Data())
     }
 }
+
+extension BundleFormat: ExpressibleByArgument {}

@@ -5,16 +5,24 @@ import Foundation
 /// Without any of them and no terminal, it fails at once instead of hanging a factory script.
 public struct PassphraseSource: Sendable {
     public static let environmentVariable = "IOTCA_PASSPHRASE"
+    /// For PKCS#12 bundles (`iotca issue --format p12`).
+    public static let bundleEnvironmentVariable = "IOTCA_BUNDLE_PASSPHRASE"
 
     public var file: String?
     public var environment: [String: String]
     public var interactive: Bool
+    public var variable: String
+    /// What the prompt and the errors call this passphrase.
+    public var purpose: String
 
     public init(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                interactive: Bool = isatty(STDIN_FILENO) == 1) {
+                interactive: Bool = isatty(STDIN_FILENO) == 1, variable: String = environmentVariable,
+                purpose: String = "CA passphrase") {
         self.file = file
         self.environment = environment
         self.interactive = interactive
+        self.variable = variable
+        self.purpose = purpose
     }
 
     /// A fixed passphrase, for tests and benchmarks.
@@ -36,11 +44,11 @@ public struct PassphraseSource: Sendable {
             } catch {
                 throw .unreadablePassphraseFile(path: file, detail: (error as NSError).localizedDescription)
             }
-        } else if let value = environment[Self.environmentVariable], !value.isEmpty {
+        } else if let value = environment[variable], !value.isEmpty {
             passphrase = Passphrase(value)
         } else if interactive {
-            passphrase = try Self.prompt("CA passphrase: ")
-            if confirm, try Self.prompt("Repeat the CA passphrase: ").bytes != passphrase.bytes {
+            passphrase = try Self.prompt("\(purpose.prefix(1).uppercased() + purpose.dropFirst()): ")
+            if confirm, try Self.prompt("Repeat the \(purpose): ").bytes != passphrase.bytes {
                 throw .passphraseMismatch
             }
         } else {
@@ -48,6 +56,13 @@ public struct PassphraseSource: Sendable {
         }
         guard !passphrase.isEmpty else { throw .emptyPassphrase }
         return passphrase
+    }
+
+    /// The passphrase when a file, the variable or a terminal can give one; nil otherwise, for
+    /// callers that report the absence in their own words.
+    public func passphraseIfAvailable() throws(KeyError) -> Passphrase? {
+        guard fixed != nil || file != nil || !(environment[variable] ?? "").isEmpty || interactive else { return nil }
+        return try passphrase()
     }
 
     private static func prompt(_ text: String) throws(KeyError) -> Passphrase {

@@ -37,7 +37,9 @@ public struct IssueRequest: Sendable {
 public struct IssueResult: Sendable {
     public let entry: CertificateEntry
     public let bundle: Bundle
-    public let folder: URL
+    /// Where the bundle was written; nil for the json format.
+    public let location: URL?
+    public var folder: URL { location ?? URL(fileURLWithPath: "/dev/null") }
     /// The previous certificates revoked by `supersede`.
     public var superseded: [SerialNumber] = []
 }
@@ -86,7 +88,7 @@ public final class Provisioner {
         public let requestKey: Certificate.PublicKey?
     }
 
-    public func plan(_ request: IssueRequest, bundleParent: URL?) throws -> Plan {
+    public func plan(_ request: IssueRequest, bundleParent: URL?, format: BundleFormat = .dir) throws -> Plan {
         try ThingName.validate(request.thing)
         for (key, value) in request.attributes { try ThingAttributes.validate(key: key, value: value) }
         let template = try self.template(request.template)
@@ -107,8 +109,12 @@ public final class Provisioner {
             if !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
         }
         if let bundleParent, !(request.renew || request.force),
-           FileManager.default.fileExists(atPath: bundleParent.appendingPathComponent(request.thing).path) {
-            throw OutputError.exists(path: bundleParent.appendingPathComponent(request.thing).path)
+           let location = Bundle.location(of: request.thing, format: format, in: bundleParent),
+           FileManager.default.fileExists(atPath: location.path) {
+            throw OutputError.exists(path: location.path)
+        }
+        if format == .p12 && request.csr != nil {
+            throw PolicyError.invalidOption("--format p12", reason: "a PKCS#12 bundle holds the private key, which stays on the device with --csr")
         }
         return Plan(request: request, template: template, policy: policy, profile: profile, signer: signer,
                     authority: authority, chain: try chain(of: authority), requestKey: requestKey)
@@ -145,14 +151,18 @@ public final class Provisioner {
             rootCertificateSHA256: root.fingerprints.certificateSHA256Hex,
             rootSPKISHA256: root.fingerprints.spkiSHA256Base64, rootSPKISHA256Hex: root.fingerprints.spkiSHA256Hex,
             files: files)
-        return Bundle(
-            thing: plan.request.thing, certificatePEM: entry.pem, privateKeyPEM: key?.pkcs8PEM,
-            chainPEM: plan.chain.intermediates.map(IssuedCertificate.pem).joined(), rootPEM: root.pem, manifest: manifest)
+        return Bundle(thing: plan.request.thing, certificateDER: entry.der, privateKey: key,
+                      chainDER: plan.chain.intermediates, rootDER: root.der, manifest: manifest)
     }
 
-    /// The whole issuance: plan, key, sign, record, then the bundle folder `bundleParent/THING/`.
-    public func issue(_ request: IssueRequest, bundleParent: URL) throws -> IssueResult {
-        let plan = try self.plan(request, bundleParent: bundleParent)
+    /// The whole issuance: plan, key, sign, record, then the bundle in `format` under
+    /// `bundleParent` (p12 needs `bundlePassphrase`).
+    public func issue(_ request: IssueRequest, bundleParent: URL, format: BundleFormat = .dir,
+                      bundlePassphrase: Passphrase? = nil) throws -> IssueResult {
+        if format == .p12 && (bundlePassphrase?.isEmpty ?? true) {
+            throw PolicyError.invalidOption("--format p12", reason: "needs a bundle passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
+        }
+        let plan = try self.plan(request, bundleParent: bundleParent, format: format)
         let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
         guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
             throw PolicyError.invalidCSR(reason: "unsupported public key")
@@ -162,8 +172,8 @@ public final class Provisioner {
         let bundle = try self.bundle(plan, entry: entry, key: key)
         var result: IssueResult
         do {
-            let folder = try bundle.write(into: bundleParent, replace: request.renew || request.force)
-            result = IssueResult(entry: entry, bundle: bundle, folder: folder)
+            let location = try bundle.write(format, into: bundleParent, replace: request.renew || request.force, passphrase: bundlePassphrase)
+            result = IssueResult(entry: entry, bundle: bundle, location: location)
         } catch {
             throw BundleNotWritten(serial: entry.serial.hex, thing: request.thing, cause: error)
         }

@@ -5,7 +5,7 @@ import IoTCAKit
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "Create, import, list and disable certificate authorities.",
-        subcommands: [Create.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self])
+        subcommands: [Create.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self, VerificationCert.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -219,6 +219,25 @@ struct CACommand: ParsableCommand {
                 }
                 Output.line("Created root \(root.name): \(root.subject) until \(Output.date(root.notAfter))")
                 Output.line("Next standby key: \(standby.name) (see `iotca pins` for its backup pin)")
+            }
+        }
+    }
+
+    struct VerificationCert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verification-cert",
+            abstract: "Write the verification certificate AWS IoT's RegisterCACertificate asks for (CN = the registration code).")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Option(help: "The CA to register with AWS IoT.") var ca = "issuing"
+        @Option(help: ArgumentHelp("The code from `aws iot get-registration-code`.", valueName: "REGISTRATION_CODE")) var code: String
+        @Option(help: ArgumentHelp("Where to write the certificate (PEM).", valueName: "FILE")) var out: String
+
+        func run() throws {
+            try Output.run {
+                let issued = try AuthorityManager(keyring: try storeOptions.keyring()).verificationCertificate(ca: ca, registrationCode: code)
+                try AtomicFile.write(issued.pem, to: URL(fileURLWithPath: out))
+                Output.line("Wrote \(out): CN=\(code), signed by \(ca), serial \(issued.serial.hex)")
             }
         }
     }

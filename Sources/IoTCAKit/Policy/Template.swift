@@ -36,6 +36,22 @@ public struct Template: Codable, Sendable, Equatable {
     /// basicConstraints pathLenConstraint; only for CA templates.
     public var pathLength: Int?
 
+    public init(name: String, description: String?, keyType: KeyAlgorithm, allowedKeyTypes: [KeyAlgorithm]?, validity: String,
+                subject: Subject, subjectAltNames: [String]?, keyUsage: [String], extendedKeyUsage: [String]?,
+                ca: Bool, pathLength: Int?) {
+        self.name = name
+        self.description = description
+        self.keyType = keyType
+        self.allowedKeyTypes = allowedKeyTypes
+        self.validity = validity
+        self.subject = subject
+        self.subjectAltNames = subjectAltNames
+        self.keyUsage = keyUsage
+        self.extendedKeyUsage = extendedKeyUsage
+        self.ca = ca
+        self.pathLength = pathLength
+    }
+
     static let knownFields: Set<String> = [
         "name", "description", "keyType", "allowedKeyTypes", "validity", "subject",
         "subjectAltNames", "keyUsage", "extendedKeyUsage", "ca", "pathLength",

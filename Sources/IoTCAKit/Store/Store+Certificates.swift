@@ -165,3 +165,16 @@ extension Store {
         return entry
     }
 }
+
+extension Store {
+    /// Records a certificate issued to no thing (an AWS verification certificate) with its event.
+    func recordCertificate(_ entry: CertificateEntry, action: String, subject: String) throws {
+        try write { db in
+            let authority = try Self.authority(db, named: entry.authority)
+            try Self.insertCertificate(db, entry, authorityID: authority.id)
+            try appendEvent(db, action: action, subject: subject, details: [
+                "serial": entry.serial.hex, "ca": entry.authority, "certificate_sha256": entry.fingerprintSHA256,
+            ], at: entry.createdAt)
+        }
+    }
+}

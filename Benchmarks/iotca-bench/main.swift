@@ -49,10 +49,10 @@ struct IssueBench: ParsableCommand {
             let request = IssueRequest(thing: "device-\(index)", template: template)
             let plan = try timed("plan") { try provisioner.plan(request, bundleParent: bundles) }
             let key = try timed("keygen") { try provisioner.generator.generate(plan.template.keyType) }
-            let issued = try timed("sign") { try provisioner.sign(plan, publicKey: key.publicKey) }
+            let issued = try timed("sign") { try Provisioner.sign(plan, publicKey: key.publicKey) }
             let entry = try timed("store") { try provisioner.record(plan, issued: issued, keyAlgorithm: key.algorithm).entry }
             try timed("files") {
-                _ = try provisioner.bundle(plan, entry: entry, key: key).write(into: bundles, replace: false)
+                _ = try Provisioner.bundle(plan, entry: entry, key: key).write(into: bundles, replace: false)
             }
         }
         let total = clock.now - start

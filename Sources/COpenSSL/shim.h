@@ -8,4 +8,7 @@
 #include <openssl/rsa.h>
 #include <openssl/ec.h>
 #include <openssl/core_names.h>
+/* glibc declares syncfs(2) only under _GNU_SOURCE; batch runs use it to sync a chunk of
+   bundles at once instead of fsyncing every file. */
+extern int syncfs(int fd);
 #endif

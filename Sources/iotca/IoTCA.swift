@@ -14,7 +14,7 @@ struct IoTCA: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, IssueCommand.self, RevokeCommand.self, CRLCommand.self, ListCommand.self, ShowCommand.self,
+            InitCommand.self, IssueCommand.self, BatchCommand.self, RevokeCommand.self, CRLCommand.self, ListCommand.self, ShowCommand.self,
             CACommand.self, PinsCommand.self, TemplateCommand.self,
         ])
 }

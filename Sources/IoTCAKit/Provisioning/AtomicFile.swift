@@ -3,13 +3,14 @@ import Foundation
 /// Writes files so a reader (or a crash) never sees half of one: a temporary file in the same
 /// folder, flushed, then renamed over the target.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644, overwrite: Bool = true) throws(OutputError) {
+    public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644, overwrite: Bool = true,
+                             durable: Bool = true) throws(OutputError) {
         let folder = url.deletingLastPathComponent()
         if !overwrite && FileManager.default.fileExists(atPath: url.path) {
             throw .exists(path: url.path)
         }
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(randomSuffix())")
-        try writeNew(bytes, to: temporary, mode: mode)
+        try writeNew(bytes, to: temporary, mode: mode, durable: durable)
         if rename(temporary.path, url.path) != 0 {
             let detail = String(cString: strerror(errno))
             unlink(temporary.path)
@@ -54,13 +55,15 @@ public enum AtomicFile {
         }
     }
 
-    public static func write(_ text: String, to url: URL, mode: mode_t = 0o644, overwrite: Bool = true) throws(OutputError) {
-        try write(Array(text.utf8), to: url, mode: mode, overwrite: overwrite)
+    public static func write(_ text: String, to url: URL, mode: mode_t = 0o644, overwrite: Bool = true,
+                             durable: Bool = true) throws(OutputError) {
+        try write(Array(text.utf8), to: url, mode: mode, overwrite: overwrite, durable: durable)
     }
 
     /// Creates `url`, which must not exist, with `mode` from the start (a key file is never
     /// readable by others, not even for a moment), and flushes it to disk.
-    public static func writeNew(_ bytes: [UInt8], to url: URL, mode: mode_t) throws(OutputError) {
+    /// `durable: false` skips the fsync: a batch syncs the whole output once per chunk instead.
+    public static func writeNew(_ bytes: [UInt8], to url: URL, mode: mode_t, durable: Bool = true) throws(OutputError) {
         let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
             if errno == EEXIST { throw .exists(path: url.path) }
@@ -77,7 +80,7 @@ public enum AtomicFile {
             }
             offset += written
         }
-        guard fsync(descriptor) == 0 else {
+        guard !durable || fsync(descriptor) == 0 else {
             let detail = String(cString: strerror(errno))
             unlink(url.path)
             throw .writeFailed(path: url.path, detail: detail)

@@ -41,9 +41,10 @@ public struct Bundle: Sendable {
     }
 
     /// Writes the bundle in `format` (p12 needs `passphrase`); returns where, nil for json.
-    public func write(_ format: BundleFormat, into parent: URL, replace: Bool, passphrase: Passphrase? = nil) throws(OutputError) -> URL? {
+    public func write(_ format: BundleFormat, into parent: URL, replace: Bool, passphrase: Passphrase? = nil,
+                      durable: Bool = true) throws(OutputError) -> URL? {
         guard let target = Self.location(of: thing, format: format, in: parent) else { return nil }
-        if format == .dir { return try write(into: parent, replace: replace) }
+        if format == .dir { return try write(into: parent, replace: replace, durable: durable) }
         if !replace && FileManager.default.fileExists(atPath: target.path) { throw .exists(path: target.path) }
         do {
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -54,7 +55,7 @@ public struct Bundle: Sendable {
         switch format {
         case .pem:
             let text = (privateKeyPEM ?? "") + certificatePEM + chainPEM
-            try AtomicFile.write(text, to: target, mode: secretMode)
+            try AtomicFile.write(text, to: target, mode: secretMode, durable: durable)
         case .p12:
             guard let privateKey else { throw .writeFailed(path: target.path, detail: "a PKCS#12 bundle needs the private key, which stays on the device with --csr") }
             guard let passphrase, !passphrase.isEmpty else {
@@ -62,10 +63,10 @@ public struct Bundle: Sendable {
             }
             let der = try PKCS12Bundle.make(key: privateKey, certificate: certificateDER, chain: chainDER + [rootDER],
                                             friendlyName: thing, passphrase: passphrase)
-            try AtomicFile.write(der, to: target, mode: 0o600)
+            try AtomicFile.write(der, to: target, mode: 0o600, durable: durable)
         case .zip:
             let entries = files.map { ZipArchive.Entry(name: "\(thing)/\($0.name)", contents: $0.contents, mode: $0.mode) }
-            try AtomicFile.write(ZipArchive.make(entries), to: target, mode: secretMode)
+            try AtomicFile.write(ZipArchive.make(entries), to: target, mode: secretMode, durable: durable)
         case .dir, .json:
             break
         }
@@ -102,7 +103,7 @@ public struct Bundle: Sendable {
     /// Writes the bundle as the folder `parent/THING/`. The files are written into a hidden
     /// sibling folder first and renamed into place, so the folder is either complete or absent.
     /// An existing folder is replaced only when `replace` is set.
-    public func write(into parent: URL, replace: Bool) throws(OutputError) -> URL {
+    public func write(into parent: URL, replace: Bool, durable: Bool = true) throws(OutputError) -> URL {
         let target = parent.appendingPathComponent(thing, isDirectory: true)
         let files = FileManager.default
         let exists = files.fileExists(atPath: target.path)
@@ -118,7 +119,7 @@ public struct Bundle: Sendable {
         }
         do {
             for file in self.files {
-                try AtomicFile.writeNew(file.contents, to: staging.appendingPathComponent(file.name), mode: file.mode)
+                try AtomicFile.writeNew(file.contents, to: staging.appendingPathComponent(file.name), mode: file.mode, durable: durable)
             }
             // The folder holds a private key: only its owner may list it until the device takes it.
             guard chmod(staging.path, privateKeyPEM == nil ? 0o755 : 0o700) == 0 else {

@@ -64,7 +64,7 @@ public final class Provisioner {
     public var store: Store { keyring.store }
     public let generator = KeyGenerator()
     private let catalog: TemplateCatalog
-    private var organization: String?
+    var organization: String?
     private var chains: [String: CertificateChain] = [:]
     /// Templates by the name or path asked for: read and validated once per process.
     private var templates: [String: Template] = [:]
@@ -76,7 +76,7 @@ public final class Provisioner {
 
     /// A checked request, ready for a key: everything that can be refused is refused here,
     /// before any key is generated or anything signed.
-    public struct Plan {
+    public struct Plan: Sendable {
         public let request: IssueRequest
         public let template: Template
         public let policy: IssuancePolicy
@@ -120,7 +120,7 @@ public final class Provisioner {
                     authority: authority, chain: try chain(of: authority), requestKey: requestKey)
     }
 
-    public func sign(_ plan: Plan, publicKey: Certificate.PublicKey, now: Date = Date()) throws -> IssuedCertificate {
+    public static func sign(_ plan: Plan, publicKey: Certificate.PublicKey, now: Date = Date()) throws -> IssuedCertificate {
         var spec = try plan.policy.decide(publicKey: publicKey, issuerName: plan.signer.authorityName,
                                           issuer: plan.signer.certificate, now: now, profile: plan.profile)
         spec.crlDistributionPoint = plan.authority.crlURL
@@ -128,18 +128,22 @@ public final class Provisioner {
         return try plan.signer.sign(spec)
     }
 
-    /// Records the certificate; returns it with the thing's other active certificates.
-    public func record(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm,
-                       now: Date = Date()) throws -> (entry: CertificateEntry, previous: [SerialNumber]) {
-        let entry = CertificateEntry(
+    static func entry(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date) -> CertificateEntry {
+        CertificateEntry(
             issued: issued, authority: plan.signer.authorityName, thing: plan.request.thing, subjectAuthority: nil,
             template: plan.template.name, keyAlgorithm: keyAlgorithm,
             subjectAltNames: plan.profile.subjectAltNames.map(\.description), now: now)
+    }
+
+    /// Records the certificate; returns it with the thing's other active certificates.
+    public func record(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm,
+                       now: Date = Date()) throws -> (entry: CertificateEntry, previous: [SerialNumber]) {
+        let entry = Self.entry(plan, issued: issued, keyAlgorithm: keyAlgorithm, now: now)
         let previous = try store.recordIssuance(entry, attributes: plan.request.attributes, renew: plan.request.renew)
         return (entry, previous)
     }
 
-    public func bundle(_ plan: Plan, entry: CertificateEntry, key: PrivateKeyMaterial?) throws -> Bundle {
+    public static func bundle(_ plan: Plan, entry: CertificateEntry, key: PrivateKeyMaterial?) throws -> Bundle {
         let root = try IssuedCertificate(der: plan.chain.root)
         var files = ["cert.pem", "chain.pem", "root.pem", "manifest.json"]
         if key != nil { files.insert("key.pem", at: 1) }
@@ -167,9 +171,9 @@ public final class Provisioner {
         guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
             throw PolicyError.invalidCSR(reason: "unsupported public key")
         }
-        let issued = try sign(plan, publicKey: publicKey)
+        let issued = try Self.sign(plan, publicKey: publicKey)
         let (entry, previous) = try record(plan, issued: issued, keyAlgorithm: algorithm)
-        let bundle = try self.bundle(plan, entry: entry, key: key)
+        let bundle = try Self.bundle(plan, entry: entry, key: key)
         var result: IssueResult
         do {
             let location = try bundle.write(format, into: bundleParent, replace: request.renew || request.force, passphrase: bundlePassphrase)
@@ -189,14 +193,14 @@ public final class Provisioner {
         return result
     }
 
-    private func template(_ name: String) throws(PolicyError) -> Template {
+    func template(_ name: String) throws(PolicyError) -> Template {
         if let cached = templates[name] { return cached }
         let template = try catalog.template(name)
         templates[name] = template
         return template
     }
 
-    private func chain(of authority: Authority) throws -> CertificateChain {
+    func chain(of authority: Authority) throws -> CertificateChain {
         if let cached = chains[authority.name] { return cached }
         let chain = try store.chain(of: authority)
         chains[authority.name] = chain

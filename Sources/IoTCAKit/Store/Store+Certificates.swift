@@ -90,22 +90,44 @@ extension Store {
     /// Returns the serials of the thing's other active certificates.
     @discardableResult
     func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
-        guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
-        return try write { db in
-            let active = try Self.activeSerials(db, thing: thing)
-            if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
-            let authority = try Self.authority(db, named: entry.authority)
-            try db.execute(sql: """
-                INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
-                """, arguments: [thing, Self.json(attributes), entry.createdAt, entry.createdAt])
-            try Self.insertCertificate(db, entry, authorityID: authority.id)
-            try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
-                "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
-                "not_after": Self.timestamp(entry.notAfter), "certificate_sha256": entry.fingerprintSHA256,
-            ], at: entry.createdAt)
-            return active
+        try write { db in try insertIssuance(db, entry, attributes: attributes, renew: renew) }
+    }
+
+    /// A batch chunk in one transaction: each element is the previous active serials, or the
+    /// conflict that kept that row out. Other rows are recorded either way.
+    func recordIssuances(_ items: [(entry: CertificateEntry, attributes: [String: String], renew: Bool)]) throws
+        -> [Result<[SerialNumber], IssuanceConflict>] {
+        try write { db in
+            try items.map { item in
+                do {
+                    return .success(try insertIssuance(db, item.entry, attributes: item.attributes, renew: item.renew))
+                } catch let conflict as IssuanceConflict {
+                    return .failure(conflict)
+                }
+            }
         }
+    }
+
+    private func insertIssuance(_ db: Database, _ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
+        guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
+        let active = try Self.activeSerials(db, thing: thing)
+        if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
+        let authority = try Self.authority(db, named: entry.authority)
+        try db.execute(sql: """
+            INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
+            """, arguments: [thing, Self.json(attributes), entry.createdAt, entry.createdAt])
+        try Self.insertCertificate(db, entry, authorityID: authority.id)
+        try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
+            "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
+            "not_after": Self.timestamp(entry.notAfter), "certificate_sha256": entry.fingerprintSHA256,
+        ], at: entry.createdAt)
+        return active
+    }
+
+    /// Every thing that holds an active certificate (a batch skips them on a re-run).
+    public func thingsWithActiveCertificates() throws -> Set<String> {
+        try read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT thing FROM certificates WHERE status = 'active' AND thing IS NOT NULL")) }
     }
 
     static func activeSerials(_ db: Database, thing: String) throws -> [SerialNumber] {

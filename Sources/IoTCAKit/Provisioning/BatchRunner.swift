@@ -1,0 +1,217 @@
+import COpenSSL
+import Foundation
+import X509
+
+/// How `iotca batch` runs.
+public struct BatchOptions: Sendable {
+    public var authority = "issuing"
+    public var template = "device"
+    public var format: BundleFormat = .dir
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount
+    public var failFast = false
+    /// Rows signed, committed in one transaction and written per chunk.
+    public var chunkSize = 500
+    public var bundlePassphrase: Passphrase?
+
+    public init() {}
+}
+
+/// What a batch did, for the summary line and `--json`.
+public struct BatchReport: Sendable, Encodable {
+    public var total = 0
+    public var issued = 0
+    /// Things that already had an active certificate and a bundle (an earlier run).
+    public var skipped = 0
+    /// Things whose earlier run recorded a certificate but died before writing the bundle:
+    /// issued again, the orphan revoked as superseded.
+    public var recovered = 0
+    public var failed = 0
+    public var seconds = 0.0
+    public var failures: [BatchRowError] = []
+
+    public var rate: Double { seconds > 0 ? Double(issued + recovered) / seconds : 0 }
+
+    enum CodingKeys: String, CodingKey { case total, issued, skipped, recovered, failed, seconds, rate, failures }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(total, forKey: .total)
+        try container.encode(issued, forKey: .issued)
+        try container.encode(skipped, forKey: .skipped)
+        try container.encode(recovered, forKey: .recovered)
+        try container.encode(failed, forKey: .failed)
+        try container.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
+        try container.encode(rate.rounded(), forKey: .rate)
+        try container.encode(failures, forKey: .failures)
+    }
+}
+
+/// `iotca batch`: provisions every row of a batch file in one process. The CA key is opened
+/// once; key generation and signing run on all cores; each chunk is recorded in one
+/// transaction before its bundles are written, so a batch killed at any moment leaves only
+/// bundles whose rows exist, and a re-run skips what is done and finishes the rest.
+public final class BatchRunner {
+    public let provisioner: Provisioner
+    public var store: Store { provisioner.store }
+
+    public init(keyring: Keyring) {
+        provisioner = Provisioner(keyring: keyring)
+    }
+
+    public func run(file: URL, out: URL, options: BatchOptions, progress: ((Int, Int) -> Void)? = nil) throws -> BatchReport {
+        let start = Date()
+        var report = BatchReport()
+        let (rows, unreadable) = try BatchFile.read(file)
+        report.total = rows.count + unreadable.count
+        report.failures = unreadable
+        if options.format == .p12 && (options.bundlePassphrase?.isEmpty ?? true) {
+            throw PolicyError.invalidOption("--format p12", reason: "needs a bundle passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
+        }
+        let authority = try store.authority(named: options.authority)
+        let signer = try provisioner.keyring.signer(for: authority)
+        let chain = try provisioner.chain(of: authority)
+        let organization = try store.organization()
+        let active = try store.thingsWithActiveCertificates()
+        let folder = file.deletingLastPathComponent()
+
+        // Check every row before any work: names, attributes, duplicates, templates, CSRs.
+        var seen: [String: Int] = [:]
+        var work: [Provisioner.Plan] = []
+        for row in rows {
+            do {
+                if let first = seen[row.thing] { throw PolicyError.invalidOption("thing", reason: "\(row.thing) is listed twice (first on line \(first))") }
+                seen[row.thing] = row.line
+                let location = Bundle.location(of: row.thing, format: options.format, in: out)
+                var renew = false
+                if active.contains(row.thing) {
+                    if let location, !FileManager.default.fileExists(atPath: location.path) {
+                        renew = true  // recorded by a run that died before the bundle: recover
+                    } else {
+                        report.skipped += 1
+                        continue
+                    }
+                }
+                let csr = try row.csr.map { path -> [UInt8] in
+                    let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
+                    guard let data = FileManager.default.contents(atPath: url.path) else {
+                        throw PolicyError.invalidCSR(reason: "cannot read \(url.path)")
+                    }
+                    return Array(data)
+                }
+                try ThingName.validate(row.thing)
+                for (key, value) in row.attributes { try ThingAttributes.validate(key: key, value: value) }
+                let template = try provisioner.template(row.template ?? options.template)
+                guard !template.ca else { throw PolicyError.invalidOption("template", reason: "\(template.name) is a CA template") }
+                let request = IssueRequest(thing: row.thing, authority: authority.name, template: template.name, attributes: row.attributes,
+                                           csr: csr, renew: renew, force: renew, supersede: renew)
+                if options.format == .p12 && csr != nil {
+                    throw PolicyError.invalidOption("--format p12", reason: "a PKCS#12 bundle needs the private key, which stays on the device with a CSR")
+                }
+                let policy = IssuancePolicy(template: template, thing: row.thing, organization: organization, attributes: row.attributes)
+                work.append(Provisioner.Plan(
+                    request: request, template: template, policy: policy, profile: try policy.profile(issuerName: authority.name),
+                    signer: signer, authority: authority, chain: chain,
+                    requestKey: try csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) }))
+                lines[row.thing] = row.line
+            } catch let error as any IoTCAError {
+                report.failures.append(BatchRowError(line: row.line, thing: row.thing, error: error.description))
+            }
+        }
+        if options.failFast && !report.failures.isEmpty {
+            return finish(report, start: start)
+        }
+
+        var superseded: [SerialNumber] = []
+        let generators = (0..<max(1, options.jobs)).map { _ in KeyGenerator() }
+        var done = report.skipped
+        for chunkStart in stride(from: 0, to: work.count, by: max(1, options.chunkSize)) {
+            let chunk = Array(work[chunkStart..<min(work.count, chunkStart + options.chunkSize)])
+            let now = Date()
+            // Keys and signatures on every core.
+            let signed = Parallel.map(chunk.count, workers: options.jobs, state: generators) { generator, index in
+                Result<(IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm), any Error> {
+                    let plan = chunk[index]
+                    let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
+                    guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
+                        throw PolicyError.invalidCSR(reason: "unsupported public key")
+                    }
+                    return (try Provisioner.sign(plan, publicKey: publicKey, now: now), key, algorithm)
+                }
+            }
+            // One transaction for the chunk, before any of its bundles exists.
+            var recordable: [(index: Int, entry: CertificateEntry, key: PrivateKeyMaterial?)] = []
+            for (index, result) in signed.enumerated() {
+                switch result {
+                case .success(let (issued, key, algorithm)):
+                    recordable.append((index, Provisioner.entry(chunk[index], issued: issued, keyAlgorithm: algorithm, now: now), key))
+                case .failure(let error):
+                    fail(&report, chunk[index], error)
+                }
+            }
+            let recorded = try store.recordIssuances(recordable.map { ($0.entry, chunk[$0.index].request.attributes, chunk[$0.index].request.renew) })
+            var toWrite: [(plan: Provisioner.Plan, entry: CertificateEntry, key: PrivateKeyMaterial?)] = []
+            for (item, outcome) in zip(recordable, recorded) {
+                switch outcome {
+                case .success(let previous):
+                    toWrite.append((chunk[item.index], item.entry, item.key))
+                    superseded += previous
+                case .failure(let conflict):
+                    fail(&report, chunk[item.index], conflict)
+                }
+            }
+            // Bundles on every core, without an fsync per file; one sync for the chunk below.
+            let written = Parallel.map(toWrite.count, workers: options.jobs, state: Array(repeating: (), count: max(1, options.jobs))) { _, index in
+                Result<Void, any Error> {
+                    let item = toWrite[index]
+                    let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key)
+                    _ = try bundle.write(options.format, into: out, replace: item.plan.request.renew,
+                                         passphrase: options.bundlePassphrase, durable: false)
+                }
+            }
+            for (item, result) in zip(toWrite, written) {
+                switch result {
+                case .success: if item.plan.request.renew { report.recovered += 1 } else { report.issued += 1 }
+                case .failure(let error):
+                    fail(&report, item.plan, BundleNotWritten(serial: item.entry.serial.hex, thing: item.plan.request.thing,
+                                                              cause: error as? OutputError ?? .writeFailed(path: out.path, detail: "\(error)")))
+                }
+            }
+            Self.syncFileSystem(of: out)
+            done += chunk.count
+            progress?(done, work.count + report.skipped)
+            if options.failFast && !report.failures.isEmpty { break }
+        }
+        if !superseded.isEmpty {
+            let revocation = RevocationService(keyring: provisioner.keyring)
+            for serial in superseded {
+                _ = try? revocation.revoke(.serial(serial, authority: authority.name), reason: .superseded, publish: false)
+            }
+            _ = try revocation.publish(authority.name)
+        }
+        return finish(report, start: start)
+    }
+
+    private var lines: [String: Int] = [:]
+
+    private func fail(_ report: inout BatchReport, _ plan: Provisioner.Plan, _ error: any Error) {
+        let text = (error as? any IoTCAError)?.description ?? "\(error)"
+        report.failures.append(BatchRowError(line: lines[plan.request.thing] ?? 0, thing: plan.request.thing, error: text))
+    }
+
+    private func finish(_ report: BatchReport, start: Date) -> BatchReport {
+        var report = report
+        report.failed = report.failures.count
+        report.failures.sort { $0.line < $1.line }
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// One syncfs(2) per chunk instead of an fsync per file: bundles survive a power cut
+    /// once their chunk is reported done.
+    static func syncFileSystem(of folder: URL) {
+        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = syncfs(descriptor)
+        close(descriptor)
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import IoTCAKit
+
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Provision every thing listed in a CSV or JSON Lines file, in one process on all cores.",
+        discussion: """
+            CSV needs a header with `thing`, and may have `template`, `csr` (a path relative to FILE) and attribute \
+            columns. JSON Lines: one object per line with the same keys. Re-running a file skips things already \
+            issued, so an interrupted batch resumes. Exit code 0 when every row was issued or skipped, 5 when a \
+            row failed (each is reported with its line number).
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: ArgumentHelp("The batch file (.csv or .jsonl).", valueName: "FILE"))
+    var file: String
+
+    @Option(help: ArgumentHelp("Folder the bundles are written into.", valueName: "DIR"))
+    var out = "bundles"
+
+    @Option(help: ArgumentHelp("dir, pem, p12 or zip.", valueName: "FORMAT"))
+    var format: BundleFormat = .dir
+
+    @Option(help: "Worker threads for key generation, signing and files (default: the number of cores).")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Stop at the first bad row.")
+    var failFast = false
+
+    @Option(help: "The issuing CA.")
+    var ca = "issuing"
+
+    @Option(help: ArgumentHelp("Template for rows without a template column.", valueName: "NAME|PATH"))
+    var template = "device"
+
+    @Option(help: ArgumentHelp("PKCS#12 passphrase from the first line of FILE (else $IOTCA_BUNDLE_PASSPHRASE).", valueName: "FILE"))
+    var bundlePassphraseFile: String?
+
+    func validate() throws {
+        if format == .json { throw ValidationError("batch writes files: use dir, pem, p12 or zip") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        try Output.run {
+            var options = BatchOptions()
+            options.authority = ca
+            options.template = template
+            options.format = format
+            options.jobs = jobs
+            options.failFast = failFast
+            if format == .p12 {
+                options.bundlePassphrase = try PassphraseSource(
+                    file: bundlePassphraseFile, variable: PassphraseSource.bundleEnvironmentVariable, purpose: "bundle passphrase"
+                ).passphraseIfAvailable()
+            }
+            let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
+            let report = try BatchRunner(keyring: try storeOptions.keyring())
+                .run(file: URL(fileURLWithPath: file), out: URL(fileURLWithPath: out), options: options, progress: bar.update)
+            bar.finish()
+            if output.json {
+                try Output.json(report)
+            } else {
+                for failure in report.failures {
+                    FileHandle.standardError.write(Data("iotca: \(file):\(failure.line): \(failure.thing ?? "-"): \(failure.error)\n".utf8))
+                }
+                Output.line(String(format: "%d rows: %d issued, %d skipped, %d recovered, %d failed in %.2f s (%.0f bundles/s)",
+                                   report.total, report.issued, report.skipped, report.recovered, report.failed,
+                                   report.seconds, report.rate))
+            }
+            if report.failed > 0 { throw ExitCode(ExitStatus.rejected.rawValue) }
+        }
+    }
+}
+
+/// A one-line progress bar on stderr, only when stderr is a terminal.
+final class ProgressBar {
+    let enabled: Bool
+    private var last = Date.distantPast
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0, Date().timeIntervalSince(last) > 0.1 || done == total else { return }
+        last = Date()
+        let width = 40, filled = width * done / total
+        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

@@ -73,6 +73,7 @@ public final class BatchRunner {
         let organization = try store.organization()
         let active = try store.thingsWithActiveCertificates()
         let folder = file.deletingLastPathComponent()
+        Self.removeStaleStaging(in: out)
 
         // Check every row before any work: names, attributes, duplicates, templates, CSRs.
         var seen: [String: Int] = [:]
@@ -182,11 +183,17 @@ public final class BatchRunner {
             if options.failFast && !report.failures.isEmpty { break }
         }
         if !superseded.isEmpty {
-            let revocation = RevocationService(keyring: provisioner.keyring)
+            // The certificates a recovered row replaced, revoked per issuing CA in one transaction each.
+            var byAuthority: [String: [SerialNumber]] = [:]
             for serial in superseded {
-                _ = try? revocation.revoke(.serial(serial, authority: authority.name), reason: .superseded, publish: false)
+                for entry in try store.certificates(serial: serial) where entry.status == .active && entry.thing != nil {
+                    byAuthority[entry.authority, default: []].append(serial)
+                }
             }
-            _ = try revocation.publish(authority.name)
+            let revocation = RevocationService(keyring: provisioner.keyring)
+            for (name, serials) in byAuthority.sorted(by: { $0.key < $1.key }) {
+                _ = try revocation.revoke(.serials(serials, authority: name), reason: .superseded)
+            }
         }
         return finish(report, start: start)
     }
@@ -204,6 +211,14 @@ public final class BatchRunner {
         report.failures.sort { $0.line < $1.line }
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// Hidden staging folders and files left by a run that was killed while writing.
+    static func removeStaleStaging(in folder: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasPrefix(".") && (name.contains(".tmp-") || name.contains(".old-")) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
     }
 
     /// One syncfs(2) per chunk instead of an fsync per file: bundles survive a power cut

@@ -7,6 +7,8 @@ import GRDBSQLite
 public enum RevocationTarget: Sendable, Equatable {
     case serial(SerialNumber, authority: String?)
     case thing(String)
+    /// Several certificates of one CA in one transaction (a batch's superseded certificates).
+    case serials([SerialNumber], authority: String)
 }
 
 /// A CRL as the store records it.
@@ -64,6 +66,14 @@ extension Store {
                     throw CertificateNotFound(selector: thing)
                 }
                 targets = rows.map { ($0["id"], CertificateEntry(row: $0)) }
+            case .serials(let serials, let authority):
+                targets = try serials.map { serial in
+                    guard let row = try Row.fetchOne(db, sql: Self.certificateRowQuery + " WHERE c.serial = ? AND a.name = ?",
+                                                     arguments: [serial.hex, authority]) else {
+                        throw CertificateNotFound(selector: serial.hex)
+                    }
+                    return (row["id"], CertificateEntry(row: row))
+                }
             }
             let revokedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
             var revoked: [CertificateEntry] = []

@@ -62,7 +62,7 @@ public struct AuthorityManager {
             name: name, kind: .subordinate, parentName: nil, status: .pending, keyAlgorithm: keyType,
             keyFile: StoreLayout.keyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: nil,
             template: template.name, csrDER: der, subject: profile.subject.description), key: key, now: now)
-        return (authority, PEMDocument(type: "CERTIFICATE REQUEST", derBytes: der).pemString + "\n")
+        return (authority, PEM.encode(der, type: "CERTIFICATE REQUEST"))
     }
 
     /// Completes an external CA with the certificate its issuer signed. `chain` holds the

@@ -20,7 +20,26 @@ public final class KeyGenerator {
             throw .generationFailed(algorithm, detail: OpenSSL.lastError())
         }
         defer { EVP_PKEY_free(key) }
+        if algorithm.isEC, let material = try ecKey(key, algorithm: algorithm) { return material }
         return try PrivateKeyMaterial(evpKey: key, algorithm: algorithm)
+    }
+
+    /// EC keys take the fast path: the scalar and point read as parameters, and the PKCS#8 and
+    /// SPKI DER written here. OpenSSL 3's generic encoders look providers up by name under
+    /// locks, which cost more than generating the key (ARCHITECTURE.md performance notes).
+    private func ecKey(_ key: OpaquePointer, algorithm: KeyAlgorithm) throws(KeyError) -> PrivateKeyMaterial? {
+        let size = algorithm == .ecP256 ? 32 : 48
+        var scalar = [UInt8](repeating: 0, count: size)
+        var point = [UInt8](repeating: 0, count: 2 * size + 1)
+        var bignum: OpaquePointer?
+        guard EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &bignum) == 1, let bignum else { return nil }
+        defer { BN_clear_free(bignum) }
+        guard BN_bn2binpad(bignum, &scalar, Int32(size)) == Int32(size) else { return nil }
+        var pointLength = 0
+        guard EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, &point, point.count, &pointLength) == 1,
+              pointLength == point.count, point[0] == 0x04 else { return nil }
+        defer { for index in scalar.indices { scalar[index] = 0 } }
+        return try PrivateKeyMaterial(ecScalar: scalar, point: point, algorithm: algorithm)
     }
 
     private func context(for algorithm: KeyAlgorithm) throws(KeyError) -> OpaquePointer {

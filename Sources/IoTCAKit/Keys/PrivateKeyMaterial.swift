@@ -25,9 +25,45 @@ public struct PrivateKeyMaterial: Sendable {
         self.pkcs8DER = der
     }
 
+    /// An EC key from its private scalar and uncompressed public point (RFC 5915 inside
+    /// RFC 5208 PKCS#8, and RFC 5480 SubjectPublicKeyInfo), as OpenSSL encodes them.
+    init(ecScalar scalar: [UInt8], point: [UInt8], algorithm: KeyAlgorithm) throws(KeyError) {
+        let curve: [UInt8] = algorithm == .ecP256
+            ? [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]   // prime256v1
+            : [0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22]                     // secp384r1
+        let ecPublicKey: [UInt8] = [0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]
+        var writer = DERWriter()
+        writer.element(0x30) { info in
+            info.append([0x02, 0x01, 0x00])
+            info.element(0x30) { $0.append(ecPublicKey); $0.append(curve) }
+            info.element(0x04) { octets in
+                octets.element(0x30) { ecKey in
+                    ecKey.append([0x02, 0x01, 0x01])
+                    ecKey.header(0x04, count: scalar.count)
+                    ecKey.append(scalar)
+                    ecKey.element(0xA1) { $0.header(0x03, count: point.count + 1); $0.append([0x00]); $0.append(point) }
+                }
+            }
+        }
+        var spki = DERWriter()
+        spki.element(0x30) { info in
+            info.element(0x30) { $0.append(ecPublicKey); $0.append(curve) }
+            info.header(0x03, count: point.count + 1)
+            info.append([0x00])
+            info.append(point)
+        }
+        do {
+            self.publicKey = try Certificate.PublicKey(derEncoded: spki.bytes)
+        } catch {
+            throw .unsupportedKey(detail: "\(error)")
+        }
+        self.algorithm = algorithm
+        self.pkcs8DER = writer.bytes
+    }
+
     /// `-----BEGIN PRIVATE KEY-----`, as `openssl pkey` writes it.
     public var pkcs8PEM: String {
-        PEMDocument(type: "PRIVATE KEY", derBytes: pkcs8DER).pemString + "\n"
+        PEM.encode(pkcs8DER, type: "PRIVATE KEY")
     }
 
     /// PKCS#8 encrypted with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC), which `openssl pkey

@@ -24,6 +24,6 @@ public struct IssuedCertificate: Sendable {
     public var pem: String { Self.pem(der) }
 
     static func pem(_ der: [UInt8]) -> String {
-        PEMDocument(type: "CERTIFICATE", derBytes: der).pemString + "\n"
+        PEM.encode(der, type: "CERTIFICATE")
     }
 }

@@ -36,7 +36,7 @@ extension Store {
     }
 
     static func authority(_ db: Database, named name: String) throws -> Authority {
-        guard let row = try Row.fetchOne(db, sql: authorityQuery + " WHERE a.name = ?", arguments: [name]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: authorityQuery + " WHERE a.name = ?"), arguments: [name]) else {
             throw AuthorityError.notFound(name)
         }
         return Authority(row: row)

@@ -88,13 +88,12 @@ public final class Store: Sendable {
 
     /// Appends an audit event inside the caller's transaction, chained to the previous one.
     func appendEvent(_ db: Database, action: String, subject: String, details: [String: String] = [:], at date: Date = Date()) throws {
-        let previous = try String.fetchOne(db, sql: "SELECT hash FROM events ORDER BY id DESC LIMIT 1") ?? AuditEvent.genesisHash
+        let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM events ORDER BY id DESC LIMIT 1")) ?? AuditEvent.genesisHash
         let at = Self.timestamp(date)
         let detailText = Self.json(details)
         let hash = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: detailText)
-        try db.execute(
-            sql: "INSERT INTO events (at, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [at, action, subject, detailText, previous, hash])
+        try db.cachedStatement(sql: "INSERT INTO events (at, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [at, action, subject, detailText, previous, hash])
     }
 
     public func events() throws -> [AuditEvent] {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Provision N device bundles (P-256 key, certificate, five files) three ways on this machine,
+# in this run: `iotca batch`, a Python `cryptography` loop and an `openssl` CLI loop, and
+# print bundles per second next to the crypto limit from `openssl speed`.
+#   Benchmarks/compare-batch.sh [N] [WORK-FOLDER]      (OPENSSL_N=200 devices for the slow loop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count="${1:-10000}"
+work="${2:-$PWD/.build-bench}"
+openssl_count="${OPENSSL_N:-200}"
+
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-cryptography
+fi
+swift build -c release --product iotca >/dev/null
+iotca="$(swift build -c release --show-bin-path)/iotca"
+
+run="$work/compare-$$"
+rm -rf "$run" && mkdir -p "$run"
+trap 'rm -rf "$run"' EXIT
+export IOTCA_STORE="$run/store" IOTCA_PASSPHRASE=benchmark-passphrase
+"$iotca" init >/dev/null
+{ echo thing; for ((i = 0; i < count; i++)); do echo "dev-$i"; done; } > "$run/devices.csv"
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+
+start=$(now)
+"$iotca" batch "$run/devices.csv" --out "$run/iotca" >/dev/null
+iotca_seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')
+
+openssl pkey -in "$IOTCA_STORE/keys/issuing.key.pem" -passin env:IOTCA_PASSPHRASE -out "$run/issuing.key"
+python_seconds=$(python3 Benchmarks/python_loop.py "$run/issuing.key" "$IOTCA_STORE/public/issuing.crt" \
+  "$IOTCA_STORE/public/root.crt" "$run/python" "$count")
+
+cat > "$run/device.ext" <<'EXT'
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+EXT
+start=$(now)
+for ((i = 0; i < openssl_count; i++)); do
+  d="$run/openssl/dev-$i"; mkdir -p "$d"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/key.pem" -out "$d/req.csr" \
+    -subj "/O=iotca/CN=dev-$i" 2>/dev/null
+  openssl x509 -req -in "$d/req.csr" -CA "$IOTCA_STORE/public/issuing.crt" -CAkey "$run/issuing.key" -set_serial "0x$(openssl rand -hex 19)" \
+    -days 365 -extfile "$run/device.ext" -out "$d/cert.pem" 2>/dev/null
+  cp "$IOTCA_STORE/public/issuing.crt" "$d/chain.pem"; cp "$IOTCA_STORE/public/root.crt" "$d/root.pem"
+  echo "{\"thing\":\"dev-$i\"}" > "$d/manifest.json"
+done
+openssl_seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')
+
+sign_rate=$(openssl speed -seconds 2 -multi "$(nproc)" ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ { print $(NF-1) }' | tail -1)
+keygen_rate=$(python3 -c '
+import time
+from cryptography.hazmat.primitives.asymmetric import ec
+n = 20000; s = time.perf_counter()
+for _ in range(n): ec.generate_private_key(ec.SECP256R1())
+print(int(n / (time.perf_counter() - s)))')
+limit=$(awk -v k="$keygen_rate" -v s="$sign_rate" -v c="$(nproc)" 'BEGIN { printf "%.0f", 1 / (1 / (k * c) + 1 / s) }')
+
+echo "Device bundles with P-256 key generation, $(nproc) cores, $(uname -m), $(date -u +%F):"
+printf '| %-34s | %8s | %9s | %10s |\n' "tool" "bundles" "seconds" "bundles/s"
+printf '|%s|%s|%s|%s|\n' "------------------------------------" "----------" "-----------" "------------"
+printf '| %-34s | %8d | %9.2f | %10s |\n' "iotca batch (all cores)" "$count" "$iotca_seconds" "$(rate "$count" "$iotca_seconds")"
+printf '| %-34s | %8d | %9.2f | %10s |\n' "Python cryptography loop" "$count" "$python_seconds" "$(rate "$count" "$python_seconds")"
+printf '| %-34s | %8d | %9.2f | %10s |\n' "openssl CLI loop" "$openssl_count" "$openssl_seconds" "$(rate "$openssl_count" "$openssl_seconds")"
+printf '| %-34s | %8s | %9s | %10s |\n' "crypto limit (keygen + sign)" "-" "-" "$limit"
+echo "(crypto limit: openssl speed ecdsap256 signs/s on all cores = $sign_rate; OpenSSL P-256 keygen/s on one core = $keygen_rate, times $(nproc) cores)"

@@ -80,7 +80,7 @@ extension Store {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 entry.serial.hex, authorityID, entry.thing, entry.subjectAuthority, entry.template, entry.subject,
-                json(entry.subjectAltNames), entry.keyAlgorithm.rawValue, entry.notBefore, entry.notAfter,
+                CompactJSON.array(entry.subjectAltNames), entry.keyAlgorithm.rawValue, entry.notBefore, entry.notAfter,
                 entry.status.rawValue, entry.fingerprintSHA256, entry.spkiSHA256, Data(entry.der), entry.createdAt,
             ])
     }
@@ -117,7 +117,7 @@ extension Store {
         try db.cachedStatement(sql: """
             INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
-            """).execute(arguments: [thing, Self.json(attributes), entry.createdAt, entry.createdAt])
+            """).execute(arguments: [thing, CompactJSON.object(attributes), entry.createdAt, entry.createdAt])
         try Self.insertCertificate(db, entry, authorityID: authority.id)
         try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
             "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,

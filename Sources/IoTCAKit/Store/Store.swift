@@ -90,7 +90,7 @@ public final class Store: Sendable {
     func appendEvent(_ db: Database, action: String, subject: String, details: [String: String] = [:], at date: Date = Date()) throws {
         let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM events ORDER BY id DESC LIMIT 1")) ?? AuditEvent.genesisHash
         let at = Self.timestamp(date)
-        let detailText = Self.json(details)
+        let detailText = CompactJSON.object(details)
         let hash = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: detailText)
         try db.cachedStatement(sql: "INSERT INTO events (at, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
             .execute(arguments: [at, action, subject, detailText, previous, hash])
@@ -107,12 +107,6 @@ public final class Store: Sendable {
 
     static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
-    }
-
-    static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
 

@@ -6,6 +6,14 @@ import X509
 public struct CertificateChain: Sendable {
     public let intermediates: [[UInt8]]
     public let root: [UInt8]
+    /// The root's pins, computed once: every bundle's manifest carries them.
+    public let rootFingerprints: Fingerprints
+
+    init(intermediates: [[UInt8]], root: [UInt8]) throws {
+        self.intermediates = intermediates
+        self.root = root
+        self.rootFingerprints = try IssuedCertificate(der: root).fingerprints
+    }
 }
 
 extension Store {
@@ -17,7 +25,7 @@ extension Store {
         // Bounded: a hierarchy deeper than this is a corrupt store, not a real PKI.
         for _ in 0..<16 {
             guard let der = current.certificateDER else { throw AuthorityError.pending(current.name) }
-            if current.kind == .root { return CertificateChain(intermediates: intermediates, root: der) }
+            if current.kind == .root { return try CertificateChain(intermediates: intermediates, root: der) }
             intermediates.append(der)
             if let parent = current.parentName {
                 current = try self.authority(named: parent)
@@ -26,7 +34,7 @@ extension Store {
             for issuer in current.externalChainDER {
                 guard let certificate = try? Certificate(derEncoded: issuer) else { break }
                 if certificate.issuer == certificate.subject {
-                    return CertificateChain(intermediates: intermediates, root: issuer)
+                    return try CertificateChain(intermediates: intermediates, root: issuer)
                 }
                 intermediates.append(issuer)
             }

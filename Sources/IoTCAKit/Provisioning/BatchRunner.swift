@@ -125,20 +125,17 @@ public final class BatchRunner {
         var superseded: [SerialNumber] = []
         let generators = (0..<max(1, options.jobs)).map { _ in KeyGenerator() }
         var done = report.skipped
-        for chunkStart in stride(from: 0, to: work.count, by: max(1, options.chunkSize)) {
-            let chunk = Array(work[chunkStart..<min(work.count, chunkStart + options.chunkSize)])
-            let now = Date()
-            // Keys and signatures on every core.
-            let signed = Parallel.map(chunk.count, workers: options.jobs, state: generators) { generator, index in
-                Result<(IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm), any Error> {
-                    let plan = chunk[index]
-                    let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
-                    guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
-                        throw PolicyError.invalidCSR(reason: "unsupported public key")
-                    }
-                    return (try Provisioner.sign(plan, publicKey: publicKey, now: now), key, algorithm)
-                }
-            }
+        let chunks = stride(from: 0, to: work.count, by: max(1, options.chunkSize)).map {
+            Array(work[$0..<min(work.count, $0 + max(1, options.chunkSize))])
+        }
+        // Keys and signatures on every core, one chunk ahead: while chunk k is recorded in the
+        // store and written out, chunk k+1 is being signed.
+        let signing = ChunkSigner(generators: generators, jobs: options.jobs)
+        var ahead = chunks.first.map { signing.start($0, now: Date()) }
+        for (chunkIndex, chunk) in chunks.enumerated() {
+            guard let pending = ahead else { break }
+            let (signed, now) = pending.wait()
+            ahead = chunkIndex + 1 < chunks.count ? signing.start(chunks[chunkIndex + 1], now: Date()) : nil
             // One transaction for the chunk, before any of its bundles exists.
             var recordable: [(index: Int, entry: CertificateEntry, key: PrivateKeyMaterial?)] = []
             for (index, result) in signed.enumerated() {
@@ -180,7 +177,10 @@ public final class BatchRunner {
             Self.syncFileSystem(of: out)
             done += chunk.count
             progress?(done, work.count + report.skipped)
-            if options.failFast && !report.failures.isEmpty { break }
+            if options.failFast && !report.failures.isEmpty {
+                _ = ahead?.wait()
+                break
+            }
         }
         if !superseded.isEmpty {
             // The certificates a recovered row replaced, revoked per issuing CA in one transaction each.
@@ -228,5 +228,49 @@ public final class BatchRunner {
         guard descriptor >= 0 else { return }
         _ = syncfs(descriptor)
         close(descriptor)
+    }
+}
+
+/// Signs batch chunks on the worker threads in the background, one chunk at a time.
+final class ChunkSigner: @unchecked Sendable {
+    typealias Signed = Result<(IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm), any Error>
+
+    /// A chunk being signed; `wait` returns its results and the time they were signed at.
+    final class Pending: @unchecked Sendable {
+        let group = DispatchGroup()
+        var results: [Signed] = []
+        let now: Date
+        init(now: Date) { self.now = now }
+        func wait() -> ([Signed], Date) {
+            group.wait()
+            return (results, now)
+        }
+    }
+
+    private let generators: [KeyGenerator]
+    private let jobs: Int
+
+    init(generators: [KeyGenerator], jobs: Int) {
+        self.generators = generators
+        self.jobs = jobs
+    }
+
+    /// The generators are used by one chunk at a time: a chunk starts after the previous one's
+    /// `wait` returned.
+    func start(_ chunk: [Provisioner.Plan], now: Date) -> Pending {
+        let pending = Pending(now: now)
+        DispatchQueue.global().async(group: pending.group) { [self] in
+            pending.results = Parallel.map(chunk.count, workers: jobs, state: generators) { generator, index in
+                Signed {
+                    let plan = chunk[index]
+                    let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
+                    guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
+                        throw PolicyError.invalidCSR(reason: "unsupported public key")
+                    }
+                    return (try Provisioner.sign(plan, publicKey: publicKey, now: now), key, algorithm)
+                }
+            }
+        }
+        return pending
     }
 }

@@ -144,7 +144,7 @@ public final class Provisioner {
     }
 
     public static func bundle(_ plan: Plan, entry: CertificateEntry, key: PrivateKeyMaterial?) throws -> Bundle {
-        let root = try IssuedCertificate(der: plan.chain.root)
+        let root = plan.chain.rootFingerprints
         var files = ["cert.pem", "chain.pem", "root.pem", "manifest.json"]
         if key != nil { files.insert("key.pem", at: 1) }
         let manifest = BundleManifest(
@@ -152,11 +152,11 @@ public final class Provisioner {
             keyType: entry.keyAlgorithm.rawValue, keySource: key == nil ? "csr" : "generated", subject: entry.subject,
             subjectAltNames: entry.subjectAltNames, notBefore: entry.notBefore, notAfter: entry.notAfter,
             certificateSHA256: entry.fingerprintSHA256, spkiSHA256: entry.spkiSHA256,
-            rootCertificateSHA256: root.fingerprints.certificateSHA256Hex,
-            rootSPKISHA256: root.fingerprints.spkiSHA256Base64, rootSPKISHA256Hex: root.fingerprints.spkiSHA256Hex,
+            rootCertificateSHA256: root.certificateSHA256Hex,
+            rootSPKISHA256: root.spkiSHA256Base64, rootSPKISHA256Hex: root.spkiSHA256Hex,
             files: files)
         return Bundle(thing: plan.request.thing, certificateDER: entry.der, privateKey: key,
-                      chainDER: plan.chain.intermediates, rootDER: root.der, manifest: manifest)
+                      chainDER: plan.chain.intermediates, rootDER: plan.chain.root, manifest: manifest)
     }
 
     /// The whole issuance: plan, key, sign, record, then the bundle in `format` under

@@ -60,6 +60,7 @@ public final class BatchRunner {
 
     public func run(file: URL, out: URL, options: BatchOptions, progress: ((Int, Int) -> Void)? = nil) throws -> BatchReport {
         let start = Date()
+        lines = [:]
         var report = BatchReport()
         let (rows, unreadable) = try BatchFile.read(file)
         report.total = rows.count + unreadable.count
@@ -198,6 +199,7 @@ public final class BatchRunner {
         return finish(report, start: start)
     }
 
+    /// The file line of each planned thing, for failures found after planning.
     private var lines: [String: Int] = [:]
 
     private func fail(_ report: inout BatchReport, _ plan: Provisioner.Plan, _ error: any Error) {
@@ -261,14 +263,7 @@ final class ChunkSigner: @unchecked Sendable {
         let pending = Pending(now: now)
         DispatchQueue.global().async(group: pending.group) { [self] in
             pending.results = Parallel.map(chunk.count, workers: jobs, state: generators) { generator, index in
-                Signed {
-                    let plan = chunk[index]
-                    let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
-                    guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
-                        throw PolicyError.invalidCSR(reason: "unsupported public key")
-                    }
-                    return (try Provisioner.sign(plan, publicKey: publicKey, now: now), key, algorithm)
-                }
+                Signed { try Provisioner.keyAndCertificate(chunk[index], generator: generator, now: now) }
             }
         }
         return pending

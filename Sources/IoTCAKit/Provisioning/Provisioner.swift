@@ -120,6 +120,16 @@ public final class Provisioner {
                     authority: authority, chain: try chain(of: authority), requestKey: requestKey)
     }
 
+    /// The key (generated unless the request brought one) and the signed certificate for it.
+    static func keyAndCertificate(_ plan: Plan, generator: KeyGenerator, now: Date = Date()) throws
+        -> (IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm) {
+        let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
+        guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
+            throw PolicyError.invalidCSR(reason: "unsupported public key")
+        }
+        return (try sign(plan, publicKey: publicKey, now: now), key, algorithm)
+    }
+
     public static func sign(_ plan: Plan, publicKey: Certificate.PublicKey, now: Date = Date()) throws -> IssuedCertificate {
         var spec = try plan.policy.decide(publicKey: publicKey, issuerName: plan.signer.authorityName,
                                           issuer: plan.signer.certificate, now: now, profile: plan.profile)
@@ -167,11 +177,7 @@ public final class Provisioner {
             throw PolicyError.invalidOption("--format p12", reason: "needs a bundle passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
         }
         let plan = try self.plan(request, bundleParent: bundleParent, format: format)
-        let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
-        guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
-            throw PolicyError.invalidCSR(reason: "unsupported public key")
-        }
-        let issued = try Self.sign(plan, publicKey: publicKey)
+        let (issued, key, algorithm) = try Self.keyAndCertificate(plan, generator: generator)
         let (entry, previous) = try record(plan, issued: issued, keyAlgorithm: algorithm)
         let bundle = try Self.bundle(plan, entry: entry, key: key)
         var result: IssueResult

@@ -55,6 +55,9 @@ import X509
         let manifest = try JSONDecoder.iotcaManifest.decode(BundleManifest.self, from: Data(contentsOf: result.folder.appendingPathComponent("manifest.json")))
         #expect(manifest.serial == result.entry.serial.hex)
         #expect(manifest.rootSPKISHA256 == fixture.result.rootFingerprints.spkiSHA256Base64)
+        // The hand-written manifest is byte for byte what JSONEncoder.iotca writes.
+        let written = try Data(contentsOf: result.folder.appendingPathComponent("manifest.json"))
+        #expect(written == (try JSONEncoder.iotca.encode(result.bundle.manifest)) + Data("\n".utf8))
         // The CA never keeps a device key: nothing in the store matches the key file.
         let key = try String(contentsOf: result.folder.appendingPathComponent("key.pem"), encoding: .utf8)
         let keyBody = key.split(separator: "\n")[1]

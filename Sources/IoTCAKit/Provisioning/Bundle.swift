@@ -94,9 +94,7 @@ public struct Bundle: Sendable {
         if let privateKeyPEM { files.append(("key.pem", Array(privateKeyPEM.utf8), 0o600)) }
         files.append(("chain.pem", Array(chainPEM.utf8), 0o644))
         files.append(("root.pem", Array(rootPEM.utf8), 0o644))
-        // Encoding strings and dates cannot fail.
-        let manifestJSON: [UInt8] = ((try? JSONEncoder.iotca.encode(manifest)).map { Array($0) } ?? []) + [0x0A]
-        files.append(("manifest.json", manifestJSON, 0o644))
+        files.append(("manifest.json", manifest.prettyJSON, 0o644))
         return files
     }
 

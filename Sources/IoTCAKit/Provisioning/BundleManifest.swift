@@ -37,6 +37,27 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     }
 }
 
+extension BundleManifest {
+    /// The manifest as `JSONEncoder.iotca` would write it (sorted keys, two-space indent), written
+    /// directly: JSONEncoder took a twentieth of a batch's time.
+    var prettyJSON: [UInt8] {
+        func text(_ value: String) -> String { CompactJSON.string(value) }
+        func time(_ date: Date) -> String { text(date.formatted(.iso8601)) }
+        func list(_ values: [String]) -> String {
+            values.isEmpty ? "[\n\n  ]" : "[\n" + values.map { "    " + text($0) }.joined(separator: ",\n") + "\n  ]"
+        }
+        let fields: [(String, String)] = [
+            ("authority", text(authority)), ("certificate_sha256", text(certificateSHA256)), ("files", list(files)),
+            ("key_source", text(keySource)), ("key_type", text(keyType)), ("not_after", time(notAfter)),
+            ("not_before", time(notBefore)), ("root_certificate_sha256", text(rootCertificateSHA256)),
+            ("root_spki_sha256", text(rootSPKISHA256)), ("root_spki_sha256_hex", text(rootSPKISHA256Hex)),
+            ("serial", text(serial)), ("spki_sha256", text(spkiSHA256)), ("subject", text(subject)),
+            ("subject_alt_names", list(subjectAltNames)), ("template", text(template)), ("thing", text(thing)),
+        ]
+        return Array(("{\n" + fields.map { "  \"\($0.0)\" : \($0.1)" }.joined(separator: ",\n") + "\n}\n").utf8)
+    }
+}
+
 extension JSONEncoder {
     /// The encoder for everything iotca prints or writes as JSON: stable key order and
     /// RFC 3339 UTC times, so scripts and diffs see the same text for the same data.

@@ -3,7 +3,7 @@ import Foundation
 
 /// One row of the append-only audit log. Each row's hash covers the previous row's hash, so
 /// editing or deleting a row breaks the chain from there on.
-public struct AuditEvent: Sendable, Equatable {
+public struct AuditEvent: Sendable, Equatable, Encodable {
     public var id: Int64
     public var at: String
     public var action: String
@@ -11,6 +11,11 @@ public struct AuditEvent: Sendable, Equatable {
     public var details: String
     public var previousHash: String
     public var hash: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, action, subject, details, hash
+        case previousHash = "prev_hash"
+    }
 
     static let genesisHash = String(repeating: "0", count: 64)
 
@@ -20,14 +25,18 @@ public struct AuditEvent: Sendable, Equatable {
     }
 
     /// True when every row hashes to what it records and links to the row before it.
-    public static func verifyChain(_ events: [AuditEvent]) -> Bool {
+    public static func verifyChain(_ events: [AuditEvent]) -> Bool { firstBrokenLink(events) == nil }
+
+    /// The id of the first event that does not hash to what it records or does not link to the
+    /// one before it; nil when the chain is intact.
+    public static func firstBrokenLink(_ events: [AuditEvent]) -> Int64? {
         var previous = genesisHash
         for event in events {
             guard event.previousHash == previous,
                   event.hash == hash(previous: previous, at: event.at, action: event.action, subject: event.subject, details: event.details)
-            else { return false }
+            else { return event.id }
             previous = event.hash
         }
-        return true
+        return nil
     }
 }

@@ -196,6 +196,17 @@ extension Store {
         }
     }
 
+    /// Every CA's CRL numbers in the order they were recorded.
+    func crlNumbersInOrder() throws -> [String: [Int64]] {
+        try read { db in
+            var numbers: [String: [Int64]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT a.name, l.number FROM crls l JOIN authorities a ON a.id = l.authority_id ORDER BY l.id") {
+                numbers[row[0], default: []].append(row[1])
+            }
+            return numbers
+        }
+    }
+
     /// The certificates a CA's next CRL lists.
     public func revokedCertificates(of name: String) throws -> [RevokedCertificate] {
         try read { db in

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import IoTCAKit
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check the store: certificates against their DER and CA signatures, CRLs, the audit hash chain, file modes, bundles.",
+        discussion: "Exit code 0 when nothing is wrong, 3 when something is (each finding on its own line).")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: ArgumentHelp("Also check that every bundle folder here belongs to a recorded certificate.", valueName: "DIR"))
+    var bundles: String?
+
+    func run() throws {
+        try Output.run {
+            let report = try Doctor(store: try storeOptions.openStore()).examine(bundles: bundles.map { URL(fileURLWithPath: $0) })
+            if output.json {
+                try Output.json(report)
+            } else {
+                for finding in report.findings { Output.line("\(finding.check): \(finding.subject): \(finding.problem)") }
+                Output.line("\(report.certificates) certificates, \(report.crls) CRLs, \(report.events) events, \(report.bundles) bundles checked: "
+                    + (report.healthy ? "no problems found" : "\(report.findings.count) problems"))
+            }
+            if !report.healthy { throw ExitCode(ExitStatus.store.rawValue) }
+        }
+    }
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Report every issued and revoked certificate (like ACM PCA's audit report) and the verified event log.",
+        discussion: "csv prints the certificates (or, with --events, the event log); json prints both. Exit code 3 when the event hash chain is broken.")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: ArgumentHelp("csv or json.", valueName: "FORMAT"))
+    var format = "csv"
+
+    @Option(help: ArgumentHelp("Only what happened at or after TIME (RFC 3339).", valueName: "TIME"))
+    var since: String?
+
+    @Flag(help: "With csv: print the event log instead of the certificates.")
+    var events = false
+
+    func validate() throws {
+        guard ["csv", "json"].contains(format) else { throw ValidationError("--format is csv or json") }
+    }
+
+    func run() throws {
+        try Output.run {
+            let time = try since.map { text throws(PolicyError) in try Timestamp.parse(text, option: "--since") }
+            let report = try AuditReport.make(store: try storeOptions.openStore(), since: time)
+            if format == "json" {
+                try Output.json(report)
+            } else {
+                print(events ? report.eventsCSV : report.certificatesCSV, terminator: "")
+            }
+            guard report.chainIntact else {
+                Output.fail("the audit event hash chain breaks at event \(report.brokenAt ?? 0): the log was altered", status: .store)
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import GRDB
+@testable import IoTCAKit
+import Testing
+import TestSupport
+
+@Suite struct DoctorTests {
+    func healthyStore() throws -> TemporaryStore {
+        let fixture = try TemporaryStore(encrypted: false)
+        try fixture.issue(IssueRequest(thing: "a"))
+        try fixture.issue(IssueRequest(thing: "b"))
+        _ = try RevocationService(keyring: fixture.keyring).revoke(.thing("b"), reason: .keyCompromise)
+        _ = try RevocationService(keyring: fixture.keyring).publishAll()
+        return fixture
+    }
+
+    @Test func aHealthyStoreHasNoFindings() throws {
+        let fixture = try healthyStore()
+        let report = try Doctor(store: fixture.store).examine(bundles: fixture.bundles)
+        #expect(report.findings.isEmpty, "\(report.findings)")
+        #expect(report.certificates == 4 && report.crls == 2 && report.bundles == 2)
+    }
+
+    @Test func tamperingIsFound() throws {
+        let fixture = try healthyStore()
+        try fixture.store.write { db in
+            try db.execute(sql: "UPDATE certificates SET not_after = '2099-01-01 00:00:00.000' WHERE thing = 'a'")
+            try db.execute(sql: "UPDATE events SET details = '{}' WHERE id = 4")
+        }
+        chmod(fixture.store.layout.url("keys/issuing.key.pem").path, 0o644)
+        try Data([0x30, 0x00]).write(to: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl"))
+        try FileManager.default.createDirectory(at: fixture.bundles.appendingPathComponent("ghost"), withIntermediateDirectories: true)
+        try Data(#"{"serial": "0102"}"#.utf8).write(to: fixture.bundles.appendingPathComponent("ghost/manifest.json"))
+        let report = try Doctor(store: fixture.store).examine(bundles: fixture.bundles)
+        let checks = Set(report.findings.map(\.check))
+        #expect(checks == ["certificate", "audit", "files", "crl", "bundles"], "\(report.findings)")
+        #expect(report.findings.contains { $0.problem.contains("recorded validity") })
+        #expect(report.findings.contains { $0.problem.contains("hash chain breaks at event 4") })
+        let audit = try AuditReport.make(store: fixture.store)
+        #expect(!audit.chainIntact && audit.brokenAt == 4)
+    }
+
+    @Test func auditReportListsIssuedAndRevokedCertificates() throws {
+        let fixture = try healthyStore()
+        let report = try AuditReport.make(store: fixture.store)
+        #expect(report.chainIntact)
+        let csv = report.certificatesCSV.split(separator: "\n")
+        #expect(csv.count == 5)  // header, root, issuing, a, b
+        #expect(csv.contains { $0.contains(",b,") && $0.contains(",revoked,") && $0.contains("key-compromise") })
+        #expect(report.eventsCSV.split(separator: "\n").count == report.events.count + 1)
+        let later = try AuditReport.make(store: fixture.store, since: Date().addingTimeInterval(3600))
+        #expect(later.certificates.isEmpty && later.events.isEmpty)
+    }
+}

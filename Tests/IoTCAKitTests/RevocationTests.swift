@@ -86,6 +86,23 @@ import TestSupport
         #expect(try service.publish("issuing", ifDue: true) != nil)
     }
 
+    @Test func ifDuePutsBackFilesACrashLeftBehind() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let service = RevocationService(keyring: fixture.keyring)
+        let record = try #require(try service.publish("issuing"))
+        let files = service.crlFiles(of: "issuing")
+        let published = try Data(contentsOf: files.der)
+        // As if killed after the commit and before the files were written.
+        try FileManager.default.removeItem(at: files.der)
+        try Data("stale".utf8).write(to: files.pem)
+        #expect(try Doctor(store: fixture.store).examine().findings.contains { $0.check == "crl" })
+        #expect(try service.publish("issuing", ifDue: true) == nil)  // not due: no new number ...
+        #expect(try Data(contentsOf: files.der) == published)         // ... but the files are back
+        #expect(try String(contentsOf: files.pem, encoding: .utf8).hasPrefix("-----BEGIN X509 CRL-----"))
+        #expect(try fixture.store.latestCRL(of: "issuing") == record)
+        #expect(try Doctor(store: fixture.store).examine().findings.isEmpty)
+    }
+
     @Test func revokingASubordinateCAListsItOnTheParentsCRLAndStopsIt() throws {
         let fixture = try TemporaryStore(encrypted: false)
         let manager = AuthorityManager(keyring: fixture.keyring)

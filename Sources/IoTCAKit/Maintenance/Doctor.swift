@@ -74,7 +74,7 @@ public struct Doctor {
                 continue
             }
             if Array(SHA256.hash(data: der)).hexString != record.sha256 {
-                find("crl", authority.name, "\(file.path) is not the recorded CRL \(record.number)")
+                find("crl", authority.name, "\(file.path) is not the recorded CRL \(record.number): `iotca crl publish --if-due` puts it back")
             }
             do {
                 let parsed = try CRLFile(der: der)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SwiftASN1
 
@@ -54,16 +55,43 @@ public struct RevocationService {
     }
 
     /// Generates one CA's CRL and writes `public/NAME.crl` (DER) and `public/NAME.crl.pem`.
-    /// With `ifDue`, nil when the current CRL is still fresh.
+    /// With `ifDue`, nil when the current CRL is still fresh; it also puts back the newest
+    /// recorded CRL if a crash left older files (cron repairs what a kill interrupted).
     @discardableResult
     public func publish(_ name: String, ifDue: Bool = false) throws -> CRLRecord? {
         let authority = try store.authority(named: name)
         let signer = try keyring.signer(for: authority, toIssue: false)
+        if ifDue { try restoreFiles(of: name) }
+        guard let (record, der) = try store.publishCRL(authority: name, signer: signer, ifDue: ifDue) else { return nil }
+        try writeFiles(of: name, record: record, der: der)
+        return record
+    }
+
+    /// Writes the files under a lock file, and only if this CRL is still the newest recorded:
+    /// two publishers that committed N and N+1 can never leave N on disk.
+    func writeFiles(of name: String, record: CRLRecord, der: [UInt8]) throws {
         let files = crlFiles(of: name)
-        return try store.publishCRL(authority: name, signer: signer, ifDue: ifDue) { der in
+        try withFileLock(files.der.appendingPathExtension("lock")) {
+            guard try store.latestCRL(of: name)?.number == record.number else { return }
             try AtomicFile.write(der, to: files.der)
             try AtomicFile.writePEM(der, type: "X509 CRL", to: files.pem)
         }
+    }
+
+    /// Puts the newest recorded CRL back on disk when the files are missing or older.
+    func restoreFiles(of name: String) throws {
+        guard let (record, der) = try store.latestCRLDER(of: name) else { return }
+        let onDisk = FileManager.default.contents(atPath: crlFiles(of: name).der.path).map { Array(SHA256.hash(data: $0)).hexString }
+        if onDisk != record.sha256 { try writeFiles(of: name, record: record, der: der) }
+    }
+
+    private func withFileLock(_ url: URL, _ body: () throws -> Void) throws {
+        let descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OutputError.writeFailed(path: url.path, detail: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX) == 0 else { throw OutputError.writeFailed(path: url.path, detail: String(cString: strerror(errno))) }
+        defer { flock(descriptor, LOCK_UN) }
+        try body()
     }
 
     /// Every CA that has a certificate (pending ones have nothing to sign with yet).

@@ -110,11 +110,11 @@ extension Store {
         SELECT c.*, a.name AS authority_name FROM certificates c JOIN authorities a ON a.id = c.authority_id
         """
 
-    /// Generates, records and writes one CA's CRL inside a single write transaction, so CRL
-    /// numbers strictly increase and published files never go backwards, even with several
-    /// processes publishing at once. With `ifDue`, returns nil when the current CRL is fresh:
-    /// not within `validity / 2` of its nextUpdate and no revocation since it was made.
-    func publishCRL(authority name: String, signer: Signer, ifDue: Bool, files: (_ der: [UInt8]) throws -> Void) throws -> CRLRecord? {
+    /// Generates and records one CA's CRL inside a single write transaction, so CRL numbers
+    /// strictly increase even with several processes publishing at once; the caller writes the
+    /// files after the commit. With `ifDue`, returns nil when the current CRL is fresh: not
+    /// within `validity / 2` of its nextUpdate and no revocation since it was made.
+    func publishCRL(authority name: String, signer: Signer, ifDue: Bool) throws -> (record: CRLRecord, der: [UInt8])? {
         try write { db in
             let authority = try Self.authority(db, named: name)
             let now = Date()
@@ -179,8 +179,16 @@ extension Store {
                 "number": String(number), "entries": String(entries), "sha256": record.sha256,
                 "next_update": Self.timestamp(record.nextUpdate),
             ], at: now)
-            try files(der)
-            return record
+            return (record, der)
+        }
+    }
+
+    /// The DER of a CA's newest CRL, while the store still keeps it.
+    func latestCRLDER(of name: String) throws -> (CRLRecord, [UInt8])? {
+        guard let record = try latestCRL(of: name) else { return nil }
+        return try read { db in
+            try Data.fetchOne(db, sql: "SELECT l.der FROM crls l JOIN authorities a ON a.id = l.authority_id WHERE a.name = ? AND l.number = ?",
+                              arguments: [name, record.number]).map { (record, Array($0)) }
         }
     }
 

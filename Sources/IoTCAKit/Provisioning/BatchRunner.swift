@@ -147,7 +147,10 @@ public final class BatchRunner {
                     fail(&report, chunk[index], error)
                 }
             }
-            let recorded = try store.recordIssuances(recordable.map { ($0.entry, chunk[$0.index].request.attributes, chunk[$0.index].request.renew) })
+            let recorded = try store.recordIssuances(recordable.map { item in
+                let request = chunk[item.index].request
+                return (item.entry, request.attributes, request.renew, request.supersede)
+            })
             var toWrite: [(plan: Provisioner.Plan, entry: CertificateEntry, key: PrivateKeyMaterial?)] = []
             for (item, outcome) in zip(recordable, recorded) {
                 switch outcome {
@@ -184,17 +187,9 @@ public final class BatchRunner {
             }
         }
         if !superseded.isEmpty {
-            // The certificates a recovered row replaced, revoked per issuing CA in one transaction each.
-            var byAuthority: [String: [SerialNumber]] = [:]
-            for serial in superseded {
-                for entry in try store.certificates(serial: serial) where entry.status == .active && entry.thing != nil {
-                    byAuthority[entry.authority, default: []].append(serial)
-                }
-            }
-            let revocation = RevocationService(keyring: provisioner.keyring)
-            for (name, serials) in byAuthority.sorted(by: { $0.key < $1.key }) {
-                _ = try revocation.revoke(.serials(serials, authority: name), reason: .superseded)
-            }
+            // Revoked with their replacements above; now on the CRL too (or on the next
+            // `crl publish --if-due`, if this process dies first).
+            _ = try RevocationService(keyring: provisioner.keyring).publish(authority.name)
         }
         return finish(report, start: start)
     }

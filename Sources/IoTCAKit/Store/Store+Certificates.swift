@@ -95,13 +95,22 @@ extension Store {
     }
 
     /// A batch chunk in one transaction: each element is the previous active serials, or the
-    /// conflict that kept that row out. Other rows are recorded either way.
-    func recordIssuances(_ items: [(entry: CertificateEntry, attributes: [String: String], renew: Bool)]) throws
+    /// conflict that kept that row out. Other rows are recorded either way. With `supersede`,
+    /// the thing's previous certificates are revoked (superseded) in the same transaction, so a
+    /// kill can never leave a thing with two active certificates.
+    func recordIssuances(_ items: [(entry: CertificateEntry, attributes: [String: String], renew: Bool, supersede: Bool)]) throws
         -> [Result<[SerialNumber], IssuanceConflict>] {
         try write { db in
             try items.map { item in
                 do {
-                    return .success(try insertIssuance(db, item.entry, attributes: item.attributes, renew: item.renew))
+                    let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: item.renew)
+                    if item.supersede && !previous.isEmpty, let thing = item.entry.thing {
+                        let rows = try Row.fetchAll(db, sql: Self.certificateRowQuery + " WHERE c.thing = ? AND c.status = 'active' AND c.serial != ?",
+                                                    arguments: [thing, item.entry.serial.hex])
+                        _ = try revokeRows(db, rows.map { ($0["id"], CertificateEntry(row: $0)) }, reason: .superseded,
+                                           invalidityDate: nil, at: item.entry.createdAt)
+                    }
+                    return .success(previous)
                 } catch let conflict as IssuanceConflict {
                     return .failure(conflict)
                 }

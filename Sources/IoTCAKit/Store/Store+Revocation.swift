@@ -75,35 +75,41 @@ extension Store {
                     return (row["id"], CertificateEntry(row: row))
                 }
             }
-            let revokedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
-            var revoked: [CertificateEntry] = []
-            for (id, entry) in targets {
-                if entry.status == .revoked {
-                    throw RevocationError.alreadyRevoked(
-                        serial: entry.serial.hex, at: entry.revokedAt.map(Self.timestamp) ?? "?", reason: entry.revocationReason ?? "?")
-                }
-                if let certified = entry.subjectAuthority {
-                    let authority = try Self.authority(db, named: certified)
-                    if authority.kind == .root { throw RevocationError.rootNotRevocable(certified) }
-                    try db.execute(sql: "UPDATE authorities SET status = 'revoked' WHERE id = ?", arguments: [authority.id])
-                }
-                try db.execute(sql: """
-                    UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, invalidity_date = ?
-                    WHERE id = ?
-                    """, arguments: [revokedAt, reason.rawValue, invalidityDate, id])
-                try db.execute(sql: "UPDATE authorities SET crl_stale = 1 WHERE name = ?", arguments: [entry.authority])
-                var details = ["serial": entry.serial.hex, "ca": entry.authority, "reason": reason.rawValue]
-                details["invalidity_date"] = invalidityDate.map(Self.timestamp)
-                details["certified_ca"] = entry.subjectAuthority
-                try appendEvent(db, action: "certificate.revoke", subject: entry.thing ?? entry.subjectAuthority ?? "", details: details, at: now)
-                var updated = entry
-                updated.status = .revoked
-                updated.revokedAt = revokedAt
-                updated.revocationReason = reason.rawValue
-                revoked.append(updated)
-            }
-            return revoked
+            return try revokeRows(db, targets, reason: reason, invalidityDate: invalidityDate, at: now)
         }
+    }
+
+    /// Marks rows revoked inside the caller's transaction, with their audit events.
+    func revokeRows(_ db: Database, _ targets: [(id: Int64, entry: CertificateEntry)], reason: RevocationReason,
+                    invalidityDate: Date?, at now: Date) throws -> [CertificateEntry] {
+        let revokedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        var revoked: [CertificateEntry] = []
+        for (id, entry) in targets {
+            if entry.status == .revoked {
+                throw RevocationError.alreadyRevoked(
+                    serial: entry.serial.hex, at: entry.revokedAt.map(Self.timestamp) ?? "?", reason: entry.revocationReason ?? "?")
+            }
+            if let certified = entry.subjectAuthority {
+                let authority = try Self.authority(db, named: certified)
+                if authority.kind == .root { throw RevocationError.rootNotRevocable(certified) }
+                try db.execute(sql: "UPDATE authorities SET status = 'revoked' WHERE id = ?", arguments: [authority.id])
+            }
+            try db.execute(sql: """
+                UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, invalidity_date = ?
+                WHERE id = ?
+                """, arguments: [revokedAt, reason.rawValue, invalidityDate, id])
+            try db.execute(sql: "UPDATE authorities SET crl_stale = 1 WHERE name = ?", arguments: [entry.authority])
+            var details = ["serial": entry.serial.hex, "ca": entry.authority, "reason": reason.rawValue]
+            details["invalidity_date"] = invalidityDate.map(Self.timestamp)
+            details["certified_ca"] = entry.subjectAuthority
+            try appendEvent(db, action: "certificate.revoke", subject: entry.thing ?? entry.subjectAuthority ?? "", details: details, at: now)
+            var updated = entry
+            updated.status = .revoked
+            updated.revokedAt = revokedAt
+            updated.revocationReason = reason.rawValue
+            revoked.append(updated)
+        }
+        return revoked
     }
 
     static let certificateRowQuery = """

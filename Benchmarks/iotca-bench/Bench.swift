@@ -7,7 +7,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iotca-bench", abstract: "iotca benchmarks (figures, not tests).",
-        subcommands: [IssueBench.self, CRLBench.self, StressBench.self, CrashBench.self, CRLPublishOnce.self])
+        subcommands: [IssueBench.self, CRLBench.self, StressBench.self, CrashBench.self, FuzzBench.self, CRLPublishOnce.self])
 }
 
 struct IssueBench: ParsableCommand {

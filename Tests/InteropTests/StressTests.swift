@@ -16,6 +16,13 @@ import TestSupport
         #expect(result.stdout.contains("duplicate serials 0, doctor findings 0"))
     }
 
+    @Test func parsersSurviveAShortFuzzRun() throws {
+        let folder = TemporaryFolder()
+        let result = try ProcessRunner.run(bench, ["fuzz", "--seconds", "5", "--crashes", folder.path("crashes")], directory: folder.url, timeout: 120)
+        #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("crashes found: 0"))
+    }
+
     @Test func killedProcessesLeaveAConsistentStoreAndTheWorkFinishes() throws {
         let result = try ProcessRunner.run(bench, ["crash", "--kills", "16", "--rows", "600"], timeout: 300)
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")

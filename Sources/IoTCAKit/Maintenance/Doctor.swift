@@ -125,12 +125,12 @@ public struct Doctor {
 }
 
 /// The parts of a CRL the doctor checks: the signed bytes, the signature and the CRL number.
-struct CRLFile {
-    let tbs: ArraySlice<UInt8>
-    let signature: ArraySlice<UInt8>
-    let number: Int64
+@_spi(Fuzzing) public struct CRLFile {
+    public let tbs: ArraySlice<UInt8>
+    public let signature: ArraySlice<UInt8>
+    public let number: Int64
 
-    init(der: [UInt8]) throws {
+    public init(der: [UInt8]) throws {
         let root = try DER.parse(der)
         guard case .constructed(let parts) = root.content else { throw ASN1Error.invalidASN1Object(reason: "CRL") }
         let nodes = Array(parts)

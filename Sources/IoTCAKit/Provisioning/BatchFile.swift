@@ -32,7 +32,7 @@ public enum BatchFile {
         return firstContent == "{" ? jsonLines(text) : try csv(text, source: url.path)
     }
 
-    static func jsonLines(_ text: String) -> (rows: [BatchRow], errors: [BatchRowError]) {
+    @_spi(Fuzzing) public static func jsonLines(_ text: String) -> (rows: [BatchRow], errors: [BatchRowError]) {
         var rows: [BatchRow] = [], errors: [BatchRowError] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
@@ -56,7 +56,7 @@ public enum BatchFile {
         return (rows, errors)
     }
 
-    static func csv(_ text: String, source: String) throws -> (rows: [BatchRow], errors: [BatchRowError]) {
+    @_spi(Fuzzing) public static func csv(_ text: String, source: String) throws -> (rows: [BatchRow], errors: [BatchRowError]) {
         let records = parseCSV(text)
         guard let (headerLine, header) = records.first else {
             throw PolicyError.invalidOption("batch file", reason: "\(source) is empty")

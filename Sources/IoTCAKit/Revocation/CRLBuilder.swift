@@ -4,26 +4,33 @@ import SwiftASN1
 import X509
 
 /// One revoked certificate as the CRL lists it.
-struct RevokedEntry {
-    var serial: [UInt8]
-    var revokedAt: Int64
-    var reason: RevocationReason
-    var invalidityDate: Int64?
+@_spi(Fuzzing) public struct RevokedEntry {
+    public var serial: [UInt8]
+    public var revokedAt: Int64
+    public var reason: RevocationReason
+    public var invalidityDate: Int64?
+
+    public init(serial: [UInt8], revokedAt: Int64, reason: RevocationReason, invalidityDate: Int64?) {
+        self.serial = serial
+        self.revokedAt = revokedAt
+        self.reason = reason
+        self.invalidityDate = invalidityDate
+    }
 }
 
 /// Builds an RFC 5280 v2 CRL (section 5) in DER. Entries are appended one at a time into a
 /// single buffer as the store streams them, so the cost is linear in the number of entries and
 /// the memory is about the size of the CRL itself.
-struct CRLBuilder {
+@_spi(Fuzzing) public struct CRLBuilder {
     private var entries: DERWriter
     private(set) var count = 0
 
-    init(expectedEntries: Int) {
+    public init(expectedEntries: Int) {
         // About 60 bytes per entry: serial, time and a reasonCode extension.
         entries = DERWriter(capacity: expectedEntries * 64)
     }
 
-    mutating func append(_ entry: RevokedEntry) {
+    public mutating func append(_ entry: RevokedEntry) {
         var extensionsLength = 0
         if entry.reason != .unspecified { extensionsLength += 12 }  // SEQUENCE { OID, OCTET STRING { ENUMERATED } }
         if entry.invalidityDate != nil { extensionsLength += 26 }   // SEQUENCE { OID, OCTET STRING { GeneralizedTime } }
@@ -52,7 +59,7 @@ struct CRLBuilder {
 
     /// The signed CertificateList. Buffers are released as soon as they are copied onward, so
     /// the peak is about twice the CRL's size.
-    mutating func finish(issuer: Certificate, algorithm: KeyAlgorithm, thisUpdate: Int64, nextUpdate: Int64,
+    public mutating func finish(issuer: Certificate, algorithm: KeyAlgorithm, thisUpdate: Int64, nextUpdate: Int64,
                 number: Int64, sign: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
         let algorithmIdentifier = Self.algorithmIdentifier(algorithm)
         var prefix = DERWriter()

@@ -2,8 +2,8 @@ import SwiftASN1
 
 /// Reads files holding several PEM blocks (chains, bundles), as OpenSSL does: text outside
 /// the BEGIN/END lines is ignored.
-enum PEMBundle {
-    static func documents(in text: String) throws -> [PEMDocument] {
+@_spi(Fuzzing) public enum PEMBundle {
+    public static func documents(in text: String) throws -> [PEMDocument] {
         var documents: [PEMDocument] = []
         var rest = Substring(text)
         while let begin = rest.range(of: "-----BEGIN ") {

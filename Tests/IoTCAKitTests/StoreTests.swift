@@ -143,6 +143,21 @@ import X509
         #expect(!AuditEvent.verifyChain(tampered))
     }
 
+    @Test func anExpiredCAIsRefusedWithItsDate() throws {
+        let folder = TemporaryFolder()
+        let options = StoreInitializer.Options(rootValidity: try ValidityPeriod("2s"), passphrase: nil)
+        _ = try StoreInitializer.initialize(at: folder.appending("store"), options: options)
+        let store = try Store.open(folder.appending("store"))
+        Thread.sleep(forTimeInterval: 2.5)
+        let provisioner = Provisioner(keyring: Keyring(store: store, passphrase: .fixed(nil)))
+        let error = #expect(throws: AuthorityError.self) {
+            try provisioner.issue(IssueRequest(thing: "late"), bundleParent: folder.appending("bundles"))
+        }
+        #expect(error?.exitStatus == .authorityUnavailable)
+        #expect(error?.description.contains("expired") == true)
+        #expect(try store.certificates(CertificateFilter()).isEmpty)
+    }
+
     @Test func aCorruptDatabaseIsAStoreError() throws {
         let folder = TemporaryFolder()
         try Data(repeating: 0x41, count: 4096).write(to: folder.appending("iotca.db"))

@@ -15,9 +15,16 @@ struct FuzzBench: ParsableCommand {
     @Option(help: "How long to fuzz.") var seconds = 30
     @Option(help: "Where inputs that crashed a parser are saved.") var crashes = "fuzz-crashes"
     @Option(help: "(internal) run the parsing loop in this process, with this seed.") var child: UInt64?
+    @Option(help: "Parse one saved input (a file from --crashes) in this process, to reproduce a crash.") var replay: String?
 
     func run() throws {
         if let child { return try loop(seed: child) }
+        if let replay {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: replay)))
+            guard let kind = bytes.first else { return }
+            Seeds.parse(kind: Int(kind), Array(bytes.dropFirst()))
+            return print("parsed \(replay) without crashing")
+        }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-fuzz-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -145,7 +145,8 @@ public struct Doctor {
             for ext in extensions {
                 guard case .constructed(let items) = ext.content else { continue }
                 let values = Array(items)
-                guard let oid = try? ASN1ObjectIdentifier(derEncoded: values[0]), oid == [2, 5, 29, 20],
+                // An Extension has an OID and a value at least; a hostile file may have neither.
+                guard values.count >= 2, let oid = try? ASN1ObjectIdentifier(derEncoded: values[0]), oid == [2, 5, 29, 20],
                       let octets = try? ASN1OctetString(derEncoded: values[values.count - 1]) else { continue }
                 let integer = try DER.parse(octets.bytes)
                 guard case .primitive(let bytes) = integer.content else { continue }

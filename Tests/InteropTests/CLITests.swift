@@ -107,6 +107,28 @@ import TestSupport
         #expect(try iotca(["ca", "set", "issuing", "--crl-url", "http://pki.example.com/issuing.crl"]).status == 0)
     }
 
+    @Test func thePassphraseNeverAppearsInOutputsOrTheStore() throws {
+        let secret = "Correct-Horse-Battery-\(UUID().uuidString)"
+        var outputs: [String] = []
+        for arguments in [["init", "--json"], ["issue", "d1", "--json"], ["issue", "d1"], ["list", "--json"], ["ca", "list", "--json"],
+                          ["ca", "show", "issuing", "--json"], ["revoke", "--thing", "d1", "--json"], ["audit", "--format", "json"],
+                          ["pins", "--format", "json"], ["doctor", "--json"]] {
+            let result = try iotca(arguments, passphrase: secret)
+            outputs.append(result.stdout + result.stderr)
+        }
+        let wrong = try iotca(["issue", "d2"], passphrase: secret + "-wrong")
+        outputs.append(wrong.stdout + wrong.stderr)
+        #expect(!outputs.joined().contains("Correct-Horse-Battery"))
+        // Neither the database nor any public file holds it; the key files hold only ciphertext.
+        let store = folder.appending("store")
+        for path in (FileManager.default.subpaths(atPath: store.path) ?? []) {
+            guard let data = FileManager.default.contents(atPath: store.appendingPathComponent(path).path) else { continue }
+            #expect(data.range(of: Data(secret.utf8)) == nil, "\(path) contains the passphrase")
+        }
+        #expect(try String(contentsOf: store.appendingPathComponent("keys/root.key.pem"), encoding: .utf8)
+            .hasPrefix("-----BEGIN ENCRYPTED PRIVATE KEY-----"))
+    }
+
     @Test func missingStoreIsAStoreError() throws {
         #expect(try iotca(["list"]).status == ExitStatus.store.rawValue)
         #expect(try iotca(["issue", "d"], passphrase: "x").status == ExitStatus.store.rawValue)

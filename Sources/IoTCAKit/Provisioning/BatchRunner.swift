@@ -100,20 +100,10 @@ public final class BatchRunner {
                     }
                     return Array(data)
                 }
-                try ThingName.validate(row.thing)
-                for (key, value) in row.attributes { try ThingAttributes.validate(key: key, value: value) }
-                let template = try provisioner.template(row.template ?? options.template)
-                guard !template.ca else { throw PolicyError.invalidOption("template", reason: "\(template.name) is a CA template") }
-                let request = IssueRequest(thing: row.thing, authority: authority.name, template: template.name, attributes: row.attributes,
-                                           csr: csr, renew: renew, force: renew, supersede: renew)
-                if options.format == .p12 && csr != nil {
-                    throw PolicyError.invalidOption("--format p12", reason: "a PKCS#12 bundle needs the private key, which stays on the device with a CSR")
-                }
-                let policy = IssuancePolicy(template: template, thing: row.thing, organization: organization, attributes: row.attributes)
-                work.append(Provisioner.Plan(
-                    request: request, template: template, policy: policy, profile: try policy.profile(issuerName: authority.name),
-                    signer: signer, authority: authority, chain: chain,
-                    requestKey: try csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) }))
+                let request = IssueRequest(thing: row.thing, authority: authority.name, template: row.template ?? options.template,
+                                           attributes: row.attributes, csr: csr, renew: renew, force: renew, supersede: renew)
+                work.append(try provisioner.plan(request, template: try provisioner.template(request.template), signer: signer,
+                                                 authority: authority, chain: chain, organization: organization, format: options.format))
                 lines[row.thing] = row.line
             } catch let error as any IoTCAError {
                 report.failures.append(BatchRowError(line: row.line, thing: row.thing, error: error.description))

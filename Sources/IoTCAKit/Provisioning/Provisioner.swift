@@ -89,21 +89,11 @@ public final class Provisioner {
     }
 
     public func plan(_ request: IssueRequest, bundleParent: URL?, format: BundleFormat = .dir) throws -> Plan {
-        try ThingName.validate(request.thing)
-        for (key, value) in request.attributes { try ThingAttributes.validate(key: key, value: value) }
-        let template = try self.template(request.template)
-        guard !template.ca else {
-            throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca",
-                                              reason: "issue makes end-entity certificates; create CAs with `iotca ca create`")
-        }
-        let requestKey = try request.csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) }
         let authority = try store.authority(named: request.authority)
         let signer = try keyring.signer(for: authority)
         if organization == nil { organization = try store.organization() }
-        let policy = IssuancePolicy(template: template, thing: request.thing, organization: organization ?? "iotca",
-                                    attributes: request.attributes, extraSubjectAltNames: request.subjectAltNames,
-                                    validity: request.validity)
-        let profile = try policy.profile(issuerName: authority.name)
+        let plan = try self.plan(request, template: try template(request.template), signer: signer, authority: authority,
+                                 chain: try chain(of: authority), organization: organization ?? "iotca", format: format)
         if !request.renew {
             let active = try store.activeSerials(thing: request.thing)
             if !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
@@ -113,11 +103,28 @@ public final class Provisioner {
            FileManager.default.fileExists(atPath: location.path) {
             throw OutputError.exists(path: location.path)
         }
+        return plan
+    }
+
+    /// The checks and decisions that need no store access, shared by `issue` and `batch`
+    /// (a batch resolves the CA, chain and conflicts once for all its rows).
+    func plan(_ request: IssueRequest, template: Template, signer: Signer, authority: Authority, chain: CertificateChain,
+              organization: String, format: BundleFormat) throws -> Plan {
+        try ThingName.validate(request.thing)
+        for (key, value) in request.attributes { try ThingAttributes.validate(key: key, value: value) }
+        guard !template.ca else {
+            throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca",
+                                              reason: "issue makes end-entity certificates; create CAs with `iotca ca create`")
+        }
         if format == .p12 && request.csr != nil {
             throw PolicyError.invalidOption("--format p12", reason: "a PKCS#12 bundle holds the private key, which stays on the device with --csr")
         }
-        return Plan(request: request, template: template, policy: policy, profile: profile, signer: signer,
-                    authority: authority, chain: try chain(of: authority), requestKey: requestKey)
+        let requestKey = try request.csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) }
+        let policy = IssuancePolicy(template: template, thing: request.thing, organization: organization,
+                                    attributes: request.attributes, extraSubjectAltNames: request.subjectAltNames,
+                                    validity: request.validity)
+        return Plan(request: request, template: template, policy: policy, profile: try policy.profile(issuerName: authority.name),
+                    signer: signer, authority: authority, chain: chain, requestKey: requestKey)
     }
 
     /// The key (generated unless the request brought one) and the signed certificate for it.

@@ -35,6 +35,13 @@ enum IoTCABinary {
         return (process, errorFile)
     }
 
+    /// A scratch folder for one command's run, and a store in it.
+    static func scratch(_ label: String) throws -> (folder: URL, store: URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (folder, try makeStore(in: folder))
+    }
+
     static func makeStore(in folder: URL) throws -> URL {
         let store = folder.appendingPathComponent("store")
         _ = try StoreInitializer.initialize(at: store, options: .init(passphrase: Passphrase("stress passphrase")))
@@ -51,10 +58,8 @@ struct StressBench: ParsableCommand {
     @Option(help: "Factory lines issuing in parallel (plus one revoking and one publishing).") var lines = 2
 
     func run() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-stress-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (folder, store) = try IoTCABinary.scratch("stress")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try IoTCABinary.makeStore(in: folder)
         let failures = Mutex<[String]>([])
         let done = Atomic<Int>(0)
         let start = Date()
@@ -111,10 +116,8 @@ struct CrashBench: ParsableCommand {
     @Option(help: "Rows in the batch file the killed batches work through.") var rows = 2_000
 
     func run() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (folder, store) = try IoTCABinary.scratch("crash")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try IoTCABinary.makeStore(in: folder)
         try Data(("thing\n" + (0..<rows).map { "dev-\($0)\n" }.joined()).utf8).write(to: folder.appendingPathComponent("devices.csv"))
         var generator = SystemRandomNumberGenerator()
         var killed = 0, finished = 0

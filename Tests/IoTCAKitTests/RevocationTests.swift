@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-@testable import IoTCAKit
+@_spi(Fuzzing) @testable import IoTCAKit
 import Testing
 import TestSupport
 
@@ -65,7 +65,7 @@ import TestSupport
         #expect(all == Array(1...Int64(publishers * rounds)))
         // The file on disk is the newest CRL: publication never goes backwards.
         let der = Array(try Data(contentsOf: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl")))
-        #expect(try CRLNumberReader.number(in: der) == Int64(publishers * rounds))
+        #expect(try CRLFile(der: der).number == Int64(publishers * rounds))
     }
 
     @Test func ifDuePublishesOnlyWhenSomethingChangedOrTheCRLAges() throws {
@@ -149,16 +149,5 @@ import TestSupport
                 .replacingOccurrences(of: "T", with: " ")
             #expect(Array(text.utf8).withUnsafeBufferPointer { Store.unixSeconds($0) } == seconds)
         }
-    }
-}
-
-/// Reads the cRLNumber extension back out of a CRL, to check what was published.
-enum CRLNumberReader {
-    static func number(in der: [UInt8]) throws -> Int64? {
-        let marker: [UInt8] = [0x06, 0x03, 0x55, 0x1D, 0x14, 0x04]
-        guard let start = der.indices.first(where: { der[$0...].starts(with: marker) }) else { return nil }
-        let integer = der[(start + marker.count + 1)...]  // skip the OCTET STRING length
-        guard integer.first == 0x02, let length = integer.dropFirst().first else { return nil }
-        return integer.dropFirst(2).prefix(Int(length)).reduce(0) { $0 << 8 | Int64($1) }
     }
 }

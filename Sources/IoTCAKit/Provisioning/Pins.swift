@@ -96,16 +96,14 @@ public enum PinSet {
                 if let notAfter = pin.notAfter { lines.append("  not after        \(notAfter.formatted(.iso8601))") }
                 lines.append("  spki sha256      \(pin.spkiSHA256Base64)")
                 lines.append("  spki sha256 hex  \(pin.spkiSHA256.hexString)")
-                if let sha256 = pin.certificateSHA256 { lines.append("  cert sha256      \(colons(sha256))") }
-                if let sha1 = pin.certificateSHA1 { lines.append("  cert sha1        \(colons(sha1))") }
+                if let sha256 = pin.certificateSHA256 { lines.append("  cert sha256      \(sha256.colonHexString)") }
+                if let sha1 = pin.certificateSHA1 { lines.append("  cert sha1        \(sha1.colonHexString)") }
                 return lines.joined(separator: "\n")
             }.joined(separator: "\n") + "\n"
         case .c:
             return cHeader(pins)
         }
     }
-
-    static func colons(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02X", $0) }.joined(separator: ":") }
 
     /// A header firmware compiles in: byte arrays and base64 strings per pin, and the list of
     /// all SPKI pins (current first, then backups) for a loop in the TLS verify callback.

@@ -26,7 +26,7 @@ public struct Fingerprints: Sendable, Equatable {
 
     /// `AB:CD:...`, as `openssl x509 -fingerprint` prints it.
     public var certificateSHA256Colons: String {
-        certificateSHA256.map { String(format: "%02X", $0) }.joined(separator: ":")
+        certificateSHA256.colonHexString
     }
 }
 

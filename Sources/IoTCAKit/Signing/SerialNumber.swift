@@ -44,6 +44,9 @@ public struct SerialNumber: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Sequence where Element == UInt8 {
+    /// `AB:CD:...`, as `openssl x509 -fingerprint` prints digests.
+    var colonHexString: String { map { String(format: "%02X", $0) }.joined(separator: ":") }
+
     var hexString: String {
         let digits: [Character] = Array("0123456789abcdef")
         var text = ""

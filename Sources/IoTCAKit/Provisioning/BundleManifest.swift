@@ -42,7 +42,7 @@ extension BundleManifest {
     /// directly: JSONEncoder took a twentieth of a batch's time.
     var prettyJSON: [UInt8] {
         func text(_ value: String) -> String { CompactJSON.string(value) }
-        func time(_ date: Date) -> String { text(date.formatted(.iso8601)) }
+        func time(_ date: Date) -> String { text(CivilTime(date).rfc3339) }
         func list(_ values: [String]) -> String {
             values.isEmpty ? "[\n\n  ]" : "[\n" + values.map { "    " + text($0) }.joined(separator: ",\n") + "\n  ]"
         }

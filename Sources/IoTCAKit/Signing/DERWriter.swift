@@ -18,9 +18,9 @@ struct DERWriter {
     }
 
     /// A tag wrapping what `content` writes.
-    mutating func element(_ tag: UInt8, _ content: (inout DERWriter) -> Void) {
+    mutating func element(_ tag: UInt8, _ content: (inout DERWriter) throws -> Void) rethrows {
         var inner = DERWriter()
-        content(&inner)
+        try content(&inner)
         header(tag, count: inner.bytes.count)
         bytes.append(contentsOf: inner.bytes)
     }
@@ -64,12 +64,12 @@ struct DERWriter {
         civil.appendMonthToSecond(to: &self)
     }
 
-    fileprivate mutating func twoDigits(_ value: Int) {
+    mutating func twoDigits(_ value: Int) {
         bytes.append(0x30 + UInt8(value / 10))
         bytes.append(0x30 + UInt8(value % 10))
     }
 
-    fileprivate mutating func zulu() { bytes.append(0x5A) }
+    mutating func zulu() { bytes.append(0x5A) }
 
     static func appendLength(_ count: Int, to bytes: inout [UInt8]) {
         if count < 0x80 {
@@ -90,37 +90,5 @@ struct DERWriter {
         var bytes: [UInt8] = []
         appendLength(count, to: &bytes)
         return 1 + bytes.count
-    }
-}
-
-/// UTC calendar fields from Unix seconds without Foundation's calendar machinery, which is
-/// too slow for a million CRL entries (days-from-civil, Howard Hinnant's algorithm).
-struct CivilTime {
-    let year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
-
-    init(_ unixSeconds: Int64) {
-        let days = Int(unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400)
-        let secondsOfDay = Int(unixSeconds - Int64(days) * 86_400)
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        hour = secondsOfDay / 3_600
-        minute = secondsOfDay % 3_600 / 60
-        second = secondsOfDay % 60
-    }
-
-    fileprivate func appendMonthToSecond(to writer: inout DERWriter) {
-        writer.twoDigits(month)
-        writer.twoDigits(day)
-        writer.twoDigits(hour)
-        writer.twoDigits(minute)
-        writer.twoDigits(second)
-        writer.zulu()
     }
 }

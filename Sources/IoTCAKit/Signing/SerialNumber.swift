@@ -48,12 +48,14 @@ extension Sequence where Element == UInt8 {
     var colonHexString: String { map { String(format: "%02X", $0) }.joined(separator: ":") }
 
     var hexString: String {
-        let digits: [Character] = Array("0123456789abcdef")
-        var text = ""
+        var digits: [UInt8] = []
+        digits.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
+            digits.append(Self.hexDigit(byte >> 4))
+            digits.append(Self.hexDigit(byte & 0x0F))
         }
-        return text
+        return String(decoding: digits, as: UTF8.self)
     }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 }

@@ -10,6 +10,10 @@ enum CompactJSON {
     }
 
     static func string(_ value: String) -> String {
+        // Names, serials and hashes need no escaping: skip the per-scalar walk for them.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return "\"" + value + "\""
+        }
         var output = "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -49,7 +49,7 @@ extension Store {
                 throw AuthorityError.alreadyExists(new.name)
             }
             let parentID = try new.parentName.map { try Self.authority(db, named: $0).id }
-            let certificate = new.issued?.certificate
+            let certificate = new.issued
             try db.execute(sql: """
                 INSERT INTO authorities (name, kind, parent_id, status, key_algorithm, key_file, key_encrypted,
                     certificate_der, csr_der, subject, not_before, not_after, created_at,
@@ -124,11 +124,11 @@ extension Store {
                 UPDATE authorities SET status = 'active', certificate_der = ?, chain_pem = ?, subject = ?,
                     not_before = ?, not_after = ? WHERE id = ?
                 """, arguments: [
-                    Data(issued.der), chainPEM, issued.certificate.subject.description,
-                    issued.certificate.notValidBefore, issued.certificate.notValidAfter, authority.id,
+                    Data(issued.der), chainPEM, issued.subject.description,
+                    issued.notValidBefore, issued.notValidAfter, authority.id,
                 ])
             try appendEvent(db, action: "ca.import", subject: name, details: [
-                "serial": issued.serial.hex, "issuer": issued.certificate.issuer.description,
+                "serial": issued.serial.hex, "issuer": issued.issuer.description,
                 "certificate_sha256": issued.fingerprints.certificateSHA256Hex,
             ])
         }

@@ -22,11 +22,10 @@ public struct CertificateFilter: Sendable {
 extension CertificateEntry {
     init(issued: IssuedCertificate, authority: String, thing: String?, subjectAuthority: String?, template: String,
          keyAlgorithm: KeyAlgorithm, subjectAltNames: [String] = [], now: Date) {
-        let certificate = issued.certificate
         self.init(
             serial: issued.serial, authority: authority, thing: thing, subjectAuthority: subjectAuthority,
-            template: template, subject: certificate.subject.description, subjectAltNames: subjectAltNames,
-            keyAlgorithm: keyAlgorithm, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter,
+            template: template, subject: issued.subject.description, subjectAltNames: subjectAltNames,
+            keyAlgorithm: keyAlgorithm, notBefore: issued.notValidBefore, notAfter: issued.notValidAfter,
             status: .active, revokedAt: nil, revocationReason: nil,
             fingerprintSHA256: issued.fingerprints.certificateSHA256Hex, spkiSHA256: issued.fingerprints.spkiSHA256Hex,
             der: issued.der,
@@ -73,15 +72,17 @@ extension Store {
         """
 
     static func insertCertificate(_ db: Database, _ entry: CertificateEntry, authorityID: Int64) throws {
-        // Cached statements: a batch runs these thousands of times per transaction.
+        // Cached statements: a batch runs these thousands of times per transaction. Dates go
+        // in as GRDB's own text form, written without its DateFormatter.
         try db.cachedStatement(sql: """
             INSERT INTO certificates (serial, authority_id, thing, subject_authority, template, subject, sans,
                 key_algorithm, not_before, not_after, status, fingerprint_sha256, spki_sha256, der, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 entry.serial.hex, authorityID, entry.thing, entry.subjectAuthority, entry.template, entry.subject,
-                CompactJSON.array(entry.subjectAltNames), entry.keyAlgorithm.rawValue, entry.notBefore, entry.notAfter,
-                entry.status.rawValue, entry.fingerprintSHA256, entry.spkiSHA256, Data(entry.der), entry.createdAt,
+                CompactJSON.array(entry.subjectAltNames), entry.keyAlgorithm.rawValue, CivilTime.storeText(entry.notBefore),
+                CivilTime.storeText(entry.notAfter), entry.status.rawValue, entry.fingerprintSHA256, entry.spkiSHA256,
+                Data(entry.der), CivilTime.storeText(entry.createdAt),
             ])
     }
 
@@ -91,7 +92,10 @@ extension Store {
     /// Returns the serials of the thing's other active certificates.
     @discardableResult
     func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
-        try write { db in try insertIssuance(db, entry, attributes: attributes, renew: renew) }
+        try write { db in
+            var authorityIDs: [String: Int64] = [:]
+            return try insertIssuance(db, entry, attributes: attributes, renew: renew, authorityIDs: &authorityIDs)
+        }
     }
 
     /// A batch chunk in one transaction: each element is the previous active serials, or the
@@ -101,9 +105,11 @@ extension Store {
     func recordIssuances(_ items: [(entry: CertificateEntry, attributes: [String: String], renew: Bool, supersede: Bool)]) throws
         -> [Result<[SerialNumber], IssuanceConflict>] {
         try write { db in
-            try items.map { item in
+            var authorityIDs: [String: Int64] = [:]
+            return try items.map { item in
                 do {
-                    let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: item.renew)
+                    let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: item.renew,
+                                                      authorityIDs: &authorityIDs)
                     if item.supersede && !previous.isEmpty, let thing = item.entry.thing {
                         let rows = try Row.fetchAll(db, sql: Self.certificateRowQuery + " WHERE c.thing = ? AND c.status = 'active' AND c.serial != ?",
                                                     arguments: [thing, item.entry.serial.hex])
@@ -118,16 +124,25 @@ extension Store {
         }
     }
 
-    private func insertIssuance(_ db: Database, _ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
+    /// `authorityIDs` caches the issuing CAs' row ids for the length of one transaction.
+    private func insertIssuance(_ db: Database, _ entry: CertificateEntry, attributes: [String: String], renew: Bool,
+                                authorityIDs: inout [String: Int64]) throws -> [SerialNumber] {
         guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
         let active = try Self.activeSerials(db, thing: thing)
         if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
-        let authority = try Self.authority(db, named: entry.authority)
+        let authorityID: Int64
+        if let cached = authorityIDs[entry.authority] {
+            authorityID = cached
+        } else {
+            authorityID = try Self.authority(db, named: entry.authority).id
+            authorityIDs[entry.authority] = authorityID
+        }
+        let created = CivilTime.storeText(entry.createdAt)
         try db.cachedStatement(sql: """
             INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
-            """).execute(arguments: [thing, CompactJSON.object(attributes), entry.createdAt, entry.createdAt])
-        try Self.insertCertificate(db, entry, authorityID: authority.id)
+            """).execute(arguments: [thing, CompactJSON.object(attributes), created, created])
+        try Self.insertCertificate(db, entry, authorityID: authorityID)
         try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
             "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
             "not_after": Self.timestamp(entry.notAfter), "certificate_sha256": entry.fingerprintSHA256,

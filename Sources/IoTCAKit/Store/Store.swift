@@ -105,9 +105,7 @@ public final class Store: Sendable {
         }
     }
 
-    static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
-    }
+    static func timestamp(_ date: Date) -> String { CivilTime.eventText(date) }
 }
 
 extension Store {

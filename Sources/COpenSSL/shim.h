@@ -11,4 +11,6 @@
 /* glibc declares syncfs(2) only under _GNU_SOURCE; batch runs use it to sync a chunk of
    bundles at once instead of fsyncing every file. */
 extern int syncfs(int fd);
+/* Also _GNU_SOURCE only: bundles are moved into place with RENAME_NOREPLACE / RENAME_EXCHANGE. */
+extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 #endif

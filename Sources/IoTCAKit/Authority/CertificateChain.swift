@@ -8,11 +8,16 @@ public struct CertificateChain: Sendable {
     public let root: [UInt8]
     /// The root's pins, computed once: every bundle's manifest carries them.
     public let rootFingerprints: Fingerprints
+    /// chain.pem and root.pem, encoded once for all the bundles of a process.
+    public let intermediatesPEM: String
+    public let rootPEM: String
 
     init(intermediates: [[UInt8]], root: [UInt8]) throws {
         self.intermediates = intermediates
         self.root = root
         self.rootFingerprints = try IssuedCertificate(der: root).fingerprints
+        self.intermediatesPEM = intermediates.map(IssuedCertificate.pem).joined()
+        self.rootPEM = IssuedCertificate.pem(root)
     }
 }
 

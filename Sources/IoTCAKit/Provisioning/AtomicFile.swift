@@ -68,7 +68,14 @@ public enum AtomicFile {
     }
 
     public static func writeNew(_ bytes: [UInt8], path: String, mode: mode_t, durable: Bool = true) throws(OutputError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        try writeNew(bytes, name: path, in: AT_FDCWD, path: path, mode: mode, durable: durable)
+    }
+
+    /// `name` relative to the open folder `folder` (openat(2)): a bundle's five files cost no
+    /// path walks. `path` is only for messages.
+    static func writeNew(_ bytes: [UInt8], name: String, in folder: Int32, path: String, mode: mode_t,
+                         durable: Bool = true) throws(OutputError) {
+        let descriptor = openat(folder, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
             if errno == EEXIST { throw .exists(path: path) }
             throw .writeFailed(path: path, detail: String(cString: strerror(errno)))
@@ -79,14 +86,14 @@ public enum AtomicFile {
             let written = bytes[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
             guard written > 0 else {
                 let detail = String(cString: strerror(errno))
-                unlink(path)
+                unlinkat(folder, name, 0)
                 throw .writeFailed(path: path, detail: detail)
             }
             offset += written
         }
         guard !durable || fsync(descriptor) == 0 else {
             let detail = String(cString: strerror(errno))
-            unlink(path)
+            unlinkat(folder, name, 0)
             throw .writeFailed(path: path, detail: detail)
         }
     }

@@ -1,3 +1,4 @@
+import COpenSSL
 import Foundation
 
 /// How a bundle is handed out (`iotca issue --format`).
@@ -22,14 +23,24 @@ public struct Bundle: Sendable {
     /// Handed out once and never stored by the CA.
     public var privateKey: PrivateKeyMaterial?
     /// The issuing CA up to but excluding the root, leaf-most first.
-    public var chainDER: [[UInt8]]
-    public var rootDER: [UInt8]
+    public let chain: CertificateChain
     public var manifest: BundleManifest
 
+    public init(thing: String, certificateDER: [UInt8], privateKey: PrivateKeyMaterial?, chain: CertificateChain,
+                manifest: BundleManifest) {
+        self.thing = thing
+        self.certificateDER = certificateDER
+        self.privateKey = privateKey
+        self.chain = chain
+        self.manifest = manifest
+    }
+
+    public var chainDER: [[UInt8]] { chain.intermediates }
+    public var rootDER: [UInt8] { chain.root }
     public var certificatePEM: String { IssuedCertificate.pem(certificateDER) }
     public var privateKeyPEM: String? { privateKey?.pkcs8PEM }
-    public var chainPEM: String { chainDER.map(IssuedCertificate.pem).joined() }
-    public var rootPEM: String { IssuedCertificate.pem(rootDER) }
+    public var chainPEM: String { chain.intermediatesPEM }
+    public var rootPEM: String { chain.rootPEM }
 
     /// Where `format` puts the bundle under `parent`; nil for `json`.
     public static func location(of thing: String, format: BundleFormat, in parent: URL) -> URL? {
@@ -106,38 +117,31 @@ public struct Bundle: Sendable {
         let parentPath = parent.path
         let targetPath = parentPath + "/" + thing
         let files = FileManager.default
-        let exists = access(targetPath, F_OK) == 0
-        if exists && !replace { throw .exists(path: targetPath) }
-        if access(parentPath, F_OK) != 0 {
+        let stagingPath = parentPath + "/.\(thing).tmp-\(AtomicFile.randomSuffix())"
+        var made = mkdir(stagingPath, 0o700) == 0
+        if !made && errno == ENOENT {
             do {
                 try files.createDirectory(at: parent, withIntermediateDirectories: true)
             } catch {
                 throw .writeFailed(path: parentPath, detail: (error as NSError).localizedDescription)
             }
+            made = mkdir(stagingPath, 0o700) == 0
         }
-        let stagingPath = parentPath + "/.\(thing).tmp-\(AtomicFile.randomSuffix())"
-        guard mkdir(stagingPath, 0o700) == 0 else {
-            throw .writeFailed(path: stagingPath, detail: String(cString: strerror(errno)))
-        }
+        guard made else { throw .writeFailed(path: stagingPath, detail: String(cString: strerror(errno))) }
+        let staging = open(stagingPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if staging >= 0 { close(staging) } }
         do {
+            guard staging >= 0 else { throw OutputError.writeFailed(path: stagingPath, detail: String(cString: strerror(errno))) }
             for file in self.files {
-                try AtomicFile.writeNew(file.contents, path: stagingPath + "/" + file.name, mode: file.mode, durable: durable)
+                try AtomicFile.writeNew(file.contents, name: file.name, in: staging, path: stagingPath + "/" + file.name,
+                                        mode: file.mode, durable: durable)
             }
-            // The folder holds a private key: only its owner may list it until the device takes it.
-            guard chmod(stagingPath, privateKeyPEM == nil ? 0o755 : 0o700) == 0 else {
+            // The folder holds a private key: only its owner may list it until the device takes
+            // it. Set exactly, whatever the umask.
+            guard fchmod(staging, privateKeyPEM == nil ? 0o755 : 0o700) == 0 else {
                 throw OutputError.writeFailed(path: stagingPath, detail: String(cString: strerror(errno)))
             }
-            if exists {
-                // Swap the old folder out first; rename(2) cannot replace a non-empty folder.
-                let oldPath = parentPath + "/.\(thing).old-\(AtomicFile.randomSuffix())"
-                guard rename(targetPath, oldPath) == 0 else {
-                    throw OutputError.writeFailed(path: targetPath, detail: String(cString: strerror(errno)))
-                }
-                try? files.removeItem(atPath: oldPath)
-            }
-            guard rename(stagingPath, targetPath) == 0 else {
-                throw OutputError.writeFailed(path: targetPath, detail: String(cString: strerror(errno)))
-            }
+            try Self.moveIntoPlace(stagingPath, targetPath, replace: replace)
         } catch let error as OutputError {
             try? files.removeItem(atPath: stagingPath)
             throw error
@@ -146,5 +150,35 @@ public struct Bundle: Sendable {
             throw .writeFailed(path: targetPath, detail: "\(error)")
         }
         return parent.appendingPathComponent(thing, isDirectory: true)
+    }
+
+    /// Renames the complete staging folder to `target`. A new bundle never lands on an
+    /// existing one (RENAME_NOREPLACE, no check-then-rename race); a replaced one is swapped
+    /// atomically (RENAME_EXCHANGE), so the thing never has no folder. File systems without
+    /// renameat2 flags fall back to rename(2).
+    private static func moveIntoPlace(_ staging: String, _ target: String, replace: Bool) throws(OutputError) {
+        let noReplace: UInt32 = 1, exchange: UInt32 = 2
+        func failed(_ code: Int32) -> OutputError { .writeFailed(path: target, detail: String(cString: strerror(code))) }
+        if renameat2(AT_FDCWD, staging, AT_FDCWD, target, noReplace) == 0 { return }
+        var code = errno
+        if code == EINVAL || code == ENOSYS {
+            code = access(target, F_OK) == 0 ? EEXIST : (rename(staging, target) == 0 ? 0 : errno)
+            if code == 0 { return }
+        }
+        guard code == EEXIST || code == ENOTEMPTY else { throw failed(code) }
+        guard replace else { throw .exists(path: target) }
+        if renameat2(AT_FDCWD, staging, AT_FDCWD, target, exchange) == 0 {
+            try? FileManager.default.removeItem(atPath: staging)  // now holds the old bundle
+            return
+        }
+        // rename(2) cannot replace a non-empty folder: move the old one aside first.
+        let old = (target as NSString).deletingLastPathComponent + "/.\((target as NSString).lastPathComponent).old-\(AtomicFile.randomSuffix())"
+        guard rename(target, old) == 0 else { throw failed(errno) }
+        guard rename(staging, target) == 0 else {
+            let code = errno
+            _ = rename(old, target)
+            throw failed(code)
+        }
+        try? FileManager.default.removeItem(atPath: old)
     }
 }

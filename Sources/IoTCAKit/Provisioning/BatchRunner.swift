@@ -77,16 +77,17 @@ public final class BatchRunner {
         Self.removeStaleStaging(in: out)
 
         // Check every row before any work: names, attributes, duplicates, templates, CSRs.
+        // The file-level checks run in order; the per-row planning on every core.
         var seen: [String: Int] = [:]
-        var work: [Provisioner.Plan] = []
+        var requests: [(line: Int, request: IssueRequest, template: Template)] = []
         for row in rows {
             do {
                 if let first = seen[row.thing] { throw PolicyError.invalidOption("thing", reason: "\(row.thing) is listed twice (first on line \(first))") }
                 seen[row.thing] = row.line
-                let location = Bundle.location(of: row.thing, format: options.format, in: out)
                 var renew = false
                 if active.contains(row.thing) {
-                    if let location, !FileManager.default.fileExists(atPath: location.path) {
+                    if let location = Bundle.location(of: row.thing, format: options.format, in: out),
+                       !FileManager.default.fileExists(atPath: location.path) {
                         renew = true  // recorded by a run that died before the bundle: recover
                     } else {
                         report.skipped += 1
@@ -102,11 +103,28 @@ public final class BatchRunner {
                 }
                 let request = IssueRequest(thing: row.thing, authority: authority.name, template: row.template ?? options.template,
                                            attributes: row.attributes, csr: csr, renew: renew, force: renew, supersede: renew)
-                work.append(try provisioner.plan(request, template: try provisioner.template(request.template), signer: signer,
-                                                 authority: authority, chain: chain, organization: organization, format: options.format))
-                lines[row.thing] = row.line
+                requests.append((row.line, request, try provisioner.template(request.template)))
             } catch let error as any IoTCAError {
                 report.failures.append(BatchRowError(line: row.line, thing: row.thing, error: error.description))
+            }
+        }
+        let planned = Parallel.map(requests.count, workers: options.jobs, state: Array(repeating: (), count: max(1, options.jobs))) { _, index in
+            let item = requests[index]
+            return Result<Provisioner.Plan, any Error> {
+                try Provisioner.plan(item.request, template: item.template, signer: signer, authority: authority, chain: chain,
+                                     organization: organization, format: options.format)
+            }
+        }
+        var work: [Provisioner.Plan] = []
+        work.reserveCapacity(requests.count)
+        for (item, result) in zip(requests, planned) {
+            switch result {
+            case .success(let plan):
+                work.append(plan)
+                lines[item.request.thing] = item.line
+            case .failure(let error):
+                let text = (error as? any IoTCAError)?.description ?? "\(error)"
+                report.failures.append(BatchRowError(line: item.line, thing: item.request.thing, error: text))
             }
         }
         if options.failFast && !report.failures.isEmpty {
@@ -123,6 +141,8 @@ public final class BatchRunner {
         // store and written out, chunk k+1 is being signed.
         let signing = ChunkSigner(generators: generators, jobs: options.jobs)
         var ahead = chunks.first.map { signing.start($0, now: Date()) }
+        var syncing: DispatchGroup?
+        defer { syncing?.wait() }
         for (chunkIndex, chunk) in chunks.enumerated() {
             guard let pending = ahead else { break }
             let (signed, now) = pending.wait()
@@ -168,7 +188,10 @@ public final class BatchRunner {
                                                               cause: error as? OutputError ?? .writeFailed(path: out.path, detail: "\(error)")))
                 }
             }
-            Self.syncFileSystem(of: out)
+            // The chunk's bundles reach the disk while the next chunk is written; the last
+            // sync ends before the batch reports.
+            syncing?.wait()
+            syncing = Self.syncFileSystemInBackground(of: out)
             done += chunk.count
             progress?(done, work.count + report.skipped)
             if options.failFast && !report.failures.isEmpty {
@@ -176,6 +199,8 @@ public final class BatchRunner {
                 break
             }
         }
+        syncing?.wait()
+        syncing = nil
         if !superseded.isEmpty {
             // Revoked with their replacements above; now on the CRL too (or on the next
             // `crl publish --if-due`, if this process dies first).
@@ -209,12 +234,17 @@ public final class BatchRunner {
     }
 
     /// One syncfs(2) per chunk instead of an fsync per file: bundles survive a power cut
-    /// once their chunk is reported done.
-    static func syncFileSystem(of folder: URL) {
-        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = syncfs(descriptor)
-        close(descriptor)
+    /// once the batch has reported them.
+    static func syncFileSystemInBackground(of folder: URL) -> DispatchGroup {
+        let group = DispatchGroup()
+        let path = folder.path
+        DispatchQueue.global().async(group: group) {
+            let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { return }
+            _ = syncfs(descriptor)
+            close(descriptor)
+        }
+        return group
     }
 }
 

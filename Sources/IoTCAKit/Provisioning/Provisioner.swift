@@ -76,7 +76,9 @@ public final class Provisioner {
 
     /// A checked request, ready for a key: everything that can be refused is refused here,
     /// before any key is generated or anything signed.
-    public struct Plan: Sendable {
+    /// A class, not a struct: a batch moves ten thousand plans through arrays, results and
+    /// closures, and copying the fields (template, signer, chain) cost more than planning.
+    public final class Plan: Sendable {
         public let request: IssueRequest
         public let template: Template
         public let policy: IssuancePolicy
@@ -86,13 +88,25 @@ public final class Provisioner {
         public let chain: CertificateChain
         /// The key from the CSR; nil when the key is to be generated.
         public let requestKey: Certificate.PublicKey?
+
+        init(request: IssueRequest, template: Template, policy: IssuancePolicy, profile: IssuancePolicy.Profile, signer: Signer,
+             authority: Authority, chain: CertificateChain, requestKey: Certificate.PublicKey?) {
+            self.request = request
+            self.template = template
+            self.policy = policy
+            self.profile = profile
+            self.signer = signer
+            self.authority = authority
+            self.chain = chain
+            self.requestKey = requestKey
+        }
     }
 
     public func plan(_ request: IssueRequest, bundleParent: URL?, format: BundleFormat = .dir) throws -> Plan {
         let authority = try store.authority(named: request.authority)
         let signer = try keyring.signer(for: authority)
         if organization == nil { organization = try store.organization() }
-        let plan = try self.plan(request, template: try template(request.template), signer: signer, authority: authority,
+        let plan = try Self.plan(request, template: try template(request.template), signer: signer, authority: authority,
                                  chain: try chain(of: authority), organization: organization ?? "iotca", format: format)
         if !request.renew {
             let active = try store.activeSerials(thing: request.thing)
@@ -108,7 +122,7 @@ public final class Provisioner {
 
     /// The checks and decisions that need no store access, shared by `issue` and `batch`
     /// (a batch resolves the CA, chain and conflicts once for all its rows).
-    func plan(_ request: IssueRequest, template: Template, signer: Signer, authority: Authority, chain: CertificateChain,
+    static func plan(_ request: IssueRequest, template: Template, signer: Signer, authority: Authority, chain: CertificateChain,
               organization: String, format: BundleFormat) throws -> Plan {
         try ThingName.validate(request.thing)
         for (key, value) in request.attributes { try ThingAttributes.validate(key: key, value: value) }
@@ -134,12 +148,14 @@ public final class Provisioner {
         guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
             throw PolicyError.invalidCSR(reason: "unsupported public key")
         }
-        return (try sign(plan, publicKey: publicKey, now: now), key, algorithm)
+        return (try sign(plan, publicKey: publicKey, subjectPublicKeyInfo: key?.subjectPublicKeyInfoDER, now: now), key, algorithm)
     }
 
-    public static func sign(_ plan: Plan, publicKey: Certificate.PublicKey, now: Date = Date()) throws -> IssuedCertificate {
+    public static func sign(_ plan: Plan, publicKey: Certificate.PublicKey, subjectPublicKeyInfo: [UInt8]? = nil,
+                            now: Date = Date()) throws -> IssuedCertificate {
         var spec = try plan.policy.decide(publicKey: publicKey, issuerName: plan.signer.authorityName,
                                           issuer: plan.signer.certificate, now: now, profile: plan.profile)
+        spec.subjectPublicKeyInfoDER = subjectPublicKeyInfo
         spec.crlDistributionPoint = plan.authority.crlURL
         spec.caIssuersURL = plan.authority.caIssuersURL
         return try plan.signer.sign(spec)
@@ -172,8 +188,7 @@ public final class Provisioner {
             rootCertificateSHA256: root.certificateSHA256Hex,
             rootSPKISHA256: root.spkiSHA256Base64, rootSPKISHA256Hex: root.spkiSHA256Hex,
             files: files)
-        return Bundle(thing: plan.request.thing, certificateDER: entry.der, privateKey: key,
-                      chainDER: plan.chain.intermediates, rootDER: plan.chain.root, manifest: manifest)
+        return Bundle(thing: plan.request.thing, certificateDER: entry.der, privateKey: key, chain: plan.chain, manifest: manifest)
     }
 
     /// The whole issuance: plan, key, sign, record, then the bundle in `format` under

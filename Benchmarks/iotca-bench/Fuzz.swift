@@ -146,11 +146,11 @@ struct X509CSR {
             .decide(publicKey: key.publicKey, issuerName: "fuzz", issuer: nil)
         let root = try Signer.selfSign(spec, key: key)
         let request = try X509.CertificateSigningRequest(
-            version: .v1, subject: root.certificate.subject, privateKey: try key.signingKey(),
+            version: .v1, subject: root.subject, privateKey: try key.signingKey(),
             attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256)
         var serializer = DER.Serializer()
         try serializer.serialize(request)
         let der = serializer.serializedBytes
-        return X509CSR(pem: PEM.encode(der, type: "CERTIFICATE REQUEST"), der: der, issuer: root.certificate, issuerDER: root.der)
+        return X509CSR(pem: PEM.encode(der, type: "CERTIFICATE REQUEST"), der: der, issuer: try root.parsed(), issuerDER: root.der)
     }
 }

@@ -35,7 +35,7 @@ public struct AuthorityManager {
         return try record(.init(
             name: name, kind: .subordinate, parentName: parentName, status: .active, keyAlgorithm: key.algorithm,
             keyFile: StoreLayout.keyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: issued,
-            template: template.name, csrDER: nil, subject: issued.certificate.subject.description), key: key, now: now)
+            template: template.name, csrDER: nil, subject: issued.subject.description), key: key, now: now)
     }
 
     /// A CA whose certificate will come from outside (an offline root, ACM PCA): its key and a

@@ -40,7 +40,7 @@ extension AuthorityManager {
         var new = Store.NewAuthority(
             name: standby.name, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
             keyFile: standby.keyFile, keyEncrypted: try keyring.encryptsKeys(), issued: issued, template: template.name,
-            csrDER: nil, subject: issued.certificate.subject.description)
+            csrDER: nil, subject: issued.subject.description)
         new.standbyKey = standby.name
         try applyStoreDefaults(&new)
         try store.insertAuthority(new, now: now)

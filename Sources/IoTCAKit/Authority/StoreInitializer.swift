@@ -100,7 +100,7 @@ public enum StoreInitializer {
         let root = try manager.record(.init(
             name: rootName, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
             keyFile: StoreLayout.keyFile(for: rootName), keyEncrypted: options.passphrase != nil, issued: issued,
-            template: template.name, csrDER: nil, subject: issued.certificate.subject.description), key: key, now: now)
+            template: template.name, csrDER: nil, subject: issued.subject.description), key: key, now: now)
         let issuing = try manager.createSubordinate(issuingName, parent: rootName, keyType: options.keyType,
                                                     validity: options.issuingValidity, now: now)
         try manager.createStandbyKey(options.keyType, now: now)

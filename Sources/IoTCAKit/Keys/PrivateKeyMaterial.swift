@@ -7,6 +7,8 @@ import X509
 public struct PrivateKeyMaterial: Sendable {
     public let algorithm: KeyAlgorithm
     public let publicKey: Certificate.PublicKey
+    /// `publicKey` as SubjectPublicKeyInfo DER.
+    public let subjectPublicKeyInfoDER: [UInt8]
     let pkcs8DER: [UInt8]
 
     init(evpKey: OpaquePointer, algorithm: KeyAlgorithm) throws(KeyError) {
@@ -21,6 +23,7 @@ public struct PrivateKeyMaterial: Sendable {
         } catch {
             throw .unsupportedKey(detail: "\(error)")
         }
+        self.subjectPublicKeyInfoDER = spki
         self.algorithm = algorithm
         self.pkcs8DER = der
     }
@@ -57,6 +60,7 @@ public struct PrivateKeyMaterial: Sendable {
         } catch {
             throw .unsupportedKey(detail: "\(error)")
         }
+        self.subjectPublicKeyInfoDER = spki.bytes
         self.algorithm = algorithm
         self.pkcs8DER = writer.bytes
     }

@@ -18,4 +18,7 @@ public struct CertificateSpec: Sendable {
     public var crlDistributionPoint: String? = nil
     /// The issuer certificate's URL, written as authorityInformationAccess caIssuers (4.2.2.1).
     public var caIssuersURL: String? = nil
+    /// `publicKey` as SubjectPublicKeyInfo DER, when the caller already has it (a key it just
+    /// generated): saves re-encoding the key.
+    public var subjectPublicKeyInfoDER: [UInt8]? = nil
 }

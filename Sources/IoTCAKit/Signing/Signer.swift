@@ -9,6 +9,7 @@ public struct Signer: Sendable {
     public let certificate: Certificate
     public let keyAlgorithm: KeyAlgorithm
     private let key: Certificate.PrivateKey
+    private let issuer: CertificateWriter.Issuer
 
     public init(authorityName: String, certificate: Certificate, key: PrivateKeyMaterial) throws(SigningError) {
         guard key.publicKey == certificate.publicKey else {
@@ -19,6 +20,10 @@ public struct Signer: Sendable {
         self.keyAlgorithm = key.algorithm
         do {
             self.key = try key.signingKey()
+            let keyID = (try? certificate.extensions.subjectKeyIdentifier)??.keyIdentifier
+                ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
+            self.issuer = try CertificateWriter.Issuer(name: certificate.subject, keyIdentifier: Array(keyID),
+                                                       signatureAlgorithm: key.algorithm)
         } catch {
             throw .signatureFailed("\(error)")
         }
@@ -26,9 +31,7 @@ public struct Signer: Sendable {
 
     public func sign(_ spec: CertificateSpec) throws(SigningError) -> IssuedCertificate {
         try Linter.check(spec, issuer: certificate)
-        let issuerKeyID = (try? certificate.extensions.subjectKeyIdentifier)??.keyIdentifier
-            ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
-        return try Self.build(spec, issuer: certificate.subject, issuerKeyID: issuerKeyID, key: key, algorithm: keyAlgorithm)
+        return try Self.build(spec, issuer: issuer, issuerName: certificate.subject, key: key)
     }
 
     /// Signs the DER of a TBSCertList with the CA's key and algorithm; returns the signature
@@ -48,8 +51,14 @@ public struct Signer: Sendable {
         try Linter.check(spec, issuer: nil)
         let signingKey: Certificate.PrivateKey
         do { signingKey = try key.signingKey() } catch { throw .signatureFailed("\(error)") }
-        let keyID = SubjectKeyIdentifier(hash: spec.publicKey).keyIdentifier
-        return try build(spec, issuer: spec.subject, issuerKeyID: keyID, key: signingKey, algorithm: key.algorithm)
+        let issuer: CertificateWriter.Issuer
+        do {
+            issuer = try CertificateWriter.Issuer(name: spec.subject, keyIdentifier: Array(SubjectKeyIdentifier(hash: spec.publicKey).keyIdentifier),
+                                                  signatureAlgorithm: key.algorithm)
+        } catch {
+            throw .signatureFailed("\(error)")
+        }
+        return try build(spec, issuer: issuer, issuerName: spec.subject, key: signingKey)
     }
 
     /// CRLDistributionPoints ::= SEQUENCE OF DistributionPoint, with one point whose
@@ -70,48 +79,14 @@ public struct Signer: Sendable {
         return writer.bytes
     }
 
-    private static func build(
-        _ spec: CertificateSpec, issuer: DistinguishedName, issuerKeyID: ArraySlice<UInt8>,
-        key: Certificate.PrivateKey, algorithm: KeyAlgorithm
-    ) throws(SigningError) -> IssuedCertificate {
+    private static func build(_ spec: CertificateSpec, issuer: CertificateWriter.Issuer, issuerName: DistinguishedName,
+                              key: Certificate.PrivateKey) throws(SigningError) -> IssuedCertificate {
         do {
-            var extensions = Certificate.Extensions()
-            try extensions.append(Certificate.Extension(
-                spec.isCA ? .isCertificateAuthority(maxPathLength: spec.pathLength) : .notCertificateAuthority,
-                critical: true))
-            try extensions.append(Certificate.Extension(spec.keyUsage, critical: true))
-            if !spec.extendedKeyUsage.isEmpty {
-                try extensions.append(Certificate.Extension(ExtendedKeyUsage(spec.extendedKeyUsage), critical: false))
-            }
-            try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: spec.publicKey), critical: false))
-            try extensions.append(Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerKeyID), critical: false))
-            if let url = spec.crlDistributionPoint {
-                try extensions.append(Certificate.Extension(
-                    oid: [2, 5, 29, 31], critical: false, value: ArraySlice(Self.crlDistributionPoints(url))))
-            }
-            if let url = spec.caIssuersURL {
-                try extensions.append(Certificate.Extension(
-                    AuthorityInformationAccess([.init(method: .issuingCA, location: .uniformResourceIdentifier(url))]),
-                    critical: false))
-            }
-            if !spec.subjectAltNames.isEmpty {
-                // RFC 5280 4.2.1.6: critical when the subject is empty.
-                try extensions.append(Certificate.Extension(
-                    SubjectAlternativeNames(spec.subjectAltNames.map(\.generalName)),
-                    critical: spec.subject.isEmpty))
-            }
-            let certificate = try Certificate(
-                version: .v3,
-                serialNumber: spec.serial.x509,
-                publicKey: spec.publicKey,
-                notValidBefore: spec.notBefore,
-                notValidAfter: spec.notAfter,
-                issuer: issuer,
-                subject: spec.subject,
-                signatureAlgorithm: algorithm.signatureAlgorithm,
-                extensions: extensions,
-                issuerPrivateKey: key)
-            return try IssuedCertificate(certificate)
+            let tbs = try CertificateWriter.tbsCertificate(spec, issuer: issuer)
+            let signature = try key.sign(bytes: tbs, signatureAlgorithm: issuer.signatureAlgorithm.signatureAlgorithm)
+            let der = CertificateWriter.certificate(tbs: tbs, algorithm: issuer.signatureAlgorithm,
+                                                    signature: Array(signature.rawRepresentation))
+            return try IssuedCertificate(der: der, spec: spec, issuer: issuerName)
         } catch let error as SigningError {
             throw error
         } catch {

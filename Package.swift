@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IoTCAKitTests",
-            dependencies: ["IoTCAKit", "TestSupport"]
+            dependencies: ["IoTCAKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "InteropTests",

@@ -34,14 +34,57 @@ public enum CSRCheck {
         do {
             request = try CertificateSigningRequest(derEncoded: der)
         } catch {
+            // swift-certificates refuses keys it cannot use (RSA under 2048 bits, curves other
+            // than P-256/384/521) at parse time: name the key rather than blame the file.
+            if let key = describeKey(inRequest: der) {
+                throw .invalidCSR(reason: "unsupported public key: \(key) (accepted: \(KeyAlgorithm.namesForHelp))")
+            }
             throw .invalidCSR(reason: "not a PKCS#10 certificate request (PEM or DER)")
         }
         guard KeyAlgorithm(publicKey: request.publicKey) != nil else {
-            throw .invalidCSR(reason: "unsupported public key (accepted: \(KeyAlgorithm.namesForHelp))")
+            let key = describeKey(inRequest: der) ?? "this key type"
+            throw .invalidCSR(reason: "unsupported public key: \(key) (accepted: \(KeyAlgorithm.namesForHelp))")
         }
         guard request.publicKey.isValidSignature(request.signature, for: request) else {
             throw .csrSignatureInvalid
         }
         return request.publicKey
+    }
+
+    /// Names the key of a request that is well-formed up to its SubjectPublicKeyInfo
+    /// (RFC 2986 4.1), e.g. "EC curve secp256k1 (1.3.132.0.10)" or "RSA 1024 bits"; nil when the
+    /// bytes do not get that far.
+    static func describeKey(inRequest der: [UInt8]) -> String? {
+        let reader = DERReader(bytes: der)
+        guard let request = reader.element(at: 0, limit: der.count), request.tag == 0x30,
+              let info = reader.firstChild(of: request), info.tag == 0x30,
+              let version = reader.firstChild(of: info), version.tag == 0x02,
+              let subject = reader.next(after: version, in: info), subject.tag == 0x30,
+              let spki = reader.next(after: subject, in: info), spki.tag == 0x30,
+              let algorithm = reader.firstChild(of: spki), algorithm.tag == 0x30,
+              let oid = reader.firstChild(of: algorithm), oid.tag == 0x06,
+              let algorithmOID = try? ASN1ObjectIdentifier(derEncoded: reader.slice(oid)) else { return nil }
+        let parameters = reader.next(after: oid, in: algorithm)
+        switch algorithmOID.description {
+        case "1.2.840.10045.2.1":
+            guard let parameters, parameters.tag == 0x06,
+                  let curve = try? ASN1ObjectIdentifier(derEncoded: reader.slice(parameters)) else { return "EC key with explicit parameters" }
+            let names = ["1.2.840.10045.3.1.7": "P-256", "1.3.132.0.34": "P-384", "1.3.132.0.35": "P-521", "1.3.132.0.10": "secp256k1",
+                         "1.3.36.3.3.2.8.1.1.7": "brainpoolP256r1", "1.3.36.3.3.2.8.1.1.11": "brainpoolP384r1",
+                         "1.3.36.3.3.2.8.1.1.13": "brainpoolP512r1", "1.2.840.10045.3.1.1": "P-192", "1.3.132.0.33": "P-224"]
+            return "EC curve \(names[curve.description].map { "\($0) (\(curve))" } ?? curve.description)"
+        case "1.2.840.113549.1.1.1":
+            // subjectPublicKey BIT STRING { RSAPublicKey SEQUENCE { modulus INTEGER, ... } }
+            guard let bits = reader.next(after: algorithm, in: spki), bits.tag == 0x03,
+                  let key = reader.element(at: bits.contents + 1, limit: bits.end), key.tag == 0x30,
+                  let modulus = reader.firstChild(of: key), modulus.tag == 0x02 else { return "RSA key" }
+            let magnitude = der[modulus.contents..<modulus.end].drop { $0 == 0 }
+            let size = magnitude.first.map { magnitude.count * 8 - $0.leadingZeroBitCount } ?? 0
+            return "RSA \(size) bits (at least 2048 required)"
+        case "1.3.101.113": return "Ed448"
+        case "1.3.101.110", "1.3.101.111": return "X25519/X448 (key agreement only)"
+        case "1.2.840.10040.4.1": return "DSA"
+        default: return "key algorithm \(algorithmOID)"
+        }
     }
 }

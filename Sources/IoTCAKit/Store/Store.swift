@@ -19,11 +19,36 @@ public final class Store: Sendable {
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "iotca"
         do {
-            pool = try DatabasePool(path: layout.database.path, configuration: configuration)
-            try StoreSchema.migrator.migrate(pool)
+            let writable = try DatabasePool(path: layout.database.path, configuration: configuration)
+            try StoreSchema.migrator.migrate(writable)
+            pool = writable
         } catch {
-            throw Self.storeError(error, path: layout.database.path)
+            let failure = Self.storeError(error, path: layout.database.path)
+            // A store on read-only media or owned by someone else still answers reads (list,
+            // show, audit, pins, doctor); every write fails with the read-only error.
+            guard failure == .readOnly(path: layout.database.path), let readable = Self.openReadOnly(layout, configuration) else {
+                throw failure
+            }
+            pool = readable
         }
+    }
+
+    /// A read-only connection: plain first, which needs SQLite's WAL index files to exist or be
+    /// creatable; else `immutable=1`, for a folder nobody can write to (read-only media, a
+    /// backup owned by another user), where SQLite can take no locks at all.
+    private static func openReadOnly(_ layout: StoreLayout, _ configuration: Configuration) -> DatabasePool? {
+        var configuration = configuration
+        configuration.readonly = true
+        let path = layout.database.path
+        let uri = "file:" + path.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "?", with: "%3f")
+            .replacingOccurrences(of: "#", with: "%23") + "?immutable=1"
+        for candidate in [path, uri] {
+            if let pool = try? DatabasePool(path: candidate, configuration: configuration),
+               (try? pool.read({ try StoreSchema.migrator.hasCompletedMigrations($0) })) == true {
+                return pool
+            }
+        }
+        return nil
     }
 
     /// Opens an existing store.

@@ -66,7 +66,7 @@ struct BatchCommand: ParsableCommand {
                 try Output.json(report)
             } else {
                 for failure in report.failures {
-                    FileHandle.standardError.write(Data("iotca: \(file):\(failure.line): \(failure.thing ?? "-"): \(failure.error)\n".utf8))
+                    FileHandle.standardError.write(Data("iotca: \(failure.message(file: file))\n".utf8))
                 }
                 Output.line(String(format: "%d rows: %d issued, %d skipped, %d recovered, %d failed in %.2f s (%.0f bundles/s)",
                                    report.total, report.issued, report.skipped, report.recovered, report.failed,

@@ -15,6 +15,12 @@ public struct BatchRowError: Sendable, Equatable, Encodable {
     public var line: Int
     public var thing: String?
     public var error: String
+
+    /// `FILE:LINE: 'THING': ERROR` for stderr; the thing is quoted with control characters
+    /// escaped, since a hostile row must not write escape sequences to an operator's terminal.
+    public func message(file: String) -> String {
+        "\(file):\(line): \(thing.map(PolicyError.quoted) ?? "-"): \(error)"
+    }
 }
 
 /// Reads batch files: CSV with a header naming `thing` and optionally `template`, `csr` and

@@ -61,7 +61,7 @@ import X509
     /// the peak is about twice the CRL's size.
     public mutating func finish(issuer: Certificate, algorithm: KeyAlgorithm, thisUpdate: Int64, nextUpdate: Int64,
                 number: Int64, sign: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
-        let algorithmIdentifier = Self.algorithmIdentifier(algorithm)
+        let algorithmIdentifier = algorithm.signatureAlgorithmIdentifierDER
         var prefix = DERWriter()
         prefix.append([0x02, 0x01, 0x01])  // version v2
         prefix.append(algorithmIdentifier)
@@ -122,16 +122,5 @@ import X509
         let trimmed = magnitude.drop { $0 == 0 }
         let content = trimmed.isEmpty ? 1 : trimmed.count + (trimmed.first.map { $0 & 0x80 != 0 } ?? false ? 1 : 0)
         return DERWriter.headerLength(count: content) + content
-    }
-
-    /// AlgorithmIdentifier DER for the CA's signature algorithm (RFC 5758, RFC 4055, RFC 8410).
-    static func algorithmIdentifier(_ algorithm: KeyAlgorithm) -> [UInt8] {
-        switch algorithm {
-        case .ecP256: return [0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02]
-        case .ecP384: return [0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03]
-        case .ed25519: return [0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70]
-        case .rsa2048, .rsa3072, .rsa4096:
-            return [0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B, 0x05, 0x00]
-        }
     }
 }

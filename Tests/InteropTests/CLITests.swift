@@ -127,6 +127,29 @@ import TestSupport
         }
         #expect(try String(contentsOf: store.appendingPathComponent("keys/root.key.pem"), encoding: .utf8)
             .hasPrefix("-----BEGIN ENCRYPTED PRIVATE KEY-----"))
+        // Nor do the CA keys themselves show anywhere: not their private scalars (hex, as
+        // `openssl pkey -text` prints them, or raw in a store file), not their PKCS#8 encoding.
+        for name in ["root", "issuing"] {
+            let keyFile = store.appendingPathComponent("keys/\(name).key.pem").path
+            let text = try OpenSSLCLI.run(["pkey", "-in", keyFile, "-passin", "pass:\(secret)", "-noout", "-text"])
+            try #require(text.succeeded, "\(text.stderr)")
+            let scalarHex = text.stdout.components(separatedBy: "priv:").last?.components(separatedBy: "pub:").first?
+                .filter(\.isHexDigit) ?? ""
+            try #require(scalarHex.count == 64, "\(text.stdout)")
+            let scalar = stride(from: 0, to: 64, by: 2).compactMap { index -> UInt8? in
+                let start = scalarHex.index(scalarHex.startIndex, offsetBy: index)
+                return UInt8(scalarHex[start..<scalarHex.index(start, offsetBy: 2)], radix: 16)
+            }
+            let plain = try OpenSSLCLI.run(["pkey", "-in", keyFile, "-passin", "pass:\(secret)"])
+            let body = plain.stdout.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+            #expect(!outputs.joined().lowercased().contains(scalarHex.lowercased()), "\(name) key scalar in an output")
+            // The first 48 base64 characters are the same for every P-256 key; the scalar follows.
+            #expect(!outputs.joined().contains(body.dropFirst(48).prefix(40)), "\(name) key PKCS#8 in an output")
+            for path in (FileManager.default.subpaths(atPath: store.path) ?? []) {
+                guard let data = FileManager.default.contents(atPath: store.appendingPathComponent(path).path) else { continue }
+                #expect(data.range(of: Data(scalar)) == nil, "\(path) holds the \(name) key in the clear")
+            }
+        }
     }
 
     @Test func missingStoreIsAStoreError() throws {

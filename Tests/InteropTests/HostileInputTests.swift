@@ -175,15 +175,20 @@ import TestSupport
         #expect(try iotca(["init"]).succeeded)
         #expect(try iotca(["issue", "d1"]).succeeded)
         let store = folder.appending("store")
-        let before = try snapshot()
         var asUser: [String] = []
+        var executable = ProcessRunner.iotcaExecutable
         if getuid() == 0 {
-            // `nobody` must reach the store and run the binary; the folder is ours to open up.
+            // `nobody` must reach the store and run the binary (which may sit in a folder only
+            // root can enter): the temporary folder is ours to open up, with a copy inside.
             chmod(folder.url.path, 0o755)
+            executable = folder.path("iotca")
+            try FileManager.default.copyItem(atPath: ProcessRunner.iotcaExecutable, toPath: executable)
+            chmod(executable, 0o755)
             let owned = try ProcessRunner.run("/bin/chown", ["-R", "65534:65534", folder.url.path])
             try #require(owned.succeeded, "\(owned.stderr)")
             asUser = ["--reuid=65534", "--regid=65534", "--clear-groups"]
         }
+        let before = try snapshot()
         for file in try FileManager.default.contentsOfDirectory(atPath: store.path) where file.hasPrefix("iotca.db") {
             chmod(store.appendingPathComponent(file).path, 0o400)
         }
@@ -195,9 +200,9 @@ import TestSupport
         func run(_ arguments: [String]) throws -> ProcessResult {
             let environment = ["IOTCA_STORE": store.path, "IOTCA_PASSPHRASE": Self.passphrase, "PATH": "/usr/bin:/bin"]
             if asUser.isEmpty {
-                return try ProcessRunner.run(ProcessRunner.iotcaExecutable, arguments, environment: environment, directory: folder.url)
+                return try ProcessRunner.run(executable, arguments, environment: environment, directory: folder.url)
             }
-            return try ProcessRunner.run("/usr/bin/setpriv", asUser + [ProcessRunner.iotcaExecutable] + arguments,
+            return try ProcessRunner.run("/usr/bin/setpriv", asUser + [executable] + arguments,
                                          environment: environment, directory: folder.url)
         }
         let probe = try run(["--version"])

@@ -118,7 +118,7 @@ import X509
         try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: spec.publicKey), critical: false))
         try extensions.append(Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerKeyID[...]), critical: false))
         if let url = spec.crlDistributionPoint {
-            try extensions.append(Certificate.Extension(oid: [2, 5, 29, 31], critical: false, value: ArraySlice(Signer.crlDistributionPoints(url))))
+            try extensions.append(Certificate.Extension(oid: [2, 5, 29, 31], critical: false, value: ArraySlice(CertificateWriter.crlDistributionPoints(url))))
         }
         if let url = spec.caIssuersURL {
             try extensions.append(Certificate.Extension(

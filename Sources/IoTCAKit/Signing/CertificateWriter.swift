@@ -83,7 +83,7 @@ enum CertificateWriter {
             value.element(0x30) { $0.header(0x80, count: issuer.keyIdentifier.count); $0.append(issuer.keyIdentifier) }
         }
         if let url = spec.crlDistributionPoint {
-            extensionEnvelope(oid: [0x55, 0x1D, 0x1F], critical: false, to: &writer) { $0.append(Signer.crlDistributionPoints(url)) }
+            extensionEnvelope(oid: [0x55, 0x1D, 0x1F], critical: false, to: &writer) { $0.append(crlDistributionPoints(url)) }
         }
         if let url = spec.caIssuersURL {
             try append(Certificate.Extension(
@@ -95,6 +95,24 @@ enum CertificateWriter {
             try append(Certificate.Extension(SubjectAlternativeNames(spec.subjectAltNames.map(\.generalName)),
                                              critical: spec.subject.isEmpty), to: &writer)
         }
+    }
+
+    /// CRLDistributionPoints ::= SEQUENCE OF DistributionPoint, with one point whose
+    /// distributionPoint is fullName [0] GeneralNames { uniformResourceIdentifier [6] URL }.
+    /// swift-certificates has no type for it.
+    static func crlDistributionPoints(_ url: String) -> [UInt8] {
+        var writer = DERWriter()
+        writer.element(0x30) { points in
+            points.element(0x30) { point in
+                point.element(0xA0) { name in
+                    name.element(0xA0) { fullName in
+                        fullName.header(0x86, count: url.utf8.count)
+                        fullName.append(Array(url.utf8))
+                    }
+                }
+            }
+        }
+        return writer.bytes
     }
 
     /// Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }

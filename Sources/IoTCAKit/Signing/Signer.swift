@@ -61,24 +61,6 @@ public struct Signer: Sendable {
         return try build(spec, issuer: issuer, issuerName: spec.subject, key: signingKey)
     }
 
-    /// CRLDistributionPoints ::= SEQUENCE OF DistributionPoint, with one point whose
-    /// distributionPoint is fullName [0] GeneralNames { uniformResourceIdentifier [6] URL }.
-    /// swift-certificates has no type for it.
-    static func crlDistributionPoints(_ url: String) -> [UInt8] {
-        var writer = DERWriter()
-        writer.element(0x30) { points in
-            points.element(0x30) { point in
-                point.element(0xA0) { name in
-                    name.element(0xA0) { fullName in
-                        fullName.header(0x86, count: url.utf8.count)
-                        fullName.append(Array(url.utf8))
-                    }
-                }
-            }
-        }
-        return writer.bytes
-    }
-
     private static func build(_ spec: CertificateSpec, issuer: CertificateWriter.Issuer, issuerName: DistinguishedName,
                               key: Certificate.PrivateKey) throws(SigningError) -> IssuedCertificate {
         do {

@@ -118,13 +118,10 @@ public final class BatchRunner {
         var work: [Provisioner.Plan] = []
         work.reserveCapacity(requests.count)
         for (item, result) in zip(requests, planned) {
+            lines[item.request.thing] = item.line
             switch result {
-            case .success(let plan):
-                work.append(plan)
-                lines[item.request.thing] = item.line
-            case .failure(let error):
-                let text = (error as? any IoTCAError)?.description ?? "\(error)"
-                report.failures.append(BatchRowError(line: item.line, thing: item.request.thing, error: text))
+            case .success(let plan): work.append(plan)
+            case .failure(let error): fail(&report, item.request.thing, error)
             }
         }
         if options.failFast && !report.failures.isEmpty {
@@ -154,7 +151,7 @@ public final class BatchRunner {
                 case .success(let (issued, key, algorithm)):
                     recordable.append((index, Provisioner.entry(chunk[index], issued: issued, keyAlgorithm: algorithm, now: now), key))
                 case .failure(let error):
-                    fail(&report, chunk[index], error)
+                    fail(&report, chunk[index].request.thing, error)
                 }
             }
             let recorded = try store.recordIssuances(recordable.map { item in
@@ -168,7 +165,7 @@ public final class BatchRunner {
                     toWrite.append((chunk[item.index], item.entry, item.key))
                     superseded += previous
                 case .failure(let conflict):
-                    fail(&report, chunk[item.index], conflict)
+                    fail(&report, chunk[item.index].request.thing, conflict)
                 }
             }
             // Bundles on every core, without an fsync per file; one sync for the chunk below.
@@ -184,7 +181,7 @@ public final class BatchRunner {
                 switch result {
                 case .success: if item.plan.request.renew { report.recovered += 1 } else { report.issued += 1 }
                 case .failure(let error):
-                    fail(&report, item.plan, BundleNotWritten(serial: item.entry.serial.hex, thing: item.plan.request.thing,
+                    fail(&report, item.plan.request.thing, BundleNotWritten(serial: item.entry.serial.hex, thing: item.plan.request.thing,
                                                               cause: error as? OutputError ?? .writeFailed(path: out.path, detail: "\(error)")))
                 }
             }
@@ -212,9 +209,9 @@ public final class BatchRunner {
     /// The file line of each planned thing, for failures found after planning.
     private var lines: [String: Int] = [:]
 
-    private func fail(_ report: inout BatchReport, _ plan: Provisioner.Plan, _ error: any Error) {
+    private func fail(_ report: inout BatchReport, _ thing: String, _ error: any Error) {
         let text = (error as? any IoTCAError)?.description ?? "\(error)"
-        report.failures.append(BatchRowError(line: lines[plan.request.thing] ?? 0, thing: plan.request.thing, error: text))
+        report.failures.append(BatchRowError(line: lines[thing] ?? 0, thing: thing, error: text))
     }
 
     private func finish(_ report: BatchReport, start: Date) -> BatchReport {

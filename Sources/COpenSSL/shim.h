@@ -1,6 +1,7 @@
 #ifndef IOTCA_COPENSSL_SHIM_H
 #define IOTCA_COPENSSL_SHIM_H
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/pem.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>

@@ -99,8 +99,8 @@ public enum AtomicFile {
     }
 
     static func randomSuffix() -> String {
-        // One CSPRNG call; bundles are written thousands a second.
-        String(UInt64.random(in: 0 ... (1 << 48)), radix: 16)
+        // Bundles are written thousands a second: 48 bits from a user-space CSPRNG.
+        SecureRandom.bytes(6).hexString
     }
 }
 

@@ -1,16 +1,13 @@
 import Foundation
 import X509
 
-/// A certificate serial: 20 bytes from the system CSPRNG, positive, never sequential
+/// A certificate serial: 20 bytes from a CSPRNG, positive, never sequential
 /// (RFC 5280 4.1.2.2 allows at most 20 octets; CA/B Forum asks for 64+ random bits).
 public struct SerialNumber: Sendable, Hashable, CustomStringConvertible {
     public let bytes: [UInt8]
 
     public static func random() -> SerialNumber {
-        // Three 64-bit draws from the system CSPRNG instead of twenty one-byte ones.
-        var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<3).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
-        bytes.removeLast(4)
+        var bytes = SecureRandom.bytes(20)
         // Clear the sign bit so the INTEGER is positive in 20 octets, and set the next bit so it
         // never shrinks below 20 octets when DER drops leading zeros: 158 random bits remain.
         bytes[0] = (bytes[0] & 0x7F) | 0x40

@@ -11,13 +11,18 @@ public struct CertificateChain: Sendable {
     /// chain.pem and root.pem, encoded once for all the bundles of a process.
     public let intermediatesPEM: String
     public let rootPEM: String
+    /// The same as file contents.
+    let intermediatesPEMBytes: [UInt8]
+    let rootPEMBytes: [UInt8]
 
     init(intermediates: [[UInt8]], root: [UInt8]) throws {
         self.intermediates = intermediates
         self.root = root
         self.rootFingerprints = try IssuedCertificate(der: root).fingerprints
-        self.intermediatesPEM = intermediates.map(IssuedCertificate.pem).joined()
-        self.rootPEM = IssuedCertificate.pem(root)
+        self.intermediatesPEMBytes = intermediates.flatMap { PEM.bytes($0, type: "CERTIFICATE") }
+        self.rootPEMBytes = PEM.bytes(root, type: "CERTIFICATE")
+        self.intermediatesPEM = String(decoding: intermediatesPEMBytes, as: UTF8.self)
+        self.rootPEM = String(decoding: rootPEMBytes, as: UTF8.self)
     }
 }
 

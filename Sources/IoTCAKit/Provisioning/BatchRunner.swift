@@ -129,73 +129,71 @@ public final class BatchRunner {
         }
 
         var superseded: [SerialNumber] = []
-        let generators = (0..<max(1, options.jobs)).map { _ in KeyGenerator() }
         var done = report.skipped
-        let chunks = stride(from: 0, to: work.count, by: max(1, options.chunkSize)).map {
-            Array(work[$0..<min(work.count, $0 + max(1, options.chunkSize))])
-        }
-        // Keys and signatures on every core, one chunk ahead: while chunk k is recorded in the
-        // store and written out, chunk k+1 is being signed.
-        let signing = ChunkSigner(generators: generators, jobs: options.jobs)
-        var ahead = chunks.first.map { signing.start($0, now: Date()) }
         var syncing: DispatchGroup?
+        // Opened (made if missing) before the first chunk is recorded, not before: a batch
+        // that records nothing leaves no folder behind.
+        var bundleFolder: BundleFolder?
+        let pipeline = BatchPipeline(jobs: options.jobs) { item in
+            let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key)
+            if options.format == .dir, let bundleFolder {
+                try bundle.write(into: bundleFolder, replace: item.plan.request.renew, durable: false)
+            } else {
+                _ = try bundle.write(options.format, into: out, replace: item.plan.request.renew,
+                                     passphrase: options.bundlePassphrase, durable: false)
+            }
+        }
         defer { syncing?.wait() }
-        for (chunkIndex, chunk) in chunks.enumerated() {
-            guard let pending = ahead else { break }
-            let (signed, now) = pending.wait()
-            ahead = chunkIndex + 1 < chunks.count ? signing.start(chunks[chunkIndex + 1], now: Date()) : nil
+        try pipeline.run(work, chunkSize: options.chunkSize, record: { plans, signed, now in
             // One transaction for the chunk, before any of its bundles exists.
-            var recordable: [(index: Int, entry: CertificateEntry, key: PrivateKeyMaterial?)] = []
-            for (index, result) in signed.enumerated() {
+            var recordable: [(plan: Provisioner.Plan, entry: CertificateEntry, key: PrivateKeyMaterial?)] = []
+            recordable.reserveCapacity(plans.count)
+            for (plan, result) in zip(plans, signed) {
                 switch result {
                 case .success(let (issued, key, algorithm)):
-                    recordable.append((index, Provisioner.entry(chunk[index], issued: issued, keyAlgorithm: algorithm, now: now), key))
+                    recordable.append((plan, Provisioner.entry(plan, issued: issued, keyAlgorithm: algorithm, now: now), key))
                 case .failure(let error):
-                    fail(&report, chunk[index].request.thing, error)
+                    fail(&report, plan.request.thing, error)
                 }
             }
+            if bundleFolder == nil && options.format == .dir && !recordable.isEmpty { bundleFolder = try BundleFolder(out) }
             let recorded = try store.recordIssuances(recordable.map { item in
-                let request = chunk[item.index].request
-                return (item.entry, request.attributes, request.renew, request.supersede)
+                (item.entry, item.plan.request.attributes, item.plan.request.renew, item.plan.request.supersede)
             })
-            var toWrite: [(plan: Provisioner.Plan, entry: CertificateEntry, key: PrivateKeyMaterial?)] = []
+            var toWrite: [BatchPipeline.Recorded] = []
+            toWrite.reserveCapacity(recordable.count)
             for (item, outcome) in zip(recordable, recorded) {
                 switch outcome {
                 case .success(let previous):
-                    toWrite.append((chunk[item.index], item.entry, item.key))
+                    toWrite.append(.init(plan: item.plan, entry: item.entry, key: item.key))
                     superseded += previous
                 case .failure(let conflict):
-                    fail(&report, chunk[item.index].request.thing, conflict)
+                    fail(&report, item.plan.request.thing, conflict)
                 }
             }
-            // Bundles on every core, without an fsync per file; one sync for the chunk below.
-            let written = Parallel.map(toWrite.count, workers: options.jobs, state: Array(repeating: (), count: max(1, options.jobs))) { _, index in
-                Result<Void, any Error> {
-                    let item = toWrite[index]
-                    let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key)
-                    _ = try bundle.write(options.format, into: out, replace: item.plan.request.renew,
-                                         passphrase: options.bundlePassphrase, durable: false)
+            return toWrite
+        }, written: { rows in
+            for (item, error) in rows {
+                if let error {
+                    fail(&report, item.plan.request.thing, BundleNotWritten(
+                        serial: item.entry.serial.hex, thing: item.plan.request.thing,
+                        cause: error as? OutputError ?? .writeFailed(path: out.path, detail: "\(error)")))
+                } else if item.plan.request.renew {
+                    report.recovered += 1
+                } else {
+                    report.issued += 1
                 }
             }
-            for (item, result) in zip(toWrite, written) {
-                switch result {
-                case .success: if item.plan.request.renew { report.recovered += 1 } else { report.issued += 1 }
-                case .failure(let error):
-                    fail(&report, item.plan.request.thing, BundleNotWritten(serial: item.entry.serial.hex, thing: item.plan.request.thing,
-                                                              cause: error as? OutputError ?? .writeFailed(path: out.path, detail: "\(error)")))
-                }
+            // The chunk's bundles reach the disk while the next ones are written; one sync at
+            // a time, and a last one below before the batch reports.
+            if syncing.map({ $0.wait(timeout: .now()) == .success }) ?? true {
+                syncing = Self.syncFileSystemInBackground(of: out)
             }
-            // The chunk's bundles reach the disk while the next chunk is written; the last
-            // sync ends before the batch reports.
-            syncing?.wait()
-            syncing = Self.syncFileSystemInBackground(of: out)
-            done += chunk.count
+            done += rows.count
             progress?(done, work.count + report.skipped)
-            if options.failFast && !report.failures.isEmpty {
-                _ = ahead?.wait()
-                break
-            }
-        }
+        }, shouldStop: { options.failFast && !report.failures.isEmpty })
+        syncing?.wait()
+        syncing = Self.syncFileSystemInBackground(of: out)
         syncing?.wait()
         syncing = nil
         if !superseded.isEmpty {
@@ -242,42 +240,5 @@ public final class BatchRunner {
             close(descriptor)
         }
         return group
-    }
-}
-
-/// Signs batch chunks on the worker threads in the background, one chunk at a time.
-final class ChunkSigner: @unchecked Sendable {
-    typealias Signed = Result<(IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm), any Error>
-
-    /// A chunk being signed; `wait` returns its results and the time they were signed at.
-    final class Pending: @unchecked Sendable {
-        let group = DispatchGroup()
-        var results: [Signed] = []
-        let now: Date
-        init(now: Date) { self.now = now }
-        func wait() -> ([Signed], Date) {
-            group.wait()
-            return (results, now)
-        }
-    }
-
-    private let generators: [KeyGenerator]
-    private let jobs: Int
-
-    init(generators: [KeyGenerator], jobs: Int) {
-        self.generators = generators
-        self.jobs = jobs
-    }
-
-    /// The generators are used by one chunk at a time: a chunk starts after the previous one's
-    /// `wait` returned.
-    func start(_ chunk: [Provisioner.Plan], now: Date) -> Pending {
-        let pending = Pending(now: now)
-        DispatchQueue.global().async(group: pending.group) { [self] in
-            pending.results = Parallel.map(chunk.count, workers: jobs, state: generators) { generator, index in
-                Signed { try Provisioner.keyAndCertificate(chunk[index], generator: generator, now: now) }
-            }
-        }
-        return pending
     }
 }

@@ -101,10 +101,10 @@ public struct Bundle: Sendable {
 
     /// File name, contents and mode, in the order they are written.
     public var files: [(name: String, contents: [UInt8], mode: mode_t)] {
-        var files: [(String, [UInt8], mode_t)] = [("cert.pem", Array(certificatePEM.utf8), 0o644)]
-        if let privateKeyPEM { files.append(("key.pem", Array(privateKeyPEM.utf8), 0o600)) }
-        files.append(("chain.pem", Array(chainPEM.utf8), 0o644))
-        files.append(("root.pem", Array(rootPEM.utf8), 0o644))
+        var files: [(String, [UInt8], mode_t)] = [("cert.pem", PEM.bytes(certificateDER, type: "CERTIFICATE"), 0o644)]
+        if let privateKey { files.append(("key.pem", PEM.bytes(privateKey.pkcs8DER, type: "PRIVATE KEY"), 0o600)) }
+        files.append(("chain.pem", chain.intermediatesPEMBytes, 0o644))
+        files.append(("root.pem", chain.rootPEMBytes, 0o644))
         files.append(("manifest.json", manifest.prettyJSON, 0o644))
         return files
     }
@@ -113,72 +113,88 @@ public struct Bundle: Sendable {
     /// sibling folder first and renamed into place, so the folder is either complete or absent.
     /// An existing folder is replaced only when `replace` is set.
     public func write(into parent: URL, replace: Bool, durable: Bool = true) throws(OutputError) -> URL {
-        // Plain path strings: Foundation's URL appending and `.path` cost more than the writes.
-        let parentPath = parent.path
-        let targetPath = parentPath + "/" + thing
-        let files = FileManager.default
-        let stagingPath = parentPath + "/.\(thing).tmp-\(AtomicFile.randomSuffix())"
-        var made = mkdir(stagingPath, 0o700) == 0
-        if !made && errno == ENOENT {
-            do {
-                try files.createDirectory(at: parent, withIntermediateDirectories: true)
-            } catch {
-                throw .writeFailed(path: parentPath, detail: (error as NSError).localizedDescription)
-            }
-            made = mkdir(stagingPath, 0o700) == 0
-        }
-        guard made else { throw .writeFailed(path: stagingPath, detail: String(cString: strerror(errno))) }
-        let staging = open(stagingPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        defer { if staging >= 0 { close(staging) } }
-        do {
-            guard staging >= 0 else { throw OutputError.writeFailed(path: stagingPath, detail: String(cString: strerror(errno))) }
-            for file in self.files {
-                try AtomicFile.writeNew(file.contents, name: file.name, in: staging, path: stagingPath + "/" + file.name,
+        try write(into: BundleFolder(parent), replace: replace, durable: durable)
+        return parent.appendingPathComponent(thing, isDirectory: true)
+    }
+
+    /// The same into an open folder: a batch opens its output folder once, and every name
+    /// below is one path component from it.
+    func write(into parent: BundleFolder, replace: Bool, durable: Bool = true) throws(OutputError) {
+        let staging = ".\(thing).tmp-\(AtomicFile.randomSuffix())"
+        func failure(_ name: String) -> OutputError { .writeFailed(path: parent.path + "/" + name, detail: String(cString: strerror(errno))) }
+        // A folder holding a private key is its owner's alone until the device takes it:
+        // made 0700 (a umask can only take bits away). Without a key it is 0755, set exactly
+        // below whatever the umask.
+        guard mkdirat(parent.descriptor, staging, 0o700) == 0 else { throw failure(staging) }
+        do throws(OutputError) {
+            let folder = openat(parent.descriptor, staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard folder >= 0 else { throw failure(staging) }
+            defer { close(folder) }
+            for file in files {
+                try AtomicFile.writeNew(file.contents, name: file.name, in: folder, path: parent.path + "/" + staging + "/" + file.name,
                                         mode: file.mode, durable: durable)
             }
-            // The folder holds a private key: only its owner may list it until the device takes
-            // it. Set exactly, whatever the umask.
-            guard fchmod(staging, privateKeyPEM == nil ? 0o755 : 0o700) == 0 else {
-                throw OutputError.writeFailed(path: stagingPath, detail: String(cString: strerror(errno)))
+            if privateKey == nil {
+                guard fchmod(folder, 0o755) == 0 else { throw failure(staging) }
             }
-            try Self.moveIntoPlace(stagingPath, targetPath, replace: replace)
-        } catch let error as OutputError {
-            try? files.removeItem(atPath: stagingPath)
-            throw error
+            try Self.moveIntoPlace(staging, thing, in: parent, replace: replace)
         } catch {
-            try? files.removeItem(atPath: stagingPath)
-            throw .writeFailed(path: targetPath, detail: "\(error)")
+            try? FileManager.default.removeItem(atPath: parent.path + "/" + staging)
+            throw error
         }
-        return parent.appendingPathComponent(thing, isDirectory: true)
     }
 
     /// Renames the complete staging folder to `target`. A new bundle never lands on an
     /// existing one (RENAME_NOREPLACE, no check-then-rename race); a replaced one is swapped
     /// atomically (RENAME_EXCHANGE), so the thing never has no folder. File systems without
     /// renameat2 flags fall back to rename(2).
-    private static func moveIntoPlace(_ staging: String, _ target: String, replace: Bool) throws(OutputError) {
+    private static func moveIntoPlace(_ staging: String, _ target: String, in parent: BundleFolder, replace: Bool) throws(OutputError) {
         let noReplace: UInt32 = 1, exchange: UInt32 = 2
-        func failed(_ code: Int32) -> OutputError { .writeFailed(path: target, detail: String(cString: strerror(code))) }
-        if renameat2(AT_FDCWD, staging, AT_FDCWD, target, noReplace) == 0 { return }
+        let folder = parent.descriptor
+        func failed(_ code: Int32) -> OutputError { .writeFailed(path: parent.path + "/" + target, detail: String(cString: strerror(code))) }
+        if renameat2(folder, staging, folder, target, noReplace) == 0 { return }
         var code = errno
         if code == EINVAL || code == ENOSYS {
-            code = access(target, F_OK) == 0 ? EEXIST : (rename(staging, target) == 0 ? 0 : errno)
+            code = faccessat(folder, target, F_OK, 0) == 0 ? EEXIST : (renameat(folder, staging, folder, target) == 0 ? 0 : errno)
             if code == 0 { return }
         }
         guard code == EEXIST || code == ENOTEMPTY else { throw failed(code) }
-        guard replace else { throw .exists(path: target) }
-        if renameat2(AT_FDCWD, staging, AT_FDCWD, target, exchange) == 0 {
-            try? FileManager.default.removeItem(atPath: staging)  // now holds the old bundle
+        guard replace else { throw .exists(path: parent.path + "/" + target) }
+        if renameat2(folder, staging, folder, target, exchange) == 0 {
+            try? FileManager.default.removeItem(atPath: parent.path + "/" + staging)  // now holds the old bundle
             return
         }
         // rename(2) cannot replace a non-empty folder: move the old one aside first.
-        let old = (target as NSString).deletingLastPathComponent + "/.\((target as NSString).lastPathComponent).old-\(AtomicFile.randomSuffix())"
-        guard rename(target, old) == 0 else { throw failed(errno) }
-        guard rename(staging, target) == 0 else {
+        let old = ".\(target).old-\(AtomicFile.randomSuffix())"
+        guard renameat(folder, target, folder, old) == 0 else { throw failed(errno) }
+        guard renameat(folder, staging, folder, target) == 0 else {
             let code = errno
-            _ = rename(old, target)
+            _ = renameat(folder, old, folder, target)
             throw failed(code)
         }
-        try? FileManager.default.removeItem(atPath: old)
+        try? FileManager.default.removeItem(atPath: parent.path + "/" + old)
     }
+}
+
+/// A folder bundles are written into, open for the *at(2) calls. Created if missing.
+final class BundleFolder: @unchecked Sendable {
+    let path: String
+    let descriptor: Int32
+
+    init(_ url: URL) throws(OutputError) {
+        path = url.path
+        var descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if descriptor < 0 && errno == ENOENT {
+            do {
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            } catch {
+                throw .writeFailed(path: path, detail: (error as NSError).localizedDescription)
+            }
+            descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+        guard descriptor >= 0 else { throw .writeFailed(path: path, detail: String(cString: strerror(errno))) }
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
 }

@@ -1,0 +1,234 @@
+import Foundation
+
+/// Moves a batch's planned rows through three stages: key and signature (any worker), recorded
+/// in the store (the calling thread, one transaction per chunk), bundle written (any worker).
+///
+/// One set of worker threads serves both parallel stages, taking a few rows at a time: bundles
+/// of recorded chunks first, then keys for the chunks ahead, at most `lookahead` chunks past
+/// the last recorded one (memory stays bounded). So every core has work while the store
+/// commits, and no chunk waits for a stage that another chunk's stage holds up; two separate
+/// parallel loops, one for signing and one for writing, left a fifth of the cores idle.
+/// A chunk's bundles are written only after its transaction has committed, so a batch killed
+/// at any moment leaves only bundles whose rows exist.
+final class BatchPipeline: @unchecked Sendable {
+    typealias Signed = Result<(IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm), any Error>
+
+    /// A recorded row whose bundle is to be written.
+    struct Recorded {
+        let plan: Provisioner.Plan
+        let entry: CertificateEntry
+        let key: PrivateKeyMaterial?
+    }
+
+    /// What the recorder made of a signed chunk: the rows to write, in any order.
+    typealias Recorder = (_ plans: ArraySlice<Provisioner.Plan>, _ signed: [Signed], _ now: Date) throws -> [Recorded]
+    /// Told on the calling thread, in chunk order, once a chunk's bundles are all written:
+    /// each row with the error that kept its bundle off the disk, if any.
+    typealias WrittenHandler = (_ rows: [(Recorded, (any Error)?)]) -> Void
+
+    private final class Chunk {
+        let plans: ArraySlice<Provisioner.Plan>
+        var now = Date()
+        let signed: Slots<Signed>
+        var nextSign = 0
+        var signedCount = 0
+        var recorded = false
+        var toWrite: [Recorded] = []
+        var written = Slots<(any Error)?>(count: 0)
+        var nextWrite = 0
+        var writtenCount = 0
+
+        init(_ plans: ArraySlice<Provisioner.Plan>) {
+            self.plans = plans
+            signed = Slots(count: plans.count)
+        }
+
+        var fullySigned: Bool { signedCount == plans.count }
+        var fullyWritten: Bool { recorded && writtenCount == toWrite.count }
+    }
+
+    private enum Task {
+        case sign(Chunk, Range<Int>)
+        case write(Chunk, Range<Int>)
+    }
+
+    private let condition = NSCondition()
+    private var chunks: [Chunk] = []
+    private var recordedCount = 0
+    private var stopSigning = false
+    private var finished = false
+    private var liveWorkers = 0
+    private let lookahead = 2
+    /// Rows per claim: enough to keep the lock quiet, few enough to share a chunk's tail.
+    private let grain = 4
+
+    private let generators: [KeyGenerator]
+    private let writeBundle: (Recorded) throws -> Void
+
+    init(jobs: Int, writeBundle: @escaping (Recorded) throws -> Void) {
+        generators = (0..<max(1, jobs)).map { _ in KeyGenerator() }
+        self.writeBundle = writeBundle
+    }
+
+    /// Runs every plan through the stages. `shouldStop` is asked before each chunk is recorded
+    /// (fail-fast): once it says yes, no further chunk is recorded, while the recorded ones are
+    /// still written. An error from `record` ends the batch once the chunks
+    /// recorded before it are written.
+    func run(_ plans: [Provisioner.Plan], chunkSize: Int, record: Recorder, written: WrittenHandler,
+             shouldStop: () -> Bool) throws {
+        let size = max(1, chunkSize)
+        chunks = stride(from: 0, to: plans.count, by: size).map { Chunk(plans[$0..<min(plans.count, $0 + size)]) }
+        guard !chunks.isEmpty else { return }
+        liveWorkers = generators.count
+        for worker in generators.indices {
+            let thread = Thread { [self] in work(generators[worker]) }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        var reported = 0
+        /// Hands finished chunks to `written`, outside the lock.
+        func report(_ done: [Chunk]) {
+            for chunk in done { written(Array(zip(chunk.toWrite, (0..<chunk.toWrite.count).map { chunk.written[$0] ?? nil }))) }
+        }
+        /// Under the lock: the chunks whose bundles are all written and not yet reported.
+        func takeWritten() -> [Chunk] {
+            var done: [Chunk] = []
+            while reported < recordedCount && chunks[reported].fullyWritten {
+                done.append(chunks[reported])
+                reported += 1
+            }
+            return done
+        }
+
+        var failure: (any Error)?
+        for chunk in chunks {
+            condition.lock()
+            while true {
+                let done = takeWritten()
+                if !done.isEmpty {
+                    condition.unlock()
+                    report(done)
+                    condition.lock()
+                } else if chunk.fullySigned {
+                    break
+                } else {
+                    condition.wait()
+                }
+            }
+            condition.unlock()
+            if shouldStop() { break }
+            let signed = (0..<chunk.plans.count).map { chunk.signed[$0] ?? .failure(SigningError.signatureFailed("no signature was made for this row")) }
+            do {
+                let toWrite = try record(chunk.plans, signed, chunk.now)
+                condition.lock()
+                chunk.toWrite = toWrite
+                chunk.written = Slots(count: toWrite.count)
+                chunk.recorded = true
+                recordedCount += 1
+                condition.broadcast()
+                condition.unlock()
+            } catch {
+                failure = error
+                break
+            }
+        }
+        // No more signing: write what is recorded, then let the workers go.
+        condition.lock()
+        stopSigning = true
+        condition.broadcast()
+        while reported < recordedCount {
+            let done = takeWritten()
+            if done.isEmpty {
+                condition.wait()
+            } else {
+                condition.unlock()
+                report(done)
+                condition.lock()
+            }
+        }
+        finished = true
+        condition.broadcast()
+        while liveWorkers > 0 { condition.wait() }
+        condition.unlock()
+        if let failure { throw failure }
+    }
+
+    private func work(_ generator: KeyGenerator) {
+        condition.lock()
+        while !finished {
+            guard let task = claim() else {
+                condition.wait()
+                continue
+            }
+            condition.unlock()
+            switch task {
+            case .sign(let chunk, let rows):
+                for row in rows {
+                    let plan = chunk.plans[chunk.plans.startIndex + row]
+                    chunk.signed[row] = Signed { try Provisioner.keyAndCertificate(plan, generator: generator, now: chunk.now) }
+                }
+            case .write(let chunk, let rows):
+                for row in rows {
+                    do {
+                        try writeBundle(chunk.toWrite[row])
+                        chunk.written[row] = .some(nil)
+                    } catch {
+                        chunk.written[row] = .some(error)
+                    }
+                }
+            }
+            condition.lock()
+            switch task {
+            case .sign(let chunk, let rows):
+                chunk.signedCount += rows.count
+                if chunk.fullySigned { condition.broadcast() }
+            case .write(let chunk, let rows):
+                chunk.writtenCount += rows.count
+                if chunk.fullyWritten { condition.broadcast() }
+            }
+        }
+        liveWorkers -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Under the lock: the next rows to work on, bundles before keys.
+    private func claim() -> Task? {
+        for chunk in chunks[..<recordedCount] where chunk.nextWrite < chunk.toWrite.count {
+            let rows = chunk.nextWrite..<min(chunk.toWrite.count, chunk.nextWrite + grain)
+            chunk.nextWrite = rows.upperBound
+            return .write(chunk, rows)
+        }
+        guard !stopSigning else { return nil }
+        for chunk in chunks[recordedCount..<min(chunks.count, recordedCount + lookahead)] where chunk.nextSign < chunk.plans.count {
+            if chunk.nextSign == 0 { chunk.now = Date() }
+            let rows = chunk.nextSign..<min(chunk.plans.count, chunk.nextSign + grain)
+            chunk.nextSign = rows.upperBound
+            return .sign(chunk, rows)
+        }
+        return nil
+    }
+}
+
+/// Fixed-size storage that worker threads fill at distinct indices without copy-on-write
+/// (an Array's element setter may copy its buffer, a race when two threads set elements).
+final class Slots<Element>: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<Element?>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(1, count))
+        base.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    subscript(index: Int) -> Element? {
+        get { base[index] }
+        set { base[index] = newValue }
+    }
+}

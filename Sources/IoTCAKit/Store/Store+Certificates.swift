@@ -72,18 +72,29 @@ extension Store {
         """
 
     static func insertCertificate(_ db: Database, _ entry: CertificateEntry, authorityID: Int64) throws {
-        // Cached statements: a batch runs these thousands of times per transaction. Dates go
-        // in as GRDB's own text form, written without its DateFormatter.
-        try db.cachedStatement(sql: """
+        // A batch runs this thousands of times per transaction: bound through SQLite's C API,
+        // dates as GRDB's own text form, written without its DateFormatter.
+        var insert = try RawStatement(db, sql: """
             INSERT INTO certificates (serial, authority_id, thing, subject_authority, template, subject, sans,
                 key_algorithm, not_before, not_after, status, fingerprint_sha256, spki_sha256, der, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                entry.serial.hex, authorityID, entry.thing, entry.subjectAuthority, entry.template, entry.subject,
-                CompactJSON.array(entry.subjectAltNames), entry.keyAlgorithm.rawValue, CivilTime.storeText(entry.notBefore),
-                CivilTime.storeText(entry.notAfter), entry.status.rawValue, entry.fingerprintSHA256, entry.spkiSHA256,
-                Data(entry.der), CivilTime.storeText(entry.createdAt),
-            ])
+            """)
+        insert.bind(1, entry.serial.hex)
+        insert.bind(2, authorityID)
+        insert.bind(3, entry.thing)
+        insert.bind(4, entry.subjectAuthority)
+        insert.bind(5, entry.template)
+        insert.bind(6, entry.subject)
+        insert.bind(7, CompactJSON.array(entry.subjectAltNames))
+        insert.bind(8, entry.keyAlgorithm.rawValue)
+        insert.bind(9, CivilTime.storeText(entry.notBefore))
+        insert.bind(10, CivilTime.storeText(entry.notAfter))
+        insert.bind(11, entry.status.rawValue)
+        insert.bind(12, entry.fingerprintSHA256)
+        insert.bind(13, entry.spkiSHA256)
+        insert.bind(14, blob: entry.der)
+        insert.bind(15, CivilTime.storeText(entry.createdAt))
+        try insert.run()
     }
 
     /// Records a certificate issued to a thing, with the thing's attributes and the audit event,
@@ -93,8 +104,8 @@ extension Store {
     @discardableResult
     func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
         try write { db in
-            var authorityIDs: [String: Int64] = [:]
-            return try insertIssuance(db, entry, attributes: attributes, renew: renew, authorityIDs: &authorityIDs)
+            var context = IssuanceContext()
+            return try insertIssuance(db, entry, attributes: attributes, renew: renew, context: &context)
         }
     }
 
@@ -105,16 +116,17 @@ extension Store {
     func recordIssuances(_ items: [(entry: CertificateEntry, attributes: [String: String], renew: Bool, supersede: Bool)]) throws
         -> [Result<[SerialNumber], IssuanceConflict>] {
         try write { db in
-            var authorityIDs: [String: Int64] = [:]
+            var context = IssuanceContext()
             return try items.map { item in
                 do {
                     let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: item.renew,
-                                                      authorityIDs: &authorityIDs)
+                                                      context: &context)
                     if item.supersede && !previous.isEmpty, let thing = item.entry.thing {
                         let rows = try Row.fetchAll(db, sql: Self.certificateRowQuery + " WHERE c.thing = ? AND c.status = 'active' AND c.serial != ?",
                                                     arguments: [thing, item.entry.serial.hex])
                         _ = try revokeRows(db, rows.map { ($0["id"], CertificateEntry(row: $0)) }, reason: .superseded,
                                            invalidityDate: nil, at: item.entry.createdAt)
+                        context.lastEventHash = nil  // the revocations appended events of their own
                     }
                     return .success(previous)
                 } catch let conflict as IssuanceConflict {
@@ -124,29 +136,40 @@ extension Store {
         }
     }
 
-    /// `authorityIDs` caches the issuing CAs' row ids for the length of one transaction.
+    /// What the rows of one transaction share: the issuing CAs' row ids, and the audit chain's
+    /// last hash (no other writer can append while the transaction holds the write lock).
+    struct IssuanceContext {
+        var authorityIDs: [String: Int64] = [:]
+        var lastEventHash: String?
+    }
+
     private func insertIssuance(_ db: Database, _ entry: CertificateEntry, attributes: [String: String], renew: Bool,
-                                authorityIDs: inout [String: Int64]) throws -> [SerialNumber] {
+                                context: inout IssuanceContext) throws -> [SerialNumber] {
         guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
         let active = try Self.activeSerials(db, thing: thing)
         if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
         let authorityID: Int64
-        if let cached = authorityIDs[entry.authority] {
+        if let cached = context.authorityIDs[entry.authority] {
             authorityID = cached
         } else {
             authorityID = try Self.authority(db, named: entry.authority).id
-            authorityIDs[entry.authority] = authorityID
+            context.authorityIDs[entry.authority] = authorityID
         }
         let created = CivilTime.storeText(entry.createdAt)
-        try db.cachedStatement(sql: """
+        var upsert = try RawStatement(db, sql: """
             INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
-            """).execute(arguments: [thing, CompactJSON.object(attributes), created, created])
+            """)
+        upsert.bind(1, thing)
+        upsert.bind(2, CompactJSON.object(attributes))
+        upsert.bind(3, created)
+        upsert.bind(4, created)
+        try upsert.run()
         try Self.insertCertificate(db, entry, authorityID: authorityID)
         try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
             "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
             "not_after": Self.timestamp(entry.notAfter), "certificate_sha256": entry.fingerprintSHA256,
-        ], at: entry.createdAt)
+        ], at: entry.createdAt, lastHash: &context.lastEventHash)
         return active
     }
 
@@ -156,9 +179,9 @@ extension Store {
     }
 
     static func activeSerials(_ db: Database, thing: String) throws -> [SerialNumber] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT serial FROM certificates WHERE thing = ? AND status = 'active' ORDER BY id"),
-                            arguments: [thing])
-            .compactMap(SerialNumber.init(hex:))
+        var select = try RawStatement(db, sql: "SELECT serial FROM certificates WHERE thing = ? AND status = 'active' ORDER BY id")
+        select.bind(1, thing)
+        return try select.texts().compactMap(SerialNumber.init(hex:))
     }
 
     public func activeSerials(thing: String) throws -> [SerialNumber] {

@@ -113,12 +113,27 @@ public final class Store: Sendable {
 
     /// Appends an audit event inside the caller's transaction, chained to the previous one.
     func appendEvent(_ db: Database, action: String, subject: String, details: [String: String] = [:], at date: Date = Date()) throws {
-        let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM events ORDER BY id DESC LIMIT 1")) ?? AuditEvent.genesisHash
+        var lastHash: String?
+        try appendEvent(db, action: action, subject: subject, details: details, at: date, lastHash: &lastHash)
+    }
+
+    /// `lastHash` carries the chain's end through a transaction that appends many events: nil
+    /// reads it from the table; it holds the new event's hash afterwards.
+    func appendEvent(_ db: Database, action: String, subject: String, details: [String: String], at date: Date,
+                     lastHash: inout String?) throws {
+        let previous: String
+        if let lastHash {
+            previous = lastHash
+        } else {
+            previous = try RawStatement(db, sql: "SELECT hash FROM events ORDER BY id DESC LIMIT 1").texts().first ?? AuditEvent.genesisHash
+        }
         let at = Self.timestamp(date)
         let detailText = CompactJSON.object(details)
         let hash = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: detailText)
-        try db.cachedStatement(sql: "INSERT INTO events (at, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [at, action, subject, detailText, previous, hash])
+        var insert = try RawStatement(db, sql: "INSERT INTO events (at, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
+        for (index, value) in [at, action, subject, detailText, previous, hash].enumerated() { insert.bind(Int32(index + 1), value) }
+        try insert.run()
+        lastHash = hash
     }
 
     public func events() throws -> [AuditEvent] {

@@ -65,6 +65,19 @@ import X509
         #expect(databaseBytes.range(of: Data(keyBody.utf8)) == nil)
     }
 
+    @Test func handWrittenManifestEscapesLikeJSONEncoder() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        var bundle = try fixture.issue(IssueRequest(thing: "d1")).bundle
+        bundle.thing = "d2"
+        bundle.manifest.subject = "CN=\"quoted\" \\ back\u{8}\u{c}\n\r\t\u{1}\u{1f}\u{7f} é 😀 /slash"
+        bundle.manifest.subjectAltNames = []
+        bundle.manifest.files = ["a\"b", "ü", ""]
+        bundle.manifest.thing = ""
+        let folder = try bundle.write(into: fixture.folder.appending("other"), replace: false)
+        let written = try Data(contentsOf: folder.appendingPathComponent("manifest.json"))
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: try JSONEncoder.iotca.encode(bundle.manifest), as: UTF8.self) + "\n")
+    }
+
     @Test func aThingWithAnActiveCertificateNeedsRenew() throws {
         let fixture = try TemporaryStore(encrypted: false)
         let first = try fixture.issue(IssueRequest(thing: "d1"))

@@ -33,6 +33,19 @@ public struct IssuancePolicy: Sendable {
     public struct Profile: Sendable {
         public let subject: DistinguishedName
         public let subjectAltNames: [SubjectAltName]
+        /// As the store records them, rendered once.
+        public let subjectText: String
+        public let subjectAltNameTexts: [String]
+        /// The template's validity, parsed once.
+        let templateValidity: ValidityPeriod
+
+        init(subject: DistinguishedName, subjectAltNames: [SubjectAltName], templateValidity: ValidityPeriod) {
+            self.subject = subject
+            self.subjectAltNames = subjectAltNames
+            self.subjectText = subject.description
+            self.subjectAltNameTexts = subjectAltNames.map(\.description)
+            self.templateValidity = templateValidity
+        }
     }
 
     public func profile(issuerName: String) throws(PolicyError) -> Profile {
@@ -49,7 +62,7 @@ public struct IssuancePolicy: Sendable {
             }
         }
         for name in extraSubjectAltNames where !names.contains(name) { names.append(name) }
-        return Profile(subject: subject, subjectAltNames: names)
+        return Profile(subject: subject, subjectAltNames: names, templateValidity: try ValidityPeriod(template.validity))
     }
 
     /// Decides the certificate for `publicKey`, issued by `issuer` (nil for a self-signed root).
@@ -65,7 +78,8 @@ public struct IssuancePolicy: Sendable {
         try template.checkKeyUsage(for: algorithm, source: "template \(template.name)", field: "keyUsage")
         let decided: Profile
         if let profile { decided = profile } else { decided = try self.profile(issuerName: issuerName) }
-        let (notBefore, notAfter) = try validityWindow(issuerName: issuerName, issuer: issuer, now: now)
+        let (notBefore, notAfter) = try validityWindow(issuerName: issuerName, issuer: issuer, now: now,
+                                                       templateValidity: decided.templateValidity)
         return CertificateSpec(
             serial: .random(), subject: decided.subject, publicKey: publicKey,
             notBefore: notBefore, notAfter: notAfter, isCA: template.ca, pathLength: template.pathLength,
@@ -73,9 +87,16 @@ public struct IssuancePolicy: Sendable {
             subjectAltNames: decided.subjectAltNames)
     }
 
-    func validityWindow(issuerName: String, issuer: Certificate?, now: Date) throws(PolicyError) -> (Date, Date) {
+    func validityWindow(issuerName: String, issuer: Certificate?, now: Date,
+                        templateValidity: ValidityPeriod? = nil) throws(PolicyError) -> (Date, Date) {
         let period: ValidityPeriod
-        if let validity { period = validity } else { period = try ValidityPeriod(template.validity) }
+        if let validity {
+            period = validity
+        } else if let templateValidity {
+            period = templateValidity
+        } else {
+            period = try ValidityPeriod(template.validity)
+        }
         // Whole seconds: X.509 times carry no fractions, and the stored row must equal the DER.
         let start = (now.timeIntervalSince1970 - Self.clockSkewAllowance).rounded(.down)
         var notBefore = Date(timeIntervalSince1970: start)

@@ -38,23 +38,50 @@ public struct BundleManifest: Codable, Sendable, Equatable {
 }
 
 extension BundleManifest {
-    /// The manifest as `JSONEncoder.iotca` would write it (sorted keys, two-space indent), written
-    /// directly: JSONEncoder took a twentieth of a batch's time.
+    /// The manifest as `JSONEncoder.iotca` writes it (sorted keys, two-space indent) and a
+    /// newline, written directly as bytes: JSONEncoder took a twentieth of a batch's time.
     var prettyJSON: [UInt8] {
-        func text(_ value: String) -> String { CompactJSON.string(value) }
-        func time(_ date: Date) -> String { text(CivilTime(date).rfc3339) }
-        func list(_ values: [String]) -> String {
-            values.isEmpty ? "[\n\n  ]" : "[\n" + values.map { "    " + text($0) }.joined(separator: ",\n") + "\n  ]"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        var first = true
+        func key(_ name: StaticString) {
+            bytes.append(contentsOf: first ? [UInt8(ascii: "{"), 0x0A] : [UInt8(ascii: ","), 0x0A])
+            first = false
+            bytes.append(contentsOf: [0x20, 0x20, UInt8(ascii: "\"")])
+            name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: [UInt8(ascii: "\""), 0x20, UInt8(ascii: ":"), 0x20])
         }
-        let fields: [(String, String)] = [
-            ("authority", text(authority)), ("certificate_sha256", text(certificateSHA256)), ("files", list(files)),
-            ("key_source", text(keySource)), ("key_type", text(keyType)), ("not_after", time(notAfter)),
-            ("not_before", time(notBefore)), ("root_certificate_sha256", text(rootCertificateSHA256)),
-            ("root_spki_sha256", text(rootSPKISHA256)), ("root_spki_sha256_hex", text(rootSPKISHA256Hex)),
-            ("serial", text(serial)), ("spki_sha256", text(spkiSHA256)), ("subject", text(subject)),
-            ("subject_alt_names", list(subjectAltNames)), ("template", text(template)), ("thing", text(thing)),
-        ]
-        return Array(("{\n" + fields.map { "  \"\($0.0)\" : \($0.1)" }.joined(separator: ",\n") + "\n}\n").utf8)
+        func text(_ name: StaticString, _ value: String) {
+            key(name)
+            CompactJSON.append(value, to: &bytes)
+        }
+        func list(_ name: StaticString, _ values: [String]) {
+            key(name)
+            bytes.append(contentsOf: [UInt8(ascii: "["), 0x0A])
+            for (index, value) in values.enumerated() {
+                bytes.append(contentsOf: index == 0 ? [0x20, 0x20, 0x20, 0x20] : [UInt8(ascii: ","), 0x0A, 0x20, 0x20, 0x20, 0x20])
+                CompactJSON.append(value, to: &bytes)
+            }
+            bytes.append(contentsOf: [0x0A, 0x20, 0x20, UInt8(ascii: "]")])
+        }
+        text("authority", authority)
+        text("certificate_sha256", certificateSHA256)
+        list("files", files)
+        text("key_source", keySource)
+        text("key_type", keyType)
+        text("not_after", CivilTime(notAfter).rfc3339)
+        text("not_before", CivilTime(notBefore).rfc3339)
+        text("root_certificate_sha256", rootCertificateSHA256)
+        text("root_spki_sha256", rootSPKISHA256)
+        text("root_spki_sha256_hex", rootSPKISHA256Hex)
+        text("serial", serial)
+        text("spki_sha256", spkiSHA256)
+        text("subject", subject)
+        list("subject_alt_names", subjectAltNames)
+        text("template", template)
+        text("thing", thing)
+        bytes.append(contentsOf: [0x0A, UInt8(ascii: "}"), 0x0A])
+        return bytes
     }
 }
 

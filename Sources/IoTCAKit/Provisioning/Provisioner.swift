@@ -162,10 +162,16 @@ public final class Provisioner {
     }
 
     static func entry(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date) -> CertificateEntry {
+        // The subject and names as the plan rendered them (the certificate carries exactly these).
         CertificateEntry(
-            issued: issued, authority: plan.signer.authorityName, thing: plan.request.thing, subjectAuthority: nil,
-            template: plan.template.name, keyAlgorithm: keyAlgorithm,
-            subjectAltNames: plan.profile.subjectAltNames.map(\.description), now: now)
+            serial: issued.serial, authority: plan.signer.authorityName, thing: plan.request.thing, subjectAuthority: nil,
+            template: plan.template.name, subject: plan.profile.subjectText, subjectAltNames: plan.profile.subjectAltNameTexts,
+            keyAlgorithm: keyAlgorithm, notBefore: issued.notValidBefore, notAfter: issued.notValidAfter,
+            status: .active, revokedAt: nil, revocationReason: nil,
+            fingerprintSHA256: issued.fingerprints.certificateSHA256Hex, spkiSHA256: issued.fingerprints.spkiSHA256Hex,
+            der: issued.der,
+            // Whole seconds, so the value read back from the store equals this one.
+            createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
     }
 
     /// Records the certificate; returns it with the thing's other active certificates.

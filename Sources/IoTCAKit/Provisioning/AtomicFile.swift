@@ -72,13 +72,14 @@ public enum AtomicFile {
     }
 
     /// `name` relative to the open folder `folder` (openat(2)): a bundle's five files cost no
-    /// path walks. `path` is only for messages.
-    static func writeNew(_ bytes: [UInt8], name: String, in folder: Int32, path: String, mode: mode_t,
+    /// path walks. `path` is only for messages, made only for one.
+    static func writeNew(_ bytes: [UInt8], name: String, in folder: Int32, path: @autoclosure () -> String, mode: mode_t,
                          durable: Bool = true) throws(OutputError) {
         let descriptor = openat(folder, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
-            if errno == EEXIST { throw .exists(path: path) }
-            throw .writeFailed(path: path, detail: String(cString: strerror(errno)))
+            let code = errno
+            if code == EEXIST { throw .exists(path: path()) }
+            throw .writeFailed(path: path(), detail: String(cString: strerror(code)))
         }
         defer { close(descriptor) }
         var offset = 0
@@ -87,14 +88,14 @@ public enum AtomicFile {
             guard written > 0 else {
                 let detail = String(cString: strerror(errno))
                 unlinkat(folder, name, 0)
-                throw .writeFailed(path: path, detail: detail)
+                throw .writeFailed(path: path(), detail: detail)
             }
             offset += written
         }
         guard !durable || fsync(descriptor) == 0 else {
             let detail = String(cString: strerror(errno))
             unlinkat(folder, name, 0)
-            throw .writeFailed(path: path, detail: detail)
+            throw .writeFailed(path: path(), detail: detail)
         }
     }
 

@@ -42,7 +42,7 @@ public struct IssuancePolicy: Sendable {
         init(subject: DistinguishedName, subjectAltNames: [SubjectAltName], templateValidity: ValidityPeriod) {
             self.subject = subject
             self.subjectAltNames = subjectAltNames
-            self.subjectText = subject.description
+            self.subjectText = DistinguishedNameText.text(subject)
             self.subjectAltNameTexts = subjectAltNames.map(\.description)
             self.templateValidity = templateValidity
         }
@@ -130,8 +130,11 @@ public struct IssuancePolicy: Sendable {
                 .renderedFieldInvalid(template: template.name, field: field, reason: "\(PolicyError.quoted(value)) \(reason)")
             }
             guard !value.isEmpty else { throw reject("is empty") }
-            guard value.count <= subjectLimits[name] ?? 64 else { throw reject("is longer than \(subjectLimits[name] ?? 64) characters") }
-            guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            let limit = subjectLimits[name] ?? 64
+            // Characters never outnumber UTF-8 bytes: count them only for long values.
+            guard value.utf8.count <= limit || value.count <= limit else { throw reject("is longer than \(limit) characters") }
+            // Control characters are single bytes in UTF-8, never inside a longer sequence.
+            guard !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
                 throw reject("contains control characters")
             }
             let attribute: RelativeDistinguishedName.Attribute

@@ -19,7 +19,8 @@ public struct SubjectAltName: Sendable, Equatable, CustomStringConvertible {
         guard value.utf8.count <= 253 || kind == .uri, value.utf8.count <= 2048 else {
             throw .invalidSubjectAltName(text, reason: "too long")
         }
-        guard value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F }) else {
+        // Bytes of multi-byte UTF-8 sequences are all 0x80 or above: a byte check is a scalar check.
+        guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .invalidSubjectAltName(text, reason: "only printable ASCII without spaces is allowed (IA5String)")
         }
         switch kind {
@@ -30,9 +31,11 @@ public struct SubjectAltName: Sendable, Equatable, CustomStringConvertible {
         case .ip:
             guard Self.ipBytes(value) != nil else { throw .invalidSubjectAltName(text, reason: "not an IPv4 or IPv6 address") }
         case .uri:
-            guard let scheme = value.split(separator: ":", maxSplits: 1).first, value.contains(":"),
-                  scheme.first?.isLetter == true,
-                  scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) else {
+            // RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":". (ASCII, checked above.)
+            func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+            let scheme = value.utf8.prefix { $0 != UInt8(ascii: ":") }
+            guard scheme.count < value.utf8.count, let first = scheme.first, isLetter(first),
+                  scheme.allSatisfy({ isLetter($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
                 throw .invalidSubjectAltName(text, reason: "a URI needs a scheme, e.g. urn:... or https://...")
             }
         case .email:

@@ -58,7 +58,7 @@ final class BatchPipeline: @unchecked Sendable {
     private var stopSigning = false
     private var finished = false
     private var liveWorkers = 0
-    private let lookahead = 2
+    private let lookahead = 4
     /// Rows per claim: enough to keep the lock quiet, few enough to share a chunk's tail.
     private let grain = 4
 

@@ -6,14 +6,18 @@ import COpenSSL
 /// thread of a batch owns its own generator.
 public final class KeyGenerator {
     private var contexts: [KeyAlgorithm: OpaquePointer] = [:]
+    /// EC keys reused from key to key (the EC_KEY fast path in the COpenSSL shim).
+    private var ecKeys: [KeyAlgorithm: OpaquePointer] = [:]
 
     public init() {}
 
     deinit {
         for context in contexts.values { EVP_PKEY_CTX_free(context) }
+        for key in ecKeys.values { iotca_ec_key_free(key) }
     }
 
     public func generate(_ algorithm: KeyAlgorithm) throws(KeyError) -> PrivateKeyMaterial {
+        if algorithm.isEC, let material = try fastECKey(algorithm) { return material }
         let context = try self.context(for: algorithm)
         var key: OpaquePointer?
         guard EVP_PKEY_generate(context, &key) == 1, let key else {
@@ -24,8 +28,27 @@ public final class KeyGenerator {
         return try PrivateKeyMaterial(evpKey: key, algorithm: algorithm)
     }
 
-    /// EC keys take the fast path: the scalar and point read as parameters, and the PKCS#8 and
-    /// SPKI DER written here. OpenSSL 3's generic encoders look providers up by name under
+    /// Half the cost of EVP_PKEY_generate and the parameter export below; nil when OpenSSL
+    /// refuses (the EVP path then reports why).
+    private func fastECKey(_ algorithm: KeyAlgorithm) throws(KeyError) -> PrivateKeyMaterial? {
+        let size = algorithm == .ecP256 ? 32 : 48
+        let key: OpaquePointer
+        if let existing = ecKeys[algorithm] {
+            key = existing
+        } else {
+            guard let made = iotca_ec_key_new(algorithm == .ecP256 ? NID_X9_62_prime256v1 : NID_secp384r1) else { return nil }
+            ecKeys[algorithm] = made
+            key = made
+        }
+        var scalar = [UInt8](repeating: 0, count: size)
+        var point = [UInt8](repeating: 0, count: 2 * size + 1)
+        defer { for index in scalar.indices { scalar[index] = 0 } }
+        guard iotca_ec_key_generate(key, &scalar, Int32(size), &point, point.count) == 1 else { return nil }
+        return try PrivateKeyMaterial(ecScalar: scalar, point: point, algorithm: algorithm)
+    }
+
+    /// Should the EC_KEY path fail, EC keys still skip OpenSSL's generic encoders: the scalar
+    /// and point read as parameters, and the PKCS#8 and SPKI DER written here. OpenSSL 3's generic encoders look providers up by name under
     /// locks, which cost more than generating the key (ARCHITECTURE.md performance notes).
     private func ecKey(_ key: OpaquePointer, algorithm: KeyAlgorithm) throws(KeyError) -> PrivateKeyMaterial? {
         let size = algorithm == .ecP256 ? 32 : 48

@@ -1,4 +1,5 @@
 import COpenSSL
+import Crypto
 import SwiftASN1
 import X509
 
@@ -56,7 +57,10 @@ public struct PrivateKeyMaterial: Sendable {
             info.append(point)
         }
         do {
-            self.publicKey = try Certificate.PublicKey(derEncoded: spki.bytes)
+            // From the point, not the SPKI just written: half the cost of parsing the DER.
+            self.publicKey = algorithm == .ecP256
+                ? Certificate.PublicKey(try P256.Signing.PublicKey(x963Representation: point))
+                : Certificate.PublicKey(try P384.Signing.PublicKey(x963Representation: point))
         } catch {
             throw .unsupportedKey(detail: "\(error)")
         }

@@ -13,11 +13,18 @@ import Foundation
 final class BatchPipeline: @unchecked Sendable {
     typealias Signed = Result<(IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm), any Error>
 
-    /// A recorded row whose bundle is to be written.
-    struct Recorded {
+    /// A row on its way to the store and its bundle. A class: it passes through several arrays
+    /// and closures, and copying the entry's and key's fields each time showed in profiles.
+    final class Recorded: @unchecked Sendable {
         let plan: Provisioner.Plan
         let entry: CertificateEntry
         let key: PrivateKeyMaterial?
+
+        init(plan: Provisioner.Plan, entry: CertificateEntry, key: PrivateKeyMaterial?) {
+            self.plan = plan
+            self.entry = entry
+            self.key = key
+        }
     }
 
     /// What the recorder made of a signed chunk: the rows to write, in any order.

@@ -151,12 +151,12 @@ public final class BatchRunner {
         defer { syncing?.wait() }
         try pipeline.run(work, chunkSize: options.chunkSize, record: { plans, signed, now in
             // One transaction for the chunk, before any of its bundles exists.
-            var recordable: [(plan: Provisioner.Plan, entry: CertificateEntry, key: PrivateKeyMaterial?)] = []
+            var recordable: [BatchPipeline.Recorded] = []
             recordable.reserveCapacity(plans.count)
             for (plan, result) in zip(plans, signed) {
                 switch result {
                 case .success(let (issued, key, algorithm)):
-                    recordable.append((plan, Provisioner.entry(plan, issued: issued, keyAlgorithm: algorithm, now: now), key))
+                    recordable.append(.init(plan: plan, entry: Provisioner.entry(plan, issued: issued, keyAlgorithm: algorithm, now: now), key: key))
                 case .failure(let error):
                     fail(&report, plan.request.thing, error)
                 }
@@ -170,7 +170,7 @@ public final class BatchRunner {
             for (item, outcome) in zip(recordable, recorded) {
                 switch outcome {
                 case .success(let previous):
-                    toWrite.append(.init(plan: item.plan, entry: item.entry, key: item.key))
+                    toWrite.append(item)
                     superseded += previous
                 case .failure(let conflict):
                     fail(&report, item.plan.request.thing, conflict)

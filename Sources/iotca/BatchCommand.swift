@@ -53,7 +53,6 @@ struct BatchCommand: ParsableCommand {
             options.format = format
             options.jobs = jobs
             options.failFast = failFast
-            if let c = ProcessInfo.processInfo.environment["IOTCA_CHUNK"], let n = Int(c) { options.chunkSize = n }
             if format == .p12 {
                 options.bundlePassphrase = try PassphraseSource(
                     file: bundlePassphraseFile, variable: PassphraseSource.bundleEnvironmentVariable, purpose: "bundle passphrase"

@@ -62,10 +62,7 @@ public final class BatchRunner {
         let start = Date()
         lines = [:]
         var report = BatchReport()
-        func tick(_ what: String) { if ProcessInfo.processInfo.environment["IOTCA_TICK"] != nil { FileHandle.standardError.write(Data("\(what) \(Int(Date().timeIntervalSince(start) * 1000)) ms\n".utf8)) } }
-        tick("start")
         let (rows, unreadable) = try BatchFile.read(file)
-        tick("read")
         report.total = rows.count + unreadable.count
         report.failures = unreadable
         if options.format == .p12 && (options.bundlePassphrase?.isEmpty ?? true) {
@@ -111,7 +108,6 @@ public final class BatchRunner {
                 report.failures.append(BatchRowError(line: row.line, thing: row.thing, error: error.description))
             }
         }
-        tick("preloop")
         let planned = Parallel.map(requests.count, workers: options.jobs, state: Array(repeating: (), count: max(1, options.jobs))) { _, index in
             let item = requests[index]
             return Result<Provisioner.Plan, any Error> {
@@ -128,7 +124,6 @@ public final class BatchRunner {
             case .failure(let error): fail(&report, item.request.thing, error)
             }
         }
-        tick("planned")
         if options.failFast && !report.failures.isEmpty {
             return finish(report, start: start)
         }
@@ -197,7 +192,6 @@ public final class BatchRunner {
             done += rows.count
             progress?(done, work.count + report.skipped)
         }, shouldStop: { options.failFast && !report.failures.isEmpty })
-        tick("pipeline")
         syncing?.wait()
         syncing = Self.syncFileSystemInBackground(of: out)
         syncing?.wait()

@@ -74,7 +74,7 @@ public final class BatchRunner {
         let organization = try store.organization()
         let active = try store.thingsWithActiveCertificates()
         let folder = file.deletingLastPathComponent()
-        Self.removeStaleStaging(in: out)
+        BundleFolder.removeAbandonedStaging(in: out)
 
         // Check every row before any work: names, attributes, duplicates, templates, CSRs.
         // The file-level checks run in order; the per-row planning on every core.
@@ -156,7 +156,7 @@ public final class BatchRunner {
                     fail(&report, plan.request.thing, error)
                 }
             }
-            if bundleFolder == nil && options.format == .dir && !recordable.isEmpty { bundleFolder = try BundleFolder(out) }
+            if bundleFolder == nil && options.format == .dir && !recordable.isEmpty { bundleFolder = try BundleFolder(out, privateStaging: true) }
             let recorded = try store.recordIssuances(recordable.map { item in
                 (item.entry, item.plan.request.attributes, item.plan.request.renew, item.plan.request.supersede)
             })
@@ -218,14 +218,6 @@ public final class BatchRunner {
         report.failures.sort { $0.line < $1.line }
         report.seconds = Date().timeIntervalSince(start)
         return report
-    }
-
-    /// Hidden staging folders and files left by a run that was killed while writing.
-    static func removeStaleStaging(in folder: URL) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasPrefix(".") && (name.contains(".tmp-") || name.contains(".old-")) {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
-        }
     }
 
     /// One syncfs(2) per chunk instead of an fsync per file: bundles survive a power cut

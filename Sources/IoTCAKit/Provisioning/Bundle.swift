@@ -120,26 +120,27 @@ public struct Bundle: Sendable {
     /// The same into an open folder: a batch opens its output folder once, and every name
     /// below is one path component from it.
     func write(into parent: BundleFolder, replace: Bool, durable: Bool = true) throws(OutputError) {
-        let staging = ".\(thing).tmp-\(AtomicFile.randomSuffix())"
-        func failure(_ name: String) -> OutputError { .writeFailed(path: parent.path + "/" + name, detail: String(cString: strerror(errno))) }
+        let staging = parent.staging
+        let name = ".\(thing).tmp-\(AtomicFile.randomSuffix())"
+        func failure(_ name: String) -> OutputError { .writeFailed(path: staging.path + "/" + name, detail: String(cString: strerror(errno))) }
         // A folder holding a private key is its owner's alone until the device takes it:
         // made 0700 (a umask can only take bits away). Without a key it is 0755, set exactly
         // below whatever the umask.
-        guard mkdirat(parent.descriptor, staging, 0o700) == 0 else { throw failure(staging) }
+        guard mkdirat(staging.descriptor, name, 0o700) == 0 else { throw failure(name) }
         do throws(OutputError) {
-            let folder = openat(parent.descriptor, staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard folder >= 0 else { throw failure(staging) }
-            defer { close(folder) }
             for file in files {
-                try AtomicFile.writeNew(file.contents, name: file.name, in: folder, path: parent.path + "/" + staging + "/" + file.name,
+                // One path walk of two names from the staging folder: cheaper than opening
+                // and closing the new folder for five files.
+                let path = name + "/" + file.name
+                try AtomicFile.writeNew(file.contents, name: path, in: staging.descriptor, path: staging.path + "/" + path,
                                         mode: file.mode, durable: durable)
             }
             if privateKey == nil {
-                guard fchmod(folder, 0o755) == 0 else { throw failure(staging) }
+                guard fchmodat(staging.descriptor, name, 0o755, 0) == 0 else { throw failure(name) }
             }
-            try Self.moveIntoPlace(staging, thing, in: parent, replace: replace)
+            try Self.moveIntoPlace(name, from: staging, to: thing, in: parent, replace: replace)
         } catch {
-            try? FileManager.default.removeItem(atPath: parent.path + "/" + staging)
+            try? FileManager.default.removeItem(atPath: staging.path + "/" + name)
             throw error
         }
     }
@@ -148,26 +149,27 @@ public struct Bundle: Sendable {
     /// existing one (RENAME_NOREPLACE, no check-then-rename race); a replaced one is swapped
     /// atomically (RENAME_EXCHANGE), so the thing never has no folder. File systems without
     /// renameat2 flags fall back to rename(2).
-    private static func moveIntoPlace(_ staging: String, _ target: String, in parent: BundleFolder, replace: Bool) throws(OutputError) {
+    private static func moveIntoPlace(_ staging: String, from stagingFolder: BundleFolder.Descriptor, to target: String,
+                                      in parent: BundleFolder, replace: Bool) throws(OutputError) {
         let noReplace: UInt32 = 1, exchange: UInt32 = 2
-        let folder = parent.descriptor
+        let from = stagingFolder.descriptor, folder = parent.descriptor
         func failed(_ code: Int32) -> OutputError { .writeFailed(path: parent.path + "/" + target, detail: String(cString: strerror(code))) }
-        if renameat2(folder, staging, folder, target, noReplace) == 0 { return }
+        if renameat2(from, staging, folder, target, noReplace) == 0 { return }
         var code = errno
         if code == EINVAL || code == ENOSYS {
-            code = faccessat(folder, target, F_OK, 0) == 0 ? EEXIST : (renameat(folder, staging, folder, target) == 0 ? 0 : errno)
+            code = faccessat(folder, target, F_OK, 0) == 0 ? EEXIST : (renameat(from, staging, folder, target) == 0 ? 0 : errno)
             if code == 0 { return }
         }
         guard code == EEXIST || code == ENOTEMPTY else { throw failed(code) }
         guard replace else { throw .exists(path: parent.path + "/" + target) }
-        if renameat2(folder, staging, folder, target, exchange) == 0 {
-            try? FileManager.default.removeItem(atPath: parent.path + "/" + staging)  // now holds the old bundle
+        if renameat2(from, staging, folder, target, exchange) == 0 {
+            try? FileManager.default.removeItem(atPath: stagingFolder.path + "/" + staging)  // now holds the old bundle
             return
         }
         // rename(2) cannot replace a non-empty folder: move the old one aside first.
         let old = ".\(target).old-\(AtomicFile.randomSuffix())"
         guard renameat(folder, target, folder, old) == 0 else { throw failed(errno) }
-        guard renameat(folder, staging, folder, target) == 0 else {
+        guard renameat(from, staging, folder, target) == 0 else {
             let code = errno
             _ = renameat(folder, old, folder, target)
             throw failed(code)
@@ -176,13 +178,33 @@ public struct Bundle: Sendable {
     }
 }
 
-/// A folder bundles are written into, open for the *at(2) calls. Created if missing.
+/// A folder bundles are written into, open for the *at(2) calls; made if missing.
+///
+/// With `privateStaging` (a batch), bundles are staged in a hidden folder of its own inside it
+/// and renamed into place: the output folder, which holds a folder per thing, then sees one
+/// entry added per bundle, as with a plain mkdir, instead of a staging entry added and removed
+/// besides. On ext4 each entry operation in a folder of thousands scans a directory block:
+/// measured on a 10,000-bundle batch, 10% less system time. The process holds an flock on its
+/// staging folder, so the next batch's clean-up removes only abandoned ones; it is removed
+/// when this is released.
 final class BundleFolder: @unchecked Sendable {
+    struct Descriptor {
+        let path: String
+        let descriptor: Int32
+    }
+
+    static let stagingPrefix = ".iotca-staging.tmp-"
+
     let path: String
     let descriptor: Int32
+    private let privateStaging: Bool
+    private let stagingName = BundleFolder.stagingPrefix + AtomicFile.randomSuffix()
+    private let lock = NSLock()
+    private var stagingFolder: Descriptor?
 
-    init(_ url: URL) throws(OutputError) {
+    init(_ url: URL, privateStaging: Bool = false) throws(OutputError) {
         path = url.path
+        self.privateStaging = privateStaging
         var descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if descriptor < 0 && errno == ENOENT {
             do {
@@ -196,5 +218,52 @@ final class BundleFolder: @unchecked Sendable {
         self.descriptor = descriptor
     }
 
-    deinit { close(descriptor) }
+    /// Where bundles are staged: the private folder, made and locked on first use, or the
+    /// output folder itself (without `privateStaging`, or if the private one cannot be made).
+    var staging: Descriptor {
+        lock.lock()
+        defer { lock.unlock() }
+        if let stagingFolder { return stagingFolder }
+        var made = Descriptor(path: path, descriptor: descriptor)
+        if privateStaging && mkdirat(descriptor, stagingName, 0o700) == 0 {
+            let staging = openat(descriptor, stagingName, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if staging >= 0 && flock(staging, LOCK_EX | LOCK_NB) == 0 {
+                made = Descriptor(path: path + "/" + stagingName, descriptor: staging)
+            } else {
+                if staging >= 0 { close(staging) }
+                unlinkat(descriptor, stagingName, AT_REMOVEDIR)
+            }
+        }
+        stagingFolder = made
+        return made
+    }
+
+    deinit {
+        if let stagingFolder, stagingFolder.descriptor != descriptor {
+            unlinkat(descriptor, stagingName, AT_REMOVEDIR)
+            close(stagingFolder.descriptor)
+        }
+        close(descriptor)
+    }
+
+    /// Removes what killed runs left in `folder`: staging folders no process holds a lock on,
+    /// and single bundles' staging or swapped-out folders (`.THING.tmp-`, `.THING.old-`) older
+    /// than `age` seconds (an `iotca issue` writing one right now is milliseconds old).
+    static func removeAbandonedStaging(in folder: URL, age: TimeInterval = 600) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let now = Date().timeIntervalSince1970
+        for name in names where name.hasPrefix(".") && (name.contains(".tmp-") || name.contains(".old-")) {
+            let path = folder.path + "/" + name
+            if name.hasPrefix(stagingPrefix) {
+                let staging = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard staging >= 0 else { continue }
+                defer { close(staging) }
+                guard flock(staging, LOCK_EX | LOCK_NB) == 0 else { continue }  // a batch is using it
+            } else {
+                var status = stat()
+                guard lstat(path, &status) == 0, now - TimeInterval(status.st_mtim.tv_sec) > age else { continue }
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
 }

@@ -1,0 +1,39 @@
+import Foundation
+@testable import IoTCAKit
+import Testing
+import TestSupport
+
+/// A batch stages bundles in a private folder it holds a lock on; the next batch's clean-up
+/// must remove what killed runs left and nothing a running one is using.
+@Suite struct BundleFolderTests {
+    @Test func cleanUpSparesLiveStagingAndFreshBundlesAndRemovesAbandonedOnes() throws {
+        let temporary = TemporaryFolder()
+        let out = temporary.appending("out")
+        var live: BundleFolder? = try BundleFolder(out, privateStaging: true)
+        let liveStaging = try #require(live?.staging.path)
+        #expect(liveStaging.hasPrefix(out.path + "/" + BundleFolder.stagingPrefix))
+        let files = FileManager.default
+        // A killed batch's staging folder: nobody holds its lock.
+        let dead = out.appendingPathComponent(BundleFolder.stagingPrefix + "dead")
+        try files.createDirectory(at: dead.appendingPathComponent(".d-1.tmp-1"), withIntermediateDirectories: true)
+        // A single bundle being staged right now, and one a killed `issue` left an hour ago.
+        let fresh = out.appendingPathComponent(".d-2.tmp-2")
+        let old = out.appendingPathComponent(".d-3.old-3")
+        try files.createDirectory(at: fresh, withIntermediateDirectories: true)
+        try files.createDirectory(at: old, withIntermediateDirectories: true)
+        try files.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3_600)], ofItemAtPath: old.path)
+        let bundle = out.appendingPathComponent("d-4")
+        try files.createDirectory(at: bundle, withIntermediateDirectories: true)
+
+        BundleFolder.removeAbandonedStaging(in: out)
+        #expect(files.fileExists(atPath: liveStaging))
+        #expect(!files.fileExists(atPath: dead.path))
+        #expect(files.fileExists(atPath: fresh.path))
+        #expect(!files.fileExists(atPath: old.path))
+        #expect(files.fileExists(atPath: bundle.path))
+
+        // Released, the batch removes its own staging folder.
+        live = nil
+        #expect(!files.fileExists(atPath: liveStaging))
+    }
+}

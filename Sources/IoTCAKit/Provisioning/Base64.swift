@@ -1,27 +1,48 @@
 /// Base64 in PEM's shape (RFC 7468): 64-character lines ending in "\n". Foundation's encoder
 /// either ends lines with "\r\n" or not at all, and is slow on tens of megabytes.
 enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// The encoded length of `count` bytes, newlines included.
+    static func lineEncodedCount(_ count: Int) -> Int {
+        let characters = (count + 2) / 3 * 4
+        return characters + (characters + 63) / 64
+    }
 
     static func appendLines(_ bytes: ArraySlice<UInt8>, to output: inout [UInt8]) {
-        var index = bytes.startIndex
-        var column = 0
-        while index < bytes.endIndex {
-            let remaining = bytes.endIndex - index
-            let b0 = bytes[index]
-            let b1 = remaining > 1 ? bytes[index + 1] : 0
-            let b2 = remaining > 2 ? bytes[index + 2] : 0
-            output.append(alphabet[Int(b0 >> 2)])
-            output.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            output.append(remaining > 1 ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : 0x3D)
-            output.append(remaining > 2 ? alphabet[Int(b2 & 0x3F)] : 0x3D)
-            index += min(3, remaining)
-            column += 4
-            if column == 64 {
-                output.append(0x0A)
-                column = 0
+        let start = output.count
+        let added = lineEncodedCount(bytes.count)
+        // Written into the array's spare capacity in one pass: per-byte appends each checked
+        // capacity and uniqueness (a bundle encodes two PEM bodies).
+        output.append(contentsOf: repeatElement(0, count: added))
+        output.withUnsafeMutableBufferPointer { buffer in
+            alphabet.withUnsafeBufferPointer { table in
+                bytes.withUnsafeBufferPointer { input in
+                    var out = start
+                    var index = 0
+                    var column = 0
+                    let count = input.count
+                    while index < count {
+                        let remaining = count - index
+                        let b0 = input[index]
+                        let b1 = remaining > 1 ? input[index + 1] : 0
+                        let b2 = remaining > 2 ? input[index + 2] : 0
+                        buffer[out] = table[Int(b0 >> 2)]
+                        buffer[out + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                        buffer[out + 2] = remaining > 1 ? table[Int((b1 & 0x0F) << 2 | b2 >> 6)] : 0x3D
+                        buffer[out + 3] = remaining > 2 ? table[Int(b2 & 0x3F)] : 0x3D
+                        out += 4
+                        index += 3
+                        column += 4
+                        if column == 64 {
+                            buffer[out] = 0x0A
+                            out += 1
+                            column = 0
+                        }
+                    }
+                    if column > 0 { buffer[out] = 0x0A }
+                }
             }
         }
-        if column > 0 { output.append(0x0A) }
     }
 }

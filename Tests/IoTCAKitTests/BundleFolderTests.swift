@@ -10,8 +10,10 @@ import TestSupport
         let temporary = TemporaryFolder()
         let out = temporary.appending("out")
         var live: BundleFolder? = try BundleFolder(out, privateStaging: true)
-        let liveStaging = try #require(live?.staging.path)
+        let liveStaging = try #require(live?.staging(0).path)
         #expect(liveStaging.hasPrefix(out.path + "/" + BundleFolder.stagingPrefix))
+        let otherWorker = try #require(live?.staging(1).path)
+        #expect(otherWorker != liveStaging)
         let files = FileManager.default
         // A killed batch's staging folder: nobody holds its lock.
         let dead = out.appendingPathComponent(BundleFolder.stagingPrefix + "dead")
@@ -27,6 +29,7 @@ import TestSupport
 
         BundleFolder.removeAbandonedStaging(in: out)
         #expect(files.fileExists(atPath: liveStaging))
+        #expect(files.fileExists(atPath: otherWorker))
         #expect(!files.fileExists(atPath: dead.path))
         #expect(files.fileExists(atPath: fresh.path))
         #expect(!files.fileExists(atPath: old.path))
@@ -35,5 +38,6 @@ import TestSupport
         // Released, the batch removes its own staging folder.
         live = nil
         #expect(!files.fileExists(atPath: liveStaging))
+        #expect(!files.fileExists(atPath: otherWorker))
     }
 }

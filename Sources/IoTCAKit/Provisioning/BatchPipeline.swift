@@ -36,7 +36,9 @@ final class BatchPipeline: @unchecked Sendable {
     private final class Chunk {
         let plans: ArraySlice<Provisioner.Plan>
         var now = Date()
-        let signed: Slots<Signed>
+        /// Allocated when signing starts and released once the bundles are written, so a long
+        /// batch holds keys and certificates for the chunks in flight only.
+        var signed = Slots<Signed>(count: 0)
         var nextSign = 0
         var signedCount = 0
         var recorded = false
@@ -47,7 +49,6 @@ final class BatchPipeline: @unchecked Sendable {
 
         init(_ plans: ArraySlice<Provisioner.Plan>) {
             self.plans = plans
-            signed = Slots(count: plans.count)
         }
 
         var fullySigned: Bool { signedCount == plans.count }
@@ -62,6 +63,8 @@ final class BatchPipeline: @unchecked Sendable {
     private let condition = NSCondition()
     private var chunks: [Chunk] = []
     private var recordedCount = 0
+    /// The first recorded chunk that may still have bundles to hand out.
+    private var writeCursor = 0
     private var stopSigning = false
     private var finished = false
     private var liveWorkers = 0
@@ -70,9 +73,10 @@ final class BatchPipeline: @unchecked Sendable {
     private let grain = 4
 
     private let generators: [KeyGenerator]
-    private let writeBundle: (Recorded) throws -> Void
+    /// Writes one row's bundle; told which worker asks, so each can stage in its own folder.
+    private let writeBundle: (Recorded, _ worker: Int) throws -> Void
 
-    init(jobs: Int, writeBundle: @escaping (Recorded) throws -> Void) {
+    init(jobs: Int, writeBundle: @escaping (Recorded, _ worker: Int) throws -> Void) {
         generators = (0..<max(1, jobs)).map { _ in KeyGenerator() }
         self.writeBundle = writeBundle
     }
@@ -88,20 +92,25 @@ final class BatchPipeline: @unchecked Sendable {
         guard !chunks.isEmpty else { return }
         liveWorkers = generators.count
         for worker in generators.indices {
-            let thread = Thread { [self] in work(generators[worker]) }
+            let thread = Thread { [self] in work(worker) }
             thread.stackSize = 1 << 20
             thread.start()
         }
         var reported = 0
-        /// Hands finished chunks to `written`, outside the lock.
-        func report(_ done: [Chunk]) {
-            for chunk in done { written(Array(zip(chunk.toWrite, (0..<chunk.toWrite.count).map { chunk.written[$0] ?? nil }))) }
+        /// Hands finished chunks' rows to `written`, outside the lock.
+        func report(_ done: [[(Recorded, (any Error)?)]]) {
+            for rows in done { written(rows) }
         }
-        /// Under the lock: the chunks whose bundles are all written and not yet reported.
-        func takeWritten() -> [Chunk] {
-            var done: [Chunk] = []
+        /// Under the lock: the rows of the chunks whose bundles are all written and not yet
+        /// reported; those chunks let go of their keys and certificates.
+        func takeWritten() -> [[(Recorded, (any Error)?)]] {
+            var done: [[(Recorded, (any Error)?)]] = []
             while reported < recordedCount && chunks[reported].fullyWritten {
-                done.append(chunks[reported])
+                let chunk = chunks[reported]
+                done.append(chunk.toWrite.indices.map { (chunk.toWrite[$0], chunk.written[$0] ?? nil) })
+                chunk.toWrite = []
+                chunk.written = Slots(count: 0)
+                chunk.signed = Slots(count: 0)
                 reported += 1
             }
             return done
@@ -160,7 +169,8 @@ final class BatchPipeline: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    private func work(_ generator: KeyGenerator) {
+    private func work(_ worker: Int) {
+        let generator = generators[worker]
         condition.lock()
         while !finished {
             guard let task = claim() else {
@@ -177,7 +187,7 @@ final class BatchPipeline: @unchecked Sendable {
             case .write(let chunk, let rows):
                 for row in rows {
                     do {
-                        try writeBundle(chunk.toWrite[row])
+                        try writeBundle(chunk.toWrite[row], worker)
                         chunk.written[row] = .some(nil)
                     } catch {
                         chunk.written[row] = .some(error)
@@ -199,16 +209,24 @@ final class BatchPipeline: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Under the lock: the next rows to work on, bundles before keys.
+    /// Under the lock: the next rows to work on, bundles before keys. Recorded chunks are
+    /// handed out in order, so a cursor skips those whose rows are all taken.
     private func claim() -> Task? {
-        for chunk in chunks[..<recordedCount] where chunk.nextWrite < chunk.toWrite.count {
+        while writeCursor < recordedCount && chunks[writeCursor].nextWrite >= chunks[writeCursor].toWrite.count {
+            writeCursor += 1
+        }
+        if writeCursor < recordedCount {
+            let chunk = chunks[writeCursor]
             let rows = chunk.nextWrite..<min(chunk.toWrite.count, chunk.nextWrite + grain)
             chunk.nextWrite = rows.upperBound
             return .write(chunk, rows)
         }
         guard !stopSigning else { return nil }
         for chunk in chunks[recordedCount..<min(chunks.count, recordedCount + lookahead)] where chunk.nextSign < chunk.plans.count {
-            if chunk.nextSign == 0 { chunk.now = Date() }
+            if chunk.nextSign == 0 {
+                chunk.now = Date()
+                chunk.signed = Slots(count: chunk.plans.count)
+            }
             let rows = chunk.nextSign..<min(chunk.plans.count, chunk.nextSign + grain)
             chunk.nextSign = rows.upperBound
             return .sign(chunk, rows)

@@ -134,10 +134,10 @@ public final class BatchRunner {
         // Opened (made if missing) before the first chunk is recorded, not before: a batch
         // that records nothing leaves no folder behind.
         var bundleFolder: BundleFolder?
-        let pipeline = BatchPipeline(jobs: options.jobs) { item in
+        let pipeline = BatchPipeline(jobs: options.jobs) { item, worker in
             let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key)
             if options.format == .dir, let bundleFolder {
-                try bundle.write(into: bundleFolder, replace: item.plan.request.renew, durable: false)
+                try bundle.write(into: bundleFolder, replace: item.plan.request.renew, durable: false, stagingSlot: worker)
             } else {
                 _ = try bundle.write(options.format, into: out, replace: item.plan.request.renew,
                                      passphrase: options.bundlePassphrase, durable: false)

@@ -118,7 +118,8 @@ enum Seeds {
         let crl = try builder.finish(issuer: request.issuer, algorithm: .ecP256, thisUpdate: 1_790_000_000, nextUpdate: 1_790_600_000,
                                      number: 7, sign: { _ in [0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01] })
         return [(0, Array(request.pem.utf8)), (0, request.der), (1, templateJSON), (2, Array((PEM.encode(request.issuerDER, type: "CERTIFICATE") + key.pkcs8PEM).utf8)),
-                (3, batch), (4, crl)]
+                (3, batch), (4, crl), (5, Array("uri:urn:iotca:thing:fuzz-1".utf8)), (5, Array("dns:*.broker.example".utf8)),
+                (5, Array("ip:fe80::1".utf8)), (5, Array("email:ops@example.com".utf8))]
     }
 
     /// Every parser must refuse bad input with an error, never crash.
@@ -128,7 +129,8 @@ enum Seeds {
         case 1: _ = try? Template.parse(Data(input), source: "fuzz")
         case 2: _ = try? PEMBundle.documents(in: String(decoding: input, as: UTF8.self))
         case 3: _ = BatchFile.jsonLines(String(decoding: input, as: UTF8.self)); _ = try? BatchFile.csv(String(decoding: input, as: UTF8.self), source: "fuzz")
-        default: _ = try? CRLFile(der: input)
+        case 4: _ = try? CRLFile(der: input)
+        default: _ = try? SubjectAltName(String(decoding: input, as: UTF8.self))
         }
     }
 }

@@ -31,7 +31,11 @@ import X509
         #expect(try SubjectAltName("ip:127.0.0.1").kind == .ip)
         #expect(try SubjectAltName("ip:::1").kind == .ip)
         #expect(try SubjectAltName("uri:urn:iotca:thing:x").kind == .uri)
-        for bad in ["broker", "dns:", "dns:-bad-.com", "ip:300.1.1.1", "uri:nocolon", "email:nobody", "dns:a b", "x400:foo"] {
+        #expect(try SubjectAltName("uri:https://broker.example/x").kind == .uri)
+        #expect(try SubjectAltName("uri:a+b-c.9:x").kind == .uri)
+        // RFC 3986 schemes: a letter, then letters, digits, + - . ; and only printable ASCII.
+        for bad in ["broker", "dns:", "dns:-bad-.com", "ip:300.1.1.1", "uri:nocolon", "uri::no-scheme", "uri:1abc:x", "uri:a_b:x",
+                    "uri:urn:caf\u{E9}", "uri:urn:a\u{7F}", "email:nobody", "dns:a b", "x400:foo"] {
             #expect(throws: PolicyError.self) { try SubjectAltName(bad) }
         }
     }

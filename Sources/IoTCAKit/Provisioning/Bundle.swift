@@ -117,8 +117,8 @@ public struct Bundle: Sendable {
         return parent.appendingPathComponent(thing, isDirectory: true)
     }
 
-    /// The same into an open folder: a batch opens its output folder once, and every name
-    /// below is one path component from it.
+    /// The same into an open folder: a batch opens its output folder once and stages in the
+    /// worker's own folder there (`stagingSlot`, see `BundleFolder`).
     func write(into parent: BundleFolder, replace: Bool, durable: Bool = true, stagingSlot: Int = 0) throws(OutputError) {
         let staging = parent.staging(stagingSlot)
         let name = ".\(thing).tmp-\(AtomicFile.randomSuffix())"

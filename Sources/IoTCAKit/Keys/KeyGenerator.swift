@@ -29,7 +29,8 @@ public final class KeyGenerator {
     }
 
     /// Half the cost of EVP_PKEY_generate and the parameter export below; nil when OpenSSL
-    /// refuses (the EVP path then reports why).
+    /// refuses (the EVP path then reports why). The reused EC_KEY holds the last scalar until
+    /// the next key replaces it; EC_KEY_free clears it when the generator goes.
     private func fastECKey(_ algorithm: KeyAlgorithm) throws(KeyError) -> PrivateKeyMaterial? {
         let size = algorithm == .ecP256 ? 32 : 48
         let key: OpaquePointer
@@ -48,8 +49,9 @@ public final class KeyGenerator {
     }
 
     /// Should the EC_KEY path fail, EC keys still skip OpenSSL's generic encoders: the scalar
-    /// and point read as parameters, and the PKCS#8 and SPKI DER written here. OpenSSL 3's generic encoders look providers up by name under
-    /// locks, which cost more than generating the key (ARCHITECTURE.md performance notes).
+    /// and point read as parameters, and the PKCS#8 and SPKI DER written here. OpenSSL 3's
+    /// generic encoders look providers up by name under locks, which cost more than generating
+    /// the key (ARCHITECTURE.md performance notes).
     private func ecKey(_ key: OpaquePointer, algorithm: KeyAlgorithm) throws(KeyError) -> PrivateKeyMaterial? {
         let size = algorithm == .ecP256 ? 32 : 48
         var scalar = [UInt8](repeating: 0, count: size)

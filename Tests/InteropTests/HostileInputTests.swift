@@ -174,6 +174,7 @@ import TestSupport
     @Test(.enabled(if: canDropPrivileges)) func readOnlyStoreIsAStoreErrorAndReadsStillWork() throws {
         #expect(try iotca(["init"]).succeeded)
         #expect(try iotca(["issue", "d1"]).succeeded)
+        try Data("thing\nb1\nb2\n".utf8).write(to: folder.appending("rows.csv"))
         let store = folder.appending("store")
         var asUser: [String] = []
         var executable = ProcessRunner.iotcaExecutable
@@ -207,7 +208,8 @@ import TestSupport
         }
         let probe = try run(["--version"])
         try #require(probe.succeeded, "the iotca binary cannot be run as nobody here: \(probe.stderr)")
-        for arguments in [["issue", "d2", "--out", folder.path("out")], ["revoke", "--thing", "d1"], ["crl", "publish"]] {
+        for arguments in [["issue", "d2", "--out", folder.path("out")], ["batch", folder.path("rows.csv"), "--out", folder.path("out")],
+                          ["revoke", "--thing", "d1"], ["crl", "publish"]] {
             let result = try run(arguments)
             #expect(result.status == ExitStatus.store.rawValue, "\(arguments): \(result.status) \(result.stderr)")
             #expect(result.stderr.hasPrefix("iotca: error: ") && result.stderr.contains("read-only"), "\(result.stderr)")

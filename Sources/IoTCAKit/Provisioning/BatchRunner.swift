@@ -62,6 +62,8 @@ public final class BatchRunner {
         let start = Date()
         lines = [:]
         var report = BatchReport()
+        // Refused before any key is made or any folder created: every row would fail to record.
+        if store.isReadOnly { throw StoreError.readOnly(path: store.layout.database.path) }
         let (rows, unreadable) = try BatchFile.read(file)
         report.total = rows.count + unreadable.count
         report.failures = unreadable

@@ -9,6 +9,8 @@ import GRDB
 public final class Store: Sendable {
     public let layout: StoreLayout
     let pool: DatabasePool
+    /// Opened read-only (no write access to the store): reads work, every write fails.
+    public let isReadOnly: Bool
 
     /// How long a writer waits for another process's transaction before giving up.
     static let busyTimeout: TimeInterval = 15
@@ -22,6 +24,7 @@ public final class Store: Sendable {
             let writable = try DatabasePool(path: layout.database.path, configuration: configuration)
             try StoreSchema.migrator.migrate(writable)
             pool = writable
+            isReadOnly = false
         } catch {
             let failure = Self.storeError(error, path: layout.database.path)
             // A store on read-only media or owned by someone else still answers reads (list,
@@ -30,6 +33,7 @@ public final class Store: Sendable {
                 throw failure
             }
             pool = readable
+            isReadOnly = true
         }
     }
 

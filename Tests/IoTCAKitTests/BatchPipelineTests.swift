@@ -19,10 +19,19 @@ import TestSupport
         }
     }
 
-    func recorded(_ plans: ArraySlice<Provisioner.Plan>, _ signed: [BatchPipeline.Signed], _ now: Date) throws -> [BatchPipeline.Recorded] {
-        try zip(plans, signed).map { plan, result in
-            let (issued, key, algorithm) = try result.get()
-            return .init(plan: plan, entry: Provisioner.entry(plan, issued: issued, keyAlgorithm: algorithm, now: now), key: key)
+    func pipeline(_ work: [Provisioner.Plan], jobs: Int, write: @escaping (BatchPipeline.Recorded, Int) throws -> Void) -> BatchPipeline {
+        BatchPipeline(jobs: jobs, sign: { index, generator, now in
+            BatchPipeline.Signed {
+                let (issued, key, algorithm) = try Provisioner.keyAndCertificate(work[index], generator: generator, now: now)
+                return (work[index], issued, key, algorithm)
+            }
+        }, writeBundle: write)
+    }
+
+    func recorded(_ signed: [BatchPipeline.Signed], _ now: Date) throws -> [BatchPipeline.Recorded] {
+        try signed.map { result in
+            let row = try result.get()
+            return .init(plan: row.plan, entry: Provisioner.entry(row.plan, issued: row.issued, keyAlgorithm: row.algorithm, now: now), key: row.key)
         }
     }
 
@@ -31,7 +40,7 @@ import TestSupport
         let work = try plans(60, fixture: fixture)
         let lock = NSLock()
         var bundles: Set<String> = []
-        let pipeline = BatchPipeline(jobs: 2) { row, _ in
+        let pipeline = pipeline(work, jobs: 2) { row, _ in
             lock.lock()
             bundles.insert(row.plan.request.thing)
             lock.unlock()
@@ -39,10 +48,11 @@ import TestSupport
         var chunksRecorded = 0
         var reported: [String] = []
         #expect(throws: StoreFailed.self) {
-            try pipeline.run(work, chunkSize: 10, record: { plans, signed, now in
+            try pipeline.run(count: work.count, chunkSize: 10, record: { rows, signed, now in
                 chunksRecorded += 1
+                #expect(rows == (chunksRecorded - 1) * 10..<chunksRecorded * 10)
                 if chunksRecorded == 3 { throw StoreFailed() }
-                return try recorded(plans, signed, now)
+                return try recorded(signed, now)
             }, written: { rows in
                 reported += rows.map { row, error in error == nil ? row.plan.request.thing : "failed" }
             }, shouldStop: { false })
@@ -55,12 +65,12 @@ import TestSupport
     @Test func failFastRecordsNothingAfterItSaysStop() throws {
         let fixture = try TemporaryStore(encrypted: false)
         let work = try plans(60, fixture: fixture)
-        let pipeline = BatchPipeline(jobs: 3) { _, _ in }
+        let pipeline = pipeline(work, jobs: 3) { _, _ in }
         var chunksRecorded = 0
         var written = 0
-        try pipeline.run(work, chunkSize: 7, record: { plans, signed, now in
+        try pipeline.run(count: work.count, chunkSize: 7, record: { _, signed, now in
             chunksRecorded += 1
-            return try recorded(plans, signed, now)
+            return try recorded(signed, now)
         }, written: { rows in written += rows.count }, shouldStop: { chunksRecorded == 2 })
         #expect(chunksRecorded == 2)
         #expect(written == 14)

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Moves a batch's planned rows through three stages: key and signature (any worker), recorded
-/// in the store (the calling thread, one transaction per chunk), bundle written (any worker).
+/// Moves a batch's rows through three stages: plan, key and signature (any worker), recorded in
+/// the store (the calling thread, one transaction per chunk), bundle written (any worker).
 ///
 /// One set of worker threads serves both parallel stages, taking a few rows at a time: bundles
 /// of recorded chunks first, then keys for the chunks ahead, at most `lookahead` chunks past
@@ -11,7 +11,10 @@ import Foundation
 /// A chunk's bundles are written only after its transaction has committed, so a batch killed
 /// at any moment leaves only bundles whose rows exist.
 final class BatchPipeline: @unchecked Sendable {
-    typealias Signed = Result<(IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm), any Error>
+    /// A row planned, keyed and signed, or why not.
+    typealias Signed = Result<(plan: Provisioner.Plan, issued: IssuedCertificate, key: PrivateKeyMaterial?, algorithm: KeyAlgorithm), any Error>
+    /// Plans (unless planned before), keys and signs row `index` with the worker's generator.
+    typealias Signer = (_ index: Int, _ generator: KeyGenerator, _ now: Date) -> Signed
 
     /// A row on its way to the store and its bundle. A class: it passes through several arrays
     /// and closures, and copying the entry's and key's fields each time showed in profiles.
@@ -27,14 +30,15 @@ final class BatchPipeline: @unchecked Sendable {
         }
     }
 
-    /// What the recorder made of a signed chunk: the rows to write, in any order.
-    typealias Recorder = (_ plans: ArraySlice<Provisioner.Plan>, _ signed: [Signed], _ now: Date) throws -> [Recorded]
+    /// What the recorder made of a signed chunk (rows `rows`, `signed` in their order): the rows
+    /// to write, in any order.
+    typealias Recorder = (_ rows: Range<Int>, _ signed: [Signed], _ now: Date) throws -> [Recorded]
     /// Told on the calling thread, in chunk order, once a chunk's bundles are all written:
     /// each row with the error that kept its bundle off the disk, if any.
     typealias WrittenHandler = (_ rows: [(Recorded, (any Error)?)]) -> Void
 
     private final class Chunk {
-        let plans: ArraySlice<Provisioner.Plan>
+        let rows: Range<Int>
         var now = Date()
         /// Allocated when signing starts and released once the bundles are written, so a long
         /// batch holds keys and certificates for the chunks in flight only.
@@ -47,11 +51,11 @@ final class BatchPipeline: @unchecked Sendable {
         var nextWrite = 0
         var writtenCount = 0
 
-        init(_ plans: ArraySlice<Provisioner.Plan>) {
-            self.plans = plans
+        init(_ rows: Range<Int>) {
+            self.rows = rows
         }
 
-        var fullySigned: Bool { signedCount == plans.count }
+        var fullySigned: Bool { signedCount == rows.count }
         var fullyWritten: Bool { recorded && writtenCount == toWrite.count }
     }
 
@@ -73,22 +77,23 @@ final class BatchPipeline: @unchecked Sendable {
     private let grain = 4
 
     private let generators: [KeyGenerator]
+    private let sign: Signer
     /// Writes one row's bundle; told which worker asks, so each can stage in its own folder.
     private let writeBundle: (Recorded, _ worker: Int) throws -> Void
 
-    init(jobs: Int, writeBundle: @escaping (Recorded, _ worker: Int) throws -> Void) {
+    init(jobs: Int, sign: @escaping Signer, writeBundle: @escaping (Recorded, _ worker: Int) throws -> Void) {
         generators = (0..<max(1, jobs)).map { _ in KeyGenerator() }
+        self.sign = sign
         self.writeBundle = writeBundle
     }
 
-    /// Runs every plan through the stages. `shouldStop` is asked before each chunk is recorded
+    /// Runs rows 0..<count through the stages. `shouldStop` is asked before each chunk is recorded
     /// (fail-fast): once it says yes, no further chunk is recorded, while the recorded ones are
     /// still written. An error from `record` ends the batch once the chunks recorded before it
     /// are written.
-    func run(_ plans: [Provisioner.Plan], chunkSize: Int, record: Recorder, written: WrittenHandler,
-             shouldStop: () -> Bool) throws {
+    func run(count: Int, chunkSize: Int, record: Recorder, written: WrittenHandler, shouldStop: () -> Bool) throws {
         let size = max(1, chunkSize)
-        chunks = stride(from: 0, to: plans.count, by: size).map { Chunk(plans[$0..<min(plans.count, $0 + size)]) }
+        chunks = stride(from: 0, to: count, by: size).map { Chunk($0..<min(count, $0 + size)) }
         guard !chunks.isEmpty else { return }
         liveWorkers = generators.count
         for worker in generators.indices {
@@ -133,9 +138,9 @@ final class BatchPipeline: @unchecked Sendable {
             }
             condition.unlock()
             if shouldStop() { break }
-            let signed = (0..<chunk.plans.count).map { chunk.signed[$0] ?? .failure(SigningError.signatureFailed("no signature was made for this row")) }
+            let signed = (0..<chunk.rows.count).map { chunk.signed[$0] ?? .failure(SigningError.signatureFailed("no signature was made for this row")) }
             do {
-                let toWrite = try record(chunk.plans, signed, chunk.now)
+                let toWrite = try record(chunk.rows, signed, chunk.now)
                 condition.lock()
                 chunk.toWrite = toWrite
                 chunk.written = Slots(count: toWrite.count)
@@ -181,8 +186,7 @@ final class BatchPipeline: @unchecked Sendable {
             switch task {
             case .sign(let chunk, let rows):
                 for row in rows {
-                    let plan = chunk.plans[chunk.plans.startIndex + row]
-                    chunk.signed[row] = Signed { try Provisioner.keyAndCertificate(plan, generator: generator, now: chunk.now) }
+                    chunk.signed[row] = sign(chunk.rows.lowerBound + row, generator, chunk.now)
                 }
             case .write(let chunk, let rows):
                 for row in rows {
@@ -222,12 +226,12 @@ final class BatchPipeline: @unchecked Sendable {
             return .write(chunk, rows)
         }
         guard !stopSigning else { return nil }
-        for chunk in chunks[recordedCount..<min(chunks.count, recordedCount + lookahead)] where chunk.nextSign < chunk.plans.count {
+        for chunk in chunks[recordedCount..<min(chunks.count, recordedCount + lookahead)] where chunk.nextSign < chunk.rows.count {
             if chunk.nextSign == 0 {
                 chunk.now = Date()
-                chunk.signed = Slots(count: chunk.plans.count)
+                chunk.signed = Slots(count: chunk.rows.count)
             }
-            let rows = chunk.nextSign..<min(chunk.plans.count, chunk.nextSign + grain)
+            let rows = chunk.nextSign..<min(chunk.rows.count, chunk.nextSign + grain)
             chunk.nextSign = rows.upperBound
             return .sign(chunk, rows)
         }

@@ -78,8 +78,7 @@ public final class BatchRunner {
         let folder = file.deletingLastPathComponent()
         BundleFolder.removeAbandonedStaging(in: out)
 
-        // Check every row before any work: names, attributes, duplicates, templates, CSRs.
-        // The file-level checks run in order; the per-row planning on every core.
+        // The file-level checks first, in order: names, duplicates, templates, CSR files.
         var seen: [String: Int] = [:]
         var requests: [(line: Int, request: IssueRequest, template: Template)] = []
         for row in rows {
@@ -106,28 +105,31 @@ public final class BatchRunner {
                 let request = IssueRequest(thing: row.thing, authority: authority.name, template: row.template ?? options.template,
                                            attributes: row.attributes, csr: csr, renew: renew, force: renew, supersede: renew)
                 requests.append((row.line, request, try provisioner.template(request.template)))
+                lines[row.thing] = row.line
             } catch let error as any IoTCAError {
                 report.failures.append(BatchRowError(line: row.line, thing: row.thing, error: error.description))
             }
         }
-        let planned = Parallel.map(requests.count, workers: options.jobs, state: Array(repeating: (), count: max(1, options.jobs))) { _, index in
+        func plan(_ index: Int) throws -> Provisioner.Plan {
             let item = requests[index]
-            return Result<Provisioner.Plan, any Error> {
-                try Provisioner.plan(item.request, template: item.template, signer: signer, authority: authority, chain: chain,
-                                     organization: organization, format: options.format)
-            }
+            return try Provisioner.plan(item.request, template: item.template, signer: signer, authority: authority, chain: chain,
+                                        organization: organization, format: options.format)
         }
-        var work: [Provisioner.Plan] = []
-        work.reserveCapacity(requests.count)
-        for (item, result) in zip(requests, planned) {
-            lines[item.request.thing] = item.line
-            switch result {
-            case .success(let plan): work.append(plan)
-            case .failure(let error): fail(&report, item.request.thing, error)
+        // Each row's own checks (attributes, rendered names, CSR keys) run on the workers just
+        // before its key, so a long batch never holds every row's plan. With --fail-fast they
+        // all run first, on every core, so that one bad row stops the batch before any work.
+        let planned: [Provisioner.Plan?]
+        if options.failFast {
+            let results = Parallel.map(requests.count, workers: options.jobs, state: Array(repeating: (), count: max(1, options.jobs))) { _, index in
+                Result<Provisioner.Plan, any Error> { try plan(index) }
             }
-        }
-        if options.failFast && !report.failures.isEmpty {
-            return finish(report, start: start)
+            for (item, result) in zip(requests, results) {
+                if case .failure(let error) = result { fail(&report, item.request.thing, error) }
+            }
+            if !report.failures.isEmpty { return finish(report, start: start) }
+            planned = results.map { try? $0.get() }
+        } else {
+            planned = []
         }
 
         var superseded: [SerialNumber] = []
@@ -136,7 +138,13 @@ public final class BatchRunner {
         // Opened (made if missing) before the first chunk is recorded, not before: a batch
         // that records nothing leaves no folder behind.
         var bundleFolder: BundleFolder?
-        let pipeline = BatchPipeline(jobs: options.jobs) { item, worker in
+        let pipeline = BatchPipeline(jobs: options.jobs, sign: { index, generator, now in
+            BatchPipeline.Signed {
+                let plan = try planned.isEmpty ? plan(index) : planned[index] ?? plan(index)
+                let (issued, key, algorithm) = try Provisioner.keyAndCertificate(plan, generator: generator, now: now)
+                return (plan, issued, key, algorithm)
+            }
+        }) { item, worker in
             let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key)
             if options.format == .dir, let bundleFolder {
                 try bundle.write(into: bundleFolder, replace: item.plan.request.renew, durable: false, stagingSlot: worker)
@@ -146,16 +154,17 @@ public final class BatchRunner {
             }
         }
         defer { syncing?.wait() }
-        try pipeline.run(work, chunkSize: options.chunkSize, record: { plans, signed, now in
+        try pipeline.run(count: requests.count, chunkSize: options.chunkSize, record: { rows, signed, now in
             // One transaction for the chunk, before any of its bundles exists.
             var recordable: [BatchPipeline.Recorded] = []
-            recordable.reserveCapacity(plans.count)
-            for (plan, result) in zip(plans, signed) {
+            recordable.reserveCapacity(rows.count)
+            for (index, result) in zip(rows, signed) {
                 switch result {
-                case .success(let (issued, key, algorithm)):
-                    recordable.append(.init(plan: plan, entry: Provisioner.entry(plan, issued: issued, keyAlgorithm: algorithm, now: now), key: key))
+                case .success(let row):
+                    let entry = Provisioner.entry(row.plan, issued: row.issued, keyAlgorithm: row.algorithm, now: now)
+                    recordable.append(.init(plan: row.plan, entry: entry, key: row.key))
                 case .failure(let error):
-                    fail(&report, plan.request.thing, error)
+                    fail(&report, requests[index].request.thing, error)
                 }
             }
             if bundleFolder == nil && options.format == .dir && !recordable.isEmpty { bundleFolder = try BundleFolder(out, privateStaging: true) }
@@ -173,6 +182,7 @@ public final class BatchRunner {
                     fail(&report, item.plan.request.thing, conflict)
                 }
             }
+            done += rows.count - toWrite.count  // the chunk's failed rows count as done
             return toWrite
         }, written: { rows in
             for (item, error) in rows {
@@ -192,7 +202,7 @@ public final class BatchRunner {
                 syncing = Self.syncFileSystemInBackground(of: out)
             }
             done += rows.count
-            progress?(done, work.count + report.skipped)
+            progress?(done, requests.count + report.skipped)
         }, shouldStop: { options.failFast && !report.failures.isEmpty })
         syncing?.wait()
         syncing = Self.syncFileSystemInBackground(of: out)

@@ -25,12 +25,6 @@ enum CompactJSON {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func string(_ value: String) -> String {
-        var bytes: [UInt8] = []
-        append(value, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// `value` as a quoted JSON string. Bytes of multi-byte UTF-8 sequences are all 0x80 or

@@ -49,8 +49,8 @@ struct IssueBench: ParsableCommand {
             let request = IssueRequest(thing: "device-\(index)", template: template)
             let plan = try timed("plan") { try provisioner.plan(request, bundleParent: bundles) }
             let key = try timed("keygen") { try provisioner.generator.generate(plan.template.keyType) }
-            let issued = try timed("sign") { try Provisioner.sign(plan, publicKey: key.publicKey) }
-            let entry = try timed("store") { try provisioner.record(plan, issued: issued, keyAlgorithm: key.algorithm).entry }
+            let issued = try timed("sign") { try Provisioner.sign(plan, publicKey: key.publicKey, now: Date()) }
+            let entry = try timed("store") { try provisioner.record(plan, issued: issued, keyAlgorithm: key.algorithm, now: Date(), target: "dir:" + bundles.path).entry }
             try timed("files") {
                 _ = try Provisioner.bundle(plan, entry: entry, key: key).write(into: bundles, replace: false)
             }

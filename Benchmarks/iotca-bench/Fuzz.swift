@@ -145,7 +145,7 @@ struct X509CSR {
     static func make(key: PrivateKeyMaterial) throws -> X509CSR {
         let template = try TemplateCatalog(storeTemplates: nil).template("root-ca")
         let spec = try IssuancePolicy(template: template, thing: "fuzz", organization: "fuzz")
-            .decide(publicKey: key.publicKey, issuerName: "fuzz", issuer: nil)
+            .decide(publicKey: key.publicKey, issuerName: "fuzz", issuer: nil, now: Date())
         let root = try Signer.selfSign(spec, key: key)
         let request = try X509.CertificateSigningRequest(
             version: .v1, subject: root.subject, privateKey: try key.signingKey(),

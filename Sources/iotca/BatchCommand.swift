@@ -37,6 +37,10 @@ struct BatchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Template for rows without a template column.", valueName: "NAME|PATH"))
     var template = "device"
 
+    @Option(name: .customLong("allow-template"), parsing: .singleValue,
+            help: ArgumentHelp("Another template a row's template column may name (repeatable); rows naming any other are refused.", valueName: "NAME"))
+    var allowedTemplates: [String] = []
+
     @Option(help: ArgumentHelp("PKCS#12 passphrase from the first line of FILE (else $IOTCA_BUNDLE_PASSPHRASE).", valueName: "FILE"))
     var bundlePassphraseFile: String?
 
@@ -50,6 +54,7 @@ struct BatchCommand: ParsableCommand {
             var options = BatchOptions()
             options.authority = ca
             options.template = template
+            options.allowedTemplates = Set(allowedTemplates)
             options.format = format
             options.jobs = jobs
             options.failFast = failFast

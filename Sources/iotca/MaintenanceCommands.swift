@@ -16,7 +16,7 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         try Output.run {
-            let report = try Doctor(store: try storeOptions.openStore()).examine(bundles: bundles.map { URL(fileURLWithPath: $0) })
+            let report = try Doctor(store: try storeOptions.openStore(), keyring: try storeOptions.keyring()).examine(bundles: bundles.map { URL(fileURLWithPath: $0) })
             if output.json {
                 try Output.json(report)
             } else {

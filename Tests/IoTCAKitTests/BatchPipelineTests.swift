@@ -20,7 +20,7 @@ import TestSupport
     }
 
     func pipeline(_ work: [Provisioner.Plan], jobs: Int, write: @escaping (BatchPipeline.Recorded, Int) throws -> Void) -> BatchPipeline {
-        BatchPipeline(jobs: jobs, sign: { index, generator, now in
+        BatchPipeline(jobs: jobs, clock: .system, sign: { index, generator, now in
             BatchPipeline.Signed {
                 let (issued, key, algorithm) = try Provisioner.keyAndCertificate(work[index], generator: generator, now: now)
                 return (work[index], issued, key, algorithm)
@@ -31,7 +31,7 @@ import TestSupport
     func recorded(_ signed: [BatchPipeline.Signed], _ now: Date) throws -> [BatchPipeline.Recorded] {
         try signed.map { result in
             let row = try result.get()
-            return .init(plan: row.plan, entry: Provisioner.entry(row.plan, issued: row.issued, keyAlgorithm: row.algorithm, now: now), key: row.key)
+            return .init(plan: row.plan, entry: Provisioner.entry(row.plan, issued: row.issued, keyAlgorithm: row.algorithm, now: now, target: "dir:/bundles"), key: row.key)
         }
     }
 

@@ -25,14 +25,18 @@ public final class TemporaryStore: @unchecked Sendable {
     public let keyring: Keyring
     public let provisioner: Provisioner
     public let result: StoreInitializer.Result
+    /// The time the store reads: tests move it instead of sleeping.
+    public let clock: ManualClock
 
-    public init(keyType: KeyAlgorithm = .ecP256, encrypted: Bool = true, organization: String = "Test Fleet") throws {
+    public init(keyType: KeyAlgorithm = .ecP256, encrypted: Bool = true, organization: String = "Test Fleet",
+                start: Date = Date()) throws {
         folder = TemporaryFolder()
+        clock = ManualClock(start)
         let passphrase = encrypted ? Passphrase(Self.passphrase) : nil
         result = try StoreInitializer.initialize(
             at: folder.appending("store"),
-            options: .init(organization: organization, keyType: keyType, passphrase: passphrase))
-        store = try Store.open(folder.appending("store"))
+            options: .init(organization: organization, keyType: keyType, passphrase: passphrase), clock: clock.clock)
+        store = try Store.open(folder.appending("store"), clock: clock.clock)
         keyring = Keyring(store: store, passphrase: .fixed(passphrase))
         provisioner = Provisioner(keyring: keyring)
     }

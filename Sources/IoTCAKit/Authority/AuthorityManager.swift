@@ -17,7 +17,8 @@ public struct AuthorityManager {
     @discardableResult
     public func createSubordinate(_ name: String, parent parentName: String, keyType: KeyAlgorithm? = nil,
                                   validity: ValidityPeriod? = nil, template templateName: String = "subordinate-ca",
-                                  now: Date = Date()) throws -> Authority {
+                                  now time: Date? = nil) throws -> Authority {
+        let now = time ?? store.clock.now()
         try checkNewName(name)
         let parent = try store.authority(named: parentName)
         let signer = try keyring.signer(for: parent)
@@ -34,14 +35,15 @@ public struct AuthorityManager {
         let issued = try signer.sign(spec)
         return try record(.init(
             name: name, kind: .subordinate, parentName: parentName, status: .active, keyAlgorithm: key.algorithm,
-            keyFile: StoreLayout.keyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: issued,
+            keyFile: StoreLayout.newKeyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: issued,
             template: template.name, csrDER: nil, subject: issued.subject.description), key: key, now: now)
     }
 
     /// A CA whose certificate will come from outside (an offline root, ACM PCA): its key and a
     /// CSR now, its certificate later through `importCertificate`. Returns the CSR in PEM.
     public func createExternal(_ name: String, keyType: KeyAlgorithm = .ecP256,
-                               template templateName: String = "subordinate-ca", now: Date = Date()) throws -> (Authority, String) {
+                               template templateName: String = "subordinate-ca", now time: Date? = nil) throws -> (Authority, String) {
+        let now = time ?? store.clock.now()
         try checkNewName(name)
         let template = try caTemplate(templateName)
         let key = try KeyGenerator().generate(keyType)
@@ -60,7 +62,7 @@ public struct AuthorityManager {
         let der = serializer.serializedBytes
         let authority = try record(.init(
             name: name, kind: .subordinate, parentName: nil, status: .pending, keyAlgorithm: keyType,
-            keyFile: StoreLayout.keyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: nil,
+            keyFile: StoreLayout.newKeyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: nil,
             template: template.name, csrDER: der, subject: profile.subject.description), key: key, now: now)
         return (authority, PEM.encode(der, type: "CERTIFICATE REQUEST"))
     }
@@ -69,7 +71,8 @@ public struct AuthorityManager {
     /// issuer certificates up to the root; without it the issuer must be a CA of this store.
     @discardableResult
     public func importCertificate(_ name: String, certificate certificateBytes: [UInt8], chain chainBytes: [UInt8]?,
-                                  now: Date = Date()) throws -> Authority {
+                                  now time: Date? = nil) throws -> Authority {
+        let now = time ?? store.clock.now()
         let authority = try store.authority(named: name)
         guard authority.status == .pending, let csrDER = authority.csrDER else { throw AuthorityError.notPending(name) }
         func reject(_ reason: String) -> AuthorityError { .importRejected(name, reason: reason) }
@@ -150,12 +153,14 @@ public struct AuthorityManager {
         return template
     }
 
-    /// Writes the key file, then records the CA; removes the key file if recording fails.
+    /// Writes the key file (a name of its own, synced with its folder), then records the CA;
+    /// removes the key file if recording fails, e.g. because another process recorded a CA
+    /// of the same name first.
     func record(_ draft: Store.NewAuthority, key: PrivateKeyMaterial, now: Date) throws -> Authority {
         var new = draft
         try applyStoreDefaults(&new)
         let keyURL = store.layout.url(new.keyFile)
-        try writeKeyFile(try key.pem(encryptedWith: try keyring.passphraseForNewKeys()), to: keyURL, now: now)
+        try AtomicFile.writeNew(Array(try key.pem(encryptedWith: try keyring.passphraseForNewKeys()).utf8), to: keyURL, mode: 0o600)
         do {
             try store.insertAuthority(new, now: now)
         } catch {
@@ -172,20 +177,6 @@ public struct AuthorityManager {
         if let base = try store.setting("public_url") {
             new.crlURL = "\(base)/\(new.name).crl"
             new.caIssuersURL = "\(base)/\(new.name).crt"
-        }
-    }
-
-    /// Creates a CA key file, 0600 from the first byte.
-    private func writeKeyFile(_ pem: String, to keyURL: URL, now: Date) throws {
-        let bytes = Array(pem.utf8)
-        do {
-            try AtomicFile.writeNew(bytes, to: keyURL, mode: 0o600)
-        } catch OutputError.exists {
-            // A key file without its CA row is left by a create that was interrupted before it
-            // committed: keep it aside rather than overwrite it or refuse forever.
-            let aside = keyURL.appendingPathExtension("orphan-\(Int(now.timeIntervalSince1970))")
-            guard rename(keyURL.path, aside.path) == 0 else { throw KeyError.keyFileExists(path: keyURL.path) }
-            try AtomicFile.writeNew(bytes, to: keyURL, mode: 0o600)
         }
     }
 

@@ -31,6 +31,15 @@ public final class Keyring {
         return resolved
     }
 
+    /// The store passphrase when one is at hand (file, environment, terminal), without failing
+    /// when none is: `doctor` checks what it can.
+    public func passphraseIfAvailable() throws(KeyError) -> Passphrase? {
+        if let passphrase { return passphrase }
+        let resolved = try source.passphraseIfAvailable()
+        passphrase = resolved
+        return resolved
+    }
+
     /// The signer of a CA. For issuance (the default) the CA must be active and unexpired; a
     /// disabled or revoked CA still signs its CRLs.
     public func signer(for authority: Authority, toIssue: Bool = true) throws -> Signer {
@@ -40,7 +49,7 @@ public final class Keyring {
         case .disabled: if toIssue { throw AuthorityError.disabled(authority.name) }
         case .revoked: if toIssue { throw AuthorityError.revoked(authority.name) }
         }
-        if toIssue, let notAfter = authority.notAfter, notAfter <= Date() {
+        if toIssue, let notAfter = authority.notAfter, notAfter <= store.clock.now() {
             throw AuthorityError.expired(authority.name, notAfter: Store.timestamp(notAfter))
         }
         if let cached = signers[authority.name] { return cached }

@@ -4,10 +4,11 @@ extension AuthorityManager {
     /// Makes the next root's key now, encrypted beside the others, without certifying it. Its
     /// pin is a backup pin (`iotca pins`) until `rotateRoot` makes it a root.
     @discardableResult
-    public func createStandbyKey(_ algorithm: KeyAlgorithm, now: Date = Date()) throws -> StandbyKey {
+    public func createStandbyKey(_ algorithm: KeyAlgorithm, now time: Date? = nil) throws -> StandbyKey {
+        let now = time ?? store.clock.now()
         let name = try nextRootName()
         let key = try KeyGenerator().generate(algorithm)
-        let keyFile = StoreLayout.keyFile(for: name)
+        let keyFile = StoreLayout.newKeyFile(for: name)
         let keyURL = store.layout.url(keyFile)
         try AtomicFile.writeNew(Array(try key.pem(encryptedWith: try keyring.passphraseForNewKeys()).utf8), to: keyURL, mode: 0o600)
         let standby = StandbyKey(name: name, keyAlgorithm: algorithm, keyFile: keyFile,
@@ -25,7 +26,8 @@ extension AuthorityManager {
     /// like the key, e.g. root-2) and makes the next standby key. Devices that pinned the
     /// standby key's SPKI trust the new root at once. Existing CAs keep their old root until
     /// they are replaced (`iotca ca create issuing-2 --parent root-2`).
-    public func rotateRoot(validity: ValidityPeriod? = nil, now: Date = Date()) throws -> (root: Authority, standby: StandbyKey) {
+    public func rotateRoot(validity: ValidityPeriod? = nil, now time: Date? = nil) throws -> (root: Authority, standby: StandbyKey) {
+        let now = time ?? store.clock.now()
         guard let standby = try store.standbyKeys().first else { throw AuthorityError.noStandbyKey }
         let path = store.layout.url(standby.keyFile).path
         let pem: String

@@ -37,7 +37,8 @@ public enum StoreInitializer {
     public static let rootName = "root"
     public static let issuingName = "issuing"
 
-    public static func initialize(at location: URL, options: Options, now: Date = Date()) throws -> Result {
+    public static func initialize(at location: URL, options: Options, clock: WallClock = .system) throws -> Result {
+        let now = clock.now()
         let target = location.standardizedFileURL
         let files = FileManager.default
         var isDirectory: ObjCBool = false
@@ -56,7 +57,7 @@ public enum StoreInitializer {
             throw StoreError.io(path: staging.path, detail: (error as NSError).localizedDescription)
         }
         do {
-            let result = try build(in: staging, options: options, now: now)
+            let result = try build(in: staging, options: options, clock: clock, now: now)
             // rename(2) replaces an empty folder, and fails if someone filled it meanwhile.
             guard rename(staging.path, target.path) == 0 else {
                 throw errno == ENOTEMPTY || errno == EEXIST
@@ -78,12 +79,13 @@ public enum StoreInitializer {
         }
     }
 
-    private static func build(in folder: URL, options: Options, now: Date) throws -> Result {
+    private static func build(in folder: URL, options: Options, clock: WallClock, now: Date) throws -> Result {
         let layout = StoreLayout(root: folder)
         try makeFolder(layout.keys, mode: 0o700)
         try makeFolder(layout.publicFolder, mode: 0o755)
         try makeFolder(layout.templates, mode: 0o755)
-        let store = try Store.create(folder, organization: options.organization)
+        try makeFolder(layout.locks, mode: 0o700)
+        let store = try Store.create(folder, organization: options.organization, clock: clock)
         try store.setSetting("keys_encrypted", options.passphrase == nil ? "false" : "true")
         if let validity = options.crlValidity { try store.setSetting("crl_validity_seconds", String(validity.seconds)) }
         if let url = options.publicURL {
@@ -99,7 +101,7 @@ public enum StoreInitializer {
         let issued = try Signer.selfSign(spec, key: key)
         let root = try manager.record(.init(
             name: rootName, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
-            keyFile: StoreLayout.keyFile(for: rootName), keyEncrypted: options.passphrase != nil, issued: issued,
+            keyFile: StoreLayout.newKeyFile(for: rootName), keyEncrypted: options.passphrase != nil, issued: issued,
             template: template.name, csrDER: nil, subject: issued.subject.description), key: key, now: now)
         let issuing = try manager.createSubordinate(issuingName, parent: rootName, keyType: options.keyType,
                                                     validity: options.issuingValidity, now: now)

@@ -6,7 +6,8 @@ extension AuthorityManager {
     /// key: subject CN = the registration code, signed by the CA, for a throwaway key. It is
     /// recorded like every certificate the CA signs (without a thing).
     public func verificationCertificate(ca name: String, registrationCode code: String,
-                                        validity: ValidityPeriod? = nil, now: Date = Date()) throws -> IssuedCertificate {
+                                        validity: ValidityPeriod? = nil, now time: Date? = nil) throws -> IssuedCertificate {
+        let now = time ?? store.clock.now()
         guard (1...64).contains(code.count), code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
             throw PolicyError.invalidOption("--code", reason: "\(PolicyError.quoted(code)) is not a registration code (1-64 letters and digits, as `aws iot get-registration-code` prints)")
         }

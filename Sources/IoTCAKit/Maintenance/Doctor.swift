@@ -16,8 +16,14 @@ public struct Finding: Sendable, Equatable, Encodable {
 /// there belongs to a recorded certificate.
 public struct Doctor {
     public let store: Store
+    /// With a keyring that has the passphrase, every CA key is also opened and compared with
+    /// its certificate; without, only its file is checked.
+    public let keyring: Keyring?
 
-    public init(store: Store) { self.store = store }
+    public init(store: Store, keyring: Keyring? = nil) {
+        self.store = store
+        self.keyring = keyring
+    }
 
     public struct Report: Sendable, Encodable {
         public var certificates = 0
@@ -104,6 +110,7 @@ public struct Doctor {
             let path = store.layout.keys.appendingPathComponent(name).path
             if Self.mode(path) & 0o077 != 0 { find("files", path, String(format: "key file mode %o (want 600)", Self.mode(path))) }
         }
+        for (check, subject, problem) in try examineKeys(authorities, keyFiles: keyFiles) { find(check, subject, problem) }
 
         if let bundles {
             let serials = Set(try store.certificates(CertificateFilter()).map(\.serial.hex))
@@ -116,6 +123,44 @@ public struct Doctor {
             }
         }
         return report
+    }
+
+    /// Each CA's key file exists and is readable; with the passphrase, it opens and holds the
+    /// key its certificate (or, while pending, its CSR) certifies. Key files no CA or standby
+    /// key refers to are left by a create that was killed before it committed.
+    private func examineKeys(_ authorities: [Authority], keyFiles: [String]) throws -> [(String, String, String)] {
+        var findings: [(String, String, String)] = []
+        let standby = try store.standbyKeys(includingUsed: true)
+        let used = Set(authorities.map(\.keyFile) + standby.map(\.keyFile))
+        let passphrase = try keyring?.passphraseIfAvailable()
+        for authority in authorities {
+            let path = store.layout.url(authority.keyFile).path
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                findings.append(("key", authority.name, "the key file \(path) is missing or unreadable: the CA cannot sign"))
+                continue
+            }
+            guard authority.keyEncrypted ? passphrase != nil : true else { continue }
+            let key: PrivateKeyMaterial
+            do {
+                key = try PrivateKeyMaterial(pem: pem, passphrase: authority.keyEncrypted ? passphrase : nil, path: path)
+            } catch {
+                findings.append(("key", authority.name, "\(path) does not open: \((error as? any IoTCAError)?.description ?? "\(error)")"))
+                continue
+            }
+            let certified: Certificate.PublicKey?
+            if let der = authority.certificateDER {
+                certified = try? Certificate(derEncoded: der).publicKey
+            } else {
+                certified = authority.csrDER.flatMap { try? CertificateSigningRequest(derEncoded: $0).publicKey }
+            }
+            if let certified, certified != key.publicKey {
+                findings.append(("key", authority.name, "\(path) holds another key than the CA's certificate certifies"))
+            }
+        }
+        for name in keyFiles.sorted() where name.hasSuffix(".key.pem") && !used.contains("keys/" + name) {
+            findings.append(("key", name, "no CA or standby key uses \(store.layout.keys.path)/\(name) (left by a `ca create` that was killed before it committed): remove it once you are sure"))
+        }
+        return findings
     }
 
     static func mode(_ path: String) -> Int {

@@ -67,7 +67,7 @@ public struct IssuancePolicy: Sendable {
 
     /// Decides the certificate for `publicKey`, issued by `issuer` (nil for a self-signed root).
     public func decide(publicKey: Certificate.PublicKey, issuerName: String, issuer: Certificate?,
-                       now: Date = Date(), profile: Profile? = nil) throws(PolicyError) -> CertificateSpec {
+                       now: Date, profile: Profile? = nil) throws(PolicyError) -> CertificateSpec {
         guard let algorithm = KeyAlgorithm(publicKey: publicKey) else {
             throw .invalidCSR(reason: "unsupported public key (accepted: \(KeyAlgorithm.namesForHelp))")
         }

@@ -10,12 +10,23 @@ public enum AtomicFile {
             throw .exists(path: url.path)
         }
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(randomSuffix())")
-        try writeNew(bytes, to: temporary, mode: mode, durable: durable)
+        try writeNew(bytes, name: temporary.path, in: AT_FDCWD, path: temporary.path, mode: mode, durable: durable)
         if rename(temporary.path, url.path) != 0 {
             let detail = String(cString: strerror(errno))
             unlink(temporary.path)
             throw .writeFailed(path: url.path, detail: detail)
         }
+        if durable { try syncFolder(folder) }
+    }
+
+    /// fsync(2) of a folder: a file's data reaches the disk with its own fsync, but its name
+    /// (a create or a rename) only with its folder's. Without it, a power cut can take back a
+    /// key file or a bundle that a committed row already points at.
+    public static func syncFolder(_ folder: URL) throws(OutputError) {
+        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .writeFailed(path: folder.path, detail: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw .writeFailed(path: folder.path, detail: String(cString: strerror(errno))) }
     }
 
     /// Streams PEM (base64 in 64-character lines) to `url` without building the whole text in
@@ -53,6 +64,7 @@ public enum AtomicFile {
             unlink(temporary.path)
             throw .writeFailed(path: url.path, detail: detail)
         }
+        try syncFolder(url.deletingLastPathComponent())
     }
 
     public static func write(_ text: String, to url: URL, mode: mode_t = 0o644, overwrite: Bool = true,
@@ -61,14 +73,11 @@ public enum AtomicFile {
     }
 
     /// Creates `url`, which must not exist, with `mode` from the start (a key file is never
-    /// readable by others, not even for a moment), and flushes it to disk.
-    /// `durable: false` skips the fsync: a batch syncs the whole output once per chunk instead.
+    /// readable by others, not even for a moment), and flushes it and its folder entry to disk.
+    /// `durable: false` skips both: a batch syncs the whole output once per chunk instead.
     public static func writeNew(_ bytes: [UInt8], to url: URL, mode: mode_t, durable: Bool = true) throws(OutputError) {
-        try writeNew(bytes, path: url.path, mode: mode, durable: durable)
-    }
-
-    public static func writeNew(_ bytes: [UInt8], path: String, mode: mode_t, durable: Bool = true) throws(OutputError) {
-        try writeNew(bytes, name: path, in: AT_FDCWD, path: path, mode: mode, durable: durable)
+        try writeNew(bytes, name: url.path, in: AT_FDCWD, path: url.path, mode: mode, durable: durable)
+        if durable { try syncFolder(url.deletingLastPathComponent()) }
     }
 
     /// `name` relative to the open folder `folder` (openat(2)): a bundle's five files cost no

@@ -39,7 +39,8 @@ final class BatchPipeline: @unchecked Sendable {
 
     private final class Chunk {
         let rows: Range<Int>
-        var now = Date()
+        /// When its signing starts, from the store's clock.
+        var now = Date.distantPast
         /// Allocated when signing starts and released once the bundles are written, so a long
         /// batch holds keys and certificates for the chunks in flight only.
         var signed = Slots<Signed>(count: 0)
@@ -81,8 +82,11 @@ final class BatchPipeline: @unchecked Sendable {
     /// Writes one row's bundle; told which worker asks, so each can stage in its own folder.
     private let writeBundle: (Recorded, _ worker: Int) throws -> Void
 
-    init(jobs: Int, sign: @escaping Signer, writeBundle: @escaping (Recorded, _ worker: Int) throws -> Void) {
+    private let clock: WallClock
+
+    init(jobs: Int, clock: WallClock, sign: @escaping Signer, writeBundle: @escaping (Recorded, _ worker: Int) throws -> Void) {
         generators = (0..<max(1, jobs)).map { _ in KeyGenerator() }
+        self.clock = clock
         self.sign = sign
         self.writeBundle = writeBundle
     }
@@ -228,7 +232,7 @@ final class BatchPipeline: @unchecked Sendable {
         guard !stopSigning else { return nil }
         for chunk in chunks[recordedCount..<min(chunks.count, recordedCount + lookahead)] where chunk.nextSign < chunk.rows.count {
             if chunk.nextSign == 0 {
-                chunk.now = Date()
+                chunk.now = clock.now()
                 chunk.signed = Slots(count: chunk.rows.count)
             }
             let rows = chunk.nextSign..<min(chunk.rows.count, chunk.nextSign + grain)

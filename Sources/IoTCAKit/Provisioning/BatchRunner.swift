@@ -6,6 +6,9 @@ import X509
 public struct BatchOptions: Sendable {
     public var authority = "issuing"
     public var template = "device"
+    /// Templates a row's `template` column may name besides `template`: a batch file cannot
+    /// reach for the `server` profile (or any other) unless the command line allows it.
+    public var allowedTemplates: Set<String> = []
     public var format: BundleFormat = .dir
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     public var failFast = false
@@ -20,10 +23,11 @@ public struct BatchOptions: Sendable {
 public struct BatchReport: Sendable, Encodable {
     public var total = 0
     public var issued = 0
-    /// Things that already had an active certificate and a bundle (an earlier run).
+    /// Things that already had an active certificate: an earlier run's, a bundle moved to the
+    /// device, another output's. Never re-issued or revoked without `renew`.
     public var skipped = 0
-    /// Things whose earlier run recorded a certificate but died before writing the bundle:
-    /// issued again, the orphan revoked as superseded.
+    /// Things whose certificate an earlier run into this same output and format recorded but
+    /// died before writing the bundle: issued again, the unwritten one revoked as superseded.
     public var recovered = 0
     public var failed = 0
     public var seconds = 0.0
@@ -59,7 +63,7 @@ public final class BatchRunner {
     }
 
     public func run(file: URL, out: URL, options: BatchOptions, progress: ((Int, Int) -> Void)? = nil) throws -> BatchReport {
-        let start = Date()
+        let started = ContinuousClock.now
         lines = [:]
         var report = BatchReport()
         // Refused before any key is made or any folder created: every row would fail to record.
@@ -74,42 +78,52 @@ public final class BatchRunner {
         let signer = try provisioner.keyring.signer(for: authority)
         let chain = try provisioner.chain(of: authority)
         let organization = try store.organization()
-        let active = try store.thingsWithActiveCertificates()
+        let target = DeliveryTarget.make(format: options.format, out: out)
+        // One batch at a time per output: recovery below trusts that no other run is between
+        // recording and writing into this folder.
+        let lock = try BatchLock(store: store, target: target, out: out)
+        defer { lock.release() }
+        let active = try store.activeThings(recoverableFor: target)
         let folder = file.deletingLastPathComponent()
-        BundleFolder.removeAbandonedStaging(in: out)
+        BundleFolder.removeAbandonedStaging(in: out, now: store.clock.now())
 
         // The file-level checks first, in order: names, duplicates, templates, CSR files.
         var seen: [String: Int] = [:]
         var requests: [(line: Int, request: IssueRequest, template: Template)] = []
+        var confirmed: [(thing: String, serial: SerialNumber)] = []
         for row in rows {
             do {
                 if let first = seen[row.thing] { throw PolicyError.invalidOption("thing", reason: "\(row.thing) is listed twice (first on line \(first))") }
                 seen[row.thing] = row.line
-                var renew = false
-                if active.contains(row.thing) {
-                    if let location = Bundle.location(of: row.thing, format: options.format, in: out),
-                       !FileManager.default.fileExists(atPath: location.path) {
-                        renew = true  // recorded by a run that died before the bundle: recover
-                    } else {
+                let templateName = row.template ?? options.template
+                guard templateName == options.template || options.allowedTemplates.contains(templateName) else {
+                    throw PolicyError.invalidOption("template", reason: "\(PolicyError.quoted(templateName)) is not allowed in this batch (it runs with --template \(options.template); add --allow-template \(PolicyError.quoted(templateName)) to allow it)")
+                }
+                var recover = false
+                if let recoverable = active[row.thing] {
+                    guard recoverable else {
                         report.skipped += 1
                         continue
                     }
-                }
-                let csr = try row.csr.map { path -> [UInt8] in
-                    let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
-                    guard let data = FileManager.default.contents(atPath: url.path) else {
-                        throw PolicyError.invalidCSR(reason: "cannot read \(url.path)")
+                    // Recorded for this output by a run that died before its bundle was
+                    // reported. If the bundle made it to the disk after all, keep it.
+                    if let serial = try recordedBundleOnDisk(row.thing, format: options.format, out: out) {
+                        confirmed.append((row.thing, serial))
+                        report.skipped += 1
+                        continue
                     }
-                    return Array(data)
+                    recover = true
                 }
-                let request = IssueRequest(thing: row.thing, authority: authority.name, template: row.template ?? options.template,
-                                           attributes: row.attributes, csr: csr, renew: renew, force: renew, supersede: renew)
+                let csr = try row.csr.map { path throws(PolicyError) in try RequestFile.read(path, limit: CSRCheck.maximumSize, within: folder) }
+                let request = IssueRequest(thing: row.thing, authority: authority.name, template: templateName,
+                                           attributes: row.attributes, csr: csr, renew: false, force: recover, supersede: false)
                 requests.append((row.line, request, try provisioner.template(request.template)))
                 lines[row.thing] = row.line
             } catch let error as any IoTCAError {
                 report.failures.append(BatchRowError(line: row.line, thing: row.thing, error: error.description))
             }
         }
+        try store.markWritten(confirmed)
         func plan(_ index: Int) throws -> Provisioner.Plan {
             let item = requests[index]
             return try Provisioner.plan(item.request, template: item.template, signer: signer, authority: authority, chain: chain,
@@ -126,19 +140,22 @@ public final class BatchRunner {
             for (item, result) in zip(requests, results) {
                 if case .failure(let error) = result { fail(&report, item.request.thing, error) }
             }
-            if !report.failures.isEmpty { return finish(report, start: start) }
+            if !report.failures.isEmpty { return finish(report, started: started) }
             planned = results.map { try? $0.get() }
         } else {
             planned = []
         }
 
-        var superseded: [SerialNumber] = []
+        var superseded = false
         var done = report.skipped
-        var syncing: DispatchGroup?
+        // Bundles written but not yet synced, and those a running sync covers: marked
+        // `written` in the store only once they are on the disk.
+        var unsynced: [(thing: String, serial: SerialNumber)] = []
+        var syncing: (group: DispatchGroup, serials: [(thing: String, serial: SerialNumber)])?
         // Opened (made if missing) before the first chunk is recorded, not before: a batch
         // that records nothing leaves no folder behind.
         var bundleFolder: BundleFolder?
-        let pipeline = BatchPipeline(jobs: options.jobs, sign: { index, generator, now in
+        let pipeline = BatchPipeline(jobs: options.jobs, clock: store.clock, sign: { index, generator, now in
             BatchPipeline.Signed {
                 let plan = try planned.isEmpty ? plan(index) : planned[index] ?? plan(index)
                 let (issued, key, algorithm) = try Provisioner.keyAndCertificate(plan, generator: generator, now: now)
@@ -147,13 +164,27 @@ public final class BatchRunner {
         }) { item, worker in
             let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key)
             if options.format == .dir, let bundleFolder {
-                try bundle.write(into: bundleFolder, replace: item.plan.request.renew, durable: false, stagingSlot: worker)
+                try bundle.write(into: bundleFolder, replace: item.plan.request.force, durable: false, stagingSlot: worker)
             } else {
-                _ = try bundle.write(options.format, into: out, replace: item.plan.request.renew,
+                _ = try bundle.write(options.format, into: out, replace: item.plan.request.force,
                                      passphrase: options.bundlePassphrase, durable: false)
             }
         }
-        defer { syncing?.wait() }
+        /// Marks what a finished sync covered; starts a sync of what was written since.
+        func markSynced(wait: Bool) throws {
+            if let running = syncing {
+                guard wait || running.group.wait(timeout: .now()) == .success else { return }
+                running.group.wait()
+                try store.markWritten(running.serials)
+                syncing = nil
+            }
+            if !unsynced.isEmpty {
+                syncing = (Self.syncFileSystemInBackground(of: out), unsynced)
+                unsynced = []
+            }
+        }
+        defer { syncing?.group.wait() }
+        var markFailure: (any Error)?
         try pipeline.run(count: requests.count, chunkSize: options.chunkSize, record: { rows, signed, now in
             // One transaction for the chunk, before any of its bundles exists.
             var recordable: [BatchPipeline.Recorded] = []
@@ -161,7 +192,7 @@ public final class BatchRunner {
             for (index, result) in zip(rows, signed) {
                 switch result {
                 case .success(let row):
-                    let entry = Provisioner.entry(row.plan, issued: row.issued, keyAlgorithm: row.algorithm, now: now)
+                    let entry = Provisioner.entry(row.plan, issued: row.issued, keyAlgorithm: row.algorithm, now: now, target: target)
                     recordable.append(.init(plan: row.plan, entry: entry, key: row.key))
                 case .failure(let error):
                     fail(&report, requests[index].request.thing, error)
@@ -169,7 +200,8 @@ public final class BatchRunner {
             }
             if bundleFolder == nil && options.format == .dir && !recordable.isEmpty { bundleFolder = try BundleFolder(out, privateStaging: true) }
             let recorded = try store.recordIssuances(recordable.map { item in
-                (item.entry, item.plan.request.attributes, item.plan.request.renew, item.plan.request.supersede)
+                Store.Issuance(entry: item.entry, attributes: item.plan.request.attributes,
+                               recoverTarget: item.plan.request.force ? target : nil)
             })
             var toWrite: [BatchPipeline.Recorded] = []
             toWrite.reserveCapacity(recordable.count)
@@ -177,7 +209,7 @@ public final class BatchRunner {
                 switch outcome {
                 case .success(let previous):
                     toWrite.append(item)
-                    superseded += previous
+                    if !previous.isEmpty { superseded = true }
                 case .failure(let conflict):
                     fail(&report, item.plan.request.thing, conflict)
                 }
@@ -190,30 +222,43 @@ public final class BatchRunner {
                     fail(&report, item.plan.request.thing, BundleNotWritten(
                         serial: item.entry.serial.hex, thing: item.plan.request.thing,
                         cause: error as? OutputError ?? .writeFailed(path: out.path, detail: "\(error)")))
-                } else if item.plan.request.renew {
-                    report.recovered += 1
-                } else {
-                    report.issued += 1
+                    continue
                 }
+                if item.plan.request.force { report.recovered += 1 } else { report.issued += 1 }
+                unsynced.append((item.plan.request.thing, item.entry.serial))
             }
             // The chunk's bundles reach the disk while the next ones are written; one sync at
             // a time, and a last one below before the batch reports.
-            if syncing.map({ $0.wait(timeout: .now()) == .success }) ?? true {
-                syncing = Self.syncFileSystemInBackground(of: out)
-            }
+            do { try markSynced(wait: false) } catch { markFailure = markFailure ?? error }
             done += rows.count
             progress?(done, requests.count + report.skipped)
         }, shouldStop: { options.failFast && !report.failures.isEmpty })
-        syncing?.wait()
-        syncing = Self.syncFileSystemInBackground(of: out)
-        syncing?.wait()
-        syncing = nil
-        if !superseded.isEmpty {
+        try markSynced(wait: true)
+        try markSynced(wait: true)
+        if let markFailure { throw markFailure }
+        if superseded {
             // Revoked with their replacements above; now on the CRL too (or on the next
             // `crl publish --if-due`, if this process dies first).
             _ = try RevocationService(keyring: provisioner.keyring).publish(authority.name)
         }
-        return finish(report, start: start)
+        return finish(report, started: started)
+    }
+
+    /// The serial of `thing`'s recorded certificate when the bundle at its place in `out`
+    /// holds exactly that certificate (written, then killed before the batch marked it).
+    /// Only the dir and pem formats can be read back; the others are issued again.
+    private func recordedBundleOnDisk(_ thing: String, format: BundleFormat, out: URL) throws -> SerialNumber? {
+        guard let location = Bundle.location(of: thing, format: format, in: out) else { return nil }
+        let file: URL
+        switch format {
+        case .dir: file = location.appendingPathComponent("cert.pem")
+        case .pem: file = location
+        case .p12, .zip, .json: return nil
+        }
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+        let held = Set(PEMBundle.derDocuments(in: text, type: "CERTIFICATE"))
+        return try store.certificates(CertificateFilter(thing: thing, status: .active))
+            .first { $0.delivery == .recorded && held.contains($0.der) }?.serial
     }
 
     /// The file line of each planned thing, for failures found after planning.
@@ -224,11 +269,12 @@ public final class BatchRunner {
         report.failures.append(BatchRowError(line: lines[thing] ?? 0, thing: thing, error: text))
     }
 
-    private func finish(_ report: BatchReport, start: Date) -> BatchReport {
+    private func finish(_ report: BatchReport, started: ContinuousClock.Instant) -> BatchReport {
         var report = report
         report.failed = report.failures.count
         report.failures.sort { $0.line < $1.line }
-        report.seconds = Date().timeIntervalSince(start)
+        let elapsed = ContinuousClock.now - started
+        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return report
     }
 

@@ -77,7 +77,8 @@ public struct Bundle: Sendable {
             try AtomicFile.write(der, to: target, mode: 0o600, durable: durable)
         case .zip:
             let entries = files.map { ZipArchive.Entry(name: "\(thing)/\($0.name)", contents: $0.contents, mode: $0.mode) }
-            try AtomicFile.write(ZipArchive.make(entries), to: target, mode: secretMode, durable: durable)
+            // The entries' time is the certificate's notBefore: the same bundle, the same bytes.
+            try AtomicFile.write(ZipArchive.make(entries, modified: manifest.notBefore), to: target, mode: secretMode, durable: durable)
         case .dir, .json:
             break
         }
@@ -138,7 +139,16 @@ public struct Bundle: Sendable {
             if privateKey == nil {
                 guard fchmodat(staging.descriptor, name, 0o755, 0) == 0 else { throw failure(name) }
             }
+            if durable {
+                // The files' names live in the new folder, the folder's in the output folder:
+                // both are synced, or a power cut can take back a bundle whose row is committed.
+                let folder = openat(staging.descriptor, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard folder >= 0 else { throw failure(name) }
+                defer { close(folder) }
+                guard fsync(folder) == 0 else { throw failure(name) }
+            }
             try Self.moveIntoPlace(name, from: staging, to: thing, in: parent, replace: replace)
+            if durable && fsync(parent.descriptor) != 0 { throw OutputError.writeFailed(path: parent.path, detail: String(cString: strerror(errno))) }
         } catch {
             try? FileManager.default.removeItem(atPath: staging.path + "/" + name)
             throw error
@@ -252,10 +262,10 @@ final class BundleFolder: @unchecked Sendable {
     /// Removes what killed runs left in `folder`: staging folders no process holds a lock on,
     /// and single bundles' staging or swapped-out folders (`.THING.tmp-`, `.THING.old-`) older
     /// than `age` seconds (an `iotca issue` writing one right now is milliseconds old).
-    static func removeAbandonedStaging(in folder: URL, age: TimeInterval = 600) {
+    static func removeAbandonedStaging(in folder: URL, now: Date, age: TimeInterval = 600) {
+        let now = now.timeIntervalSince1970
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        let now = Date().timeIntervalSince1970
-        for name in names where name.hasPrefix(".") && (name.contains(".tmp-") || name.contains(".old-")) {
+        for name in names where isStagingName(name) {
             let path = folder.path + "/" + name
             if name.hasPrefix(stagingPrefix) {
                 let staging = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -268,5 +278,31 @@ final class BundleFolder: @unchecked Sendable {
             }
             try? FileManager.default.removeItem(atPath: path)
         }
+    }
+
+    /// Exactly the names iotca stages under, and nothing else of the folder's: a batch's
+    /// `.iotca-staging.tmp-HEX12-SLOT`, a bundle's `.THING.tmp-HEX12` or `.THING.old-HEX12`, and
+    /// AtomicFile's `.THING.pem.tmp-HEX12` (likewise .p12, .zip).
+    static func isStagingName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func isHex(_ slice: ArraySlice<UInt8>) -> Bool {
+            slice.count == 12 && slice.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
+        let prefix = Array(stagingPrefix.utf8)
+        if bytes.starts(with: prefix) {
+            let rest = bytes[prefix.count...]
+            guard let dash = rest.firstIndex(of: UInt8(ascii: "-")) else { return false }
+            let slot = rest[(dash + 1)...]
+            return isHex(rest[..<dash]) && !slot.isEmpty && slot.count <= 4 && slot.allSatisfy { (0x30...0x39).contains($0) }
+        }
+        guard bytes.count > 18, bytes[0] == UInt8(ascii: "."), isHex(bytes[(bytes.count - 12)...]) else { return false }
+        let marker = String(decoding: bytes[(bytes.count - 17)..<(bytes.count - 12)], as: UTF8.self)
+        guard marker == ".tmp-" || marker == ".old-" else { return false }
+        var thing = String(decoding: bytes[1..<(bytes.count - 17)], as: UTF8.self)
+        for format in [".pem", ".p12", ".zip"] where marker == ".tmp-" && thing.hasSuffix(format) {
+            thing.removeLast(format.count)
+            break
+        }
+        return (try? ThingName.validate(thing)) != nil
     }
 }

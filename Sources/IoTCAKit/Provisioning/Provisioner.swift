@@ -35,7 +35,7 @@ public struct IssueRequest: Sendable {
 }
 
 public struct IssueResult: Sendable {
-    public let entry: CertificateEntry
+    public var entry: CertificateEntry
     public let bundle: Bundle
     /// Where the bundle was written; nil for the json format.
     public let location: URL?
@@ -142,7 +142,7 @@ public final class Provisioner {
     }
 
     /// The key (generated unless the request brought one) and the signed certificate for it.
-    static func keyAndCertificate(_ plan: Plan, generator: KeyGenerator, now: Date = Date()) throws
+    static func keyAndCertificate(_ plan: Plan, generator: KeyGenerator, now: Date) throws
         -> (IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm) {
         let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
         guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
@@ -152,7 +152,7 @@ public final class Provisioner {
     }
 
     public static func sign(_ plan: Plan, publicKey: Certificate.PublicKey, subjectPublicKeyInfo: [UInt8]? = nil,
-                            now: Date = Date()) throws -> IssuedCertificate {
+                            now: Date) throws -> IssuedCertificate {
         var spec = try plan.policy.decide(publicKey: publicKey, issuerName: plan.signer.authorityName,
                                           issuer: plan.signer.certificate, now: now, profile: plan.profile)
         spec.subjectPublicKeyInfoDER = subjectPublicKeyInfo
@@ -161,7 +161,7 @@ public final class Provisioner {
         return try plan.signer.sign(spec)
     }
 
-    static func entry(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date) -> CertificateEntry {
+    static func entry(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date, target: String) -> CertificateEntry {
         // The subject and names as the plan rendered them (the certificate carries exactly these).
         CertificateEntry(
             serial: issued.serial, authority: plan.signer.authorityName, thing: plan.request.thing, subjectAuthority: nil,
@@ -171,13 +171,15 @@ public final class Provisioner {
             fingerprintSHA256: issued.fingerprints.certificateSHA256Hex, spkiSHA256: issued.fingerprints.spkiSHA256Hex,
             der: issued.der,
             // Whole seconds, so the value read back from the store equals this one.
-            createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
+            createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
+            delivery: .recorded, deliveryTarget: target)
     }
 
-    /// Records the certificate; returns it with the thing's other active certificates.
-    public func record(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm,
-                       now: Date = Date()) throws -> (entry: CertificateEntry, previous: [SerialNumber]) {
-        let entry = Self.entry(plan, issued: issued, keyAlgorithm: keyAlgorithm, now: now)
+    /// Records the certificate (`recorded` for `target` until its bundle is written); returns
+    /// it with the thing's other active certificates.
+    public func record(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date,
+                       target: String) throws -> (entry: CertificateEntry, previous: [SerialNumber]) {
+        let entry = Self.entry(plan, issued: issued, keyAlgorithm: keyAlgorithm, now: now, target: target)
         let previous = try store.recordIssuance(entry, attributes: plan.request.attributes, renew: plan.request.renew)
         return (entry, previous)
     }
@@ -205,8 +207,10 @@ public final class Provisioner {
             throw PolicyError.invalidOption("--format p12", reason: "needs a bundle passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
         }
         let plan = try self.plan(request, bundleParent: bundleParent, format: format)
-        let (issued, key, algorithm) = try Self.keyAndCertificate(plan, generator: generator)
-        let (entry, previous) = try record(plan, issued: issued, keyAlgorithm: algorithm)
+        let now = store.clock.now()
+        let (issued, key, algorithm) = try Self.keyAndCertificate(plan, generator: generator, now: now)
+        let (entry, previous) = try record(plan, issued: issued, keyAlgorithm: algorithm, now: now,
+                                           target: DeliveryTarget.make(format: format, out: bundleParent))
         let bundle = try Self.bundle(plan, entry: entry, key: key)
         var result: IssueResult
         do {
@@ -215,6 +219,9 @@ public final class Provisioner {
         } catch {
             throw BundleNotWritten(serial: entry.serial.hex, thing: request.thing, cause: error)
         }
+        // The json form is handed to the caller, who prints it: delivered as far as we can know.
+        try store.markWritten([(request.thing, entry.serial)])
+        result.entry.delivery = .written
         if request.supersede && !previous.isEmpty {
             // Only after the new certificate and its bundle exist: a device is never left without one.
             let revocation = RevocationService(keyring: keyring)

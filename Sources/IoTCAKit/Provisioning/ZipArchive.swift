@@ -9,7 +9,7 @@ struct ZipArchive {
         var mode: mode_t
     }
 
-    static func make(_ entries: [Entry], modified: Date = Date()) -> [UInt8] {
+    static func make(_ entries: [Entry], modified: Date) -> [UInt8] {
         let (time, date) = dosTimeAndDate(modified)
         var output: [UInt8] = []
         var central: [UInt8] = []

@@ -4,6 +4,13 @@ import Foundation
 public struct CertificateEntry: Sendable, Equatable {
     public enum Status: String, Codable, Sendable { case active, revoked }
 
+    /// Whether the thing's bundle is known to exist. Boulder keeps a serial's status `wait`
+    /// until issuance completes; here a certificate is `recorded` from its commit until its
+    /// bundle is written (and synced), then `written`. Only a `recorded` certificate can be
+    /// re-issued by a batch run without being asked to (`iotca batch` recovery), and only by
+    /// a run writing the same format to the same folder (`deliveryTarget`).
+    public enum Delivery: String, Codable, Sendable { case recorded, written }
+
     public var serial: SerialNumber
     public var authority: String
     /// The thing it was issued to; nil for a CA certificate.
@@ -23,6 +30,9 @@ public struct CertificateEntry: Sendable, Equatable {
     public var spkiSHA256: String
     public var der: [UInt8]
     public var createdAt: Date
+    public var delivery: Delivery = .written
+    /// `FORMAT:PATH` of the output the bundle goes to (e.g. `dir:/srv/line-1/bundles`).
+    public var deliveryTarget: String?
 
     public var pem: String { IssuedCertificate.pem(der) }
 }

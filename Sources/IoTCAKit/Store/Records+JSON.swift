@@ -16,6 +16,7 @@ extension CertificateEntry: Encodable {
         case fingerprintSHA256 = "certificate_sha256"
         case spkiSHA256 = "spki_sha256"
         case createdAt = "created_at"
+        case delivery
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -36,6 +37,7 @@ extension CertificateEntry: Encodable {
         try container.encode(fingerprintSHA256, forKey: .fingerprintSHA256)
         try container.encode(spkiSHA256, forKey: .spkiSHA256)
         try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(delivery, forKey: .delivery)
     }
 }
 

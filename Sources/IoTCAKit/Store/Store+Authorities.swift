@@ -43,7 +43,7 @@ extension Store {
     }
 
     /// Records a new CA, the certificate its parent issued it and the audit event, atomically.
-    func insertAuthority(_ new: NewAuthority, now: Date = Date()) throws {
+    func insertAuthority(_ new: NewAuthority, now: Date) throws {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM authorities WHERE name = ?", arguments: [new.name]) == true {
                 throw AuthorityError.alreadyExists(new.name)

@@ -8,7 +8,7 @@ extension Store {
     @_spi(Benchmark)
     public func seedRevokedCertificates(count: Int, authority name: String, chunkSize: Int = 50_000) throws {
         let authority = try self.authority(named: name)
-        let now = Date()
+        let now = clock.now()
         let reasons = RevocationReason.allCases
         var generator = SystemRandomNumberGenerator()
         var done = 0

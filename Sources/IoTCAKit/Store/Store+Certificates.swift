@@ -52,7 +52,9 @@ extension CertificateEntry {
             fingerprintSHA256: row["fingerprint_sha256"],
             spkiSHA256: row["spki_sha256"],
             der: Array(row["der"] as Data),
-            createdAt: row["created_at"])
+            createdAt: row["created_at"],
+            delivery: Delivery(rawValue: row["delivery"]) ?? .recorded,
+            deliveryTarget: row["delivery_target"])
     }
 }
 
@@ -76,8 +78,9 @@ extension Store {
         // dates as GRDB's own text form, written without its DateFormatter.
         var insert = try RawStatement(db, sql: """
             INSERT INTO certificates (serial, authority_id, thing, subject_authority, template, subject, sans,
-                key_algorithm, not_before, not_after, status, fingerprint_sha256, spki_sha256, der, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                key_algorithm, not_before, not_after, status, fingerprint_sha256, spki_sha256, der, created_at,
+                delivery, delivery_target)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insert.bind(1, entry.serial.hex)
         insert.bind(2, authorityID)
@@ -94,6 +97,8 @@ extension Store {
         insert.bind(13, entry.spkiSHA256)
         insert.bind(14, blob: entry.der)
         insert.bind(15, CivilTime.storeText(entry.createdAt))
+        insert.bind(16, entry.delivery.rawValue)
+        insert.bind(17, entry.deliveryTarget)
         try insert.run()
     }
 
@@ -109,19 +114,42 @@ extension Store {
         }
     }
 
+    /// One row of a batch chunk: the certificate, the thing's attributes, and what to do with
+    /// the thing's other active certificates.
+    struct Issuance {
+        var entry: CertificateEntry
+        var attributes: [String: String]
+        /// Issue although the thing has active certificates.
+        var renew = false
+        /// With renew: revoke them (superseded) in the same transaction.
+        var supersede = false
+        /// Recovery of a run that died between commit and bundle: allowed only while every
+        /// active certificate of the thing is still `recorded` for this delivery target; they
+        /// are then superseded. Anything else (a bundle written, another target, a certificate
+        /// issued meanwhile) is a conflict, so a re-run never revokes what a user holds.
+        var recoverTarget: String?
+    }
+
     /// A batch chunk in one transaction: each element is the previous active serials, or the
     /// conflict that kept that row out. Other rows are recorded either way. With `supersede`,
     /// the thing's previous certificates are revoked (superseded) in the same transaction, so a
     /// kill can never leave a thing with two active certificates.
-    func recordIssuances(_ items: [(entry: CertificateEntry, attributes: [String: String], renew: Bool, supersede: Bool)]) throws
-        -> [Result<[SerialNumber], IssuanceConflict>] {
+    func recordIssuances(_ items: [Issuance]) throws -> [Result<[SerialNumber], IssuanceConflict>] {
         try write { db in
             var context = IssuanceContext()
             return try items.map { item in
                 do {
-                    let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: item.renew,
-                                                      context: &context)
-                    if item.supersede && !previous.isEmpty, let thing = item.entry.thing {
+                    var renew = item.renew, supersede = item.supersede
+                    if let target = item.recoverTarget, let thing = item.entry.thing {
+                        let active = try Self.activeDeliveries(db, thing: thing)
+                        guard active.allSatisfy({ $0.delivery == .recorded && $0.target == target }) else {
+                            throw IssuanceConflict(thing: thing, activeSerials: active.map(\.serial.hex))
+                        }
+                        renew = true
+                        supersede = true
+                    }
+                    let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: renew, context: &context)
+                    if supersede && !previous.isEmpty, let thing = item.entry.thing {
                         let rows = try Row.fetchAll(db, sql: Self.certificateRowQuery + " WHERE c.thing = ? AND c.status = 'active' AND c.serial != ?",
                                                     arguments: [thing, item.entry.serial.hex])
                         _ = try revokeRows(db, rows.map { ($0["id"], CertificateEntry(row: $0)) }, reason: .superseded,
@@ -133,6 +161,55 @@ extension Store {
                     return .failure(conflict)
                 }
             }
+        }
+    }
+
+    /// The serials, delivery states and targets of a thing's active certificates.
+    static func activeDeliveries(_ db: Database, thing: String) throws
+        -> [(serial: SerialNumber, delivery: CertificateEntry.Delivery, target: String?)] {
+        try Row.fetchAll(db, sql: "SELECT serial, delivery, delivery_target FROM certificates WHERE thing = ? AND status = 'active' ORDER BY id",
+                         arguments: [thing]).map { row in
+            guard let serial = SerialNumber(hex: row["serial"]), let delivery = CertificateEntry.Delivery(rawValue: row["delivery"]) else {
+                throw StoreError.corruptRow(table: "certificates", key: row["serial"] ?? "?", detail: "unreadable serial or delivery state")
+            }
+            return (serial, delivery, row["delivery_target"])
+        }
+    }
+
+    /// Marks certificates whose bundles are written (and synced): from now on no batch re-run
+    /// recovers them.
+    public func markWritten(_ serials: [(thing: String, serial: SerialNumber)]) throws {
+        guard !serials.isEmpty else { return }
+        try write { db in
+            var update = try RawStatement(db, sql: "UPDATE certificates SET delivery = 'written' WHERE thing = ? AND serial = ? AND delivery = 'recorded'")
+            for (thing, serial) in serials {
+                update.bind(1, thing)
+                update.bind(2, serial.hex)
+                try update.run()
+            }
+        }
+    }
+
+    /// Sets a certificate's delivery state as it is: for tests that stage a crash between a
+    /// bundle reaching the disk and the store hearing of it.
+    func setDelivery(_ delivery: CertificateEntry.Delivery, thing: String, serial: SerialNumber) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE certificates SET delivery = ? WHERE thing = ? AND serial = ?",
+                           arguments: [delivery.rawValue, thing, serial.hex])
+        }
+    }
+
+    /// Each thing with an active certificate, and whether every one of them is still
+    /// `recorded` for `target` (a batch re-run into the same output may recover those).
+    public func activeThings(recoverableFor target: String) throws -> [String: Bool] {
+        try read { db in
+            var result: [String: Bool] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT thing, MIN(delivery = 'recorded' AND delivery_target IS ?) AS recoverable FROM certificates
+                WHERE status = 'active' AND thing IS NOT NULL GROUP BY thing
+                """, arguments: [target])
+            while let row = try rows.next() { result[row["thing"]] = row["recoverable"] }
+            return result
         }
     }
 
@@ -171,11 +248,6 @@ extension Store {
             "not_after": Self.timestamp(entry.notAfter), "certificate_sha256": entry.fingerprintSHA256,
         ], at: entry.createdAt, lastHash: &context.lastEventHash)
         return active
-    }
-
-    /// Every thing that holds an active certificate (a batch skips them on a re-run).
-    public func thingsWithActiveCertificates() throws -> Set<String> {
-        try read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT thing FROM certificates WHERE status = 'active' AND thing IS NOT NULL")) }
     }
 
     static func activeSerials(_ db: Database, thing: String) throws -> [SerialNumber] {

@@ -45,8 +45,9 @@ public struct RevokedCertificate: Sendable, Equatable, Encodable {
 extension Store {
     /// Marks certificates revoked and writes the audit event, in one transaction. A revoked CA
     /// certificate also stops its CA from issuing. Returns the revoked entries.
-    func revoke(_ target: RevocationTarget, reason: RevocationReason, invalidityDate: Date?, at now: Date = Date()) throws -> [CertificateEntry] {
-        try write { db in
+    func revoke(_ target: RevocationTarget, reason: RevocationReason, invalidityDate: Date?, at time: Date? = nil) throws -> [CertificateEntry] {
+        let now = time ?? clock.now()
+        return try write { db in
             let targets: [(id: Int64, entry: CertificateEntry)]
             switch target {
             case .serial(let serial, let authority):
@@ -123,7 +124,7 @@ extension Store {
     func publishCRL(authority name: String, signer: Signer, ifDue: Bool) throws -> (record: CRLRecord, der: [UInt8])? {
         try write { db in
             let authority = try Self.authority(db, named: name)
-            let now = Date()
+            let now = clock.now()
             let thisUpdate = Int64(now.timeIntervalSince1970.rounded(.down))
             let previous = try Row.fetchOne(db, sql: """
                 SELECT number, next_update FROM crls WHERE authority_id = ? ORDER BY number DESC LIMIT 1
@@ -228,7 +229,7 @@ extension Store {
             return try Row.fetchAll(db, sql: """
                 SELECT serial, thing, revoked_at, revocation_reason, invalidity_date FROM certificates
                 WHERE authority_id = ? AND status = 'revoked' AND not_after > ? ORDER BY revoked_at, id
-                """, arguments: [authority.id, Date()]).map { row in
+                """, arguments: [authority.id, clock.now()]).map { row in
                 RevokedCertificate(serial: row["serial"], thing: row["thing"], revokedAt: row["revoked_at"],
                                    reason: row["revocation_reason"] ?? "unspecified", invalidityDate: row["invalidity_date"])
             }

@@ -25,9 +25,10 @@ extension Store {
         }
     }
 
-    public func standbyKeys() throws -> [StandbyKey] {
+    /// The keys waiting to become roots; with `includingUsed`, also those that did.
+    public func standbyKeys(includingUsed: Bool = false) throws -> [StandbyKey] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM standby_keys WHERE status = 'standby' ORDER BY id").map { row in
+            try Row.fetchAll(db, sql: "SELECT * FROM standby_keys" + (includingUsed ? "" : " WHERE status = 'standby'") + " ORDER BY id").map { row in
                 StandbyKey(name: row["name"], keyAlgorithm: KeyAlgorithm(rawValue: row["key_algorithm"]) ?? .ecP256,
                            keyFile: row["key_file"], spkiSHA256: row["spki_sha256"], createdAt: row["created_at"])
             }

@@ -11,12 +11,15 @@ public final class Store: Sendable {
     let pool: DatabasePool
     /// Opened read-only (no write access to the store): reads work, every write fails.
     public let isReadOnly: Bool
+    /// The time every operation on this store reads (injected by tests).
+    public let clock: WallClock
 
     /// How long a writer waits for another process's transaction before giving up.
     static let busyTimeout: TimeInterval = 15
 
-    private init(layout: StoreLayout) throws(StoreError) {
+    private init(layout: StoreLayout, clock: WallClock) throws(StoreError) {
         self.layout = layout
+        self.clock = clock
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "iotca"
@@ -56,17 +59,17 @@ public final class Store: Sendable {
     }
 
     /// Opens an existing store.
-    public static func open(_ root: URL) throws(StoreError) -> Store {
+    public static func open(_ root: URL, clock: WallClock = .system) throws(StoreError) -> Store {
         let layout = StoreLayout(root: root)
         guard FileManager.default.fileExists(atPath: layout.database.path) else {
             throw .notFound(path: layout.root.path)
         }
-        return try Store(layout: layout)
+        return try Store(layout: layout, clock: clock)
     }
 
     /// Creates the database of a new store in `root`, an empty folder the caller made.
-    static func create(_ root: URL, organization: String) throws(StoreError) -> Store {
-        let store = try Store(layout: StoreLayout(root: root))
+    static func create(_ root: URL, organization: String, clock: WallClock) throws(StoreError) -> Store {
+        let store = try Store(layout: StoreLayout(root: root), clock: clock)
         do {
             try store.pool.write { db in
                 try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('organization', ?)", arguments: [organization])
@@ -116,9 +119,9 @@ public final class Store: Sendable {
     // MARK: - Audit log
 
     /// Appends an audit event inside the caller's transaction, chained to the previous one.
-    func appendEvent(_ db: Database, action: String, subject: String, details: [String: String] = [:], at date: Date = Date()) throws {
+    func appendEvent(_ db: Database, action: String, subject: String, details: [String: String] = [:], at date: Date? = nil) throws {
         var lastHash: String?
-        try appendEvent(db, action: action, subject: subject, details: details, at: date, lastHash: &lastHash)
+        try appendEvent(db, action: action, subject: subject, details: details, at: date ?? clock.now(), lastHash: &lastHash)
     }
 
     /// `lastHash` carries the chain's end through a transaction that appends many events: nil

@@ -6,6 +6,7 @@ public enum StoreError: IoTCAError, Equatable {
     case readOnly(path: String)
     case database(String)
     case io(path: String, detail: String)
+    case corruptRow(table: String, key: String, detail: String)
 
     public var exitStatus: ExitStatus { .store }
 
@@ -25,6 +26,8 @@ public enum StoreError: IoTCAError, Equatable {
             return "store error: \(detail)"
         case .io(let path, let detail):
             return "cannot write \(path): \(detail)"
+        case .corruptRow(let table, let key, let detail):
+            return "the store's \(table) row \(key) is corrupt (\(detail)): run `iotca doctor` and restore it from a backup"
         }
     }
 }

@@ -12,7 +12,13 @@ public struct StoreLayout: Sendable, Equatable {
     public var publicFolder: URL { root.appendingPathComponent("public") }
     public var templates: URL { root.appendingPathComponent("templates") }
 
-    static func keyFile(for authority: String) -> String { "keys/\(authority).key.pem" }
+    /// A key file name of its own for every key made (`keys/NAME.HEX.key.pem`): two processes
+    /// creating a CA of the same name at once each write their own file, the store decides which
+    /// CA exists, and the loser removes only its own file. A shared name let the loser move the
+    /// winner's key aside (an orphan rename cannot tell a crashed create from one in flight).
+    static func newKeyFile(for authority: String) -> String { "keys/\(authority).\(AtomicFile.randomSuffix()).key.pem" }
+    /// Lock files of running batches (`BatchLock`).
+    public var locks: URL { root.appendingPathComponent("locks", isDirectory: true) }
     public func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
     public func certificateFile(for authority: String) -> URL { publicFolder.appendingPathComponent("\(authority).crt") }
 }

@@ -101,6 +101,15 @@ enum StoreSchema {
                 t.column("hash", .text).notNull()
             }
         }
+        migrator.registerMigration("v2-delivery") { db in
+            // Certificates from before this migration were delivered as far as anyone knows.
+            try db.alter(table: "certificates") { t in
+                t.add(column: "delivery", .text).notNull().defaults(to: "written")  // recorded | written
+                t.add(column: "delivery_target", .text)  // FORMAT:PATH the bundle goes to
+            }
+            try db.create(index: "certificates_recorded", on: "certificates", columns: ["thing"],
+                          condition: Column("delivery") == "recorded")
+        }
         return migrator
     }
 }

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Where a bundle is delivered, as the store records it with a `recorded` certificate:
+/// `FORMAT:PATH`, the path made canonical (symbolic links resolved), so that a re-run naming
+/// the same folder another way is still the same target, and another folder never is.
+enum DeliveryTarget {
+    static func make(format: BundleFormat, out: URL) -> String {
+        format == .json ? "json:-" : "\(format.rawValue):\(canonicalPath(out))"
+    }
+
+    /// realpath(3) of the deepest part of `url` that exists, with the rest appended: the output
+    /// folder of a first run does not exist yet.
+    static func canonicalPath(_ url: URL) -> String {
+        var existing = url.standardizedFileURL
+        var rest: [String] = []
+        while existing.path != "/" {
+            if let resolved = realpath(existing.path, nil) {
+                defer { free(resolved) }
+                var path = String(cString: resolved)
+                for component in rest.reversed() { path += (path.hasSuffix("/") ? "" : "/") + component }
+                return path
+            }
+            rest.append(existing.lastPathComponent)
+            existing.deleteLastPathComponent()
+        }
+        return url.standardizedFileURL.path
+    }
+}

@@ -125,12 +125,13 @@ import TestSupport
             guard let data = FileManager.default.contents(atPath: store.appendingPathComponent(path).path) else { continue }
             #expect(data.range(of: Data(secret.utf8)) == nil, "\(path) contains the passphrase")
         }
-        #expect(try String(contentsOf: store.appendingPathComponent("keys/root.key.pem"), encoding: .utf8)
+        let opened = try Store.open(store)
+        #expect(try String(contentsOf: opened.layout.url(try opened.authority(named: "root").keyFile), encoding: .utf8)
             .hasPrefix("-----BEGIN ENCRYPTED PRIVATE KEY-----"))
         // Nor do the CA keys themselves show anywhere: not their private scalars (hex, as
         // `openssl pkey -text` prints them, or raw in a store file), not their PKCS#8 encoding.
         for name in ["root", "issuing"] {
-            let keyFile = store.appendingPathComponent("keys/\(name).key.pem").path
+            let keyFile = opened.layout.url(try opened.authority(named: name).keyFile).path
             let text = try OpenSSLCLI.run(["pkey", "-in", keyFile, "-passin", "pass:\(secret)", "-noout", "-text"])
             try #require(text.succeeded, "\(text.stderr)")
             let scalarHex = text.stdout.components(separatedBy: "priv:").last?.components(separatedBy: "pub:").first?

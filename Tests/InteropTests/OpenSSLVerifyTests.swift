@@ -24,7 +24,7 @@ import TestSupport
         #expect(text.contains("TLS Web Client Authentication"))
         #expect(text.contains("X509v3 Subject Key Identifier"))
         #expect(text.contains("X509v3 Authority Key Identifier"))
-        #expect(text.contains("URI:urn:iotca:thing:device-42"))
+        #expect(text.contains("URI:https://iotca.invalid/things/device-42"))
 
         // The CA certificates themselves pass strict verification too.
         let issuing = fixture.store.layout.certificateFile(for: "issuing").path

@@ -33,7 +33,7 @@ import TestSupport
             #expect(PinSetColons.colons(sha1) == (try opensslFingerprint(certificate, "sha1")))
         }
         // The backup pin is the standby key's SPKI pin, computed by openssl from the key file.
-        let standbyKey = fixture.store.layout.url("keys/root-2.key.pem").path
+        let standbyKey = fixture.store.layout.url(try #require(try fixture.store.standbyKeys().first).keyFile).path
         let der = fixture.folder.appending("standby.der")
         try OpenSSLCLI.run(["pkey", "-in", standbyKey, "-passin", "pass:\(TemporaryStore.passphrase)", "-pubout", "-outform", "der", "-out", der.path])
         try OpenSSLCLI.run(["dgst", "-sha256", "-binary", "-out", fixture.folder.path("standby.digest"), der.path])
@@ -76,6 +76,31 @@ import TestSupport
         #expect(output[2] == String(format: "%02x%02x", pins[2].spkiSHA256[0], pins[2].spkiSHA256[31]))
         #expect(try PinSet.render(pins, as: .curl) == pins.map { "sha256//\($0.spkiSHA256Base64)" }.joined(separator: ";") + "\n")
         #expect(try PinSet.render(pins, as: .hpkp).hasPrefix("pin-sha256=\"\(pins[0].spkiSHA256Base64)\""))
+    }
+
+    @Test func cHeaderSurvivesHostileOrganizationsAndLookAlikeNames() throws {
+        let fixture = try TemporaryStore(encrypted: false, organization: "Acme */ int x = 1; /* ??/ \u{00e9}\\")
+        let manager = AuthorityManager(keyring: fixture.keyring)
+        for name in ["site-2", "site_2", "site.2", "Site-2", "2nd"] { try manager.createSubordinate(name, parent: "root") }
+        let pins = try PinSet.collect(from: fixture.store)
+        let header = try PinSet.render(pins, as: .c)
+        try Data(header.utf8).write(to: fixture.folder.appending("iotca_pins.h"))
+        try Data("""
+            #include <stdio.h>
+            #include "iotca_pins.h"
+            int main(void) {
+                for (int i = 0; i < IOTCA_PIN_COUNT; i++) printf("%02x\\n", IOTCA_SPKI_PINS[i][0]);
+                return 0;
+            }
+            """.utf8).write(to: fixture.folder.appending("main.c"))
+        let compiled = try ProcessRunner.run("cc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-o", fixture.folder.path("pins"), fixture.folder.path("main.c")])
+        try #require(compiled.succeeded, "\(compiled.stderr)")
+        let output = try ProcessRunner.run(fixture.folder.path("pins"), []).stdout.split(separator: "\n")
+        #expect(output == pins.map { Substring(String(format: "%02x", $0.spkiSHA256[0])) })
+        #expect(!header.contains("int x = 1; /*"))
+        for identifier in ["SITE_2_SPKI_SHA256", "SITE_2_2_SPKI_SHA256", "SITE_2_3_SPKI_SHA256", "SITE_2_4_SPKI_SHA256", "CA_2ND_SPKI_SHA256"] {
+            #expect(header.contains("static const uint8_t \(identifier)[32]"))
+        }
     }
 
     @Test func p12ZipPemAndJSONBundlesReadBack() throws {

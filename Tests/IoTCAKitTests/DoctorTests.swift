@@ -27,7 +27,7 @@ import TestSupport
             try db.execute(sql: "UPDATE certificates SET not_after = '2099-01-01 00:00:00.000' WHERE thing = 'a'")
             try db.execute(sql: "UPDATE events SET details = '{}' WHERE id = 4")
         }
-        chmod(fixture.store.layout.url("keys/issuing.key.pem").path, 0o644)
+        chmod(fixture.store.layout.url(try fixture.store.authority(named: "issuing").keyFile).path, 0o644)
         try Data([0x30, 0x00]).write(to: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl"))
         try FileManager.default.createDirectory(at: fixture.bundles.appendingPathComponent("ghost"), withIntermediateDirectories: true)
         try Data(#"{"serial": "0102"}"#.utf8).write(to: fixture.bundles.appendingPathComponent("ghost/manifest.json"))

@@ -35,4 +35,31 @@ import X509
         let missingFile = PassphraseSource(file: "/nonexistent/pass", environment: ["IOTCA_PASSPHRASE": "x"], interactive: false)
         #expect(throws: KeyError.self) { try missingFile.passphrase() }
     }
+
+    @Test func passphrasesWithNULAreRefusedEverywhereTheyEnter() throws {
+        // OpenSSL reads passphrases back as C strings: "ab\0cd" would encrypt with 5 bytes and
+        // decrypt with 2, leaving a CA key nobody can open.
+        let key = try KeyGenerator().generate(.ecP256)
+        #expect(throws: KeyError.passphraseContainsNUL) { try key.pem(encryptedWith: Passphrase("ab\u{0}cd")) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-nul-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("passphrase")
+        try Data("a long passphrase\u{0}with a NUL\n".utf8).write(to: file)
+        #expect(throws: KeyError.passphraseContainsNUL) {
+            try PassphraseSource(file: file.path, environment: [:], interactive: false).passphrase()
+        }
+        #expect(throws: KeyError.passphraseContainsNUL) {
+            try StoreInitializer.initialize(at: folder.appendingPathComponent("store"),
+                                            options: .init(passphrase: Passphrase("a long passphrase\u{0}x")))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("store").path))
+    }
+
+    @Test func secretBuffersAreZeroedWhenReleased() {
+        let bytes: [UInt8] = Array("secret".utf8)
+        let shared = bytes
+        SecretBytes.zero(shared)  // shares the storage: cleared in place, without a copy
+        #expect(bytes.allSatisfy { $0 == 0 })
+    }
 }

@@ -16,8 +16,8 @@ import X509
         #expect(try issuing.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
         #expect(issuing.notValidAfter <= (try authorities[0].certificate().notValidAfter))
         #expect(try mode(fixture.storeURL.path) == 0o700)
-        #expect(try mode(fixture.store.layout.url("keys/root.key.pem").path) == 0o600)
-        #expect(try mode(fixture.store.layout.url("keys/issuing.key.pem").path) == 0o600)
+        #expect(try mode(fixture.store.layout.url(try fixture.store.authority(named: "root").keyFile).path) == 0o600)
+        #expect(try mode(fixture.store.layout.url(try fixture.store.authority(named: "issuing").keyFile).path) == 0o600)
         #expect(FileManager.default.fileExists(atPath: fixture.store.layout.certificateFile(for: "issuing").path))
         // No staging folder is left beside the store.
         let siblings = try FileManager.default.contentsOfDirectory(atPath: fixture.folder.url.path)

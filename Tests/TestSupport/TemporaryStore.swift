@@ -29,13 +29,13 @@ public final class TemporaryStore: @unchecked Sendable {
     public let clock: ManualClock
 
     public init(keyType: KeyAlgorithm = .ecP256, encrypted: Bool = true, organization: String = "Test Fleet",
-                start: Date = Date()) throws {
+                publicURL: String? = nil, start: Date = Date()) throws {
         folder = TemporaryFolder()
         clock = ManualClock(start)
         let passphrase = encrypted ? Passphrase(Self.passphrase) : nil
-        result = try StoreInitializer.initialize(
-            at: folder.appending("store"),
-            options: .init(organization: organization, keyType: keyType, passphrase: passphrase), clock: clock.clock)
+        var options = StoreInitializer.Options(organization: organization, keyType: keyType, passphrase: passphrase)
+        options.publicURL = publicURL
+        result = try StoreInitializer.initialize(at: folder.appending("store"), options: options, clock: clock.clock)
         store = try Store.open(folder.appending("store"), clock: clock.clock)
         keyring = Keyring(store: store, passphrase: .fixed(passphrase))
         provisioner = Provisioner(keyring: keyring)

@@ -58,12 +58,19 @@ public enum StoreInitializer {
         }
         do {
             let result = try build(in: staging, options: options, clock: clock, now: now)
+            // Every name inside reaches the disk before the store appears under its own name,
+            // and that name before init reports success.
+            let layout = StoreLayout(root: staging)
+            for folder in [layout.keys, layout.publicFolder, layout.templates, layout.locks, staging] {
+                try AtomicFile.syncFolder(folder)
+            }
             // rename(2) replaces an empty folder, and fails if someone filled it meanwhile.
             guard rename(staging.path, target.path) == 0 else {
                 throw errno == ENOTEMPTY || errno == EEXIST
                     ? StoreError.alreadyExists(path: target.path)
                     : StoreError.io(path: target.path, detail: String(cString: strerror(errno)))
             }
+            try AtomicFile.syncFolder(parent)
             return result
         } catch {
             try? files.removeItem(at: staging)

@@ -11,11 +11,12 @@ public enum KeyError: IoTCAError, Equatable {
     case unreadablePassphraseFile(path: String, detail: String)
     case emptyPassphrase
     case passphraseMismatch
+    case passphraseContainsNUL
 
     public var exitStatus: ExitStatus {
         switch self {
         case .wrongPassphrase, .passphraseRequired, .noPassphraseSource, .unreadablePassphraseFile,
-             .emptyPassphrase, .passphraseMismatch: return .passphrase
+             .emptyPassphrase, .passphraseMismatch, .passphraseContainsNUL: return .passphrase
         case .unsupportedKey: return .rejected
         case .keyFileExists: return .conflict
         case .writeFailed: return .output
@@ -50,6 +51,8 @@ public enum KeyError: IoTCAError, Equatable {
             return "the CA passphrase is empty: choose one, or pass --insecure-no-passphrase to store CA keys unencrypted"
         case .passphraseMismatch:
             return "the two passphrases differ: try again"
+        case .passphraseContainsNUL:
+            return "the passphrase contains a NUL byte, which OpenSSL would cut it at: choose one without (check the passphrase file)"
         }
     }
 }

@@ -48,13 +48,14 @@ public struct PassphraseSource: Sendable {
             passphrase = Passphrase(value)
         } else if interactive {
             passphrase = try Self.prompt("\(purpose.prefix(1).uppercased() + purpose.dropFirst()): ")
-            if confirm, try Self.prompt("Repeat the \(purpose): ").bytes != passphrase.bytes {
+            if confirm, try !Self.prompt("Repeat the \(purpose): ").isEqual(to: passphrase) {
                 throw .passphraseMismatch
             }
         } else {
             throw .noPassphraseSource
         }
         guard !passphrase.isEmpty else { throw .emptyPassphrase }
+        guard !passphrase.containsNUL else { throw .passphraseContainsNUL }
         return passphrase
     }
 
@@ -68,7 +69,7 @@ public struct PassphraseSource: Sendable {
     private static func prompt(_ text: String) throws(KeyError) -> Passphrase {
         // getpass reads from /dev/tty with echo off.
         guard let entered = getpass(text) else { throw .noPassphraseSource }
-        defer { memset(entered, 0, strlen(entered)) }
+        defer { explicit_bzero(entered, strlen(entered)) }
         return Passphrase(String(cString: entered))
     }
 }

@@ -10,7 +10,10 @@ public struct PrivateKeyMaterial: Sendable {
     public let publicKey: Certificate.PublicKey
     /// `publicKey` as SubjectPublicKeyInfo DER.
     public let subjectPublicKeyInfoDER: [UInt8]
-    let pkcs8DER: [UInt8]
+    /// Zeroed when the last copy of the key goes.
+    private let secret: SecretBytes
+    /// A copy of its own, for the same reason as `Passphrase.bytes`.
+    var pkcs8DER: [UInt8] { secret.bytes.map { $0 } }
 
     init(evpKey: OpaquePointer, algorithm: KeyAlgorithm) throws(KeyError) {
         guard let der = OpenSSL.pkcs8DER(of: evpKey) else {
@@ -26,7 +29,7 @@ public struct PrivateKeyMaterial: Sendable {
         }
         self.subjectPublicKeyInfoDER = spki
         self.algorithm = algorithm
-        self.pkcs8DER = der
+        self.secret = SecretBytes(der)
     }
 
     /// An EC key from its private scalar and uncompressed public point (RFC 5915 inside
@@ -66,7 +69,7 @@ public struct PrivateKeyMaterial: Sendable {
         }
         self.subjectPublicKeyInfoDER = spki.bytes
         self.algorithm = algorithm
-        self.pkcs8DER = writer.bytes
+        self.secret = SecretBytes(writer.bytes)
     }
 
     /// `-----BEGIN PRIVATE KEY-----`, as `openssl pkey` writes it.
@@ -78,18 +81,15 @@ public struct PrivateKeyMaterial: Sendable {
     /// -passin` opens. Without a passphrase, plain PKCS#8.
     public func pem(encryptedWith passphrase: Passphrase?) throws(KeyError) -> String {
         guard let passphrase else { return pkcs8PEM }
+        guard !passphrase.containsNUL else { throw .passphraseContainsNUL }
         guard let key = OpenSSL.privateKey(pkcs8DER: pkcs8DER) else {
             throw .encodingFailed(detail: OpenSSL.lastError())
         }
         defer { EVP_PKEY_free(key) }
         guard let bio = BIO_new(BIO_s_mem()) else { throw .encodingFailed(detail: OpenSSL.lastError()) }
         defer { BIO_free(bio) }
-        let written = passphrase.bytes.withUnsafeBufferPointer { secret in
-            secret.withMemoryRebound(to: CChar.self) { chars in
-                PEM_write_bio_PKCS8PrivateKey(
-                    bio, key, EVP_aes_256_cbc(),
-                    UnsafeMutablePointer(mutating: chars.baseAddress), Int32(chars.count), nil, nil)
-            }
+        let written = passphrase.secret.withCString { chars, count in
+            PEM_write_bio_PKCS8PrivateKey(bio, key, EVP_aes_256_cbc(), UnsafeMutablePointer(mutating: chars), count, nil, nil)
         }
         guard written == 1 else { throw .encodingFailed(detail: OpenSSL.lastError()) }
         return OpenSSL.drain(bio)
@@ -106,9 +106,9 @@ public struct PrivateKeyMaterial: Sendable {
         defer { BIO_free(bio) }
         let pemBytes = Array(pem.utf8)
         _ = pemBytes.withUnsafeBytes { BIO_write(bio, $0.baseAddress, Int32($0.count)) }
-        let secret = (passphrase?.bytes ?? []) + [0]
-        let key = secret.withUnsafeBufferPointer { buffer in
-            PEM_read_bio_PrivateKey(bio, nil, passphraseCallback, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+        if passphrase?.containsNUL == true { throw .passphraseContainsNUL }
+        let key = (passphrase?.secret ?? SecretBytes([])).withCString { chars, _ in
+            PEM_read_bio_PrivateKey(bio, nil, passphraseCallback, UnsafeMutableRawPointer(mutating: chars))
         }
         guard let key else {
             let detail = OpenSSL.lastError()

@@ -13,7 +13,7 @@ enum BuiltinTemplates {
     "commonName": "{{thing}}",
     "organization": "{{org}}"
   },
-  "subjectAltNames": ["uri:urn:iotca:thing:{{thing}}"],
+  "subjectAltNames": ["uri:https://iotca.invalid/things/{{thing}}"],
   "keyUsage": ["digitalSignature"],
   "extendedKeyUsage": ["clientAuth"],
   "ca": false

@@ -26,13 +26,15 @@ enum PKCS12Bundle {
             others.append(certificate)
             OPENSSL_sk_push(stack, UnsafeRawPointer(certificate))
         }
-        let secret = (passphrase.bytes + [0]).map { CChar(bitPattern: $0) }
-        let encoded: [UInt8]? = secret.withUnsafeBufferPointer { pass -> [UInt8]? in
+        guard !passphrase.containsNUL else {
+            throw .writeFailed(path: friendlyName, detail: "the bundle passphrase contains a NUL byte, which OpenSSL would cut it at")
+        }
+        let encoded: [UInt8]? = passphrase.secret.withCString { pass, _ -> [UInt8]? in
             // mac_iter -1: no MAC here; PKCS12_set_mac adds one with SHA-256 below.
-            guard let p12 = PKCS12_create(pass.baseAddress, friendlyName, pkey, leaf, stack,
+            guard let p12 = PKCS12_create(pass, friendlyName, pkey, leaf, stack,
                                           NID_aes_256_cbc, NID_aes_256_cbc, iterations, -1, 0) else { return nil }
             defer { PKCS12_free(p12) }
-            guard PKCS12_set_mac(p12, pass.baseAddress, -1, nil, 0, iterations, EVP_sha256()) == 1 else { return nil }
+            guard PKCS12_set_mac(p12, pass, -1, nil, 0, iterations, EVP_sha256()) == 1 else { return nil }
             return OpenSSL.encode { i2d_PKCS12(p12, $0) }
         }
         guard let encoded else { throw fail("encoding") }

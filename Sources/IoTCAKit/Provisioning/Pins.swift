@@ -107,11 +107,10 @@ public enum PinSet {
 
     /// A header firmware compiles in: byte arrays and base64 strings per pin, and the list of
     /// all SPKI pins (current first, then backups) for a loop in the TLS verify callback.
+    /// Subjects are operator input (`init --org`): they go into comments escaped, and every
+    /// pin gets an identifier of its own even when names differ only in punctuation or case.
     static func cHeader(_ pins: [Pin]) -> String {
-        func identifier(_ name: String) -> String {
-            let upper = name.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
-            return upper.first?.isNumber == true ? "CA_" + upper : upper
-        }
+        let names = CIdentifiers.unique(pins.map(\.name))
         func bytes(_ value: [UInt8]) -> String {
             stride(from: 0, to: value.count, by: 8).map { start in
                 "    " + value[start..<min(start + 8, value.count)].map { String(format: "0x%02x", $0) }.joined(separator: ", ")
@@ -127,9 +126,9 @@ public enum PinSet {
 
 
             """
-        for pin in pins {
-            let name = identifier(pin.name)
-            text += "/* \(pin.name): \(pin.role.rawValue)\(pin.subject.map { ", \($0)" } ?? "")\(pin.notAfter.map { ", not after \($0.formatted(.iso8601))" } ?? "") */\n"
+        for (pin, name) in zip(pins, names) {
+            let about = "\(pin.name): \(pin.role.rawValue)\(pin.subject.map { ", \($0)" } ?? "")\(pin.notAfter.map { ", not after \($0.formatted(.iso8601))" } ?? "")"
+            text += "/* \(CIdentifiers.commentText(about)) */\n"
             text += "static const uint8_t \(name)_SPKI_SHA256[32] = {\n\(bytes(pin.spkiSHA256))\n};\n"
             text += "static const char \(name)_SPKI_SHA256_B64[] = \"\(pin.spkiSHA256Base64)\";\n"
             if let sha256 = pin.certificateSHA256 {
@@ -139,7 +138,7 @@ public enum PinSet {
         }
         text += "#define IOTCA_PIN_COUNT \(pins.count)\n"
         text += "static const uint8_t *const IOTCA_SPKI_PINS[IOTCA_PIN_COUNT] = {\n"
-        text += pins.map { "    \(identifier($0.name))_SPKI_SHA256" }.joined(separator: ",\n")
+        text += names.map { "    \($0)_SPKI_SHA256" }.joined(separator: ",\n")
         text += "\n};\n\n#endif /* IOTCA_PINS_H */\n"
         return text
     }

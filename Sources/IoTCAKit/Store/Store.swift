@@ -23,6 +23,9 @@ public final class Store: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "iotca"
+        // FULL: in WAL mode every commit is synced before it returns. A bundle is written only
+        // after its row commits, so the row must outlive a power cut whenever the bundle does.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         do {
             let writable = try DatabasePool(path: layout.database.path, configuration: configuration)
             try StoreSchema.migrator.migrate(writable)

@@ -1,9 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (built and tested on Debian 12): the store and bundle writers use renameat2,
+// syncfs, st_mtim and explicit_bzero, which Darwin spells differently or lacks. No Apple
+// platform is declared, and the library refuses to compile elsewhere (Support/Platform.swift).
 let package = Package(
     name: "iotca",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "iotca", targets: ["iotca"]),
         .executable(name: "iotca-bench", targets: ["iotca-bench"]),

@@ -3,8 +3,9 @@ import IoTCAKit
 import Testing
 import TestSupport
 
-/// The whole revocation story against a real MQTT broker: mosquitto trusts the iotca CA,
-/// a good device publishes, and a revoked one is refused after the CRL is published.
+/// The whole revocation story against a real MQTT broker: mosquitto trusts the iotca CA, a
+/// device publishes, and once it is revoked, the CRL published and the broker reloaded, the
+/// same device is refused by the same broker (the control: it connected before).
 @Suite struct MosquittoTests {
     @Test func brokerAcceptsAGoodDeviceAndRefusesARevokedOne() throws {
         try #require(Broker.isInstalled, "mosquitto is not installed: `apt-get install mosquitto mosquitto-clients` (.ci/run does)")
@@ -14,8 +15,7 @@ import TestSupport
         let listener = try fixture.issue(IssueRequest(thing: "device-listener"))
         let lost = try fixture.issue(IssueRequest(thing: "device-lost"))
         let service = RevocationService(keyring: fixture.keyring)
-        _ = try service.revoke(.thing("device-lost"), reason: .keyCompromise)
-        _ = try service.publishAll()
+        _ = try service.publishAll()  // the broker needs a CRL to start with: an empty one
 
         // The broker sends its chain; it checks clients against root + issuing and the issuing CA's CRL.
         let folder = fixture.folder
@@ -50,6 +50,13 @@ import TestSupport
         let received = try client("mosquitto_sub", listener, ["-t", "fleet/good", "-C", "1"])
         #expect(received.stdout == "hello from device-good\n", "\(received.stderr)")
 
+        // Control: before its revocation, the device that will be lost connects and publishes.
+        let before = try client("mosquitto_pub", lost, ["-t", "fleet/before", "-m", "still mine", "-r", "-q", "1"])
+        #expect(before.succeeded, "\(before.stderr)")
+        #expect(try client("mosquitto_sub", listener, ["-t", "fleet/before", "-C", "1"]).stdout == "still mine\n")
+
+        _ = try service.revoke(.thing("device-lost"), reason: .keyCompromise)
+        try broker.reload()
         let refused = try client("mosquitto_pub", lost, ["-t", "fleet/lost", "-m", "intruder", "-r", "-q", "1"])
         #expect(!refused.succeeded)
         // Nothing retained on the intruder's topic: the subscriber gets no message and is stopped after 3 s.
@@ -58,6 +65,9 @@ import TestSupport
         // The broker refused the revoked device in the TLS handshake: it never got a session.
         let log = (try? String(contentsOf: broker.log, encoding: .utf8)) ?? ""
         #expect(log.contains("certificate verify failed"), "\(log)")
-        #expect(log.contains("as device-good") && !log.contains("as device-lost"), "\(log)")
+        #expect(log.contains("as device-good"), "\(log)")
+        // One session for device-lost, the one before the revocation; none after the reload.
+        let afterReload = log.components(separatedBy: "Reloading").last ?? ""
+        #expect(log.contains("as device-lost") && !afterReload.contains("as device-lost"), "\(log)")
     }
 }

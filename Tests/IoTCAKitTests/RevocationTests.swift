@@ -82,7 +82,7 @@ import TestSupport
         // A CRL valid for 1 minute is past half its life after 31 s: simulate with a tiny validity.
         try AuthorityManager(keyring: fixture.keyring).updateSettings(of: "issuing", crlValidity: try ValidityPeriod("1s"))
         _ = try service.publish("issuing")
-        Thread.sleep(forTimeInterval: 1.1)
+        fixture.clock.advance(by: 1.1)
         #expect(try service.publish("issuing", ifDue: true) != nil)
     }
 

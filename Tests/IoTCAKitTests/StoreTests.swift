@@ -158,10 +158,11 @@ import X509
 
     @Test func anExpiredCAIsRefusedWithItsDate() throws {
         let folder = TemporaryFolder()
+        let clock = ManualClock()
         let options = StoreInitializer.Options(rootValidity: try ValidityPeriod("2s"), passphrase: nil)
-        _ = try StoreInitializer.initialize(at: folder.appending("store"), options: options)
-        let store = try Store.open(folder.appending("store"))
-        Thread.sleep(forTimeInterval: 2.5)
+        _ = try StoreInitializer.initialize(at: folder.appending("store"), options: options, clock: clock.clock)
+        let store = try Store.open(folder.appending("store"), clock: clock.clock)
+        clock.advance(by: 2.5)
         let provisioner = Provisioner(keyring: Keyring(store: store, passphrase: .fixed(nil)))
         let error = #expect(throws: AuthorityError.self) {
             try provisioner.issue(IssueRequest(thing: "late"), bundleParent: folder.appending("bundles"))

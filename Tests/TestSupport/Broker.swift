@@ -4,7 +4,7 @@ import Foundation
 /// stopped by its PID.
 public final class Broker: @unchecked Sendable {
     public let port: Int
-    private let process: Process
+    private var pid: pid_t = 0
     public let log: URL
 
     /// `configuration` is everything but the listener line, which is added with a free port.
@@ -13,16 +13,11 @@ public final class Broker: @unchecked Sendable {
         log = folder.appendingPathComponent("mosquitto.log")
         let file = folder.appendingPathComponent("mosquitto.conf")
         try Data("listener \(port) 127.0.0.1\n\(configuration)\nlog_dest file \(log.path)\nlog_type all\n".utf8).write(to: file)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["-c", file.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        pid = try Self.spawn(Self.executable, ["-c", file.path])
         // Bounded wait for the listener: 100 tries, 50 ms apart.
         for _ in 0..<100 {
             if Self.accepts(port: port) { return }
-            guard process.isRunning else { break }
+            guard isRunning else { break }
             usleep(50_000)
         }
         stop()
@@ -32,12 +27,55 @@ public final class Broker: @unchecked Sendable {
 
     deinit { stop() }
 
+    var isRunning: Bool { pid > 0 && kill(pid, 0) == 0 && waitpid(pid, nil, WNOHANG) == 0 }
+
     public func stop() {
-        guard process.isRunning else { return }
-        // SIGKILL: children spawned from the test runner's worker threads inherit a mask that
-        // blocks SIGTERM, so mosquitto would never see it.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        pid = 0
+    }
+
+    /// SIGHUP, as `systemctl reload mosquitto` sends: the broker reads its crlfile again. Waits
+    /// (bounded: 100 tries, 20 ms apart) until the log says it reloaded.
+    public func reload() throws {
+        let before = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Reloading").count
+        guard kill(pid, SIGHUP) == 0 else { throw BrokerError.didNotStart(log: "SIGHUP failed") }
+        for _ in 0..<100 {
+            let now = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Reloading").count
+            if now > before { return }
+            usleep(20_000)
+        }
+        throw BrokerError.didNotReload
+    }
+
+    /// posix_spawn with an empty signal mask and default handlers: children spawned from the
+    /// test runner's worker threads would otherwise inherit a mask that blocks SIGTERM and
+    /// SIGHUP, and the broker would never see a reload.
+    static func spawn(_ executable: String, _ arguments: [String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), defaults = sigset_t()
+        sigemptyset(&empty)
+        sigemptyset(&defaults)
+        for signal in [SIGHUP, SIGTERM, SIGINT, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard code == 0 else { throw BrokerError.didNotStart(log: String(cString: strerror(code))) }
+        return pid
     }
 
     public static var executable: String {
@@ -46,7 +84,7 @@ public final class Broker: @unchecked Sendable {
 
     public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: executable) }
 
-    public enum BrokerError: Error { case didNotStart(log: String), noPort }
+    public enum BrokerError: Error { case didNotStart(log: String), noPort, didNotReload }
 
     static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -30,6 +30,11 @@ public enum CSRCheck {
         } else {
             der = bytes
         }
+        // A signature made with a broken hash proves nothing about who holds the key (Boulder
+        // refuses them too): named before parsing, which refuses some of them as unreadable.
+        if let weak = weakSignatureAlgorithm(inRequest: der) {
+            throw .invalidCSR(reason: "signed with \(weak), a broken hash: sign the request with SHA-256 or stronger")
+        }
         let request: CertificateSigningRequest
         do {
             request = try CertificateSigningRequest(derEncoded: der)
@@ -49,6 +54,43 @@ public enum CSRCheck {
             throw .csrSignatureInvalid
         }
         return request.publicKey
+    }
+
+    /// Signature algorithms whose hash is broken for signatures (collisions are practical).
+    static let weakSignatureAlgorithms: [String: String] = [
+        "1.2.840.113549.1.1.2": "md2WithRSAEncryption (MD2)",
+        "1.2.840.113549.1.1.3": "md4WithRSAEncryption (MD4)",
+        "1.2.840.113549.1.1.4": "md5WithRSAEncryption (MD5)",
+        "1.2.840.113549.1.1.5": "sha1WithRSAEncryption (SHA-1)",
+        "1.3.14.3.2.29": "sha1WithRSASignature (SHA-1)",
+        "1.2.840.10045.4.1": "ecdsa-with-SHA1 (SHA-1)",
+        "1.2.840.10040.4.3": "dsa-with-sha1 (SHA-1)",
+    ]
+
+    /// The name of the request's signature algorithm (RFC 2986 4.2, the second element) when it
+    /// is one of `weakSignatureAlgorithms`; also RSASSA-PSS with a SHA-1 or MD5 hash.
+    static func weakSignatureAlgorithm(inRequest der: [UInt8]) -> String? {
+        let reader = DERReader(bytes: der)
+        guard let request = reader.element(at: 0, limit: der.count), request.tag == 0x30,
+              let info = reader.firstChild(of: request),
+              let algorithm = reader.next(after: info, in: request), algorithm.tag == 0x30,
+              let oid = reader.firstChild(of: algorithm), oid.tag == 0x06,
+              let identifier = try? ASN1ObjectIdentifier(derEncoded: reader.slice(oid)) else { return nil }
+        if let weak = weakSignatureAlgorithms[identifier.description] { return weak }
+        // RSASSA-PSS names its hash in the parameters: sha1 (1.3.14.3.2.26) is the default.
+        if identifier.description == "1.2.840.113549.1.1.10" {
+            guard let parameters = reader.next(after: oid, in: algorithm), parameters.tag == 0x30 else {
+                return "RSASSA-PSS with its default hash (SHA-1)"
+            }
+            let hashField = reader.firstChild(of: parameters)
+            guard let hashField, hashField.tag == 0xA0 else { return "RSASSA-PSS with its default hash (SHA-1)" }
+            if let hashAlgorithm = reader.firstChild(of: hashField), let hashOID = reader.firstChild(of: hashAlgorithm),
+               let hash = try? ASN1ObjectIdentifier(derEncoded: reader.slice(hashOID)),
+               ["1.3.14.3.2.26", "1.2.840.113549.2.5"].contains(hash.description) {
+                return "RSASSA-PSS with \(hash.description == "1.3.14.3.2.26" ? "SHA-1" : "MD5")"
+            }
+        }
+        return nil
     }
 
     /// Names the key of a request that is well-formed up to its SubjectPublicKeyInfo
@@ -80,7 +122,7 @@ public enum CSRCheck {
                   let modulus = reader.firstChild(of: key), modulus.tag == 0x02 else { return "RSA key" }
             let magnitude = der[modulus.contents..<modulus.end].drop { $0 == 0 }
             let size = magnitude.first.map { magnitude.count * 8 - $0.leadingZeroBitCount } ?? 0
-            return "RSA \(size) bits (at least 2048 required)"
+            return size < 2048 ? "RSA \(size) bits (at least 2048 required)" : "RSA \(size) bits"
         case "1.3.101.113": return "Ed448"
         case "1.3.101.110", "1.3.101.111": return "X25519/X448 (key agreement only)"
         case "1.2.840.10040.4.1": return "DSA"

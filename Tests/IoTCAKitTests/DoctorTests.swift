@@ -40,6 +40,35 @@ import TestSupport
         #expect(!audit.chainIntact && audit.brokenAt == 4)
     }
 
+    @Test func caKeysThatAreMissingUnreadableOrForeignAreFound() throws {
+        let fixture = try TemporaryStore(encrypted: true)
+        let keyring = Keyring(store: fixture.store, passphrase: .fixed(Passphrase(TemporaryStore.passphrase)))
+        #expect(try Doctor(store: fixture.store, keyring: keyring).examine().findings.isEmpty)
+        let manager = AuthorityManager(keyring: fixture.keyring)
+        try manager.createSubordinate("gone", parent: "root")
+        try manager.createSubordinate("garbled", parent: "root")
+        try manager.createSubordinate("foreign", parent: "root")
+        let layout = fixture.store.layout
+        try FileManager.default.removeItem(at: layout.url(try fixture.store.authority(named: "gone").keyFile))
+        try Data("not a key".utf8).write(to: layout.url(try fixture.store.authority(named: "garbled").keyFile))
+        // Another key, encrypted with the same passphrase: it opens, but it is not the CA's.
+        let other = try KeyGenerator().generate(.ecP256).pem(encryptedWith: Passphrase(TemporaryStore.passphrase))
+        try Data(other.utf8).write(to: layout.url(try fixture.store.authority(named: "foreign").keyFile))
+        // A key file no CA uses: a create killed before it committed.
+        try Data(other.utf8).write(to: layout.keys.appendingPathComponent("late.0123456789ab.key.pem"))
+
+        let withPassphrase = try Doctor(store: fixture.store, keyring: keyring).examine().findings.filter { $0.check == "key" }
+        #expect(withPassphrase.contains { $0.subject == "gone" && $0.problem.contains("missing or unreadable") })
+        #expect(withPassphrase.contains { $0.subject == "garbled" && $0.problem.contains("does not open") })
+        #expect(withPassphrase.contains { $0.subject == "foreign" && $0.problem.contains("another key than the CA's certificate") })
+        #expect(withPassphrase.contains { $0.subject == "late.0123456789ab.key.pem" && $0.problem.contains("no CA or standby key uses") })
+        #expect(withPassphrase.count == 4, "\(withPassphrase)")
+        // Without the passphrase, what can be seen without opening keys is still reported.
+        let without = try Doctor(store: fixture.store, keyring: Keyring(store: fixture.store, passphrase: .fixed(nil)))
+            .examine().findings.filter { $0.check == "key" }
+        #expect(Set(without.map(\.subject)) == ["gone", "late.0123456789ab.key.pem"], "\(without)")
+    }
+
     @Test func auditReportListsIssuedAndRevokedCertificates() throws {
         let fixture = try healthyStore()
         let report = try AuditReport.make(store: fixture.store)

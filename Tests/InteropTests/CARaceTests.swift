@@ -1,0 +1,51 @@
+import Foundation
+import IoTCAKit
+import Testing
+import TestSupport
+
+/// Two `iotca ca create` of one name at once (issue 10, item 2): one wins, the other fails with
+/// exit 7, and the winner's key opens and matches its certificate. On the old code, the loser
+/// moved the winner's key file aside and `doctor` saw nothing.
+@Suite struct CARaceTests {
+    @Test func twoCreatesOfOneNameLeaveOneWorkingCA() throws {
+        let folder = TemporaryFolder()
+        let passphrase = "race test passphrase"
+        var environment = ProcessInfo.processInfo.environment
+        environment["IOTCA_STORE"] = folder.path("store")
+        environment["IOTCA_PASSPHRASE"] = passphrase
+        #expect(try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["init"], environment: environment).succeeded)
+        let rounds = 12
+        for round in 0..<rounds {
+            let name = "race\(round)"
+            let racers = (0..<2).map { _ -> Process in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: ProcessRunner.iotcaExecutable)
+                process.arguments = ["ca", "create", name, "--parent", "root"]
+                process.environment = environment
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                return process
+            }
+            for racer in racers { try racer.run() }
+            for racer in racers { racer.waitUntilExit() }
+            let statuses = racers.map(\.terminationStatus).sorted()
+            #expect(statuses == [0, ExitStatus.conflict.rawValue], "round \(round): \(statuses)")
+            let issued = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["issue", "d-\(round)", "--ca", name, "--out", folder.path("b")],
+                                               environment: environment)
+            #expect(issued.succeeded, "round \(round): \(issued.stderr)")
+        }
+        let store = try Store.open(folder.appending("store"))
+        for round in 0..<rounds {
+            let authority = try store.authority(named: "race\(round)")
+            let key = try OpenSSLCLI.run(["pkey", "-in", store.layout.url(authority.keyFile).path, "-passin", "pass:\(passphrase)", "-pubout"])
+            try Data(try #require(authority.certificateDER)).write(to: folder.appending("ca.der"))
+            let certified = try OpenSSLCLI.run(["x509", "-inform", "DER", "-in", folder.path("ca.der"), "-noout", "-pubkey"])
+            #expect(key.succeeded && key.stdout == certified.stdout, "race\(round)")
+        }
+        // No key files left behind by the losers, and doctor (with the passphrase) is clean.
+        let keys = try FileManager.default.contentsOfDirectory(atPath: store.layout.keys.path)
+        #expect(keys.count == 3 + rounds, "\(keys)")  // root, issuing, standby root, and one per race
+        let doctor = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["doctor"], environment: environment)
+        #expect(doctor.succeeded, "\(doctor.stdout)")
+    }
+}

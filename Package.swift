@@ -62,7 +62,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IoTCAKitTests",
-            dependencies: ["IoTCAKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["IoTCAKit", "TestSupport", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "InteropTests",

@@ -31,8 +31,17 @@ public struct Signer: Sendable {
 
     public func sign(_ spec: CertificateSpec) throws(SigningError) -> IssuedCertificate {
         try Linter.check(spec, issuer: certificate)
-        return try Self.build(spec, issuer: issuer, issuerName: certificate.subject, key: key)
+        let issued = try Self.build(spec, issuer: issuer, issuerName: certificate.subject, key: key)
+        // CA certificates always have their signature verified; device certificates as
+        // `verifiesEndEntitySignatures` says (measured in the README: it costs the batch).
+        try ReleaseCheck.check(issued.der, against: spec, issuerName: certificate.subject, issuerKey: certificate.publicKey,
+                               verifySignature: spec.isCA || Self.verifiesEndEntitySignatures)
+        return issued
     }
+
+    /// Whether every device certificate's signature is verified before release, besides the
+    /// re-parse and field comparison every certificate gets.
+    static let verifiesEndEntitySignatures = true
 
     /// Signs the DER of a TBSCertList with the CA's key and algorithm; returns the signature
     /// value as it goes in the BIT STRING.
@@ -58,7 +67,9 @@ public struct Signer: Sendable {
         } catch {
             throw .signatureFailed("\(error)")
         }
-        return try build(spec, issuer: issuer, issuerName: spec.subject, key: signingKey)
+        let issued = try build(spec, issuer: issuer, issuerName: spec.subject, key: signingKey)
+        try ReleaseCheck.check(issued.der, against: spec, issuerName: spec.subject, issuerKey: key.publicKey, verifySignature: true)
+        return issued
     }
 
     private static func build(_ spec: CertificateSpec, issuer: CertificateWriter.Issuer, issuerName: DistinguishedName,

@@ -3,12 +3,14 @@ public enum SigningError: IoTCAError, Equatable {
     case lintFailed(String)
     case keyDoesNotMatchCertificate(authority: String)
     case signatureFailed(String)
+    /// What was signed is not what was decided (a writer bug): nothing was released.
+    case releaseCheckFailed(String)
 
     public var exitStatus: ExitStatus {
         switch self {
         case .lintFailed: return .rejected
         case .keyDoesNotMatchCertificate: return .store
-        case .signatureFailed: return .internalError
+        case .signatureFailed, .releaseCheckFailed: return .internalError
         }
     }
 
@@ -18,6 +20,8 @@ public enum SigningError: IoTCAError, Equatable {
         case .keyDoesNotMatchCertificate(let authority):
             return "the key file of CA \(authority) does not match its certificate: the store is inconsistent"
         case .signatureFailed(let detail): return "signing failed: \(detail)"
+        case .releaseCheckFailed(let what):
+            return "internal error: the signed certificate differs from what was decided (\(what)); it was not released: please report this"
         }
     }
 }

@@ -168,6 +168,8 @@ extension Store {
             let der = try builder.finish(
                 issuer: signer.certificate, algorithm: signer.keyAlgorithm, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
                 number: number, sign: { tbs in try signer.signature(forCRL: tbs) })
+            try CRLReleaseCheck.check(der, issuer: signer.certificate, number: number, thisUpdate: thisUpdate,
+                                      nextUpdate: nextUpdate, entries: entries)
             let record = CRLRecord(
                 authority: name, number: number, thisUpdate: Date(timeIntervalSince1970: TimeInterval(thisUpdate)),
                 nextUpdate: Date(timeIntervalSince1970: TimeInterval(nextUpdate)), entries: entries,

@@ -62,6 +62,9 @@ struct AuditCommand: ParsableCommand {
             guard report.chainIntact else {
                 Output.fail("the audit event hash chain breaks at event \(report.brokenAt ?? 0): the log was altered", status: .store)
             }
+            if let problem = report.checkpointProblems.first {
+                Output.fail("the audit log's CA-signed checkpoints do not hold: \(problem)", status: .store)
+            }
         }
     }
 }

@@ -69,6 +69,41 @@ import TestSupport
         #expect(Set(without.map(\.subject)) == ["gone", "late.0123456789ab.key.pem"], "\(without)")
     }
 
+    @Test func rewritingTheWholeChainIsCaughtByTheCASignedCheckpoints() throws {
+        let fixture = try healthyStore()  // two CRL publications: two checkpoints
+        let before = AuditCheckpoint.verify(try fixture.store.events(), authorities: try fixture.store.authorities())
+        #expect(before.problems.isEmpty && before.verified >= 2 && before.unanchored == 0, "\(before)")
+        try fixture.issue(IssueRequest(thing: "c"))
+        #expect(AuditCheckpoint.verify(try fixture.store.events(), authorities: try fixture.store.authorities()).unanchored == 1)
+        // Whoever can write the database edits an early event and re-hashes every row after it:
+        // the unkeyed chain is intact again, but the checkpoints signed the old heads.
+        try fixture.store.write { db in
+            try db.execute(sql: "UPDATE events SET subject = 'mallory' WHERE action = 'certificate.issue' AND subject = 'a'")
+            var previous = AuditEvent.genesisHash
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY id") {
+                let hash = AuditEvent.hash(previous: previous, at: row["at"], action: row["action"], subject: row["subject"], details: row["details"])
+                var details: String = row["details"]
+                if (row["action"] as String) == AuditCheckpoint.action {
+                    // The forger can point the checkpoint at the new head, but cannot sign it.
+                    var object = try JSONSerialization.jsonObject(with: Data(details.utf8)) as? [String: String] ?? [:]
+                    object["head"] = previous
+                    details = CompactJSON.object(object)
+                }
+                let rehashed = AuditEvent.hash(previous: previous, at: row["at"], action: row["action"], subject: row["subject"], details: details)
+                _ = hash
+                try db.execute(sql: "UPDATE events SET details = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                               arguments: [details, previous, rehashed, row["id"]])
+                previous = rehashed
+            }
+        }
+        let events = try fixture.store.events()
+        #expect(AuditEvent.verifyChain(events))
+        let verdict = AuditCheckpoint.verify(events, authorities: try fixture.store.authorities())
+        #expect(!verdict.problems.isEmpty && verdict.problems.allSatisfy { $0.contains("does not verify") }, "\(verdict)")
+        #expect(try Doctor(store: fixture.store).examine().findings.contains { $0.subject == "checkpoints" })
+        #expect(try AuditReport.make(store: fixture.store).checkpointProblems == verdict.problems)
+    }
+
     @Test func auditReportListsIssuedAndRevokedCertificates() throws {
         let fixture = try healthyStore()
         let report = try AuditReport.make(store: fixture.store)

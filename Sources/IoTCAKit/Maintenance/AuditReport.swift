@@ -7,11 +7,30 @@ public struct AuditReport: Sendable, Encodable {
     public var events: [AuditEvent]
     public var chainIntact: Bool
     public var brokenAt: Int64?
+    /// The CA-signed checkpoints that anchor the chain (see AuditCheckpoint).
+    public var checkpoints = AuditCheckpoint.Verdict()
+    public var anchoredThrough: Int64? { checkpoints.anchoredThrough }
+    public var unanchoredEvents: Int { checkpoints.unanchored }
+    public var checkpointProblems: [String] { checkpoints.problems }
 
     enum CodingKeys: String, CodingKey {
         case certificates, events
         case chainIntact = "hash_chain_intact"
         case brokenAt = "hash_chain_broken_at_event"
+        case anchoredThrough = "anchored_through_event"
+        case unanchoredEvents = "unanchored_events"
+        case checkpointProblems = "checkpoint_problems"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(certificates, forKey: .certificates)
+        try container.encode(events, forKey: .events)
+        try container.encode(chainIntact, forKey: .chainIntact)
+        try container.encode(brokenAt, forKey: .brokenAt)
+        try container.encode(anchoredThrough, forKey: .anchoredThrough)
+        try container.encode(unanchoredEvents, forKey: .unanchoredEvents)
+        try container.encode(checkpointProblems, forKey: .checkpointProblems)
     }
 
     public static func make(store: Store, since: Date? = nil) throws -> AuditReport {
@@ -26,7 +45,9 @@ public struct AuditReport: Sendable, Encodable {
             let cutoff = Store.timestamp(since)
             events = events.filter { $0.at >= cutoff }
         }
-        return AuditReport(certificates: certificates, events: events, chainIntact: broken == nil, brokenAt: broken)
+        var report = AuditReport(certificates: certificates, events: events, chainIntact: broken == nil, brokenAt: broken)
+        report.checkpoints = AuditCheckpoint.verify(allEvents, authorities: try store.authorities())
+        return report
     }
 
     /// ACM PCA's audit report columns, one certificate per line (RFC 4180 quoting).

@@ -101,6 +101,7 @@ public struct Doctor {
         if let broken = AuditEvent.firstBrokenLink(events) {
             find("audit", "events", "the hash chain breaks at event \(broken): a row was changed, inserted or deleted")
         }
+        for problem in AuditCheckpoint.verify(events, authorities: authorities).problems { find("audit", "checkpoints", problem) }
 
         for (path, mode) in [(store.layout.root.path, 0o700), (store.layout.keys.path, 0o700)] where Self.mode(path) & 0o077 != 0 {
             find("files", path, String(format: "mode %o lets others in (want %o)", Self.mode(path), mode))

@@ -184,10 +184,18 @@ extension Store {
             // Keep the DER of the last few CRLs only; a fleet's CRL can be tens of megabytes.
             try db.execute(sql: "UPDATE crls SET der = NULL WHERE authority_id = ? AND number <= ? AND der IS NOT NULL",
                            arguments: [authority.id, number - 3])
+            // The chain's new head (this event's hash), signed by the CA: see AuditCheckpoint.
+            var head: String?
             try appendEvent(db, action: "crl.publish", subject: name, details: [
                 "number": String(number), "entries": String(entries), "sha256": record.sha256,
                 "next_update": Self.timestamp(record.nextUpdate),
-            ], at: now)
+            ], at: now, lastHash: &head)
+            if let signed = head {
+                let signature = try signer.signature(forCRL: AuditCheckpoint.message(head: signed))
+                try appendEvent(db, action: AuditCheckpoint.action, subject: name, details: [
+                    "head": signed, "signature": Data(signature).base64EncodedString(),
+                ], at: now, lastHash: &head)
+            }
             return (record, der)
         }
     }

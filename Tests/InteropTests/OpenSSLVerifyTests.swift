@@ -50,7 +50,7 @@ import TestSupport
     @Test func caKeysOpenWithOpenSSLPkeyAndThePassphraseOnly() throws {
         let fixture = try TemporaryStore()
         for name in ["root", "issuing"] {
-            let key = fixture.store.layout.url("keys/\(name).key.pem").path
+            let key = fixture.store.layout.url(try fixture.store.authority(named: name).keyFile).path
             let pem = try String(contentsOfFile: key, encoding: .utf8)
             #expect(pem.hasPrefix("-----BEGIN ENCRYPTED PRIVATE KEY-----"))
             let opened = try OpenSSLCLI.run(["pkey", "-in", key, "-passin", "pass:\(TemporaryStore.passphrase)", "-noout"])

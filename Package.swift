@@ -66,7 +66,9 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["IoTCAKit", "TestSupport"]
+            dependencies: ["IoTCAKit", "TestSupport"],
+            // Read from the source tree by the tests, not built into them.
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -29,7 +29,9 @@ now() { date +%s.%N; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-openssl pkey -in "$IOTCA_STORE/keys/issuing.key.pem" -passin env:IOTCA_PASSPHRASE -out "$run/issuing.key"
+# Each CA key has a file name of its own (keys/NAME.HEX.key.pem), recorded with the CA.
+issuing_key="$("$iotca" ca show issuing --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_file"])')"
+openssl pkey -in "$IOTCA_STORE/$issuing_key" -passin env:IOTCA_PASSPHRASE -out "$run/issuing.key"
 # On a VM, the first write to a never-used page of guest memory costs many times a normal one,
 # and both tmpfs and the page cache grow into fresh memory round after round. Touching as much
 # memory as all rounds will fill first keeps that out of the figures.

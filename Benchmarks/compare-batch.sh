@@ -5,7 +5,7 @@
 # includes getting its bundles to disk: iotca syncs after each chunk, the loops sync once at the end.
 # The machine is shared, so iotca and the Python loop run ROUNDS times, taking turns, each into
 # a fresh folder, and the table shows the median round (all rounds are printed below it).
-#   Benchmarks/compare-batch.sh [N] [WORK-FOLDER]   (ROUNDS=3; OPENSSL_N=200 devices for the slow loop)
+#   Benchmarks/compare-batch.sh [N] [WORK-FOLDER]   (ROUNDS=3; OPENSSL_N=200 devices for the slow loop; IOTCA=binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-10000}"
@@ -17,8 +17,13 @@ if ! python3 -c 'import cryptography' 2>/dev/null; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-cryptography
 fi
-swift build -c release --product iotca >/dev/null
-iotca="$(swift build -c release --show-bin-path)/iotca"
+# IOTCA=/path/to/iotca measures another build (an A/B of two versions) instead of this tree's.
+if [ -n "${IOTCA:-}" ]; then
+  iotca="$IOTCA"
+else
+  swift build -c release --product iotca >/dev/null
+  iotca="$(swift build -c release --show-bin-path)/iotca"
+fi
 
 run="$work/compare-$$"
 rm -rf "$run" && mkdir -p "$run"

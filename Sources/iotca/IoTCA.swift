@@ -15,6 +15,6 @@ struct IoTCA: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, IssueCommand.self, BatchCommand.self, RevokeCommand.self, CRLCommand.self, ListCommand.self, ShowCommand.self,
-            CACommand.self, PinsCommand.self, TemplateCommand.self, DoctorCommand.self, AuditCommand.self,
+            CACommand.self, PassphraseCommand.self, PinsCommand.self, TemplateCommand.self, DoctorCommand.self, AuditCommand.self,
         ])
 }

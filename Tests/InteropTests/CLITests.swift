@@ -27,14 +27,14 @@ import TestSupport
     }
 
     @Test func quickStartAndExitCodes() throws {
-        let initialized = try iotca(["init", "--org", "Acme", "--json"], passphrase: "pw-1")
+        let initialized = try iotca(["init", "--org", "Acme", "--json"], passphrase: "pw-1 long enough")
         #expect(initialized.status == 0, "\(initialized.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(initialized.stdout.utf8)) as? [String: Any]
         #expect((report?["root_spki_sha256"] as? String)?.count == 44)
 
-        #expect(try iotca(["init"], passphrase: "pw-1").status == ExitStatus.store.rawValue)
+        #expect(try iotca(["init"], passphrase: "pw-1 long enough").status == ExitStatus.store.rawValue)
 
-        let issued = try iotca(["issue", "device-42", "--json"], passphrase: "pw-1")
+        let issued = try iotca(["issue", "device-42", "--json"], passphrase: "pw-1 long enough")
         #expect(issued.status == 0, "\(issued.stderr)")
         let bundle = folder.appending("bundles/device-42")
         #expect(try OpenSSLCLI.verifyBundle(bundle).succeeded)
@@ -42,27 +42,27 @@ import TestSupport
         let manifest = json?["manifest"] as? [String: Any]
         #expect(manifest?["thing"] as? String == "device-42")
 
-        #expect(try iotca(["issue", "device-42"], passphrase: "pw-1").status == ExitStatus.conflict.rawValue)
-        #expect(try iotca(["issue", "device-42", "--renew"], passphrase: "pw-1").status == 0)
-        #expect(try iotca(["issue", "d2", "--template", "nope"], passphrase: "pw-1").status == ExitStatus.notFound.rawValue)
-        #expect(try iotca(["issue", "../etc/passwd"], passphrase: "pw-1").status == ExitStatus.rejected.rawValue)
-        #expect(try iotca(["issue", "d2", "--san", "bogus"], passphrase: "pw-1").status == ExitStatus.rejected.rawValue)
-        #expect(try iotca(["issue", "d2", "--validity", "40y"], passphrase: "pw-1").status == ExitStatus.rejected.rawValue)
-        #expect(try iotca(["issue", "d2", "--validity", "soon"], passphrase: "pw-1").status == ExitStatus.usage.rawValue)
+        #expect(try iotca(["issue", "device-42"], passphrase: "pw-1 long enough").status == ExitStatus.conflict.rawValue)
+        #expect(try iotca(["issue", "device-42", "--renew"], passphrase: "pw-1 long enough").status == 0)
+        #expect(try iotca(["issue", "d2", "--template", "nope"], passphrase: "pw-1 long enough").status == ExitStatus.notFound.rawValue)
+        #expect(try iotca(["issue", "../etc/passwd"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--san", "bogus"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--validity", "40y"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--validity", "soon"], passphrase: "pw-1 long enough").status == ExitStatus.usage.rawValue)
         try Data("garbage".utf8).write(to: folder.appending("bad.csr"))
-        #expect(try iotca(["issue", "d2", "--csr", "bad.csr"], passphrase: "pw-1").status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--csr", "bad.csr"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)
 
         // Passphrases: wrong, and none at all with no terminal (stdin is /dev/null): an error, not a hang.
         let wrong = try iotca(["issue", "d2"], passphrase: "nope")
         #expect(wrong.status == ExitStatus.passphrase.rawValue)
         #expect(!wrong.stderr.contains("nope"))
         #expect(try iotca(["issue", "d2"]).status == ExitStatus.passphrase.rawValue)
-        try Data("pw-1\n".utf8).write(to: folder.appending("pass.txt"))
+        try Data("pw-1 long enough\n".utf8).write(to: folder.appending("pass.txt"))
         #expect(try iotca(["issue", "d3", "--passphrase-file", "pass.txt"]).status == 0)
 
-        #expect(try iotca(["ca", "disable", "issuing"], passphrase: "pw-1").status == 0)
-        #expect(try iotca(["issue", "d2"], passphrase: "pw-1").status == ExitStatus.authorityUnavailable.rawValue)
-        #expect(try iotca(["ca", "enable", "issuing"], passphrase: "pw-1").status == 0)
+        #expect(try iotca(["ca", "disable", "issuing"], passphrase: "pw-1 long enough").status == 0)
+        #expect(try iotca(["issue", "d2"], passphrase: "pw-1 long enough").status == ExitStatus.authorityUnavailable.rawValue)
+        #expect(try iotca(["ca", "enable", "issuing"], passphrase: "pw-1 long enough").status == 0)
         #expect(try iotca(["ca", "show", "nope"]).status == ExitStatus.notFound.rawValue)
 
         let list = try iotca(["list", "--json"])

@@ -8,7 +8,7 @@ import TestSupport
 /// certificates, CAs and audit events and every file around it are the same afterwards.
 @Suite(.serialized) struct HostileInputTests {
     let folder = TemporaryFolder("iotca-hostile")
-    static let passphrase = "hostile-pw"
+    static let passphrase = "hostile passphrase"
 
     struct Case: Sendable {
         let name: String

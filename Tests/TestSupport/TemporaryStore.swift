@@ -35,9 +35,12 @@ public final class TemporaryStore: @unchecked Sendable {
         let passphrase = encrypted ? Passphrase(Self.passphrase) : nil
         var options = StoreInitializer.Options(organization: organization, keyType: keyType, passphrase: passphrase)
         options.publicURL = publicURL
+        // Fixtures only: a fast KDF, by its explicit name (doctor flags such key files).
+        options.keyProtection = .insecureFastForTests
         result = try StoreInitializer.initialize(at: folder.appending("store"), options: options, clock: clock.clock)
         store = try Store.open(folder.appending("store"), clock: clock.clock)
         keyring = Keyring(store: store, passphrase: .fixed(passphrase))
+        keyring.keyProtection = .insecureFastForTests
         provisioner = Provisioner(keyring: keyring)
     }
 

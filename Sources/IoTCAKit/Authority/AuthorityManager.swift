@@ -160,12 +160,14 @@ public struct AuthorityManager {
         var new = draft
         try applyStoreDefaults(&new)
         let keyURL = store.layout.url(new.keyFile)
-        try AtomicFile.writeNew(Array(try key.pem(encryptedWith: try keyring.passphraseForNewKeys()).utf8), to: keyURL, mode: 0o600)
-        do {
-            try store.insertAuthority(new, now: now)
-        } catch {
-            unlink(keyURL.path)
-            throw error
+        try KeyFileLock.withLock(store) {
+            try AtomicFile.writeNew(try keyring.keyFileBytes(key), to: keyURL, mode: 0o600)
+            do {
+                try store.insertAuthority(new, now: now)
+            } catch {
+                unlink(keyURL.path)
+                throw error
+            }
         }
         if let issued = new.issued { try publish(new.name, der: issued.der) }
         return try store.authority(named: new.name)

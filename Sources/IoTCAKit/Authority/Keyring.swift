@@ -19,9 +19,26 @@ public final class Keyring {
         try store.setting("keys_encrypted") != "false"
     }
 
+    /// How new key files are encrypted: `.standard` except in test fixtures.
+    public var keyProtection: KeyProtection = .standard
+
     /// The passphrase new CA keys are encrypted with: the store's, or nil for an insecure store.
+    /// A store passphrase from before the policy must be changed before it protects a new key.
     func passphraseForNewKeys() throws -> Passphrase? {
-        try encryptsKeys() ? storePassphrase() : nil
+        guard try encryptsKeys() else { return nil }
+        let passphrase = try storePassphrase()
+        do {
+            try PassphrasePolicy.check(passphrase)
+        } catch .passphraseTooShort(let characters, let minimum) {
+            throw KeyError.storePassphraseTooShort(characters: characters, minimum: minimum)
+        }
+        return passphrase
+    }
+
+    /// A new CA key as its key file's bytes: encrypted under the store passphrase with this
+    /// keyring's protection, or plain PKCS#8 for an insecure store.
+    func keyFileBytes(_ key: PrivateKeyMaterial) throws -> [UInt8] {
+        Array(try key.pem(encryptedWith: try passphraseForNewKeys(), protection: keyProtection).utf8)
     }
 
     func storePassphrase() throws(KeyError) -> Passphrase {

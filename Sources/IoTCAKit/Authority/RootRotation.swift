@@ -10,14 +10,16 @@ extension AuthorityManager {
         let key = try KeyGenerator().generate(algorithm)
         let keyFile = StoreLayout.newKeyFile(for: name)
         let keyURL = store.layout.url(keyFile)
-        try AtomicFile.writeNew(Array(try key.pem(encryptedWith: try keyring.passphraseForNewKeys()).utf8), to: keyURL, mode: 0o600)
         let standby = StandbyKey(name: name, keyAlgorithm: algorithm, keyFile: keyFile,
                                  spkiSHA256: try Fingerprints.spkiSHA256(of: key.publicKey).hexString, createdAt: now)
-        do {
-            try store.insertStandbyKey(standby)
-        } catch {
-            unlink(keyURL.path)
-            throw error
+        try KeyFileLock.withLock(store) {
+            try AtomicFile.writeNew(try keyring.keyFileBytes(key), to: keyURL, mode: 0o600)
+            do {
+                try store.insertStandbyKey(standby)
+            } catch {
+                unlink(keyURL.path)
+                throw error
+            }
         }
         return standby
     }

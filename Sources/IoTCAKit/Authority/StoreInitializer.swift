@@ -17,6 +17,8 @@ public enum StoreInitializer {
         /// Where STORE/public is served: CAs get BASE/NAME.crl as CRL distribution point and
         /// BASE/NAME.crt as CA-issuers URL.
         public var publicURL: String?
+        /// How the CA key files are encrypted (`.standard` but in test fixtures).
+        public var keyProtection: KeyProtection = .standard
 
         public init(organization: String = "iotca", keyType: KeyAlgorithm = .ecP256, rootValidity: ValidityPeriod? = nil,
                     issuingValidity: ValidityPeriod? = nil, passphrase: Passphrase?) {
@@ -47,6 +49,8 @@ public enum StoreInitializer {
             guard empty else { throw StoreError.alreadyExists(path: target.path) }
         }
         try check(options)
+        // Checked before anything is made: a refused passphrase leaves nothing behind.
+        if let passphrase = options.passphrase { try PassphrasePolicy.check(passphrase) }
         if let url = options.publicURL { try AuthorityManager.checkURL(url, option: "--public-url") }
         let parent = target.deletingLastPathComponent()
         let staging = parent.appendingPathComponent(".\(target.lastPathComponent).init-\(AtomicFile.randomSuffix())")
@@ -99,6 +103,7 @@ public enum StoreInitializer {
             try store.setSetting("public_url", url.hasSuffix("/") ? String(url.dropLast()) : url)
         }
         let keyring = Keyring(store: store, passphrase: .fixed(options.passphrase))
+        keyring.keyProtection = options.keyProtection
         let manager = AuthorityManager(keyring: keyring)
 
         let template = try manager.caTemplate("root-ca")

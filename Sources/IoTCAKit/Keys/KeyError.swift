@@ -12,11 +12,15 @@ public enum KeyError: IoTCAError, Equatable {
     case emptyPassphrase
     case passphraseMismatch
     case passphraseContainsNUL
+    case passphraseTooShort(characters: Int, minimum: Int)
+    case storePassphraseTooShort(characters: Int, minimum: Int)
+    case noNewPassphraseSource
 
     public var exitStatus: ExitStatus {
         switch self {
         case .wrongPassphrase, .passphraseRequired, .noPassphraseSource, .unreadablePassphraseFile,
-             .emptyPassphrase, .passphraseMismatch, .passphraseContainsNUL: return .passphrase
+             .emptyPassphrase, .passphraseMismatch, .passphraseContainsNUL, .passphraseTooShort,
+             .storePassphraseTooShort, .noNewPassphraseSource: return .passphrase
         case .unsupportedKey: return .rejected
         case .keyFileExists: return .conflict
         case .writeFailed: return .output
@@ -51,6 +55,12 @@ public enum KeyError: IoTCAError, Equatable {
             return "the CA passphrase is empty: choose one, or pass --insecure-no-passphrase to store CA keys unencrypted"
         case .passphraseMismatch:
             return "the two passphrases differ: try again"
+        case .passphraseTooShort(let characters, let minimum):
+            return "the CA passphrase has \(characters) characters; CA keys need at least \(minimum) (a few words make a good one), or --insecure-no-passphrase for a throwaway store"
+        case .storePassphraseTooShort(let characters, let minimum):
+            return "the store's passphrase has \(characters) characters, below the \(minimum) new CA keys need: run `iotca passphrase change` first"
+        case .noNewPassphraseSource:
+            return "the new passphrase is needed and there is no terminal to ask on: use --new-passphrase-file FILE"
         case .passphraseContainsNUL:
             return "the passphrase contains a NUL byte, which OpenSSL would cut it at: choose one without (check the passphrase file)"
         }

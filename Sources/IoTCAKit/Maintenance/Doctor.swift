@@ -134,6 +134,16 @@ public struct Doctor {
         let standby = try store.standbyKeys(includingUsed: true)
         let used = Set(authorities.map(\.keyFile) + standby.map(\.keyFile))
         let passphrase = try keyring?.passphraseIfAvailable()
+        if try PassphraseChange(store: store).isInterrupted() {
+            findings.append(("key", "passphrase", "a `passphrase change` was interrupted: run it again to finish (the store opens with the old or the new passphrase)"))
+        }
+        var protections: [(String, String)] = authorities.map { ($0.name, $0.keyFile) } + standby.map { ($0.name, $0.keyFile) }
+        protections = protections.filter { seen in protections.first { $0.1 == seen.1 }?.0 == seen.0 }  // one per file
+        for (name, file) in protections {
+            guard let pem = try? String(contentsOf: store.layout.url(file), encoding: .utf8),
+                  let protection = KeyFileProtection.read(pem: pem), !protection.meetsPolicy else { continue }
+            findings.append(("kdf", name, "\(file) is protected by \(protection.summary), below the policy (PBKDF2-HMAC-SHA256 with at least \(KeyProtection.minimumIterations) iterations): run `iotca passphrase change` to re-encrypt it"))
+        }
         for authority in authorities {
             let path = store.layout.url(authority.keyFile).path
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {

@@ -86,10 +86,13 @@ import X509
         otherSerial.serial = SerialNumber(bytes: [0x01])
         var otherName = spec
         otherName.subjectAltNames = [try SubjectAltName("uri:https://iotca.invalid/things/d-2")]
+        var otherKey = spec
+        otherKey.publicKey = try KeyGenerator().generate(.ecP256).publicKey
         spec.extendedKeyUsage = [.serverAuth]
         let root = try fixture.store.authority(named: "root").certificate()
         for (label, candidate, key) in [("serial", otherSerial, signer.certificate.publicKey), ("subjectAltName", otherName, signer.certificate.publicKey),
-                                        ("extendedKeyUsage", spec, signer.certificate.publicKey)] {
+                                        ("extendedKeyUsage", spec, signer.certificate.publicKey),
+                                        ("public key", otherKey, signer.certificate.publicKey)] {
             #expect(throws: SigningError.releaseCheckFailed(label)) {
                 try ReleaseCheck.check(issued.entry.der, against: candidate, issuerName: signer.certificate.subject, issuerKey: key, verifySignature: true)
             }

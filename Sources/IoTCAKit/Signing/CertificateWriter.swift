@@ -130,7 +130,7 @@ enum CertificateWriter {
         writer.append(try serialized(value))
     }
 
-    private static func serialized(_ value: some DERSerializable) throws -> [UInt8] {
+    static func serialized(_ value: some DERSerializable) throws -> [UInt8] {
         var serializer = DER.Serializer()
         try serializer.serialize(value)
         return serializer.serializedBytes

@@ -52,6 +52,11 @@ import TestSupport
         #expect(first.issued == 1 && first.failed == 1)
         let stranded = try #require(try fixture.store.certificates(CertificateFilter(thing: "d-2")).first)
         #expect(stranded.delivery == .recorded && stranded.status == .active)
+        // doctor reports it once it is no longer a batch in flight (ten minutes on the clock).
+        #expect(try !Doctor(store: fixture.store).examine().findings.contains { $0.check == "delivery" })
+        fixture.clock.advance(by: 601)
+        #expect(try Doctor(store: fixture.store).examine().findings.contains { $0.check == "delivery" && $0.subject == "d-2" })
+        fixture.clock.advance(by: -601)
 
         // Another output never recovers it.
         let elsewhere = try runner.run(file: file, out: fixture.folder.appending("elsewhere"), options: BatchOptions())

@@ -55,4 +55,18 @@ import TestSupport
             #expect(try OpenSSLCLI.run(["crl", "-inform", "DER", "-noout", "-in", files.der.path]).succeeded)
         }
     }
+
+    /// pkilint calls single-label DNS names ("localhost", "broker") invalid; RFC 5280 takes
+    /// dNSName in RFC 1034's preferred syntax, which allows them, and test brokers on loopback
+    /// need them. Tolerated by name: that finding, for those names, and nothing else.
+    @Test func singleLabelServerNamesDrawOnlyTheKnownDomainNameFinding() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let server = try fixture.issue(IssueRequest(thing: "broker", template: "server",
+                                                    subjectAltNames: [try SubjectAltName("dns:localhost"), try SubjectAltName("ip:127.0.0.1")]))
+        let findings = try Self.lintCertificate(server.folder.appendingPathComponent("cert.pem").path)
+        let errors = findings.split(separator: "\n").filter { $0.contains("(ERROR)") || $0.contains("(FATAL)") }
+        #expect(errors.count == 2, "\(findings)")
+        #expect(errors.allSatisfy { $0.contains("pkix.invalid_domain_name_syntax") && ($0.contains("\"broker\"") || $0.contains("\"localhost\"")) },
+                "\(findings)")
+    }
 }

@@ -71,6 +71,15 @@ public struct Doctor {
             }
         }
 
+        // A bundle never reported written: a run died between commit and bundle, or the write
+        // failed. Minutes-old ones may belong to a batch running right now.
+        let stale = store.clock.now().addingTimeInterval(-600)
+        for entry in try store.certificates(CertificateFilter(status: .active))
+        where entry.delivery == .recorded && entry.createdAt < stale {
+            let thing = entry.thing ?? entry.serial.hex
+            find("delivery", thing, "certificate \(entry.serial.hex) was recorded for \(entry.deliveryTarget ?? "?") at \(Store.timestamp(entry.createdAt)) but its bundle was never reported written: re-run the batch into that output to recover it, or `iotca issue \(thing) --renew --supersede`")
+        }
+
         for authority in authorities where authority.status != .pending {
             guard let record = try store.latestCRL(of: authority.name), let issuer = issuers[authority.name] else { continue }
             report.crls += 1

@@ -106,6 +106,28 @@ import TestSupport
         #expect(try AuditReport.make(store: fixture.store).checkpointProblems == verdict.problems)
     }
 
+    @Test func corruptRowsAreErrorsThatDoctorReportsOneByOne() throws {
+        let fixture = try healthyStore()
+        try fixture.issue(IssueRequest(thing: "c"))
+        try fixture.store.write { db in
+            // Each of these used to be read back as a default (an empty serial, ec-p256, a
+            // subordinate CA) and looked healthy.
+            try db.execute(sql: "UPDATE certificates SET serial = 'not-hex' WHERE thing = 'a'")
+            try db.execute(sql: "UPDATE certificates SET key_algorithm = 'dsa-512' WHERE thing = 'c'")
+            try db.execute(sql: "UPDATE authorities SET kind = 'emperor' WHERE name = 'issuing'")
+        }
+        let error = #expect(throws: StoreError.self) { try fixture.store.certificates(CertificateFilter()) }
+        guard case .corruptRow(let table, _, let detail) = error else { Issue.record("not a corrupt row: \(String(describing: error))"); return }
+        #expect(table == "certificates" && detail.contains("serial"))
+        #expect(error?.exitStatus == .store)
+        #expect(throws: StoreError.self) { try fixture.store.authority(named: "issuing") }
+        let findings = try Doctor(store: fixture.store).examine().findings.filter { $0.check == "store" }
+        #expect(findings.count == 3, "\(findings)")
+        #expect(findings.contains { $0.subject == "certificates not-hex" && $0.problem.contains("serial") })
+        #expect(findings.contains { $0.problem.contains("key_algorithm") && $0.problem.contains("dsa-512") })
+        #expect(findings.contains { $0.subject == "authorities issuing" && $0.problem.contains("kind") })
+    }
+
     @Test func auditReportListsIssuedAndRevokedCertificates() throws {
         let fixture = try healthyStore()
         let report = try AuditReport.make(store: fixture.store)

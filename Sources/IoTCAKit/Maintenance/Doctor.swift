@@ -36,7 +36,8 @@ public struct Doctor {
 
     public func examine(bundles: URL? = nil) throws -> Report {
         var report = Report()
-        let authorities = try store.authorities()
+        let examination = try store.examination()
+        let authorities = examination.authorities
         var issuers: [String: Certificate] = [:]
         for authority in authorities {
             if let certificate = try? authority.certificate() { issuers[authority.name] = certificate }
@@ -45,9 +46,12 @@ public struct Doctor {
             report.findings.append(Finding(check: check, subject: subject, problem: problem))
         }
 
-        var all = CertificateFilter()
-        all.includeAuthorities = true
-        for entry in try store.certificates(all) {
+        for corrupt in examination.corrupt {
+            if case .corruptRow(let table, let key, let detail) = corrupt {
+                find("store", "\(table) \(key)", "the row does not parse (\(detail)): restore it from a backup")
+            }
+        }
+        for entry in examination.certificates {
             report.certificates += 1
             let name = entry.thing ?? entry.subjectAuthority ?? entry.serial.hex
             guard let certificate = try? Certificate(derEncoded: entry.der) else {
@@ -74,8 +78,8 @@ public struct Doctor {
         // A bundle never reported written: a run died between commit and bundle, or the write
         // failed. Minutes-old ones may belong to a batch running right now.
         let stale = store.clock.now().addingTimeInterval(-600)
-        for entry in try store.certificates(CertificateFilter(status: .active))
-        where entry.delivery == .recorded && entry.createdAt < stale {
+        for entry in examination.certificates
+        where entry.thing != nil && entry.status == .active && entry.delivery == .recorded && entry.createdAt < stale {
             let thing = entry.thing ?? entry.serial.hex
             find("delivery", thing, "certificate \(entry.serial.hex) was recorded for \(entry.deliveryTarget ?? "?") at \(Store.timestamp(entry.createdAt)) but its bundle was never reported written: re-run the batch into that output to recover it, or `iotca issue \(thing) --renew --supersede`")
         }
@@ -120,10 +124,12 @@ public struct Doctor {
             let path = store.layout.keys.appendingPathComponent(name).path
             if Self.mode(path) & 0o077 != 0 { find("files", path, String(format: "key file mode %o (want 600)", Self.mode(path))) }
         }
-        for (check, subject, problem) in try examineKeys(authorities, keyFiles: keyFiles) { find(check, subject, problem) }
+        for (check, subject, problem) in try examineKeys(authorities, standby: examination.standbyKeys, keyFiles: keyFiles) {
+            find(check, subject, problem)
+        }
 
         if let bundles {
-            let serials = Set(try store.certificates(CertificateFilter()).map(\.serial.hex))
+            let serials = Set(examination.certificates.filter { $0.thing != nil }.map(\.serial.hex))
             for name in ((try? FileManager.default.contentsOfDirectory(atPath: bundles.path)) ?? []).sorted() where !name.hasPrefix(".") {
                 let manifest = bundles.appendingPathComponent(name).appendingPathComponent("manifest.json")
                 guard let data = FileManager.default.contents(atPath: manifest.path) else { continue }
@@ -138,9 +144,8 @@ public struct Doctor {
     /// Each CA's key file exists and is readable; with the passphrase, it opens and holds the
     /// key its certificate (or, while pending, its CSR) certifies. Key files no CA or standby
     /// key refers to are left by a create that was killed before it committed.
-    private func examineKeys(_ authorities: [Authority], keyFiles: [String]) throws -> [(String, String, String)] {
+    private func examineKeys(_ authorities: [Authority], standby: [StandbyKey], keyFiles: [String]) throws -> [(String, String, String)] {
         var findings: [(String, String, String)] = []
-        let standby = try store.standbyKeys(includingUsed: true)
         let used = Set(authorities.map(\.keyFile) + standby.map(\.keyFile))
         let passphrase = try keyring?.passphraseIfAvailable()
         if try PassphraseChange(store: store).isInterrupted() {

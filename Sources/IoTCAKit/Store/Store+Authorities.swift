@@ -23,12 +23,12 @@ extension Store {
         var standbyKey: String? = nil
     }
 
-    private static let authorityQuery = """
+    static let authorityQuery = """
         SELECT a.*, p.name AS parent_name FROM authorities a LEFT JOIN authorities p ON p.id = a.parent_id
         """
 
     public func authorities() throws -> [Authority] {
-        try read { db in try Row.fetchAll(db, sql: Self.authorityQuery + " ORDER BY a.id").map(Authority.init(row:)) }
+        try read { db in try Row.fetchAll(db, sql: Self.authorityQuery + " ORDER BY a.id").map { try Authority(row: $0) } }
     }
 
     public func authority(named name: String) throws -> Authority {
@@ -39,7 +39,7 @@ extension Store {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: authorityQuery + " WHERE a.name = ?"), arguments: [name]) else {
             throw AuthorityError.notFound(name)
         }
-        return Authority(row: row)
+        return try Authority(row: row)
     }
 
     /// Records a new CA, the certificate its parent issued it and the audit event, atomically.
@@ -136,26 +136,28 @@ extension Store {
 }
 
 extension Authority {
-    init(row: Row) {
-        let chainPEM: String = row["chain_pem"] ?? ""
+    /// An authority row; a value that does not parse is a `StoreError.corruptRow`.
+    init(row: Row) throws {
+        let read = RowDecoder(row, table: "authorities", key: "name")
+        let chainPEM: String = try read.optional("chain_pem") ?? ""
         self.init(
-            id: row["id"],
-            name: row["name"],
-            kind: Kind(rawValue: row["kind"]) ?? .subordinate,
-            parentName: row["parent_name"],
-            status: Status(rawValue: row["status"]) ?? .disabled,
-            keyAlgorithm: KeyAlgorithm(rawValue: row["key_algorithm"]) ?? .ecP256,
-            keyFile: row["key_file"],
-            keyEncrypted: row["key_encrypted"],
-            certificateDER: (row["certificate_der"] as Data?).map { Array($0) },
-            csrDER: (row["csr_der"] as Data?).map { Array($0) },
+            id: try read.value("id"),
+            name: try read.value("name"),
+            kind: try read.parsed("kind", Kind.init(rawValue:)),
+            parentName: try read.optional("parent_name"),
+            status: try read.parsed("status", Status.init(rawValue:)),
+            keyAlgorithm: try read.parsed("key_algorithm", KeyAlgorithm.init(rawValue:)),
+            keyFile: try read.value("key_file"),
+            keyEncrypted: try read.value("key_encrypted"),
+            certificateDER: try read.optional("certificate_der", as: Data.self).map { Array($0) },
+            csrDER: try read.optional("csr_der", as: Data.self).map { Array($0) },
             externalChainDER: PEMBundle.derDocuments(in: chainPEM, type: "CERTIFICATE"),
-            subject: row["subject"],
-            notBefore: row["not_before"],
-            notAfter: row["not_after"],
-            createdAt: row["created_at"],
-            crlValidity: row["crl_validity_seconds"],
-            crlURL: row["crl_url"],
-            caIssuersURL: row["ca_issuers_url"])
+            subject: try read.value("subject"),
+            notBefore: try read.optional("not_before"),
+            notAfter: try read.optional("not_after"),
+            createdAt: try read.value("created_at"),
+            crlValidity: try read.value("crl_validity_seconds"),
+            crlURL: try read.optional("crl_url"),
+            caIssuersURL: try read.optional("ca_issuers_url"))
     }
 }

@@ -33,28 +33,29 @@ extension CertificateEntry {
             createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
     }
 
-    init(row: Row) {
-        let sans: String = row["sans"]
+    /// A certificate row; a value that does not parse is a `StoreError.corruptRow`.
+    init(row: Row) throws {
+        let read = RowDecoder(row, table: "certificates", key: "serial")
         self.init(
-            serial: SerialNumber(hex: row["serial"]) ?? SerialNumber(bytes: []),
-            authority: row["authority_name"],
-            thing: row["thing"],
-            subjectAuthority: row["subject_authority"],
-            template: row["template"],
-            subject: row["subject"],
-            subjectAltNames: (try? JSONDecoder().decode([String].self, from: Data(sans.utf8))) ?? [],
-            keyAlgorithm: KeyAlgorithm(rawValue: row["key_algorithm"]) ?? .ecP256,
-            notBefore: row["not_before"],
-            notAfter: row["not_after"],
-            status: Status(rawValue: row["status"]) ?? .revoked,
-            revokedAt: row["revoked_at"],
-            revocationReason: row["revocation_reason"],
-            fingerprintSHA256: row["fingerprint_sha256"],
-            spkiSHA256: row["spki_sha256"],
-            der: Array(row["der"] as Data),
-            createdAt: row["created_at"],
-            delivery: Delivery(rawValue: row["delivery"]) ?? .recorded,
-            deliveryTarget: row["delivery_target"])
+            serial: try read.parsed("serial", SerialNumber.init(hex:)),
+            authority: try read.value("authority_name"),
+            thing: try read.optional("thing"),
+            subjectAuthority: try read.optional("subject_authority"),
+            template: try read.value("template"),
+            subject: try read.value("subject"),
+            subjectAltNames: try read.parsed("sans") { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) },
+            keyAlgorithm: try read.parsed("key_algorithm", KeyAlgorithm.init(rawValue:)),
+            notBefore: try read.value("not_before"),
+            notAfter: try read.value("not_after"),
+            status: try read.parsed("status", Status.init(rawValue:)),
+            revokedAt: try read.optional("revoked_at"),
+            revocationReason: try read.optional("revocation_reason"),
+            fingerprintSHA256: try read.value("fingerprint_sha256"),
+            spkiSHA256: try read.value("spki_sha256"),
+            der: Array(try read.value("der", as: Data.self)),
+            createdAt: try read.value("created_at"),
+            delivery: try read.parsed("delivery", Delivery.init(rawValue:)),
+            deliveryTarget: try read.optional("delivery_target"))
     }
 }
 
@@ -152,7 +153,7 @@ extension Store {
                     if supersede && !previous.isEmpty, let thing = item.entry.thing {
                         let rows = try Row.fetchAll(db, sql: Self.certificateRowQuery + " WHERE c.thing = ? AND c.status = 'active' AND c.serial != ?",
                                                     arguments: [thing, item.entry.serial.hex])
-                        _ = try revokeRows(db, rows.map { ($0["id"], CertificateEntry(row: $0)) }, reason: .superseded,
+                        _ = try revokeRows(db, rows.map { ($0["id"], try CertificateEntry(row: $0)) }, reason: .superseded,
                                            invalidityDate: nil, at: item.entry.createdAt)
                         context.lastEventHash = nil  // the revocations appended events of their own
                     }
@@ -271,7 +272,36 @@ extension Store {
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return try read { db in
             try Row.fetchAll(db, sql: Self.certificateQuery + whereClause + " ORDER BY c.id", arguments: arguments)
-                .map(CertificateEntry.init(row:))
+                .map { try CertificateEntry(row: $0) }
+        }
+    }
+
+    /// What `doctor` reads: every certificate, authority and standby key row decoded where it
+    /// can be, and a `StoreError.corruptRow` for each one that cannot, so one bad row neither
+    /// hides the others nor stops the examination.
+    struct Examination {
+        var certificates: [CertificateEntry] = []
+        var authorities: [Authority] = []
+        var standbyKeys: [StandbyKey] = []
+        var corrupt: [StoreError] = []
+    }
+
+    func examination() throws -> Examination {
+        try read { db in
+            var corrupt: [StoreError] = []
+            func each<T>(_ sql: String, _ decode: (Row) throws -> T) throws -> [T] {
+                var list: [T] = []
+                for row in try Row.fetchAll(db, sql: sql) {
+                    do { list.append(try decode(row)) } catch let error as StoreError { corrupt.append(error) }
+                }
+                return list
+            }
+            var result = Examination()
+            result.certificates = try each(Self.certificateQuery + " ORDER BY c.id") { try CertificateEntry(row: $0) }
+            result.authorities = try each(Self.authorityQuery + " ORDER BY a.id") { try Authority(row: $0) }
+            result.standbyKeys = try each("SELECT * FROM standby_keys ORDER BY id") { try StandbyKey(row: $0) }
+            result.corrupt = corrupt
+            return result
         }
     }
 
@@ -280,7 +310,7 @@ extension Store {
     public func certificates(serial: SerialNumber) throws -> [CertificateEntry] {
         try read { db in
             try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.serial = ? ORDER BY c.id", arguments: [serial.hex])
-                .map(CertificateEntry.init(row:))
+                .map { try CertificateEntry(row: $0) }
         }
     }
 }

@@ -57,7 +57,7 @@ extension Store {
                 guard rows.count == 1 else {
                     throw RevocationError.ambiguousSerial(serial.hex, authorities: rows.map { $0["authority_name"] })
                 }
-                targets = [(rows[0]["id"], CertificateEntry(row: rows[0]))]
+                targets = [(rows[0]["id"], try CertificateEntry(row: rows[0]))]
             case .thing(let thing):
                 let rows = try Row.fetchAll(db, sql: Self.certificateRowQuery + " WHERE c.thing = ? AND c.status = 'active' ORDER BY c.id", arguments: [thing])
                 guard !rows.isEmpty else {
@@ -66,14 +66,14 @@ extension Store {
                     }
                     throw CertificateNotFound(selector: thing)
                 }
-                targets = rows.map { ($0["id"], CertificateEntry(row: $0)) }
+                targets = try rows.map { ($0["id"], try CertificateEntry(row: $0)) }
             case .serials(let serials, let authority):
                 targets = try serials.map { serial in
                     guard let row = try Row.fetchOne(db, sql: Self.certificateRowQuery + " WHERE c.serial = ? AND a.name = ?",
                                                      arguments: [serial.hex, authority]) else {
                         throw CertificateNotFound(selector: serial.hex)
                     }
-                    return (row["id"], CertificateEntry(row: row))
+                    return (row["id"], try CertificateEntry(row: row))
                 }
             }
             return try revokeRows(db, targets, reason: reason, invalidityDate: invalidityDate, at: now)

@@ -12,6 +12,15 @@ public struct StandbyKey: Sendable, Equatable {
     public var createdAt: Date
 }
 
+extension StandbyKey {
+    /// A standby_keys row; a value that does not parse is a `StoreError.corruptRow`.
+    init(row: Row) throws {
+        let read = RowDecoder(row, table: "standby_keys", key: "name")
+        self.init(name: try read.value("name"), keyAlgorithm: try read.parsed("key_algorithm", KeyAlgorithm.init(rawValue:)),
+                  keyFile: try read.value("key_file"), spkiSHA256: try read.value("spki_sha256"), createdAt: try read.value("created_at"))
+    }
+}
+
 extension Store {
     func insertStandbyKey(_ key: StandbyKey) throws {
         try write { db in
@@ -28,10 +37,8 @@ extension Store {
     /// The keys waiting to become roots; with `includingUsed`, also those that did.
     public func standbyKeys(includingUsed: Bool = false) throws -> [StandbyKey] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM standby_keys" + (includingUsed ? "" : " WHERE status = 'standby'") + " ORDER BY id").map { row in
-                StandbyKey(name: row["name"], keyAlgorithm: KeyAlgorithm(rawValue: row["key_algorithm"]) ?? .ecP256,
-                           keyFile: row["key_file"], spkiSHA256: row["spki_sha256"], createdAt: row["created_at"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM standby_keys" + (includingUsed ? "" : " WHERE status = 'standby'") + " ORDER BY id")
+                .map { try StandbyKey(row: $0) }
         }
     }
 

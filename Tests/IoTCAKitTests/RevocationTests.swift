@@ -66,6 +66,8 @@ import TestSupport
         // The file on disk is the newest CRL: publication never goes backwards.
         let der = Array(try Data(contentsOf: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl")))
         #expect(try CRLFile(der: der).number == Int64(publishers * rounds))
+        // Recorded in whatever order the publishers finished; doctor judges the numbers' order.
+        #expect(try Doctor(store: fixture.store).examine().findings.filter { $0.check == "crl" }.isEmpty)
     }
 
     @Test func ifDuePublishesOnlyWhenSomethingChangedOrTheCRLAges() throws {
@@ -84,6 +86,20 @@ import TestSupport
         _ = try service.publish("issuing")
         fixture.clock.advance(by: 1.1)
         #expect(try service.publish("issuing", ifDue: true) != nil)
+    }
+
+    @Test func aPublisherThatDiedBetweenDraftAndRecordLeavesTheCRLDue() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let service = RevocationService(keyring: fixture.keyring)
+        #expect(try service.publish("issuing")?.number == 1)
+        #expect(try service.publish("issuing", ifDue: true) == nil)
+        // Number 2 allocated (and the CA's stale flag cleared), then the process died.
+        let draft = try #require(try fixture.store.draftCRL(authority: "issuing", ifDue: false))
+        #expect(draft.number == 2)
+        let next = try service.publish("issuing", ifDue: true)
+        #expect(next?.number == 3, "a gap in the recorded numbers makes the CRL due")
+        #expect(try service.publish("issuing", ifDue: true) == nil)
+        #expect(try fixture.store.crlNumbersInOrder()["issuing"]?.map(\.number) == [1, 3])
     }
 
     @Test func ifDuePutsBackFilesACrashLeftBehind() throws {

@@ -105,8 +105,10 @@ public struct Doctor {
                 find("crl", authority.name, "\(file.path) does not parse as a CRL")
             }
         }
-        for (name, numbers) in try store.crlNumbersInOrder() where zip(numbers, numbers.dropFirst()).contains(where: { $0 >= $1 }) {
-            find("crl", name, "CRL numbers do not strictly increase: \(numbers.map(String.init).joined(separator: ", "))")
+        for (name, crls) in try store.crlNumbersInOrder()
+        where zip(crls, crls.dropFirst()).contains(where: { $0.number >= $1.number || $0.thisUpdate > $1.thisUpdate }) {
+            let numbers = crls.map(\.number)
+            find("crl", name, "CRL numbers and their thisUpdate times do not increase together: \(numbers.map(String.init).joined(separator: ", "))")
         }
 
         let events = try store.events()

@@ -62,7 +62,15 @@ public struct RevocationService {
         let authority = try store.authority(named: name)
         let signer = try keyring.signer(for: authority, toIssue: false)
         if ifDue { try restoreFiles(of: name) }
-        guard let (record, der) = try store.publishCRL(authority: name, signer: signer, ifDue: ifDue) else { return nil }
+        guard var draft = try store.draftCRL(authority: name, ifDue: ifDue) else { return nil }
+        // The Signer signs outside the store's write transaction; the store records the result.
+        let entries = draft.entries.count
+        let der = try draft.entries.finish(
+            issuer: signer.certificate, algorithm: signer.keyAlgorithm, thisUpdate: draft.thisUpdate, nextUpdate: draft.nextUpdate,
+            number: draft.number, sign: { tbs in try signer.signature(forCRL: tbs) })
+        try CRLReleaseCheck.check(der, issuer: signer.certificate, number: draft.number, thisUpdate: draft.thisUpdate,
+                                  nextUpdate: draft.nextUpdate, entries: entries)
+        let record = try store.recordCRL(draft, der: der) { head in try signer.signature(forCRL: AuditCheckpoint.message(head: head)) }
         try writeFiles(of: name, record: record, der: der)
         return record
     }

@@ -117,11 +117,16 @@ extension Store {
         SELECT c.*, a.name AS authority_name FROM certificates c JOIN authorities a ON a.id = c.authority_id
         """
 
-    /// Generates and records one CA's CRL inside a single write transaction, so CRL numbers
-    /// strictly increase even with several processes publishing at once; the caller writes the
-    /// files after the commit. With `ifDue`, returns nil when the current CRL is fresh: not
-    /// within `validity / 2` of its nextUpdate and no revocation since it was made.
-    func publishCRL(authority name: String, signer: Signer, ifDue: Bool) throws -> (record: CRLRecord, der: [UInt8])? {
+    /// What one CRL will say, taken in one short write transaction: its number (allocated,
+    /// never reused, so numbers strictly increase however many processes publish at once), its
+    /// times, and its entries, read in the same snapshot, so a CRL with a higher number never
+    /// lists fewer revocations. Building the DER and signing happen outside the transaction
+    /// (`RevocationService`), and `recordCRL` records the result: the write lock is held for
+    /// reading the entries, not for encoding and signing tens of megabytes.
+    /// With `ifDue`, nil when the current CRL is fresh: not within `validity / 2` of its
+    /// nextUpdate, no revocation since it was made, and no number allocated but never recorded
+    /// (a publisher that died between the two transactions).
+    func draftCRL(authority name: String, ifDue: Bool) throws -> CRLDraft? {
         try write { db in
             let authority = try Self.authority(db, named: name)
             let now = clock.now()
@@ -129,20 +134,20 @@ extension Store {
             let previous = try Row.fetchOne(db, sql: """
                 SELECT number, next_update FROM crls WHERE authority_id = ? ORDER BY number DESC LIMIT 1
                 """, arguments: [authority.id])
+            let number: Int64 = try Int64.fetchOne(db, sql: "SELECT next_crl_number FROM authorities WHERE id = ?", arguments: [authority.id]) ?? 1
             if ifDue, let previous {
                 let previousNext: Date = previous["next_update"]
                 let aging = now >= previousNext.addingTimeInterval(-TimeInterval(authority.crlValidity) / 2)
                 let changed = try Bool.fetchOne(db, sql: "SELECT crl_stale FROM authorities WHERE id = ?", arguments: [authority.id]) ?? true
-                if !aging && !changed { return nil }
+                let unrecorded = (previous["number"] as Int64) < number - 1
+                if !aging && !changed && !unrecorded { return nil }
             }
-            let number: Int64 = try Int64.fetchOne(db, sql: "SELECT next_crl_number FROM authorities WHERE id = ?", arguments: [authority.id]) ?? 1
             try db.execute(sql: "UPDATE authorities SET next_crl_number = ?, crl_stale = 0 WHERE id = ?", arguments: [number + 1, authority.id])
 
             // Entries of certificates that have expired are dropped (RFC 5280 5.1.2.6 allows it).
             let filter = "FROM certificates WHERE authority_id = ? AND status = 'revoked' AND not_after > ?"
             let expected = try Int.fetchOne(db, sql: "SELECT count(*) " + filter, arguments: [authority.id, now]) ?? 0
             var builder = CRLBuilder(expectedEntries: expected)
-            let entries: Int
             // SQLite's C API directly: no Row or String per entry, so a million entries read in
             // a fraction of a second from the covering index.
             let statement = try db.makeStatement(sql: "SELECT serial, revoked_at, revocation_reason, invalidity_date " + filter)
@@ -163,40 +168,41 @@ extension Store {
                     reason: Self.reason(Self.column(raw, 2)),
                     invalidityDate: Self.unixSeconds(Self.column(raw, 3))))
             }
-            entries = builder.count
-            let nextUpdate = thisUpdate + authority.crlValidity
-            let der = try builder.finish(
-                issuer: signer.certificate, algorithm: signer.keyAlgorithm, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
-                number: number, sign: { tbs in try signer.signature(forCRL: tbs) })
-            try CRLReleaseCheck.check(der, issuer: signer.certificate, number: number, thisUpdate: thisUpdate,
-                                      nextUpdate: nextUpdate, entries: entries)
-            let record = CRLRecord(
-                authority: name, number: number, thisUpdate: Date(timeIntervalSince1970: TimeInterval(thisUpdate)),
-                nextUpdate: Date(timeIntervalSince1970: TimeInterval(nextUpdate)), entries: entries,
-                sha256: Array(SHA256.hash(data: der)).hexString)
+            return CRLDraft(authority: name, number: number, thisUpdate: thisUpdate,
+                            nextUpdate: thisUpdate + authority.crlValidity, now: now, entries: builder)
+        }
+    }
+
+    /// Records a CRL built from `draft`, with its audit event and the CA-signed checkpoint of
+    /// the audit chain (`signHead` signs the chain's new head: see AuditCheckpoint).
+    func recordCRL(_ draft: CRLDraft, der: [UInt8], signHead: (String) throws -> [UInt8]) throws -> CRLRecord {
+        let record = CRLRecord(
+            authority: draft.authority, number: draft.number, thisUpdate: Date(timeIntervalSince1970: TimeInterval(draft.thisUpdate)),
+            nextUpdate: Date(timeIntervalSince1970: TimeInterval(draft.nextUpdate)), entries: draft.entries.count,
+            sha256: Array(SHA256.hash(data: der)).hexString)
+        return try write { db in
+            let authority = try Self.authority(db, named: draft.authority)
             try der.withUnsafeBytes { buffer in
                 // Bound without copying tens of megabytes: the statement runs inside this closure.
                 let blob = buffer.baseAddress.map { Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: buffer.count, deallocator: .none) }
                 try db.execute(sql: """
                     INSERT INTO crls (authority_id, number, this_update, next_update, entries, sha256, der) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [authority.id, number, record.thisUpdate, record.nextUpdate, record.entries, record.sha256, blob])
+                    """, arguments: [authority.id, record.number, record.thisUpdate, record.nextUpdate, record.entries, record.sha256, blob])
             }
             // Keep the DER of the last few CRLs only; a fleet's CRL can be tens of megabytes.
             try db.execute(sql: "UPDATE crls SET der = NULL WHERE authority_id = ? AND number <= ? AND der IS NOT NULL",
-                           arguments: [authority.id, number - 3])
-            // The chain's new head (this event's hash), signed by the CA: see AuditCheckpoint.
+                           arguments: [authority.id, record.number - 3])
             var head: String?
-            try appendEvent(db, action: "crl.publish", subject: name, details: [
-                "number": String(number), "entries": String(entries), "sha256": record.sha256,
+            try appendEvent(db, action: "crl.publish", subject: draft.authority, details: [
+                "number": String(record.number), "entries": String(record.entries), "sha256": record.sha256,
                 "next_update": Self.timestamp(record.nextUpdate),
-            ], at: now, lastHash: &head)
+            ], at: draft.now, lastHash: &head)
             if let signed = head {
-                let signature = try signer.signature(forCRL: AuditCheckpoint.message(head: signed))
-                try appendEvent(db, action: AuditCheckpoint.action, subject: name, details: [
-                    "head": signed, "signature": Data(signature).base64EncodedString(),
-                ], at: now, lastHash: &head)
+                try appendEvent(db, action: AuditCheckpoint.action, subject: draft.authority, details: [
+                    "head": signed, "signature": Data(try signHead(signed)).base64EncodedString(),
+                ], at: draft.now, lastHash: &head)
             }
-            return (record, der)
+            return record
         }
     }
 
@@ -221,12 +227,16 @@ extension Store {
         }
     }
 
-    /// Every CA's CRL numbers in the order they were recorded.
-    func crlNumbersInOrder() throws -> [String: [Int64]] {
+    /// Every CA's recorded CRL numbers, lowest first, each with its thisUpdate. Two publishers
+    /// may record in either order (each signs outside the store's lock), so the order that
+    /// matters is the numbers': a higher number must never have an earlier thisUpdate.
+    func crlNumbersInOrder() throws -> [String: [(number: Int64, thisUpdate: Date)]] {
         try read { db in
-            var numbers: [String: [Int64]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT a.name, l.number FROM crls l JOIN authorities a ON a.id = l.authority_id ORDER BY l.id") {
-                numbers[row[0], default: []].append(row[1])
+            var numbers: [String: [(number: Int64, thisUpdate: Date)]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT a.name, l.number, l.this_update FROM crls l JOIN authorities a ON a.id = l.authority_id ORDER BY l.number
+                """) {
+                numbers[row[0], default: []].append((row[1], row[2]))
             }
             return numbers
         }

@@ -45,7 +45,7 @@ enum Output {
 
     static func date(_ date: Date?) -> String {
         guard let date else { return "-" }
-        return date.formatted(.iso8601)
+        return Timestamp.format(date)
     }
 }
 

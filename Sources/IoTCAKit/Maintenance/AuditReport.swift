@@ -69,7 +69,7 @@ public struct AuditReport: Sendable, Encodable {
         }).joined(separator: "\n") + "\n"
     }
 
-    static func time(_ date: Date) -> String { date.formatted(.iso8601) }
+    static func time(_ date: Date) -> String { CivilTime(date).rfc3339 }
 
     static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }

@@ -76,9 +76,16 @@ public enum PinSet {
         }
         for standby in try store.standbyKeys() {
             pins.append(Pin(name: standby.name, role: .backup, subject: nil, notAfter: nil,
-                            spkiSHA256: Store.bytes(hex: standby.spkiSHA256), certificateSHA256: nil, certificateSHA1: nil))
+                            spkiSHA256: try Self.pinBytes(standby), certificateSHA256: nil, certificateSHA1: nil))
         }
         return pins
+    }
+
+    private static func pinBytes(_ standby: StandbyKey) throws -> [UInt8] {
+        guard let bytes = Hex.decode(standby.spkiSHA256), bytes.count == 32 else {
+            throw StoreError.corruptRow(table: "standby_keys", key: standby.name, detail: "spki_sha256: not 32 bytes of hex")
+        }
+        return bytes
     }
 
     public static func render(_ pins: [Pin], as format: Format) throws -> String {
@@ -93,7 +100,7 @@ public enum PinSet {
         case .text:
             return pins.map { pin in
                 var lines = ["\(pin.name) (\(pin.role.rawValue))\(pin.subject.map { ": \($0)" } ?? "")"]
-                if let notAfter = pin.notAfter { lines.append("  not after        \(notAfter.formatted(.iso8601))") }
+                if let notAfter = pin.notAfter { lines.append("  not after        \(CivilTime(notAfter).rfc3339)") }
                 lines.append("  spki sha256      \(pin.spkiSHA256Base64)")
                 lines.append("  spki sha256 hex  \(pin.spkiSHA256.hexString)")
                 if let sha256 = pin.certificateSHA256 { lines.append("  cert sha256      \(sha256.colonHexString)") }
@@ -127,7 +134,7 @@ public enum PinSet {
 
             """
         for (pin, name) in zip(pins, names) {
-            let about = "\(pin.name): \(pin.role.rawValue)\(pin.subject.map { ", \($0)" } ?? "")\(pin.notAfter.map { ", not after \($0.formatted(.iso8601))" } ?? "")"
+            let about = "\(pin.name): \(pin.role.rawValue)\(pin.subject.map { ", \($0)" } ?? "")\(pin.notAfter.map { ", not after \(CivilTime($0).rfc3339)" } ?? "")"
             text += "/* \(CIdentifiers.commentText(about)) */\n"
             text += "static const uint8_t \(name)_SPKI_SHA256[32] = {\n\(bytes(pin.spkiSHA256))\n};\n"
             text += "static const char \(name)_SPKI_SHA256_B64[] = \"\(pin.spkiSHA256Base64)\";\n"

@@ -19,16 +19,7 @@ public struct SerialNumber: Sendable, Hashable, CustomStringConvertible {
     /// Parses lower- or upper-case hex, with or without `:` separators (as `openssl x509
     /// -serial` and browsers print them).
     public init?(hex: String) {
-        let digits = hex.replacingOccurrences(of: ":", with: "").lowercased()
-        guard !digits.isEmpty, digits.count <= 42, digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = digits.startIndex
-        while index < digits.endIndex {
-            let next = digits.index(index, offsetBy: 2)
-            guard let byte = UInt8(digits[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
+        guard let bytes = Hex.decode(hex, allowColons: true), bytes.count <= 21 else { return nil }
         self.bytes = bytes
     }
 
@@ -38,21 +29,4 @@ public struct SerialNumber: Sendable, Hashable, CustomStringConvertible {
     public var hex: String { bytes.hexString }
     public var description: String { hex }
     var x509: Certificate.SerialNumber { Certificate.SerialNumber(bytes: bytes) }
-}
-
-extension Sequence where Element == UInt8 {
-    /// `AB:CD:...`, as `openssl x509 -fingerprint` prints digests.
-    var colonHexString: String { map { String(format: "%02X", $0) }.joined(separator: ":") }
-
-    var hexString: String {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(underestimatedCount * 2)
-        for byte in self {
-            digits.append(Self.hexDigit(byte >> 4))
-            digits.append(Self.hexDigit(byte & 0x0F))
-        }
-        return String(decoding: digits, as: UTF8.self)
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 }

@@ -161,7 +161,10 @@ extension Store {
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
                 serial.removeAll(keepingCapacity: true)
-                Self.appendBytes(hex: Self.column(raw, 0), to: &serial)
+                guard Hex.append(Self.column(raw, 0), to: &serial), !serial.isEmpty else {
+                    throw StoreError.corruptRow(table: "certificates", key: String(decoding: Self.column(raw, 0), as: UTF8.self),
+                                                detail: "serial: not hex")
+                }
                 builder.append(RevokedEntry(
                     serial: serial,
                     revokedAt: Self.unixSeconds(Self.column(raw, 1)) ?? thisUpdate,
@@ -267,30 +270,6 @@ extension Store {
         return RevocationReason(rawValue: String(decoding: text, as: UTF8.self)) ?? .unspecified
     }
 
-    static func bytes(hex: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        appendBytes(hex: hex.utf8, to: &bytes)
-        return bytes
-    }
-
-    static func appendBytes(hex: some Collection<UInt8>, to bytes: inout [UInt8]) {
-        var high: UInt8?
-        for character in hex {
-            let nibble: UInt8
-            switch character {
-            case 0x30...0x39: nibble = character - 0x30
-            case 0x61...0x66: nibble = character - 0x61 + 10
-            case 0x41...0x46: nibble = character - 0x41 + 10
-            default: continue
-            }
-            if let value = high {
-                bytes.append(value << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-    }
 
     /// Unix seconds from GRDB's stored date text `YYYY-MM-DD HH:MM:SS.SSS`, parsed by hand:
     /// decoding a million `Date`s through a formatter would dominate CRL generation.

@@ -113,22 +113,3 @@ public enum AtomicFile {
         SecureRandom.bytes(6).hexString
     }
 }
-
-public enum OutputError: IoTCAError, Equatable {
-    case exists(path: String)
-    case writeFailed(path: String, detail: String)
-
-    public var exitStatus: ExitStatus {
-        switch self {
-        case .exists: return .conflict
-        case .writeFailed: return .output
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .exists(let path): return "\(path) already exists: refusing to overwrite it (pass --force, or --renew for a new certificate)"
-        case .writeFailed(let path, let detail): return "cannot write \(path): \(detail)"
-        }
-    }
-}

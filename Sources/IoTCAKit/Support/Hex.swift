@@ -1,0 +1,57 @@
+/// Hex, the one parser and the one printer of the library. The parser is strict: an even
+/// number of hex digits and nothing else (optionally `:` between bytes, as `openssl x509
+/// -serial` and browsers print them). A stored serial or pin that does not parse is an error,
+/// never a value with its odd characters skipped.
+enum Hex {
+    /// The bytes of `text`; nil for an odd count, an empty text or any other character.
+    static func decode(_ text: some Collection<UInt8>, allowColons: Bool = false) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.count / 2)
+        return append(text, to: &bytes, allowColons: allowColons) && !bytes.isEmpty ? bytes : nil
+    }
+
+    static func decode(_ text: String, allowColons: Bool = false) -> [UInt8]? {
+        decode(Array(text.utf8), allowColons: allowColons)
+    }
+
+    /// Appends the bytes of `text` to `bytes` (the CRL loop reuses one buffer for a million
+    /// serials); false, with `bytes` in an unspecified state, when `text` is not strict hex.
+    static func append(_ text: some Collection<UInt8>, to bytes: inout [UInt8], allowColons: Bool = false) -> Bool {
+        var high: UInt8?
+        for character in text {
+            let nibble: UInt8
+            switch character {
+            case 0x30...0x39: nibble = character - 0x30
+            case 0x61...0x66: nibble = character - 0x61 + 10
+            case 0x41...0x46: nibble = character - 0x41 + 10
+            case 0x3A where allowColons && high == nil: continue
+            default: return false
+            }
+            if let value = high {
+                bytes.append(value << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        return high == nil
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// `AB:CD:...`, as `openssl x509 -fingerprint` prints digests.
+    var colonHexString: String { map { String(format: "%02X", $0) }.joined(separator: ":") }
+
+    /// Lower-case hex without separators.
+    var hexString: String {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            digits.append(Self.hexDigit(byte >> 4))
+            digits.append(Self.hexDigit(byte & 0x0F))
+        }
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+}

@@ -161,7 +161,7 @@ public struct AuthorityManager {
         try applyStoreDefaults(&new)
         let keyURL = store.layout.url(new.keyFile)
         try KeyFileLock.withLock(store) {
-            try AtomicFile.writeNew(try keyring.keyFileBytes(key), to: keyURL, mode: 0o600)
+            try KeyFile.create(new.keyFile, in: store.layout, bytes: try keyring.keyFileBytes(key))
             do {
                 try store.insertAuthority(new, now: now)
             } catch {

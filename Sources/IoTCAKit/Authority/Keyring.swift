@@ -70,14 +70,7 @@ public final class Keyring {
             throw AuthorityError.expired(authority.name, notAfter: Store.timestamp(notAfter))
         }
         if let cached = signers[authority.name] { return cached }
-        let path = store.layout.url(authority.keyFile).path
-        let pem: String
-        do {
-            pem = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw KeyError.unreadableKeyFile(path: path, detail: (error as NSError).localizedDescription)
-        }
-        let key = try PrivateKeyMaterial(pem: pem, passphrase: authority.keyEncrypted ? storePassphrase() : nil, path: path)
+        let key = try KeyFile.open(authority.keyFile, in: store.layout, passphrase: authority.keyEncrypted ? storePassphrase() : nil)
         let signer = try Signer(authorityName: authority.name, certificate: authority.certificate(), key: key)
         signers[authority.name] = signer
         return signer

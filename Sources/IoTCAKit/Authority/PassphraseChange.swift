@@ -54,11 +54,9 @@ public struct PassphraseChange {
             step(.journaled)
             for (index, file) in keys.keys.sorted().enumerated() {
                 guard let key = keys[file], let target = replacements[file] else { continue }
-                let url = store.layout.url(target)
-                try AtomicFile.writeNew(Array(try key.pem(encryptedWith: new, protection: protection).utf8), to: url, mode: 0o600)
-                let reopened = try PrivateKeyMaterial(pem: try String(contentsOf: url, encoding: .utf8), passphrase: new, path: url.path)
-                guard reopened.publicKey == key.publicKey else {
-                    throw KeyError.encodingFailed(detail: "\(url.path) did not read back as the key it was written from")
+                try KeyFile.create(target, in: store.layout, bytes: Array(try key.pem(encryptedWith: new, protection: protection).utf8))
+                guard try KeyFile.open(target, in: store.layout, passphrase: new).publicKey == key.publicKey else {
+                    throw KeyError.encodingFailed(detail: "\(store.layout.url(target).path) did not read back as the key it was written from")
                 }
                 if index == 0 { step(.firstFileWritten) }
             }
@@ -104,12 +102,7 @@ public struct PassphraseChange {
         var keys: [String: PrivateKeyMaterial] = [:]
         func open(_ file: String, encrypted: Bool) throws -> PrivateKeyMaterial {
             if let key = keys[file] { return key }
-            let path = store.layout.url(file).path
-            let pem: String
-            do { pem = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw KeyError.unreadableKeyFile(path: path, detail: (error as NSError).localizedDescription)
-            }
-            let key = try PrivateKeyMaterial(pem: pem, passphrase: encrypted ? passphrase : nil, path: path)
+            let key = try KeyFile.open(file, in: store.layout, passphrase: encrypted ? passphrase : nil)
             keys[file] = key
             return key
         }

@@ -13,7 +13,7 @@ extension AuthorityManager {
         let standby = StandbyKey(name: name, keyAlgorithm: algorithm, keyFile: keyFile,
                                  spkiSHA256: try Fingerprints.spkiSHA256(of: key.publicKey).hexString, createdAt: now)
         try KeyFileLock.withLock(store) {
-            try AtomicFile.writeNew(try keyring.keyFileBytes(key), to: keyURL, mode: 0o600)
+            try KeyFile.create(keyFile, in: store.layout, bytes: try keyring.keyFileBytes(key))
             do {
                 try store.insertStandbyKey(standby)
             } catch {
@@ -31,12 +31,7 @@ extension AuthorityManager {
     public func rotateRoot(validity: ValidityPeriod? = nil, now time: Date? = nil) throws -> (root: Authority, standby: StandbyKey) {
         let now = time ?? store.clock.now()
         guard let standby = try store.standbyKeys().first else { throw AuthorityError.noStandbyKey }
-        let path = store.layout.url(standby.keyFile).path
-        let pem: String
-        do { pem = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw KeyError.unreadableKeyFile(path: path, detail: (error as NSError).localizedDescription)
-        }
-        let key = try PrivateKeyMaterial(pem: pem, passphrase: try keyring.encryptsKeys() ? keyring.storePassphrase() : nil, path: path)
+        let key = try KeyFile.open(standby.keyFile, in: store.layout, passphrase: try keyring.encryptsKeys() ? keyring.storePassphrase() : nil)
         let template = try caTemplate("root-ca")
         let policy = IssuancePolicy(template: template, thing: standby.name, organization: try store.organization(), validity: validity)
         let spec = try policy.decide(publicKey: key.publicKey, issuerName: standby.name, issuer: nil, now: now)

@@ -38,8 +38,6 @@ public struct RevocationService {
             issuers = try store.certificates(serial: serial).map(\.authority).filter { authority == nil || $0 == authority }
         case .thing(let thing):
             issuers = try store.certificates(CertificateFilter(thing: thing, status: .active)).map(\.authority)
-        case .serials(_, let authority):
-            issuers = [authority]
         }
         if publish {
             for name in Set(issuers) { _ = try keyring.signer(for: try store.authority(named: name), toIssue: false) }

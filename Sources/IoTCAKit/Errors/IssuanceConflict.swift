@@ -1,0 +1,9 @@
+/// The thing already holds an active certificate and the request did not ask to renew.
+public struct IssuanceConflict: IoTCAError, Equatable {
+    public let thing: String
+    public let activeSerials: [String]
+    public var exitStatus: ExitStatus { .conflict }
+    public var description: String {
+        "thing \(thing) already has an active certificate (serial \(activeSerials.joined(separator: ", "))): pass --renew to issue another"
+    }
+}

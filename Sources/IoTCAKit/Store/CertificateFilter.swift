@@ -1,0 +1,19 @@
+import Foundation
+
+/// What `iotca list` selects; nil fields select everything.
+public struct CertificateFilter: Sendable {
+    public var thing: String?
+    public var status: CertificateEntry.Status?
+    public var authority: String?
+    /// Only certificates whose notAfter falls before this date.
+    public var expiringBefore: Date?
+    /// Include the certificates CAs hold (root, issuing), not only things'.
+    public var includeAuthorities = false
+
+    public init(thing: String? = nil, status: CertificateEntry.Status? = nil, authority: String? = nil, expiringBefore: Date? = nil) {
+        self.thing = thing
+        self.status = status
+        self.authority = authority
+        self.expiringBefore = expiringBefore
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+
+extension Store {
+    static func insertCertificate(_ db: Database, _ entry: CertificateEntry, authorityID: Int64) throws {
+        // A batch runs this thousands of times per transaction: bound through SQLite's C API,
+        // dates as GRDB's own text form, written without its DateFormatter.
+        var insert = try RawStatement(db, sql: """
+            INSERT INTO certificates (serial, authority_id, thing, subject_authority, template, subject, sans,
+                key_algorithm, not_before, not_after, status, fingerprint_sha256, spki_sha256, der, created_at,
+                delivery, delivery_target)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insert.bind(1, entry.serial.hex)
+        insert.bind(2, authorityID)
+        insert.bind(3, entry.thing)
+        insert.bind(4, entry.subjectAuthority)
+        insert.bind(5, entry.template)
+        insert.bind(6, entry.subject)
+        insert.bind(7, CompactJSON.array(entry.subjectAltNames))
+        insert.bind(8, entry.keyAlgorithm.rawValue)
+        insert.bind(9, CivilTime.storeText(entry.notBefore))
+        insert.bind(10, CivilTime.storeText(entry.notAfter))
+        insert.bind(11, entry.status.rawValue)
+        insert.bind(12, entry.fingerprintSHA256)
+        insert.bind(13, entry.spkiSHA256)
+        insert.bind(14, blob: entry.der)
+        insert.bind(15, CivilTime.storeText(entry.createdAt))
+        insert.bind(16, entry.delivery.rawValue)
+        insert.bind(17, entry.deliveryTarget)
+        try insert.run()
+    }
+
+    /// Records a certificate issued to a thing, with the thing's attributes and the audit event,
+    /// in one transaction. Unless `renew`, a thing with an active certificate is refused here,
+    /// under the write lock, so two factory lines cannot both issue to one thing.
+    /// Returns the serials of the thing's other active certificates.
+    @discardableResult
+    func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
+        try write { db in
+            var context = IssuanceContext()
+            return try insertIssuance(db, entry, attributes: attributes, renew: renew, context: &context)
+        }
+    }
+
+    /// One row of a batch chunk: the certificate, the thing's attributes, and what to do with
+    /// the thing's other active certificates.
+    struct Issuance {
+        var entry: CertificateEntry
+        var attributes: [String: String]
+        /// Issue although the thing has active certificates.
+        var renew = false
+        /// With renew: revoke them (superseded) in the same transaction.
+        var supersede = false
+        /// Recovery of a run that died between commit and bundle: allowed only while every
+        /// active certificate of the thing is still `recorded` for this delivery target; they
+        /// are then superseded. Anything else (a bundle written, another target, a certificate
+        /// issued meanwhile) is a conflict, so a re-run never revokes what a user holds.
+        var recoverTarget: String?
+    }
+
+    /// A batch chunk in one transaction: each element is the previous active serials, or the
+    /// conflict that kept that row out. Other rows are recorded either way. With `supersede`,
+    /// the thing's previous certificates are revoked (superseded) in the same transaction, so a
+    /// kill can never leave a thing with two active certificates.
+    func recordIssuances(_ items: [Issuance]) throws -> [Result<[SerialNumber], IssuanceConflict>] {
+        try write { db in
+            var context = IssuanceContext()
+            return try items.map { item in
+                do {
+                    var renew = item.renew, supersede = item.supersede
+                    if let target = item.recoverTarget, let thing = item.entry.thing {
+                        let active = try Self.activeDeliveries(db, thing: thing)
+                        guard active.allSatisfy({ $0.delivery == .recorded && $0.target == target }) else {
+                            throw IssuanceConflict(thing: thing, activeSerials: active.map(\.serial.hex))
+                        }
+                        renew = true
+                        supersede = true
+                    }
+                    let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: renew, context: &context)
+                    if supersede && !previous.isEmpty, let thing = item.entry.thing {
+                        let rows = try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.thing = ? AND c.status = 'active' AND c.serial != ?",
+                                                    arguments: [thing, item.entry.serial.hex])
+                        _ = try revokeRows(db, rows.map { ($0["id"], try CertificateEntry(row: $0)) }, reason: .superseded,
+                                           invalidityDate: nil, at: item.entry.createdAt)
+                        context.lastEventHash = nil  // the revocations appended events of their own
+                    }
+                    return .success(previous)
+                } catch let conflict as IssuanceConflict {
+                    return .failure(conflict)
+                }
+            }
+        }
+    }
+
+    /// What the rows of one transaction share: the issuing CAs' row ids, and the audit chain's
+    /// last hash (no other writer can append while the transaction holds the write lock).
+    struct IssuanceContext {
+        var authorityIDs: [String: Int64] = [:]
+        var lastEventHash: String?
+    }
+
+    private func insertIssuance(_ db: Database, _ entry: CertificateEntry, attributes: [String: String], renew: Bool,
+                                context: inout IssuanceContext) throws -> [SerialNumber] {
+        guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
+        let active = try Self.activeSerials(db, thing: thing)
+        if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
+        let authorityID: Int64
+        if let cached = context.authorityIDs[entry.authority] {
+            authorityID = cached
+        } else {
+            authorityID = try Self.authority(db, named: entry.authority).id
+            context.authorityIDs[entry.authority] = authorityID
+        }
+        let created = CivilTime.storeText(entry.createdAt)
+        var upsert = try RawStatement(db, sql: """
+            INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
+            """)
+        upsert.bind(1, thing)
+        upsert.bind(2, CompactJSON.object(attributes))
+        upsert.bind(3, created)
+        upsert.bind(4, created)
+        try upsert.run()
+        try Self.insertCertificate(db, entry, authorityID: authorityID)
+        try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
+            "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
+            "not_after": Self.timestamp(entry.notAfter), "certificate_sha256": entry.fingerprintSHA256,
+        ], at: entry.createdAt, lastHash: &context.lastEventHash)
+        return active
+    }
+    /// Records a certificate issued to no thing (an AWS verification certificate) with its event.
+    func recordCertificate(_ entry: CertificateEntry, action: String, subject: String) throws {
+        try write { db in
+            let authority = try Self.authority(db, named: entry.authority)
+            try Self.insertCertificate(db, entry, authorityID: authority.id)
+            try appendEvent(db, action: action, subject: subject, details: [
+                "serial": entry.serial.hex, "ca": entry.authority, "certificate_sha256": entry.fingerprintSHA256,
+            ], at: entry.createdAt)
+        }
+    }
+}

@@ -107,7 +107,7 @@ public struct IssuancePolicy: Sendable {
             if notAfter > issuer.notValidAfter {
                 if validity != nil {
                     throw .validityBeyondIssuer(requested: period.text, issuer: issuerName,
-                                                issuerNotAfter: Store.timestamp(issuer.notValidAfter))
+                                                issuerNotAfter: Timestamp.format(issuer.notValidAfter))
                 }
                 notAfter = issuer.notValidAfter
             }

@@ -71,9 +71,7 @@ public final class BatchRunner {
         let (rows, unreadable) = try BatchFile.read(file)
         report.total = rows.count + unreadable.count
         report.failures = unreadable
-        if options.format == .p12 && (options.bundlePassphrase?.isEmpty ?? true) {
-            throw PolicyError.invalidOption("--format p12", reason: "needs a bundle passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
-        }
+        try options.format.requirePassphrase(options.bundlePassphrase)
         let authority = try store.authority(named: options.authority)
         let signer = try provisioner.keyring.signer(for: authority)
         let chain = try provisioner.chain(of: authority)

@@ -1,5 +1,12 @@
 /// How a bundle is handed out (`iotca issue --format`).
 public enum BundleFormat: String, CaseIterable, Sendable {
+    /// The one check that a PKCS#12 bundle has a passphrase to be encrypted with, made before
+    /// any key is generated or anything recorded.
+    func requirePassphrase(_ passphrase: Passphrase?) throws(PolicyError) {
+        guard self == .p12, passphrase?.isEmpty ?? true else { return }
+        throw .invalidOption("--format p12", reason: "needs a bundle passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
+    }
+
     /// The folder OUT/THING/ with cert.pem, key.pem, chain.pem, root.pem, manifest.json.
     case dir
     /// OUT/THING.pem: key, certificate and chain in one file.

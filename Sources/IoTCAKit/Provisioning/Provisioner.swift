@@ -203,9 +203,7 @@ public final class Provisioner {
     /// `bundleParent` (p12 needs `bundlePassphrase`).
     public func issue(_ request: IssueRequest, bundleParent: URL, format: BundleFormat = .dir,
                       bundlePassphrase: Passphrase? = nil) throws -> IssueResult {
-        if format == .p12 && (bundlePassphrase?.isEmpty ?? true) {
-            throw PolicyError.invalidOption("--format p12", reason: "needs a bundle passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
-        }
+        try format.requirePassphrase(bundlePassphrase)
         let plan = try self.plan(request, bundleParent: bundleParent, format: format)
         let now = store.clock.now()
         let (issued, key, algorithm) = try Self.keyAndCertificate(plan, generator: generator, now: now)

@@ -1,7 +1,7 @@
 import COpenSSL
 
 /// Generates private keys with OpenSSL, which is about 8x faster for P-256 than
-/// swift-crypto's generator (that one runs a FIPS pairwise check per key; ARCHITECTURE.md).
+/// swift-crypto's generator (that one runs a FIPS pairwise check per key; docs/ARCHITECTURE.md).
 /// Holds one OpenSSL context per algorithm for reuse: not thread-safe, so each worker
 /// thread of a batch owns its own generator.
 public final class KeyGenerator {
@@ -51,7 +51,7 @@ public final class KeyGenerator {
     /// Should the EC_KEY path fail, EC keys still skip OpenSSL's generic encoders: the scalar
     /// and point read as parameters, and the PKCS#8 and SPKI DER written here. OpenSSL 3's
     /// generic encoders look providers up by name under locks, which cost more than generating
-    /// the key (ARCHITECTURE.md performance notes).
+    /// the key (measured: see the README, Speed).
     private func ecKey(_ key: OpaquePointer, algorithm: KeyAlgorithm) throws(KeyError) -> PrivateKeyMaterial? {
         let size = algorithm == .ecP256 ? 32 : 48
         var scalar = [UInt8](repeating: 0, count: size)

@@ -1,7 +1,7 @@
 import COpenSSL
 
 /// Small helpers around the system OpenSSL, used only where no Swift library does the job:
-/// fast key generation and passphrase-encrypted PKCS#8 (ARCHITECTURE.md, "Stack").
+/// fast key generation and passphrase-encrypted PKCS#8 (docs/ARCHITECTURE.md, Keys/).
 enum OpenSSL {
     /// The reason for the most recent OpenSSL failure, with the queue cleared so a later call
     /// does not report a stale one.

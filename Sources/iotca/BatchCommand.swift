@@ -59,7 +59,7 @@ struct BatchCommand: ParsableCommand {
             options.jobs = jobs
             options.failFast = failFast
             if format == .p12 {
-                options.bundlePassphrase = try PassphraseSource(
+                options.bundlePassphrase = try TerminalPrompt.source(
                     file: bundlePassphraseFile, variable: PassphraseSource.bundleEnvironmentVariable, purpose: "bundle passphrase"
                 ).passphraseIfAvailable()
             }

@@ -15,7 +15,7 @@ struct StoreOptions: ParsableArguments {
         return URL(fileURLWithPath: path)
     }
 
-    var passphraseSource: PassphraseSource { PassphraseSource(file: passphraseFile) }
+    var passphraseSource: PassphraseSource { TerminalPrompt.source(file: passphraseFile) }
 
     func openStore() throws -> Store { try Store.open(storeURL) }
 

@@ -29,7 +29,8 @@ struct PassphraseCommand: ParsableCommand {
             try Output.run {
                 let store = try storeOptions.openStore()
                 let current = try store.setting("keys_encrypted") == "false" ? nil : try storeOptions.passphraseSource.passphrase()
-                let newSource = PassphraseSource(file: newPassphraseFile, environment: [:], purpose: "new CA passphrase")
+                let newSource = PassphraseSource(file: newPassphraseFile, environment: [:], prompt: TerminalPrompt.available,
+                                                 purpose: "new CA passphrase")
                 if newPassphraseFile == nil && !newSource.interactive {
                     throw KeyError.noNewPassphraseSource
                 }

@@ -28,11 +28,11 @@ import X509
     }
 
     @Test func passphraseSourcesInOrderAndNoHangWithoutTerminal() throws {
-        let none = PassphraseSource(file: nil, environment: [:], interactive: false)
+        let none = PassphraseSource(file: nil, environment: [:], prompt: nil)
         #expect(throws: KeyError.noPassphraseSource) { try none.passphrase() }
-        let environment = PassphraseSource(file: nil, environment: ["IOTCA_PASSPHRASE": "from-env"], interactive: false)
+        let environment = PassphraseSource(file: nil, environment: ["IOTCA_PASSPHRASE": "from-env"], prompt: nil)
         #expect(try environment.passphrase().bytes == Array("from-env".utf8))
-        let missingFile = PassphraseSource(file: "/nonexistent/pass", environment: ["IOTCA_PASSPHRASE": "x"], interactive: false)
+        let missingFile = PassphraseSource(file: "/nonexistent/pass", environment: ["IOTCA_PASSPHRASE": "x"], prompt: nil)
         #expect(throws: KeyError.self) { try missingFile.passphrase() }
     }
 
@@ -47,7 +47,7 @@ import X509
         let file = folder.appendingPathComponent("passphrase")
         try Data("a long passphrase\u{0}with a NUL\n".utf8).write(to: file)
         #expect(throws: KeyError.passphraseContainsNUL) {
-            try PassphraseSource(file: file.path, environment: [:], interactive: false).passphrase()
+            try PassphraseSource(file: file.path, environment: [:], prompt: nil).passphrase()
         }
         #expect(throws: KeyError.passphraseContainsNUL) {
             try StoreInitializer.initialize(at: folder.appendingPathComponent("store"),

@@ -1,33 +1,40 @@
 import Foundation
 
-/// Where the CA passphrase comes from, in order: `--passphrase-file`, `IOTCA_PASSPHRASE`, a
-/// prompt on the terminal. Never a command-line value (it would show in the process list).
-/// Without any of them and no terminal, it fails at once instead of hanging a factory script.
+/// Where the CA passphrase comes from, in order: a file, a variable of the environment the
+/// caller hands in, a prompt the caller supplies (the CLI asks on its terminal). Never a
+/// command-line value (it would show in the process list). Without any of them, it fails at
+/// once instead of hanging a factory script. The library itself reads no environment and no
+/// terminal: the front end passes both in.
 public struct PassphraseSource: Sendable {
     public static let environmentVariable = "IOTCA_PASSPHRASE"
     /// For PKCS#12 bundles (`iotca issue --format p12`).
     public static let bundleEnvironmentVariable = "IOTCA_BUNDLE_PASSPHRASE"
 
+    /// Asks a person for a passphrase, given the prompt text; nil when nobody can be asked.
+    public typealias Prompt = @Sendable (String) throws(KeyError) -> Passphrase
+
     public var file: String?
     public var environment: [String: String]
-    public var interactive: Bool
+    public var prompt: Prompt?
     public var variable: String
     /// What the prompt and the errors call this passphrase.
     public var purpose: String
 
-    public init(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                interactive: Bool = isatty(STDIN_FILENO) == 1, variable: String = environmentVariable,
+    public init(file: String?, environment: [String: String], prompt: Prompt?, variable: String = environmentVariable,
                 purpose: String = "CA passphrase") {
         self.file = file
         self.environment = environment
-        self.interactive = interactive
+        self.prompt = prompt
         self.variable = variable
         self.purpose = purpose
     }
 
+    /// Whether a person can be asked.
+    public var interactive: Bool { prompt != nil }
+
     /// A fixed passphrase, for tests and benchmarks.
     public static func fixed(_ passphrase: Passphrase?) -> PassphraseSource {
-        var source = PassphraseSource(file: nil, environment: [:], interactive: false)
+        var source = PassphraseSource(file: nil, environment: [:], prompt: nil)
         source.fixed = passphrase
         return source
     }
@@ -46,9 +53,9 @@ public struct PassphraseSource: Sendable {
             }
         } else if let value = environment[variable], !value.isEmpty {
             passphrase = Passphrase(value)
-        } else if interactive {
-            passphrase = try Self.prompt("\(purpose.prefix(1).uppercased() + purpose.dropFirst()): ")
-            if confirm, try !Self.prompt("Repeat the \(purpose): ").isEqual(to: passphrase) {
+        } else if let prompt {
+            passphrase = try prompt("\(purpose.prefix(1).uppercased() + purpose.dropFirst()): ")
+            if confirm, try !prompt("Repeat the \(purpose): ").isEqual(to: passphrase) {
                 throw .passphraseMismatch
             }
         } else {
@@ -64,12 +71,5 @@ public struct PassphraseSource: Sendable {
     public func passphraseIfAvailable() throws(KeyError) -> Passphrase? {
         guard fixed != nil || file != nil || !(environment[variable] ?? "").isEmpty || interactive else { return nil }
         return try passphrase()
-    }
-
-    private static func prompt(_ text: String) throws(KeyError) -> Passphrase {
-        // getpass reads from /dev/tty with echo off.
-        guard let entered = getpass(text) else { throw .noPassphraseSource }
-        defer { explicit_bzero(entered, strlen(entered)) }
-        return Passphrase(String(cString: entered))
     }
 }

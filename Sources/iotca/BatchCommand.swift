@@ -60,7 +60,7 @@ struct BatchCommand: ParsableCommand {
             options.failFast = failFast
             if format == .p12 {
                 options.bundlePassphrase = try TerminalPrompt.source(
-                    file: bundlePassphraseFile, variable: PassphraseSource.bundleEnvironmentVariable, purpose: "bundle passphrase"
+                    file: bundlePassphraseFile, variable: TerminalPrompt.bundlePassphraseVariable, purpose: "bundle passphrase"
                 ).passphraseIfAvailable()
             }
             let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
@@ -71,7 +71,8 @@ struct BatchCommand: ParsableCommand {
                 try Output.json(report)
             } else {
                 for failure in report.failures {
-                    FileHandle.standardError.write(Data("iotca: \(failure.message(file: file))\n".utf8))
+                    let advice = failure.cause.flatMap(Advice.text(for:)).map { ": \($0)" } ?? ""
+                    FileHandle.standardError.write(Data("iotca: \(failure.message(file: file))\(advice)\n".utf8))
                 }
                 Output.line(String(format: "%d rows: %d issued, %d skipped, %d recovered, %d failed in %.2f s (%.0f bundles/s)",
                                    report.total, report.issued, report.skipped, report.recovered, report.failed,

@@ -62,7 +62,7 @@ struct IssueCommand: ParsableCommand {
                 attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force,
                 supersede: supersede)
             let provisioner = Provisioner(keyring: try storeOptions.keyring())
-            let bundleSource = TerminalPrompt.source(file: bundlePassphraseFile, variable: PassphraseSource.bundleEnvironmentVariable,
+            let bundleSource = TerminalPrompt.source(file: bundlePassphraseFile, variable: TerminalPrompt.bundlePassphraseVariable,
                                                 purpose: "bundle passphrase")
             let bundlePassphrase = format == .p12 ? try bundleSource.passphraseIfAvailable() : nil
             let result = try provisioner.issue(request, bundleParent: URL(fileURLWithPath: out), format: format,

@@ -10,7 +10,7 @@ enum Output {
         do {
             try body()
         } catch let error as any IoTCAError {
-            fail(error.description, status: error.exitStatus)
+            fail(Advice.message(for: error), status: error.exitStatus)
         } catch let error as ExitCode {
             throw error
         } catch {

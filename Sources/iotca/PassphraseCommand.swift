@@ -29,7 +29,8 @@ struct PassphraseCommand: ParsableCommand {
             try Output.run {
                 let store = try storeOptions.openStore()
                 let current = try store.setting("keys_encrypted") == "false" ? nil : try storeOptions.passphraseSource.passphrase()
-                let newSource = PassphraseSource(file: newPassphraseFile, environment: [:], prompt: TerminalPrompt.available,
+                // Never from the environment: only a file or the terminal.
+                let newSource = PassphraseSource(file: newPassphraseFile, environment: [:], prompt: TerminalPrompt.available, variable: "",
                                                  purpose: "new CA passphrase")
                 if newPassphraseFile == nil && !newSource.interactive {
                     throw KeyError.noNewPassphraseSource

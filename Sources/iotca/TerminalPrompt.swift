@@ -4,6 +4,10 @@ import IoTCAKit
 /// The CLI's side of passphrases: the environment and, when stdin is a terminal, a prompt with
 /// echo off. The library never reads either itself.
 enum TerminalPrompt {
+    /// The CA passphrase's variable, and the PKCS#12 bundles' one.
+    static let passphraseVariable = "IOTCA_PASSPHRASE"
+    static let bundlePassphraseVariable = "IOTCA_BUNDLE_PASSPHRASE"
+
     /// A prompt on the terminal, or nil when stdin is not one (a factory script must fail at
     /// once, not wait).
     static var available: PassphraseSource.Prompt? {
@@ -17,7 +21,7 @@ enum TerminalPrompt {
         return Passphrase(String(cString: entered))
     }
 
-    static func source(file: String?, variable: String = PassphraseSource.environmentVariable,
+    static func source(file: String?, variable: String = passphraseVariable,
                        purpose: String = "CA passphrase") -> PassphraseSource {
         PassphraseSource(file: file, environment: ProcessInfo.processInfo.environment, prompt: available,
                          variable: variable, purpose: purpose)

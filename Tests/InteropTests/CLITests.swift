@@ -42,7 +42,11 @@ import TestSupport
         let manifest = json?["manifest"] as? [String: Any]
         #expect(manifest?["thing"] as? String == "device-42")
 
-        #expect(try iotca(["issue", "device-42"], passphrase: "pw-1 long enough").status == ExitStatus.conflict.rawValue)
+        let conflict = try iotca(["issue", "device-42"], passphrase: "pw-1 long enough")
+        #expect(conflict.status == ExitStatus.conflict.rawValue)
+        // The library says what is wrong; the CLI adds the flag that fixes it.
+        #expect(conflict.stderr.contains("already has an active certificate") && conflict.stderr.hasSuffix(": pass --renew to issue another\n"),
+                "\(conflict.stderr)")
         #expect(try iotca(["issue", "device-42", "--renew"], passphrase: "pw-1 long enough").status == 0)
         #expect(try iotca(["issue", "d2", "--template", "nope"], passphrase: "pw-1 long enough").status == ExitStatus.notFound.rawValue)
         #expect(try iotca(["issue", "../etc/passwd"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)

@@ -28,11 +28,11 @@ import X509
     }
 
     @Test func passphraseSourcesInOrderAndNoHangWithoutTerminal() throws {
-        let none = PassphraseSource(file: nil, environment: [:], prompt: nil)
+        let none = PassphraseSource(file: nil, environment: [:], prompt: nil, variable: "IOTCA_PASSPHRASE")
         #expect(throws: KeyError.noPassphraseSource) { try none.passphrase() }
-        let environment = PassphraseSource(file: nil, environment: ["IOTCA_PASSPHRASE": "from-env"], prompt: nil)
+        let environment = PassphraseSource(file: nil, environment: ["IOTCA_PASSPHRASE": "from-env"], prompt: nil, variable: "IOTCA_PASSPHRASE")
         #expect(try environment.passphrase().bytes == Array("from-env".utf8))
-        let missingFile = PassphraseSource(file: "/nonexistent/pass", environment: ["IOTCA_PASSPHRASE": "x"], prompt: nil)
+        let missingFile = PassphraseSource(file: "/nonexistent/pass", environment: ["IOTCA_PASSPHRASE": "x"], prompt: nil, variable: "IOTCA_PASSPHRASE")
         #expect(throws: KeyError.self) { try missingFile.passphrase() }
     }
 
@@ -47,7 +47,7 @@ import X509
         let file = folder.appendingPathComponent("passphrase")
         try Data("a long passphrase\u{0}with a NUL\n".utf8).write(to: file)
         #expect(throws: KeyError.passphraseContainsNUL) {
-            try PassphraseSource(file: file.path, environment: [:], prompt: nil).passphrase()
+            try PassphraseSource(file: file.path, environment: [:], prompt: nil, variable: "IOTCA_PASSPHRASE").passphrase()
         }
         #expect(throws: KeyError.passphraseContainsNUL) {
             try StoreInitializer.initialize(at: folder.appendingPathComponent("store"),

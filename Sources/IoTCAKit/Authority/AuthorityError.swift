@@ -11,12 +11,12 @@ public enum AuthorityError: IoTCAError, Equatable {
     case importRejected(String, reason: String)
     case noStandbyKey
 
-    public var exitStatus: ExitStatus {
+    public var kind: ErrorKind {
         switch self {
         case .notFound: return .notFound
         case .alreadyExists: return .conflict
-        case .disabled, .revoked, .pending, .expired, .notPending: return .authorityUnavailable
-        case .cannotCertifyCA, .importRejected: return .rejected
+        case .disabled, .revoked, .pending, .expired, .notPending: return .unavailable
+        case .cannotCertifyCA, .importRejected: return .policy
         case .noStandbyKey: return .notFound
         }
     }
@@ -24,21 +24,21 @@ public enum AuthorityError: IoTCAError, Equatable {
     public var description: String {
         switch self {
         case .notFound(let name):
-            return "no CA named \(PolicyError.quoted(name)) in this store: see `iotca ca list`"
+            return "no CA named \(PolicyError.quoted(name)) in this store"
         case .alreadyExists(let name):
             return "a CA named \(PolicyError.quoted(name)) already exists"
         case .disabled(let name):
-            return "CA \(name) is disabled: enable it with `iotca ca enable \(name)` or issue from another CA"
+            return "CA \(name) is disabled: enable it or issue from another CA"
         case .revoked(let name):
             return "CA \(name) has been revoked: it publishes CRLs but cannot issue"
         case .pending(let name):
-            return "CA \(name) has no certificate yet: import it with `iotca ca import \(name) --cert FILE`"
+            return "CA \(name) has no certificate yet: import the certificate its issuer signed"
         case .expired(let name, let notAfter):
             return "CA \(name) expired on \(notAfter): it cannot issue"
         case .cannotCertifyCA(let parent, let reason):
             return "CA \(parent) cannot certify another CA: \(reason)"
         case .notPending(let name):
-            return "CA \(name) is not waiting for a certificate: only a CA made with `ca create --external` can be imported"
+            return "CA \(name) is not waiting for a certificate: only an external CA still pending can be imported"
         case .noStandbyKey:
             return "this store has no standby root key to rotate to"
         case .importRejected(let name, let reason):

@@ -24,7 +24,7 @@ public struct AuthorityManager {
         let signer = try keyring.signer(for: parent)
         if case .isCertificateAuthority(let pathLength) = try signer.certificate.extensions.basicConstraints ?? .notCertificateAuthority,
            pathLength == 0 {
-            throw AuthorityError.cannotCertifyCA(parent: parentName, reason: "its pathLength is 0 (it may sign only end-entity certificates); use --parent root")
+            throw AuthorityError.cannotCertifyCA(parent: parentName, reason: "its pathLength is 0 (it may sign only end-entity certificates); certify the new CA from the root")
         }
         let template = try caTemplate(templateName)
         let key = try KeyGenerator().generate(keyType ?? parent.keyAlgorithm)
@@ -82,7 +82,7 @@ public struct AuthorityManager {
         }
         let request = try CertificateSigningRequest(derEncoded: csrDER)
         guard certificate.publicKey == request.publicKey else {
-            throw reject("it certifies another key than the one made by `ca create \(name) --external`")
+            throw reject("it certifies another key than the one made when the external CA \(name) was created")
         }
         guard case .isCertificateAuthority = try certificate.extensions.basicConstraints ?? .notCertificateAuthority,
               try certificate.extensions.keyUsage?.keyCertSign == true else {
@@ -99,7 +99,7 @@ public struct AuthorityManager {
             let issuerChain = try store.chain(of: issuer)
             chain = issuerChain.intermediates + [issuerChain.root]
         } else {
-            throw reject("its issuer is not a CA of this store: pass --chain FILE with the issuer certificates up to the root")
+            throw reject("its issuer is not a CA of this store: give the issuer certificates up to the root as its chain")
         }
         try Self.checkChain(certificate, chain: chain, reject: reject)
         let issued = try IssuedCertificate(certificate)
@@ -126,7 +126,7 @@ public struct AuthorityManager {
         }
         return try store.updateSettings(
             of: name, crlValidity: crlValidity.map(\.seconds),
-            crlURL: try checked(crlURL, "--crl-url"), caIssuersURL: try checked(caIssuersURL, "--ca-issuers-url"))
+            crlURL: try checked(crlURL, "CRL URL"), caIssuersURL: try checked(caIssuersURL, "CA issuers URL"))
     }
 
     /// URLs go into certificates as IA5String URIs that devices fetch: http(s) or ldap only.
@@ -134,7 +134,7 @@ public struct AuthorityManager {
         let lower = url.lowercased()
         guard ["http://", "https://", "ldap://"].contains(where: lower.hasPrefix), url.utf8.count <= 2_048,
               url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F }) else {
-            throw .invalidOption(option, reason: "\(PolicyError.quoted(url)) must be an http://, https:// or ldap:// URL of printable ASCII")
+            throw .invalidValue(option, reason: "\(PolicyError.quoted(url)) must be an http://, https:// or ldap:// URL of printable ASCII")
         }
     }
 
@@ -204,7 +204,7 @@ public struct AuthorityManager {
             current = issuer
         }
         guard current.issuer == current.subject, current.publicKey.isValidSignature(current.signature, for: current) else {
-            throw reject("the chain does not end at a self-signed root: add the root certificate to --chain")
+            throw reject("the chain does not end at a self-signed root: add the root certificate to the chain")
         }
     }
 }

@@ -51,7 +51,7 @@ public enum StoreInitializer {
         try check(options)
         // Checked before anything is made: a refused passphrase leaves nothing behind.
         if let passphrase = options.passphrase { try PassphrasePolicy.check(passphrase) }
-        if let url = options.publicURL { try AuthorityManager.checkURL(url, option: "--public-url") }
+        if let url = options.publicURL { try AuthorityManager.checkURL(url, option: "public URL") }
         let parent = target.deletingLastPathComponent()
         let staging = parent.appendingPathComponent(".\(target.lastPathComponent).init-\(AtomicFile.randomSuffix())")
         do {
@@ -86,7 +86,7 @@ public enum StoreInitializer {
         let organization = options.organization
         guard !organization.isEmpty, organization.count <= 64,
               !organization.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw .invalidOption("--org", reason: "\(PolicyError.quoted(organization)) must be 1-64 printable characters")
+            throw .invalidValue("organization", reason: "\(PolicyError.quoted(organization)) must be 1-64 printable characters")
         }
     }
 

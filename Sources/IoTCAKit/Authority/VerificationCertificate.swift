@@ -9,7 +9,7 @@ extension AuthorityManager {
                                         validity: ValidityPeriod? = nil, now time: Date? = nil) throws -> IssuedCertificate {
         let now = time ?? store.clock.now()
         guard (1...64).contains(code.count), code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            throw PolicyError.invalidOption("--code", reason: "\(PolicyError.quoted(code)) is not a registration code (1-64 letters and digits, as `aws iot get-registration-code` prints)")
+            throw PolicyError.invalidValue("registration code", reason: "\(PolicyError.quoted(code)) is not a registration code (1-64 letters and digits, as `aws iot get-registration-code` prints)")
         }
         let authority = try store.authority(named: name)
         let signer = try keyring.signer(for: authority)

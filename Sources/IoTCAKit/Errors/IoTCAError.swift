@@ -21,8 +21,51 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case usage = 64
 }
 
-/// Every error the library throws conforms to this: one line a person can act on, and the exit
-/// status the CLI maps it to. Messages never contain passphrases or key material.
+/// What kind of failure an error is, in terms every front end maps to its own: the CLI to an
+/// exit status (`ExitStatus(kind)`), the service to an HTTP status.
+public enum ErrorKind: String, Sendable, CaseIterable {
+    /// A bug: please report it.
+    case internalError = "internal"
+    /// The store is missing, already exists, unreadable, corrupt, read-only or locked.
+    case store
+    /// No passphrase could be had, it does not open the key, or it breaks the policy.
+    case passphrase
+    /// The request breaks policy: bad CSR, thing name, template, SAN, attribute or validity.
+    case policy
+    /// The CA cannot act: disabled, revoked, pending or expired.
+    case unavailable
+    /// It clashes with what exists: an active certificate, an output, a CA name, a running batch.
+    case conflict
+    /// A CA, template, serial or thing that does not exist.
+    case notFound
+    /// A bundle or file could not be written.
+    case output
+}
+
+extension ExitStatus {
+    /// The CLI's exit status for each kind of error (README, "Exit codes").
+    public init(_ kind: ErrorKind) {
+        switch kind {
+        case .internalError: self = .internalError
+        case .store: self = .store
+        case .passphrase: self = .passphrase
+        case .policy: self = .rejected
+        case .unavailable: self = .authorityUnavailable
+        case .conflict: self = .conflict
+        case .notFound: self = .notFound
+        case .output: self = .output
+        }
+    }
+}
+
+/// Every error the library throws conforms to this: one line a person can act on, without any
+/// front end's words (no command-line flag: the CLI adds those, see `Advice`), and its kind.
+/// Messages never contain passphrases or key material.
 public protocol IoTCAError: Error, CustomStringConvertible, Sendable {
-    var exitStatus: ExitStatus { get }
+    var kind: ErrorKind { get }
+}
+
+extension IoTCAError {
+    /// The CLI's exit status for this error.
+    public var exitStatus: ExitStatus { ExitStatus(kind) }
 }

@@ -2,8 +2,8 @@
 public struct IssuanceConflict: IoTCAError, Equatable {
     public let thing: String
     public let activeSerials: [String]
-    public var exitStatus: ExitStatus { .conflict }
+    public var kind: ErrorKind { .conflict }
     public var description: String {
-        "thing \(thing) already has an active certificate (serial \(activeSerials.joined(separator: ", "))): pass --renew to issue another"
+        "thing \(thing) already has an active certificate (serial \(activeSerials.joined(separator: ", ")))"
     }
 }

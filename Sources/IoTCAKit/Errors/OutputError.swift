@@ -3,7 +3,7 @@ public enum OutputError: IoTCAError, Equatable {
     case exists(path: String)
     case writeFailed(path: String, detail: String)
 
-    public var exitStatus: ExitStatus {
+    public var kind: ErrorKind {
         switch self {
         case .exists: return .conflict
         case .writeFailed: return .output
@@ -12,7 +12,7 @@ public enum OutputError: IoTCAError, Equatable {
 
     public var description: String {
         switch self {
-        case .exists(let path): return "\(path) already exists: refusing to overwrite it (pass --force, or --renew for a new certificate)"
+        case .exists(let path): return "\(path) already exists: refusing to overwrite it"
         case .writeFailed(let path, let detail): return "cannot write \(path): \(detail)"
         }
     }

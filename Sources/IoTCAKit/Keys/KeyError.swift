@@ -16,12 +16,12 @@ public enum KeyError: IoTCAError, Equatable {
     case storePassphraseTooShort(characters: Int, minimum: Int)
     case noNewPassphraseSource
 
-    public var exitStatus: ExitStatus {
+    public var kind: ErrorKind {
         switch self {
         case .wrongPassphrase, .passphraseRequired, .noPassphraseSource, .unreadablePassphraseFile,
              .emptyPassphrase, .passphraseMismatch, .passphraseContainsNUL, .passphraseTooShort,
              .storePassphraseTooShort, .noNewPassphraseSource: return .passphrase
-        case .unsupportedKey: return .rejected
+        case .unsupportedKey: return .policy
         case .keyFileExists: return .conflict
         case .writeFailed: return .output
         case .unreadableKeyFile: return .store
@@ -36,9 +36,9 @@ public enum KeyError: IoTCAError, Equatable {
         case .encodingFailed(let detail):
             return "could not encode a key: \(detail)"
         case .wrongPassphrase(let path):
-            return "the passphrase does not open \(path): check IOTCA_PASSPHRASE or --passphrase-file"
+            return "the passphrase does not open \(path)"
         case .passphraseRequired(let path):
-            return "\(path) is encrypted and no passphrase was given: set IOTCA_PASSPHRASE or use --passphrase-file"
+            return "\(path) is encrypted and no passphrase was given"
         case .unreadableKeyFile(let path, let detail):
             return "cannot read the key file \(path): \(detail)"
         case .unsupportedKey(let detail):
@@ -48,19 +48,19 @@ public enum KeyError: IoTCAError, Equatable {
         case .writeFailed(let path, let detail):
             return "cannot write \(path): \(detail)"
         case .noPassphraseSource:
-            return "the CA passphrase is needed and there is no terminal to ask on: set IOTCA_PASSPHRASE or use --passphrase-file FILE"
+            return "the CA passphrase is needed and there is no terminal to ask on"
         case .unreadablePassphraseFile(let path, let detail):
             return "cannot read the passphrase file \(path): \(detail)"
         case .emptyPassphrase:
-            return "the CA passphrase is empty: choose one, or pass --insecure-no-passphrase to store CA keys unencrypted"
+            return "the CA passphrase is empty"
         case .passphraseMismatch:
             return "the two passphrases differ: try again"
         case .passphraseTooShort(let characters, let minimum):
-            return "the CA passphrase has \(characters) characters; CA keys need at least \(minimum) (a few words make a good one), or --insecure-no-passphrase for a throwaway store"
+            return "the CA passphrase has \(characters) characters; CA keys need at least \(minimum) (a few words make a good one)"
         case .storePassphraseTooShort(let characters, let minimum):
-            return "the store's passphrase has \(characters) characters, below the \(minimum) new CA keys need: run `iotca passphrase change` first"
+            return "the store's passphrase has \(characters) characters, below the \(minimum) new CA keys need: change it first"
         case .noNewPassphraseSource:
-            return "the new passphrase is needed and there is no terminal to ask on: use --new-passphrase-file FILE"
+            return "the new passphrase is needed and there is no terminal to ask on"
         case .passphraseContainsNUL:
             return "the passphrase contains a NUL byte, which OpenSSL would cut it at: choose one without (check the passphrase file)"
         }

@@ -6,21 +6,18 @@ import Foundation
 /// once instead of hanging a factory script. The library itself reads no environment and no
 /// terminal: the front end passes both in.
 public struct PassphraseSource: Sendable {
-    public static let environmentVariable = "IOTCA_PASSPHRASE"
-    /// For PKCS#12 bundles (`iotca issue --format p12`).
-    public static let bundleEnvironmentVariable = "IOTCA_BUNDLE_PASSPHRASE"
-
     /// Asks a person for a passphrase, given the prompt text; nil when nobody can be asked.
     public typealias Prompt = @Sendable (String) throws(KeyError) -> Passphrase
 
     public var file: String?
     public var environment: [String: String]
     public var prompt: Prompt?
+    /// The variable of `environment` that may hold it.
     public var variable: String
     /// What the prompt and the errors call this passphrase.
     public var purpose: String
 
-    public init(file: String?, environment: [String: String], prompt: Prompt?, variable: String = environmentVariable,
+    public init(file: String?, environment: [String: String], prompt: Prompt?, variable: String,
                 purpose: String = "CA passphrase") {
         self.file = file
         self.environment = environment
@@ -34,7 +31,7 @@ public struct PassphraseSource: Sendable {
 
     /// A fixed passphrase, for tests and benchmarks.
     public static func fixed(_ passphrase: Passphrase?) -> PassphraseSource {
-        var source = PassphraseSource(file: nil, environment: [:], prompt: nil)
+        var source = PassphraseSource(file: nil, environment: [:], prompt: nil, variable: "")
         source.fixed = passphrase
         return source
     }

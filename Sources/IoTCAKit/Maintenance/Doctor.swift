@@ -81,7 +81,7 @@ public struct Doctor {
         for entry in examination.certificates
         where entry.thing != nil && entry.status == .active && entry.delivery == .recorded && entry.createdAt < stale {
             let thing = entry.thing ?? entry.serial.hex
-            find("delivery", thing, "certificate \(entry.serial.hex) was recorded for \(entry.deliveryTarget ?? "?") at \(Store.timestamp(entry.createdAt)) but its bundle was never reported written: re-run the batch into that output to recover it, or `iotca issue \(thing) --renew --supersede`")
+            find("delivery", thing, "certificate \(entry.serial.hex) was recorded for \(entry.deliveryTarget ?? "?") at \(Store.timestamp(entry.createdAt)) but its bundle was never reported written: re-run the batch into that output to recover it, or renew the thing superseding it")
         }
 
         for authority in authorities where authority.status != .pending {
@@ -93,7 +93,7 @@ public struct Doctor {
                 continue
             }
             if Array(SHA256.hash(data: der)).hexString != record.sha256 {
-                find("crl", authority.name, "\(file.path) is not the recorded CRL \(record.number): `iotca crl publish --if-due` puts it back")
+                find("crl", authority.name, "\(file.path) is not the recorded CRL \(record.number)': the next due-check publication puts it back")
             }
             do {
                 let parsed = try CRLFile(der: der)
@@ -151,14 +151,14 @@ public struct Doctor {
         let used = Set(authorities.map(\.keyFile) + standby.map(\.keyFile))
         let passphrase = try keyring?.passphraseIfAvailable()
         if try PassphraseChange(store: store).isInterrupted() {
-            findings.append(("key", "passphrase", "a `passphrase change` was interrupted: run it again to finish (the store opens with the old or the new passphrase)"))
+            findings.append(("key", "passphrase", "a passphrase change was interrupted: run it again to finish (the store opens with the old or the new passphrase)"))
         }
         var protections: [(String, String)] = authorities.map { ($0.name, $0.keyFile) } + standby.map { ($0.name, $0.keyFile) }
         protections = protections.filter { seen in protections.first { $0.1 == seen.1 }?.0 == seen.0 }  // one per file
         for (name, file) in protections {
             guard let pem = try? String(contentsOf: store.layout.url(file), encoding: .utf8),
                   let protection = KeyFileProtection.read(pem: pem), !protection.meetsPolicy else { continue }
-            findings.append(("kdf", name, "\(file) is protected by \(protection.summary), below the policy (PBKDF2-HMAC-SHA256 with at least \(KeyProtection.minimumIterations) iterations): run `iotca passphrase change` to re-encrypt it"))
+            findings.append(("kdf", name, "\(file) is protected by \(protection.summary), below the policy (PBKDF2-HMAC-SHA256 with at least \(KeyProtection.minimumIterations) iterations): change the passphrase (the same one twice will do) to re-encrypt it"))
         }
         for authority in authorities {
             let path = store.layout.url(authority.keyFile).path
@@ -185,7 +185,7 @@ public struct Doctor {
             }
         }
         for name in keyFiles.sorted() where name.hasSuffix(".key.pem") && !used.contains("keys/" + name) {
-            findings.append(("key", name, "no CA or standby key uses \(store.layout.keys.path)/\(name) (left by a `ca create` that was killed before it committed): remove it once you are sure"))
+            findings.append(("key", name, "no CA or standby key uses \(store.layout.keys.path)/\(name) (left by a CA creation killed before it committed): remove it once you are sure"))
         }
         return findings
     }

@@ -15,14 +15,19 @@ public enum PolicyError: IoTCAError, Equatable {
     case renderedFieldInvalid(template: String, field: String, reason: String)
     case invalidTemplate(source: String, field: String, reason: String)
     case templateNotFound(String)
-    /// A command-line value that is not a name, template or CSR (a URL, a time, an organization).
-    case invalidOption(String, reason: String)
+    /// A value that is not a name, template or CSR (a URL, a time, an organization), named by
+    /// what it is, not by how a front end spells it.
+    case invalidValue(String, reason: String)
+    /// A PKCS#12 bundle was asked for without a passphrase to encrypt it with.
+    case bundlePassphraseMissing
+    /// A batch row names a template its batch does not allow.
+    case templateNotAllowed(String, batchTemplate: String)
 
-    public var exitStatus: ExitStatus {
+    public var kind: ErrorKind {
         switch self {
         case .templateNotFound: return .notFound
-        case .issuerExpired: return .authorityUnavailable
-        default: return .rejected
+        case .issuerExpired: return .unavailable
+        default: return .policy
         }
     }
 
@@ -47,15 +52,19 @@ public enum PolicyError: IoTCAError, Equatable {
         case .issuerExpired(let issuer):
             return "CA \(issuer) has expired: it cannot issue"
         case .missingAttribute(let attribute, let template, let field):
-            return "template \(template) field \(field) needs attribute \(Self.quoted(attribute)): pass --attr \(attribute)=VALUE"
+            return "template \(template) field \(field) needs attribute \(Self.quoted(attribute))"
         case .renderedFieldInvalid(let template, let field, let reason):
             return "template \(template) field \(field): \(reason)"
         case .invalidTemplate(let source, let field, let reason):
             return "\(source): field \(field): \(reason)"
-        case .invalidOption(let option, let reason):
-            return "\(option): \(reason)"
+        case .invalidValue(let field, let reason):
+            return "\(field): \(reason)"
+        case .bundlePassphraseMissing:
+            return "a PKCS#12 bundle needs a bundle passphrase to encrypt it with"
+        case .templateNotAllowed(let name, let batchTemplate):
+            return "template \(Self.quoted(name)) is not allowed in this batch (it runs with template \(batchTemplate); other templates must be allowed explicitly)"
         case .templateNotFound(let name):
-            return "no template named \(Self.quoted(name)): see `iotca template list`, or pass a path to a JSON file"
+            return "no template named \(Self.quoted(name))"
         }
     }
 

@@ -15,6 +15,21 @@ public struct BatchRowError: Sendable, Equatable, Encodable {
     public var line: Int
     public var thing: String?
     public var error: String
+    /// The library error behind it, for a front end's own advice (not encoded, not compared).
+    public var cause: (any IoTCAError)?
+
+    public init(line: Int, thing: String?, error: String, cause: (any IoTCAError)? = nil) {
+        self.line = line
+        self.thing = thing
+        self.error = error
+        self.cause = cause
+    }
+
+    enum CodingKeys: String, CodingKey { case line, thing, error }
+
+    public static func == (lhs: BatchRowError, rhs: BatchRowError) -> Bool {
+        lhs.line == rhs.line && lhs.thing == rhs.thing && lhs.error == rhs.error
+    }
 
     /// `FILE:LINE: 'THING': ERROR` for stderr; the thing is quoted with control characters
     /// escaped, since a hostile row must not write escape sequences to an operator's terminal.
@@ -32,7 +47,7 @@ public enum BatchFile {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw PolicyError.invalidOption("batch file", reason: "cannot read \(url.path): \((error as NSError).localizedDescription)")
+            throw PolicyError.invalidValue("batch file", reason: "cannot read \(url.path): \((error as NSError).localizedDescription)")
         }
         let firstContent = text.first { !$0.isWhitespace }
         return firstContent == "{" ? jsonLines(text) : try csv(text, source: url.path)
@@ -65,11 +80,11 @@ public enum BatchFile {
     @_spi(Fuzzing) public static func csv(_ text: String, source: String) throws -> (rows: [BatchRow], errors: [BatchRowError]) {
         let records = parseCSV(text)
         guard let (headerLine, header) = records.first else {
-            throw PolicyError.invalidOption("batch file", reason: "\(source) is empty")
+            throw PolicyError.invalidValue("batch file", reason: "\(source) is empty")
         }
         let columns = header.map { $0.trimmingCharacters(in: .whitespaces) }
         guard let thingColumn = columns.firstIndex(of: "thing") else {
-            throw PolicyError.invalidOption("batch file", reason: "\(source) line \(headerLine): the header needs a `thing` column")
+            throw PolicyError.invalidValue("batch file", reason: "\(source) line \(headerLine): the header needs a `thing` column")
         }
         var rows: [BatchRow] = [], errors: [BatchRowError] = []
         for (line, fields) in records.dropFirst() {

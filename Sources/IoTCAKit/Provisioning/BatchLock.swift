@@ -46,8 +46,8 @@ struct BatchLock {
 /// Another batch is writing into the same output folder and format right now.
 public struct BatchBusy: IoTCAError, Equatable {
     public let out: String
-    public var exitStatus: ExitStatus { .conflict }
+    public var kind: ErrorKind { .conflict }
     public var description: String {
-        "another iotca batch is writing bundles into \(out) right now: wait for it to finish, or use another --out"
+        "another iotca batch is writing bundles into \(out) right now"
     }
 }

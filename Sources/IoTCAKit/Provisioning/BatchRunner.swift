@@ -91,11 +91,11 @@ public final class BatchRunner {
         var confirmed: [(thing: String, serial: SerialNumber)] = []
         for row in rows {
             do {
-                if let first = seen[row.thing] { throw PolicyError.invalidOption("thing", reason: "\(row.thing) is listed twice (first on line \(first))") }
+                if let first = seen[row.thing] { throw PolicyError.invalidValue("thing", reason: "\(row.thing) is listed twice (first on line \(first))") }
                 seen[row.thing] = row.line
                 let templateName = row.template ?? options.template
                 guard templateName == options.template || options.allowedTemplates.contains(templateName) else {
-                    throw PolicyError.invalidOption("template", reason: "\(PolicyError.quoted(templateName)) is not allowed in this batch (it runs with --template \(options.template); add --allow-template \(PolicyError.quoted(templateName)) to allow it)")
+                    throw PolicyError.templateNotAllowed(templateName, batchTemplate: options.template)
                 }
                 var recover = false
                 if let recoverable = active[row.thing] {
@@ -118,7 +118,7 @@ public final class BatchRunner {
                 requests.append((row.line, request, try provisioner.template(request.template)))
                 lines[row.thing] = row.line
             } catch let error as any IoTCAError {
-                report.failures.append(BatchRowError(line: row.line, thing: row.thing, error: error.description))
+                report.failures.append(BatchRowError(line: row.line, thing: row.thing, error: error.description, cause: error))
             }
         }
         try store.markWritten(confirmed)
@@ -264,7 +264,7 @@ public final class BatchRunner {
 
     private func fail(_ report: inout BatchReport, _ thing: String, _ error: any Error) {
         let text = (error as? any IoTCAError)?.description ?? "\(error)"
-        report.failures.append(BatchRowError(line: lines[thing] ?? 0, thing: thing, error: text))
+        report.failures.append(BatchRowError(line: lines[thing] ?? 0, thing: thing, error: text, cause: error as? any IoTCAError))
     }
 
     private func finish(_ report: BatchReport, started: ContinuousClock.Instant) -> BatchReport {

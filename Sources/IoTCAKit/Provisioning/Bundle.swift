@@ -54,9 +54,9 @@ public struct Bundle: Sendable {
             let text = (privateKeyPEM ?? "") + certificatePEM + chainPEM
             try AtomicFile.write(text, to: target, mode: secretMode, durable: durable)
         case .p12:
-            guard let privateKey else { throw .writeFailed(path: target.path, detail: "a PKCS#12 bundle needs the private key, which stays on the device with --csr") }
+            guard let privateKey else { throw .writeFailed(path: target.path, detail: "a PKCS#12 bundle needs the private key, which stays on the device that sent a CSR") }
             guard let passphrase, !passphrase.isEmpty else {
-                throw .writeFailed(path: target.path, detail: "a PKCS#12 bundle needs a passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
+                throw .writeFailed(path: target.path, detail: "a PKCS#12 bundle needs a bundle passphrase")
             }
             let der = try PKCS12Bundle.make(key: privateKey, certificate: certificateDER, chain: chainDER + [rootDER],
                                             friendlyName: thing, passphrase: passphrase)

@@ -4,7 +4,7 @@ public enum BundleFormat: String, CaseIterable, Sendable {
     /// any key is generated or anything recorded.
     func requirePassphrase(_ passphrase: Passphrase?) throws(PolicyError) {
         guard self == .p12, passphrase?.isEmpty ?? true else { return }
-        throw .invalidOption("--format p12", reason: "needs a bundle passphrase: set IOTCA_BUNDLE_PASSPHRASE or use --bundle-passphrase-file")
+        throw .bundlePassphraseMissing
     }
 
     /// The folder OUT/THING/ with cert.pem, key.pem, chain.pem, root.pem, manifest.json.

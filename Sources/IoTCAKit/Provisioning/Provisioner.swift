@@ -50,9 +50,9 @@ public struct BundleNotWritten: IoTCAError {
     public let serial: String
     public let thing: String
     public let cause: OutputError
-    public var exitStatus: ExitStatus { cause.exitStatus }
+    public var kind: ErrorKind { cause.kind }
     public var description: String {
-        "certificate \(serial) for \(thing) is recorded, but its bundle was not written (\(cause)): fix that and run `iotca issue \(thing) --renew`"
+        "certificate \(serial) for \(thing) is recorded, but its bundle was not written (\(cause))"
     }
 }
 
@@ -128,10 +128,10 @@ public final class Provisioner {
         for (key, value) in request.attributes { try ThingAttributes.validate(key: key, value: value) }
         guard !template.ca else {
             throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca",
-                                              reason: "issue makes end-entity certificates; create CAs with `iotca ca create`")
+                                              reason: "a CA template cannot issue to a thing: things get end-entity certificates, CAs are created as CAs")
         }
         if format == .p12 && request.csr != nil {
-            throw PolicyError.invalidOption("--format p12", reason: "a PKCS#12 bundle holds the private key, which stays on the device with --csr")
+            throw PolicyError.invalidValue("format p12", reason: "a PKCS#12 bundle holds the private key, which stays on the device that sent a CSR")
         }
         let requestKey = try request.csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) }
         let policy = IssuancePolicy(template: template, thing: request.thing, organization: organization,

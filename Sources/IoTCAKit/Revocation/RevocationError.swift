@@ -6,11 +6,11 @@ public enum RevocationError: IoTCAError, Equatable {
     case rootNotRevocable(String)
     case invalidReason(String)
 
-    public var exitStatus: ExitStatus {
+    public var kind: ErrorKind {
         switch self {
         case .alreadyRevoked: return .conflict
         case .noActiveCertificate: return .notFound
-        case .ambiguousSerial, .rootNotRevocable, .invalidReason: return .rejected
+        case .ambiguousSerial, .rootNotRevocable, .invalidReason: return .policy
         }
     }
 
@@ -19,9 +19,9 @@ public enum RevocationError: IoTCAError, Equatable {
         case .alreadyRevoked(let serial, let at, let reason):
             return "certificate \(serial) was already revoked at \(at) (\(reason)): nothing changed"
         case .noActiveCertificate(let thing):
-            return "thing \(PolicyError.quoted(thing)) has no active certificate to revoke: see `iotca list --thing \(thing)`"
+            return "thing \(PolicyError.quoted(thing)) has no active certificate to revoke"
         case .ambiguousSerial(let serial, let authorities):
-            return "serial \(serial) was issued by several CAs (\(authorities.joined(separator: ", "))): pass --ca NAME"
+            return "serial \(serial) was issued by several CAs (\(authorities.joined(separator: ", "))): name the CA"
         case .rootNotRevocable(let name):
             return "\(name) is a self-signed root: it cannot be put on a CRL; disable it and distribute a new root instead"
         case .invalidReason(let text):

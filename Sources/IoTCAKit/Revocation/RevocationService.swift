@@ -7,10 +7,10 @@ import SwiftASN1
 public struct CRLNotPublished: IoTCAError {
     public let serials: [String]
     public let cause: String
-    public let status: ExitStatus
-    public var exitStatus: ExitStatus { status }
+    public let errorKind: ErrorKind
+    public var kind: ErrorKind { errorKind }
     public var description: String {
-        "revoked \(serials.joined(separator: ", ")), but the CRL was not published (\(cause)): run `iotca crl publish`"
+        "revoked \(serials.joined(separator: ", ")), but the CRL was not published (\(cause)): the next CRL publication includes it"
     }
 }
 
@@ -48,7 +48,7 @@ public struct RevocationService {
             let published = try Set(revoked.map(\.authority)).sorted().compactMap { try self.publish($0) }
             return Outcome(revoked: revoked, published: published)
         } catch let error as any IoTCAError {
-            throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, status: error.exitStatus)
+            throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, errorKind: error.kind)
         }
     }
 

@@ -6,9 +6,9 @@ public enum SigningError: IoTCAError, Equatable {
     /// What was signed is not what was decided (a writer bug): nothing was released.
     case releaseCheckFailed(String)
 
-    public var exitStatus: ExitStatus {
+    public var kind: ErrorKind {
         switch self {
-        case .lintFailed: return .rejected
+        case .lintFailed: return .policy
         case .keyDoesNotMatchCertificate: return .store
         case .signatureFailed, .releaseCheckFailed: return .internalError
         }

@@ -8,14 +8,14 @@ public enum StoreError: IoTCAError, Equatable {
     case io(path: String, detail: String)
     case corruptRow(table: String, key: String, detail: String)
 
-    public var exitStatus: ExitStatus { .store }
+    public var kind: ErrorKind { .store }
 
     public var description: String {
         switch self {
         case .notFound(let path):
-            return "no store at \(path): run `iotca init` first, or pass --store DIR / set IOTCA_STORE"
+            return "no store at \(path)"
         case .alreadyExists(let path):
-            return "\(path) already holds a store or other files: refusing to touch it (choose another --store)"
+            return "\(path) already holds a store or other files: refusing to touch it"
         case .notAStore(let path, let detail):
             return "\(path) is not a readable iotca store: \(detail)"
         case .busy(let path):
@@ -27,7 +27,7 @@ public enum StoreError: IoTCAError, Equatable {
         case .io(let path, let detail):
             return "cannot write \(path): \(detail)"
         case .corruptRow(let table, let key, let detail):
-            return "the store's \(table) row \(key) is corrupt (\(detail)): run `iotca doctor` and restore it from a backup"
+            return "the store's \(table) row \(key) is corrupt (\(detail)): restore it from a backup"
         }
     }
 }

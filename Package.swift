@@ -51,6 +51,8 @@ let package = Package(
             dependencies: [
                 "IoTCAKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Seeding a million revoked rows for the CRL benchmark, outside the library.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/iotca-bench"
         ),

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-@_spi(Benchmark) import IoTCAKit
+import IoTCAKit
 
 /// Benchmarks that print figures; never part of the test suite.
 @main
@@ -89,7 +89,7 @@ struct CRLBench: ParsableCommand {
             defer { try? FileManager.default.removeItem(at: folder) }
             let storeURL = folder.appendingPathComponent("store")
             _ = try StoreInitializer.initialize(at: storeURL, options: .init(passphrase: Passphrase("benchmark passphrase")))
-            try Store.open(storeURL).seedRevokedCertificates(count: size, authority: "issuing")
+            try SeedRevoked.seed(store: storeURL, count: size, authority: "issuing")
             // Publish in a child process so its peak RSS is the CRL's alone, not the seeding's.
             let child = Process()
             child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])

@@ -3,12 +3,8 @@ import Foundation
 /// Writes files so a reader (or a crash) never sees half of one: a temporary file in the same
 /// folder, flushed, then renamed over the target.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644, overwrite: Bool = true,
-                             durable: Bool = true) throws(OutputError) {
+    public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws(OutputError) {
         let folder = url.deletingLastPathComponent()
-        if !overwrite && FileManager.default.fileExists(atPath: url.path) {
-            throw .exists(path: url.path)
-        }
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(randomSuffix())")
         try writeNew(bytes, name: temporary.path, in: AT_FDCWD, path: temporary.path, mode: mode, durable: durable)
         if rename(temporary.path, url.path) != 0 {
@@ -67,9 +63,8 @@ public enum AtomicFile {
         try syncFolder(url.deletingLastPathComponent())
     }
 
-    public static func write(_ text: String, to url: URL, mode: mode_t = 0o644, overwrite: Bool = true,
-                             durable: Bool = true) throws(OutputError) {
-        try write(Array(text.utf8), to: url, mode: mode, overwrite: overwrite, durable: durable)
+    public static func write(_ text: String, to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws(OutputError) {
+        try write(Array(text.utf8), to: url, mode: mode, durable: durable)
     }
 
     /// Creates `url`, which must not exist, with `mode` from the start (a key file is never

@@ -106,7 +106,7 @@ struct CACommand: ParsableCommand {
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give an external CA the certificate its issuer signed.")
 
         @OptionGroup var storeOptions: StoreOptions
@@ -121,12 +121,12 @@ struct CACommand: ParsableCommand {
         @Option(help: ArgumentHelp("The issuer certificates up to the root, PEM, leaf first.", valueName: "FILE"))
         var chain: String?
 
-        func run() throws {
-            try Output.run {
+        func run() async throws {
+            try await Output.run {
                 let manager = AuthorityManager(keyring: try storeOptions.keyring())
                 let certificate = try Self.read(cert)
                 let chainBytes = try chain.map(Self.read)
-                let authority = try manager.importCertificate(name, certificate: certificate, chain: chainBytes)
+                let authority = try await manager.importCertificate(name, certificate: certificate, chain: chainBytes)
                 if output.json { return try Output.json(authority) }
                 Output.line("Imported CA \(name): \(authority.subject) until \(Output.date(authority.notAfter)); it is active")
             }

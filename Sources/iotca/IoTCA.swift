@@ -2,7 +2,7 @@ import ArgumentParser
 import IoTCAKit
 
 @main
-struct IoTCA: ParsableCommand {
+struct IoTCA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iotca",
         abstract: "A private certificate authority and device provisioning tool for IoT fleets.",

@@ -18,6 +18,19 @@ enum Output {
         }
     }
 
+    /// The same for a command body that awaits (an import validates its chain asynchronously).
+    static func run(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as any IoTCAError {
+            fail(Advice.message(for: error), status: error.exitStatus)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            fail("\(error)", status: .internalError)
+        }
+    }
+
     static func fail(_ message: String, status: ExitStatus) -> Never {
         FileHandle.standardError.write(Data("iotca: error: \(message)\n".utf8))
         exit(status.rawValue)

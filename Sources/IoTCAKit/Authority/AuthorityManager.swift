@@ -71,7 +71,7 @@ public struct AuthorityManager {
     /// issuer certificates up to the root; without it the issuer must be a CA of this store.
     @discardableResult
     public func importCertificate(_ name: String, certificate certificateBytes: [UInt8], chain chainBytes: [UInt8]?,
-                                  now time: Date? = nil) throws -> Authority {
+                                  now time: Date? = nil) async throws -> Authority {
         let now = time ?? store.clock.now()
         let authority = try store.authority(named: name)
         guard authority.status == .pending, let csrDER = authority.csrDER else { throw AuthorityError.notPending(name) }
@@ -101,9 +101,20 @@ public struct AuthorityManager {
         } else {
             throw reject("its issuer is not a CA of this store: give the issuer certificates up to the root as its chain")
         }
-        try Self.checkChain(certificate, chain: chain, reject: reject)
+        var candidates: [Certificate] = []
+        for der in chain {
+            guard let parsed = try? Certificate(derEncoded: der) else { throw reject("the chain holds an unreadable certificate") }
+            candidates.append(parsed)
+        }
+        let validated: [Certificate]
+        switch await ChainValidation.validate(leaf: certificate, candidates: candidates, now: now) {
+        case .success(let issuers): validated = issuers
+        case .failure(let failure): throw reject(failure.reason)
+        }
         let issued = try IssuedCertificate(certificate)
-        try store.completeImport(of: name, issued: issued, chain: chain)
+        // Stored in the validated order (issuers up to the root), whatever order they came in.
+        let originals = Dictionary(zip(candidates, chain), uniquingKeysWith: { first, _ in first })
+        try store.completeImport(of: name, issued: issued, chain: validated.compactMap { originals[$0] })
         try publish(name, der: issued.der)
         return try store.authority(named: name)
     }
@@ -121,21 +132,12 @@ public struct AuthorityManager {
         func checked(_ url: String?, _ option: String) throws(PolicyError) -> String?? {
             guard let url else { return .none }
             if url.isEmpty { return .some(nil) }
-            try Self.checkURL(url, option: option)
+            try URLPolicy.check(url, field: option)
             return .some(url)
         }
         return try store.updateSettings(
             of: name, crlValidity: crlValidity.map(\.seconds),
             crlURL: try checked(crlURL, "CRL URL"), caIssuersURL: try checked(caIssuersURL, "CA issuers URL"))
-    }
-
-    /// URLs go into certificates as IA5String URIs that devices fetch: http(s) or ldap only.
-    static func checkURL(_ url: String, option: String) throws(PolicyError) {
-        let lower = url.lowercased()
-        guard ["http://", "https://", "ldap://"].contains(where: lower.hasPrefix), url.utf8.count <= 2_048,
-              url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F }) else {
-            throw .invalidValue(option, reason: "\(PolicyError.quoted(url)) must be an http://, https:// or ldap:// URL of printable ASCII")
-        }
     }
 
     // MARK: -
@@ -191,20 +193,5 @@ public struct AuthorityManager {
         let text = String(decoding: bytes, as: UTF8.self)
         if text.contains("-----BEGIN") { return PEMBundle.derDocuments(in: text, type: "CERTIFICATE") }
         return (try? Certificate(derEncoded: bytes)) != nil ? [bytes] : []
-    }
-
-    /// Each certificate must be signed by the next, and the last must be a self-signed root.
-    static func checkChain(_ leaf: Certificate, chain: [[UInt8]], reject: (String) -> AuthorityError) throws {
-        var current = leaf
-        for der in chain {
-            guard let issuer = try? Certificate(derEncoded: der) else { throw reject("the chain holds an unreadable certificate") }
-            guard issuer.subject == current.issuer, issuer.publicKey.isValidSignature(current.signature, for: current) else {
-                throw reject("\(current.subject) is not signed by the next certificate of the chain (\(issuer.subject)): give the chain leaf first")
-            }
-            current = issuer
-        }
-        guard current.issuer == current.subject, current.publicKey.isValidSignature(current.signature, for: current) else {
-            throw reject("the chain does not end at a self-signed root: add the root certificate to the chain")
-        }
     }
 }

@@ -51,7 +51,7 @@ public enum StoreInitializer {
         try check(options)
         // Checked before anything is made: a refused passphrase leaves nothing behind.
         if let passphrase = options.passphrase { try PassphrasePolicy.check(passphrase) }
-        if let url = options.publicURL { try AuthorityManager.checkURL(url, option: "public URL") }
+        if let url = options.publicURL { try URLPolicy.check(url, field: "public URL") }
         let parent = target.deletingLastPathComponent()
         let staging = parent.appendingPathComponent(".\(target.lastPathComponent).init-\(AtomicFile.randomSuffix())")
         do {

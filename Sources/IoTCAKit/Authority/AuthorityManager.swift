@@ -14,6 +14,8 @@ public struct AuthorityManager {
     }
 
     /// A CA signed by another CA of this store (`iotca ca create NAME --parent CA`).
+    /// - Throws: `AuthorityError` (already exists: conflict; parent not found, unavailable, or
+    ///   unable to certify a CA), `PolicyError`, `KeyError` (passphrase, its policy).
     @discardableResult
     public func createSubordinate(_ name: String, parent parentName: String, keyType: KeyAlgorithm? = nil,
                                   validity: ValidityPeriod? = nil, template templateName: String = "subordinate-ca",
@@ -41,6 +43,7 @@ public struct AuthorityManager {
 
     /// A CA whose certificate will come from outside (an offline root, ACM PCA): its key and a
     /// CSR now, its certificate later through `importCertificate`. Returns the CSR in PEM.
+    /// - Throws: `AuthorityError.alreadyExists` (conflict), `PolicyError`, `KeyError`.
     public func createExternal(_ name: String, keyType: KeyAlgorithm = .ecP256,
                                template templateName: String = "subordinate-ca", now time: Date? = nil) throws -> (Authority, String) {
         let now = time ?? store.clock.now()
@@ -69,6 +72,8 @@ public struct AuthorityManager {
 
     /// Completes an external CA with the certificate its issuer signed. `chain` holds the
     /// issuer certificates up to the root; without it the issuer must be a CA of this store.
+    /// - Throws: `AuthorityError.notPending`, `AuthorityError.importRejected` (policy: another key,
+    ///   not a CA, expired, a chain that does not validate under RFC 5280).
     @discardableResult
     public func importCertificate(_ name: String, certificate certificateBytes: [UInt8], chain chainBytes: [UInt8]?,
                                   now time: Date? = nil) async throws -> Authority {

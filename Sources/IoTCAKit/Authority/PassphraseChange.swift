@@ -39,6 +39,9 @@ public struct PassphraseChange {
         var files: [String]  // writing: the new files; committed: the old files
     }
 
+    /// - Throws: `KeyError` (policy of the new passphrase; the current one does not open a key),
+    ///   `SigningError.keyDoesNotMatchCertificate` (store), `StoreError`, `OutputError`; a
+    ///   failure before the swap leaves the old passphrase in force.
     public func run(current: Passphrase?, new: Passphrase, protection: KeyProtection = .standard,
                     step: (Step) -> Void = { _ in }) throws -> Report {
         try PassphrasePolicy.check(new)

@@ -39,6 +39,8 @@ public enum StoreInitializer {
     public static let rootName = "root"
     public static let issuingName = "issuing"
 
+    /// - Throws: `StoreError.alreadyExists` (store), `PolicyError` (organization, URL),
+    ///   `KeyError` (passphrase policy); nothing is left behind.
     public static func initialize(at location: URL, options: Options, clock: WallClock = .system) throws -> Result {
         let now = clock.now()
         let target = location.standardizedFileURL

@@ -33,6 +33,7 @@ public struct AuditReport: Sendable, Encodable {
         try container.encode(checkpointProblems, forKey: .checkpointProblems)
     }
 
+    /// - Throws: `StoreError` when the store cannot be read.
     public static func make(store: Store, since: Date? = nil) throws -> AuditReport {
         var filter = CertificateFilter()
         filter.includeAuthorities = true

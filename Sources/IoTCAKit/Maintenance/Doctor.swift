@@ -34,6 +34,8 @@ public struct Doctor {
         public var healthy: Bool { findings.isEmpty }
     }
 
+    /// Problems are findings in the report, never thrown.
+    /// - Throws: `StoreError` when the store cannot be read at all.
     public func examine(bundles: URL? = nil) throws -> Report {
         var report = Report()
         let examination = try store.examination()

@@ -62,6 +62,9 @@ public final class BatchRunner {
         provisioner = Provisioner(keyring: keyring)
     }
 
+    /// Row failures are reported in the `BatchReport`, not thrown.
+    /// - Throws: for the whole batch only: `StoreError` (read-only, busy), `PolicyError` (the
+    ///   file, the p12 passphrase), `AuthorityError`, `KeyError`, `BatchBusy` (conflict).
     public func run(file: URL, out: URL, options: BatchOptions, progress: ((Int, Int) -> Void)? = nil) throws -> BatchReport {
         let started = ContinuousClock.now
         lines = [:]

@@ -201,6 +201,10 @@ public final class Provisioner {
 
     /// The whole issuance: plan, key, sign, record, then the bundle in `format` under
     /// `bundleParent` (p12 needs `bundlePassphrase`).
+    /// - Throws: `PolicyError` (policy: names, CSR, template, validity; not found: template),
+    ///   `AuthorityError` (not found, unavailable), `KeyError` (passphrase), `IssuanceConflict` or
+    ///   `OutputError.exists` (conflict) before anything is recorded; `BundleNotWritten` (output)
+    ///   when the certificate is recorded but its bundle could not be written.
     public func issue(_ request: IssueRequest, bundleParent: URL, format: BundleFormat = .dir,
                       bundlePassphrase: Passphrase? = nil) throws -> IssueResult {
         try format.requirePassphrase(bundlePassphrase)

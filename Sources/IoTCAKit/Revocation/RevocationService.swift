@@ -29,6 +29,11 @@ public struct RevocationService {
         public let published: [CRLRecord]
     }
 
+    /// Revokes one certificate by serial or every active certificate of a thing, then
+    /// publishes the issuers' CRLs (unless `publish` is false).
+    /// - Throws: `CertificateNotFound` (not found), `RevocationError` (already revoked: conflict;
+    ///   no active certificate, ambiguous serial, a root: policy), `KeyError` (passphrase) before
+    ///   anything is written; `CRLNotPublished` when the revocation is recorded but its CRL is not.
     public func revoke(_ target: RevocationTarget, reason: RevocationReason = .unspecified,
                        invalidityDate: Date? = nil, publish: Bool = true) throws -> Outcome {
         // Open the issuers' keys first, so a missing or wrong passphrase changes nothing.
@@ -55,6 +60,8 @@ public struct RevocationService {
     /// Generates one CA's CRL and writes `public/NAME.crl` (DER) and `public/NAME.crl.pem`.
     /// With `ifDue`, nil when the current CRL is still fresh; it also puts back the newest
     /// recorded CRL if a crash left older files (cron repairs what a kill interrupted).
+    /// - Throws: `AuthorityError` (not found, pending), `KeyError` (passphrase), `StoreError`,
+    ///   `SigningError.releaseCheckFailed` (internal: nothing recorded), `OutputError` (files).
     @discardableResult
     public func publish(_ name: String, ifDue: Bool = false) throws -> CRLRecord? {
         let authority = try store.authority(named: name)

@@ -64,8 +64,8 @@ struct BatchCommand: ParsableCommand {
                 ).passphraseIfAvailable()
             }
             let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
-            let report = try BatchRunner(keyring: try storeOptions.keyring())
-                .run(file: URL(fileURLWithPath: file), out: URL(fileURLWithPath: out), options: options, progress: bar.update)
+            let report = try storeOptions.authority()
+                .batch(URL(fileURLWithPath: file), into: URL(fileURLWithPath: out), options: options, progress: bar.update)
             bar.finish()
             if output.json {
                 try Output.json(report)

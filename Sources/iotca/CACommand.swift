@@ -49,23 +49,23 @@ struct CACommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let manager = AuthorityManager(keyring: try storeOptions.keyring())
+                let manager = try storeOptions.authority()
                 let authority: Authority
                 if external, let csrOut {
-                    let (created, csr) = try manager.createExternal(name, keyType: keyType ?? .ecP256, template: template)
+                    let (created, csr) = try manager.createExternalCA(name, keyType: keyType ?? .ecP256, template: template)
                     try AtomicFile.write(csr, to: URL(fileURLWithPath: csrOut))
                     authority = created
                     if !output.json {
                         Output.line("Created CA \(name) (pending): have its CSR \(csrOut) signed, then run `iotca ca import \(name) --cert FILE`")
                     }
                 } else {
-                    authority = try manager.createSubordinate(name, parent: parent ?? "", keyType: keyType, validity: validity, template: template)
+                    authority = try manager.createCA(name, parent: parent ?? "", keyType: keyType, validity: validity, template: template)
                     if !output.json {
                         Output.line("Created CA \(name) signed by \(parent ?? ""): \(authority.subject) until \(Output.date(authority.notAfter))")
                     }
                 }
-                let updated = settings.isEmpty ? authority : try manager.updateSettings(
-                    of: name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL)
+                let updated = settings.isEmpty ? authority : try manager.configureCA(
+                    name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL)
                 if output.json { try Output.json(updated) }
             }
         }
@@ -98,8 +98,8 @@ struct CACommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let authority = try AuthorityManager(keyring: try storeOptions.keyring()).updateSettings(
-                    of: name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL)
+                let authority = try storeOptions.authority().configureCA(
+                    name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL)
                 if output.json { return try Output.json(authority) }
                 Output.line("CA \(name): CRL validity \(authority.crlValidity / 86_400)d \(authority.crlValidity % 86_400 / 3_600)h, CRL URL \(authority.crlURL ?? "-"), CA issuers URL \(authority.caIssuersURL ?? "-")")
             }
@@ -123,10 +123,10 @@ struct CACommand: ParsableCommand {
 
         func run() async throws {
             try await Output.run {
-                let manager = AuthorityManager(keyring: try storeOptions.keyring())
+                let manager = try storeOptions.authority()
                 let certificate = try Self.read(cert)
                 let chainBytes = try chain.map(Self.read)
-                let authority = try await manager.importCertificate(name, certificate: certificate, chain: chainBytes)
+                let authority = try await manager.importCA(name, certificate: certificate, chain: chainBytes)
                 if output.json { return try Output.json(authority) }
                 Output.line("Imported CA \(name): \(authority.subject) until \(Output.date(authority.notAfter)); it is active")
             }
@@ -148,7 +148,7 @@ struct CACommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let authorities = try storeOptions.openStore().authorities()
+                let authorities = try storeOptions.authority().listAuthorities()
                 if output.json { return try Output.json(authorities) }
                 Output.table(
                     ["NAME", "KIND", "STATUS", "PARENT", "KEY", "NOT AFTER", "SUBJECT"],
@@ -173,7 +173,7 @@ struct CACommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let authority = try storeOptions.openStore().authority(named: name)
+                let authority = try storeOptions.authority().authority(named: name)
                 if pem {
                     if let der = authority.certificateDER {
                         return print(try IssuedCertificate(der: der).pem, terminator: "")
@@ -212,7 +212,7 @@ struct CACommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let (root, standby) = try AuthorityManager(keyring: try storeOptions.keyring()).rotateRoot(validity: validity)
+                let (root, standby) = try storeOptions.authority().rotateRoot(validity: validity)
                 if output.json {
                     struct Report: Encodable { let root: Authority; let standby_key: String; let standby_spki_sha256_hex: String }
                     return try Output.json(Report(root: root, standby_key: standby.name, standby_spki_sha256_hex: standby.spkiSHA256))
@@ -235,7 +235,7 @@ struct CACommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let issued = try AuthorityManager(keyring: try storeOptions.keyring()).verificationCertificate(ca: ca, registrationCode: code)
+                let issued = try storeOptions.authority().verificationCertificate(ca: ca, registrationCode: code)
                 try AtomicFile.write(issued.pem, to: URL(fileURLWithPath: out))
                 Output.line("Wrote \(out): CN=\(code), signed by \(ca), serial \(issued.serial.hex)")
             }
@@ -262,7 +262,7 @@ struct CACommand: ParsableCommand {
 
     static func setStatus(_ status: Authority.Status, of name: String, _ storeOptions: StoreOptions, _ output: OutputOptions) throws {
         try Output.run {
-            let authority = try AuthorityManager(keyring: try storeOptions.keyring()).setStatus(status, of: name)
+            let authority = try storeOptions.authority().setStatus(status, of: name)
             if output.json { return try Output.json(authority) }
             Output.line("CA \(name) is \(authority.status.rawValue)")
         }

@@ -17,9 +17,10 @@ struct StoreOptions: ParsableArguments {
 
     var passphraseSource: PassphraseSource { TerminalPrompt.source(file: passphraseFile) }
 
-    func openStore() throws -> Store { try Store.open(storeURL) }
-
-    func keyring() throws -> Keyring { Keyring(store: try openStore(), passphrase: passphraseSource) }
+    /// The library's front door on this store: every command goes through it.
+    func authority() throws -> CertificateAuthority {
+        try CertificateAuthority(store: storeURL, passphrase: passphraseSource)
+    }
 }
 
 struct OutputOptions: ParsableArguments {

@@ -39,7 +39,7 @@ struct InitCommand: ParsableCommand {
                 passphrase: passphrase)
             options.crlValidity = crlValidity
             options.publicURL = publicURL
-            let result = try StoreInitializer.initialize(at: storeOptions.storeURL, options: options)
+            let result = try CertificateAuthority.initialize(at: storeOptions.storeURL, options: options)
             if output.json {
                 struct Report: Encodable {
                     let store: String

@@ -61,12 +61,12 @@ struct IssueCommand: ParsableCommand {
                 subjectAltNames: try subjectAltNames.map { text throws(PolicyError) in try SubjectAltName(text) },
                 attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force,
                 supersede: supersede)
-            let provisioner = Provisioner(keyring: try storeOptions.keyring())
+            let authority = try storeOptions.authority()
             let bundleSource = TerminalPrompt.source(file: bundlePassphraseFile, variable: TerminalPrompt.bundlePassphraseVariable,
                                                 purpose: "bundle passphrase")
             let bundlePassphrase = format == .p12 ? try bundleSource.passphraseIfAvailable() : nil
-            let result = try provisioner.issue(request, bundleParent: URL(fileURLWithPath: out), format: format,
-                                               bundlePassphrase: bundlePassphrase)
+            let result = try authority.issue(request, into: URL(fileURLWithPath: out), format: format,
+                                             bundlePassphrase: bundlePassphrase)
             if format == .json { return try Output.json(result.bundle.jsonForm) }
             if output.json {
                 struct Report: Encodable {

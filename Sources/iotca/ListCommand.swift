@@ -27,7 +27,7 @@ struct ListCommand: ParsableCommand {
                 filter.expiringBefore = Date().addingTimeInterval(expiringWithin.timeInterval)
                 filter.status = status ?? .active
             }
-            let entries = try storeOptions.openStore().certificates(filter)
+            let entries = try storeOptions.authority().certificates(filter)
             if output.json { return try Output.json(entries) }
             Output.table(
                 ["SERIAL", "THING", "CA", "STATUS", "NOT AFTER", "TEMPLATE"],
@@ -53,7 +53,7 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         try Output.run {
-            let entry = try storeOptions.openStore().certificate(matching: selector)
+            let entry = try storeOptions.authority().certificate(matching: selector)
             if pem { return print(entry.pem, terminator: "") }
             if output.json { return try Output.json(entry) }
             let fields: [(String, String)] = [

@@ -16,7 +16,7 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         try Output.run {
-            let report = try Doctor(store: try storeOptions.openStore(), keyring: try storeOptions.keyring()).examine(bundles: bundles.map { URL(fileURLWithPath: $0) })
+            let report = try storeOptions.authority().doctor(bundles: bundles.map { URL(fileURLWithPath: $0) })
             if output.json {
                 try Output.json(report)
             } else {
@@ -53,7 +53,7 @@ struct AuditCommand: ParsableCommand {
     func run() throws {
         try Output.run {
             let time = try since.map { text throws(PolicyError) in try Timestamp.parse(text, option: "--since") }
-            let report = try AuditReport.make(store: try storeOptions.openStore(), since: time)
+            let report = try storeOptions.authority().audit(since: time)
             if format == "json" {
                 try Output.json(report)
             } else {

@@ -27,8 +27,8 @@ struct PassphraseCommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let store = try storeOptions.openStore()
-                let current = try store.setting("keys_encrypted") == "false" ? nil : try storeOptions.passphraseSource.passphrase()
+                let authority = try storeOptions.authority()
+                let current = try authority.store.setting("keys_encrypted") == "false" ? nil : try storeOptions.passphraseSource.passphrase()
                 // Never from the environment: only a file or the terminal.
                 let newSource = PassphraseSource(file: newPassphraseFile, environment: [:], prompt: TerminalPrompt.available, variable: "",
                                                  purpose: "new CA passphrase")
@@ -38,7 +38,7 @@ struct PassphraseCommand: ParsableCommand {
                 let new = try newSource.passphrase(confirm: true)
                 // For the crash tests only: stop dead (SIGKILL) at a named step.
                 let killAt = ProcessInfo.processInfo.environment["IOTCA_TEST_KILL_AT"]
-                let report = try PassphraseChange(store: store).run(current: current, new: new) { step in
+                let report = try authority.changePassphrase(current: current, new: new) { step in
                     if step.rawValue == killAt { kill(getpid(), SIGKILL) }
                 }
                 if output.json { return try Output.json(report) }

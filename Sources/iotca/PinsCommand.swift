@@ -21,7 +21,7 @@ struct PinsCommand: ParsableCommand {
 
     func run() throws {
         try Output.run {
-            let pins = try PinSet.collect(from: try storeOptions.openStore(), authorities: ca)
+            let pins = try storeOptions.authority().pins(of: ca)
             print(try PinSet.render(pins, as: json ? .json : format), terminator: "")
         }
     }

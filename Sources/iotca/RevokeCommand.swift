@@ -40,8 +40,7 @@ struct RevokeCommand: ParsableCommand {
             } else {
                 target = .thing(thing ?? "")
             }
-            let outcome = try RevocationService(keyring: try storeOptions.keyring())
-                .revoke(target, reason: reason, invalidityDate: invalidity)
+            let outcome = try storeOptions.authority().revoke(target, reason: reason, invalidityDate: invalidity)
             if output.json {
                 struct Report: Encodable { let revoked: [CertificateEntry]; let crls: [CRLRecord] }
                 return try Output.json(Report(revoked: outcome.revoked, crls: outcome.published))
@@ -84,14 +83,12 @@ struct CRLCommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let service = RevocationService(keyring: try storeOptions.keyring())
-                let published = ca.isEmpty
-                    ? try service.publishAll(ifDue: ifDue)
-                    : try ca.compactMap { try service.publish($0, ifDue: ifDue) }
+                let authority = try storeOptions.authority()
+                let published = try authority.publishCRLs(of: ca, ifDue: ifDue)
                 if output.json { return try Output.json(published) }
                 if published.isEmpty { Output.line("All CRLs are current; nothing published.") }
                 for crl in published {
-                    Output.line("Published CRL \(crl.number) of \(crl.authority): \(crl.entries) entries, next update \(Output.date(crl.nextUpdate)) -> \(service.crlFiles(of: crl.authority).der.path)")
+                    Output.line("Published CRL \(crl.number) of \(crl.authority): \(crl.entries) entries, next update \(Output.date(crl.nextUpdate)) -> \(authority.crlFiles(of: crl.authority).der.path)")
                 }
             }
         }
@@ -108,10 +105,7 @@ struct CRLCommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let store = try storeOptions.openStore()
-                let names = try ca.map { [try store.authority(named: $0).name] } ?? store.authorities().map(\.name)
-                struct Report: Encodable { let ca: String; let crl: CRLRecord?; let revoked: [RevokedCertificate] }
-                let reports = try names.map { Report(ca: $0, crl: try store.latestCRL(of: $0), revoked: try store.revokedCertificates(of: $0)) }
+                let reports = try storeOptions.authority().crlStatus(of: ca)
                 if output.json { return try Output.json(reports) }
                 for report in reports {
                     if let crl = report.crl {

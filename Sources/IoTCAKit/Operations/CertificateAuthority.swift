@@ -1,0 +1,162 @@
+import Foundation
+
+/// The library's front door: one operation per user verb, with typed inputs and results, that
+/// every front end calls (the CLI now, the service next). Each operation is the composition the
+/// CLI used to make itself; the roles behind it (Policy, Signer, Store) stay as they are.
+/// Errors are `IoTCAError`s with a `kind`, worded without any front end's flags.
+public final class CertificateAuthority {
+    public let store: Store
+    public let keyring: Keyring
+    private var provisionerInstance: Provisioner?
+
+    /// Opens the store at `root`; CA keys are unlocked on first use, once per instance.
+    /// - Throws: `StoreError` (missing, not a store, unreadable).
+    public init(store root: URL, passphrase: PassphraseSource, clock: WallClock = .system) throws {
+        store = try Store.open(root, clock: clock)
+        keyring = Keyring(store: store, passphrase: passphrase)
+    }
+
+    /// `init`: a new store with `root` and `issuing` CAs.
+    /// - Throws: see `StoreInitializer.initialize`.
+    public static func initialize(at root: URL, options: StoreInitializer.Options, clock: WallClock = .system) throws
+        -> StoreInitializer.Result {
+        try StoreInitializer.initialize(at: root, options: options, clock: clock)
+    }
+
+    private var provisioner: Provisioner {
+        if let provisionerInstance { return provisionerInstance }
+        let made = Provisioner(keyring: keyring)
+        provisionerInstance = made
+        return made
+    }
+
+    private var authorities: AuthorityManager { AuthorityManager(keyring: keyring) }
+    private var revocation: RevocationService { RevocationService(keyring: keyring) }
+
+    // MARK: Issuance
+
+    /// `issue`: one certificate and its bundle.
+    /// - Throws: see `Provisioner.issue`.
+    public func issue(_ request: IssueRequest, into output: URL, format: BundleFormat = .dir,
+                      bundlePassphrase: Passphrase? = nil) throws -> IssueResult {
+        try provisioner.issue(request, bundleParent: output, format: format, bundlePassphrase: bundlePassphrase)
+    }
+
+    /// `batch`: every row of a batch file.
+    /// - Throws: see `BatchRunner.run`; row failures are in the report.
+    public func batch(_ file: URL, into output: URL, options: BatchOptions,
+                      progress: ((Int, Int) -> Void)? = nil) throws -> BatchReport {
+        let runner = BatchRunner(keyring: keyring)
+        return try runner.run(file: file, out: output, options: options, progress: progress)
+    }
+
+    // MARK: Revocation and CRLs
+
+    /// `revoke`: by serial or thing, then the issuers' CRLs.
+    /// - Throws: see `RevocationService.revoke`.
+    public func revoke(_ target: RevocationTarget, reason: RevocationReason = .unspecified,
+                       invalidityDate: Date? = nil) throws -> RevocationService.Outcome {
+        try revocation.revoke(target, reason: reason, invalidityDate: invalidityDate)
+    }
+
+    /// `crl publish`: the named CAs' CRLs, or every CA's.
+    /// - Throws: see `RevocationService.publish`.
+    public func publishCRLs(of names: [String] = [], ifDue: Bool = false) throws -> [CRLRecord] {
+        let service = revocation
+        return names.isEmpty ? try service.publishAll(ifDue: ifDue) : try names.compactMap { try service.publish($0, ifDue: ifDue) }
+    }
+
+    /// Where a CA's CRL files are published.
+    public func crlFiles(of name: String) -> (der: URL, pem: URL) { revocation.crlFiles(of: name) }
+
+    // MARK: Reading
+
+    /// What `crl show` reports for one CA.
+    public struct CRLStatus: Sendable, Encodable {
+        public let ca: String
+        public let crl: CRLRecord?
+        public let revoked: [RevokedCertificate]
+    }
+
+    /// `crl show`: each CA's (or the named CA's) latest CRL and the certificates it lists.
+    /// - Throws: `AuthorityError.notFound`, `StoreError`.
+    public func crlStatus(of name: String? = nil) throws -> [CRLStatus] {
+        let names = try name.map { [try store.authority(named: $0).name] } ?? store.authorities().map(\.name)
+        return try names.map { CRLStatus(ca: $0, crl: try store.latestCRL(of: $0), revoked: try store.revokedCertificates(of: $0)) }
+    }
+
+    /// `list`. - Throws: `StoreError`.
+    public func certificates(_ filter: CertificateFilter) throws -> [CertificateEntry] { try store.certificates(filter) }
+
+    /// `show`: by serial, else the thing's newest active certificate.
+    /// - Throws: `CertificateNotFound`, `StoreError`.
+    public func certificate(matching selector: String) throws -> CertificateEntry { try store.certificate(matching: selector) }
+
+    /// `ca list`. - Throws: `StoreError`.
+    public func listAuthorities() throws -> [Authority] { try store.authorities() }
+
+    /// `ca show`. - Throws: `AuthorityError.notFound`, `StoreError`.
+    public func authority(named name: String) throws -> Authority { try store.authority(named: name) }
+
+    /// `pins`: every CA's, or the named CAs' chains, and the standby keys.
+    /// - Throws: `AuthorityError.notFound`, `StoreError`.
+    public func pins(of names: [String] = []) throws -> [Pin] { try PinSet.collect(from: store, authorities: names) }
+
+    /// `audit`. - Throws: `StoreError`.
+    public func audit(since: Date? = nil) throws -> AuditReport { try AuditReport.make(store: store, since: since) }
+
+    /// `doctor`: with the passphrase at hand, CA keys are opened and compared too.
+    /// - Throws: `StoreError` when the store cannot be read at all.
+    public func doctor(bundles: URL? = nil) throws -> Doctor.Report {
+        try Doctor(store: store, keyring: keyring).examine(bundles: bundles)
+    }
+
+    // MARK: CAs
+
+    /// `ca create NAME --parent CA`. - Throws: see `AuthorityManager.createSubordinate`.
+    public func createCA(_ name: String, parent: String, keyType: KeyAlgorithm? = nil, validity: ValidityPeriod? = nil,
+                         template: String = "subordinate-ca") throws -> Authority {
+        try authorities.createSubordinate(name, parent: parent, keyType: keyType, validity: validity, template: template)
+    }
+
+    /// `ca create NAME --external`: the CA and its CSR (PEM).
+    /// - Throws: see `AuthorityManager.createExternal`.
+    public func createExternalCA(_ name: String, keyType: KeyAlgorithm = .ecP256,
+                                 template: String = "subordinate-ca") throws -> (Authority, String) {
+        try authorities.createExternal(name, keyType: keyType, template: template)
+    }
+
+    /// `ca import`. - Throws: see `AuthorityManager.importCertificate`.
+    public func importCA(_ name: String, certificate: [UInt8], chain: [UInt8]?) async throws -> Authority {
+        try await authorities.importCertificate(name, certificate: certificate, chain: chain)
+    }
+
+    /// `ca set`: nil leaves a setting, an empty URL removes it.
+    /// - Throws: `AuthorityError.notFound`, `PolicyError` (URLs), `StoreError`.
+    public func configureCA(_ name: String, crlValidity: ValidityPeriod? = nil, crlURL: String? = nil,
+                            caIssuersURL: String? = nil) throws -> Authority {
+        try authorities.updateSettings(of: name, crlValidity: crlValidity, crlURL: crlURL, caIssuersURL: caIssuersURL)
+    }
+
+    /// `ca enable` / `ca disable`. - Throws: `AuthorityError` (not found, pending, revoked).
+    public func setStatus(_ status: Authority.Status, of name: String) throws -> Authority {
+        try authorities.setStatus(status, of: name)
+    }
+
+    /// `ca rotate-root`. - Throws: `AuthorityError.noStandbyKey`, `KeyError`, `StoreError`.
+    public func rotateRoot(validity: ValidityPeriod? = nil) throws -> (root: Authority, standby: StandbyKey) {
+        try authorities.rotateRoot(validity: validity)
+    }
+
+    /// `ca verification-cert`. - Throws: `PolicyError` (the code), `AuthorityError`, `KeyError`.
+    public func verificationCertificate(ca name: String, registrationCode: String,
+                                        validity: ValidityPeriod? = nil) throws -> IssuedCertificate {
+        try authorities.verificationCertificate(ca: name, registrationCode: registrationCode, validity: validity)
+    }
+
+    /// `passphrase change`. - Throws: see `PassphraseChange.run`.
+    public func changePassphrase(current: Passphrase?, new: Passphrase,
+                                 step: (PassphraseChange.Step) -> Void = { _ in }) throws -> PassphraseChange.Report {
+        try PassphraseChange(store: store).run(current: current, new: new, step: step)
+    }
+}

@@ -131,13 +131,12 @@ public final class BatchRunner {
                                         organization: organization, format: options.format)
         }
         // Each row's own checks (attributes, rendered names, CSR keys) run on the workers just
-        // before its key, so a long batch never holds every row's plan. With --fail-fast they
-        // all run first, on every core, so that one bad row stops the batch before any work.
+        // before its key, so a long batch never holds every row's plan. With fail-fast they all
+        // run first, so that one bad row stops the batch before any work: on this thread, since
+        // checks cost microseconds a row, and the pipeline's workers are the one pool of threads.
         let planned: [Provisioner.Plan?]
         if options.failFast {
-            let results = Parallel.map(requests.count, workers: options.jobs, state: Array(repeating: (), count: max(1, options.jobs))) { _, index in
-                Result<Provisioner.Plan, any Error> { try plan(index) }
-            }
+            let results = requests.indices.map { index in Result<Provisioner.Plan, any Error> { try plan(index) } }
             for (item, result) in zip(requests, results) {
                 if case .failure(let error) = result { fail(&report, item.request.thing, error) }
             }

@@ -82,12 +82,13 @@ import TestSupport
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        // The batch writes into an existing folder, so the test can watch it from the start.
+        try FileManager.default.createDirectory(at: fixture.bundles, withIntermediateDirectories: true)
         try process.run()
-        // Kill it once some bundles exist, mid-run (bounded: 400 polls of 10 ms).
-        for _ in 0..<400 {
+        // Kill it once some bundles exist, mid-run: woken by each bundle moved in, 4 s at most.
+        _ = FileWatch.wait(in: fixture.bundles, timeout: 4) {
             let written = ((try? FileManager.default.contentsOfDirectory(atPath: fixture.bundles.path)) ?? []).filter { !$0.hasPrefix(".") }
-            if written.count >= 600 || !process.isRunning { break }
-            usleep(10_000)
+            return written.count >= 600 || !process.isRunning
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

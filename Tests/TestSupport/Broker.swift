@@ -14,12 +14,9 @@ public final class Broker: @unchecked Sendable {
         let file = folder.appendingPathComponent("mosquitto.conf")
         try Data("listener \(port) 127.0.0.1\n\(configuration)\nlog_dest file \(log.path)\nlog_type all\n".utf8).write(to: file)
         pid = try Self.spawn(Self.executable, ["-c", file.path])
-        // Bounded wait for the listener: 100 tries, 50 ms apart.
-        for _ in 0..<100 {
-            if Self.accepts(port: port) { return }
-            guard isRunning else { break }
-            usleep(50_000)
-        }
+        // Until the listener accepts (or the broker died), woken by its log lines; 5 s at most.
+        let port = self.port
+        if FileWatch.wait(in: folder, timeout: 5, until: { Self.accepts(port: port) || !isRunning }), isRunning { return }
         stop()
         let logged = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         throw BrokerError.didNotStart(log: logged)
@@ -38,16 +35,15 @@ public final class Broker: @unchecked Sendable {
     }
 
     /// SIGHUP, as `systemctl reload mosquitto` sends: the broker reads its crlfile again. Waits
-    /// (bounded: 100 tries, 20 ms apart) until the log says it reloaded.
+    /// (woken by its log, 2 s at most) until the log says it reloaded.
     public func reload() throws {
-        let before = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Reloading").count
+        let log = self.log
+        func reloads() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Reloading").count }
+        let before = reloads()
         guard kill(pid, SIGHUP) == 0 else { throw BrokerError.didNotStart(log: "SIGHUP failed") }
-        for _ in 0..<100 {
-            let now = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Reloading").count
-            if now > before { return }
-            usleep(20_000)
+        guard FileWatch.wait(in: log.deletingLastPathComponent(), timeout: 2, until: { reloads() > before }) else {
+            throw BrokerError.didNotReload
         }
-        throw BrokerError.didNotReload
     }
 
     /// posix_spawn with an empty signal mask and default handlers: children spawned from the

@@ -43,8 +43,8 @@ enum Advice {
         case let error as AuthorityError:
             switch error {
             case .notFound: return "see `iotca ca list`"
-            case .disabled(let name): return "`iotca ca enable \(name)`"
-            case .pending(let name): return "`iotca ca import \(name) --cert FILE`"
+            case .disabled(let name): return "run `iotca ca enable \(name)`"
+            case .pending(let name): return "run `iotca ca import \(name) --cert FILE`"
             case .cannotCertifyCA: return "use --parent root"
             case .importRejected: return "see `iotca ca import --help`"
             default: return nil

@@ -48,4 +48,27 @@ import TestSupport
         let doctor = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["doctor"], environment: environment)
         #expect(doctor.succeeded, "\(doctor.stdout)")
     }
+
+    /// A create killed after writing its key file and before its commit leaves only that file:
+    /// the same create run again succeeds beside it, and doctor names the leftover.
+    @Test func aCreateKilledBeforeItsCommitCanBeRunAgain() throws {
+        let folder = TemporaryFolder()
+        var environment = ProcessInfo.processInfo.environment
+        environment["IOTCA_STORE"] = folder.path("store")
+        environment["IOTCA_PASSPHRASE"] = "race test passphrase"
+        #expect(try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["init"], environment: environment).succeeded)
+        // What the killed run left: a key file no row names.
+        let leftover = folder.appending("store/keys/line-2.0123456789ab.key.pem")
+        try Data("-----BEGIN ENCRYPTED PRIVATE KEY-----\n-----END ENCRYPTED PRIVATE KEY-----\n".utf8).write(to: leftover)
+        let again = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["ca", "create", "line-2", "--parent", "root"], environment: environment)
+        #expect(again.succeeded, "\(again.stderr)")
+        #expect(FileManager.default.fileExists(atPath: leftover.path))
+        let doctor = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["doctor"], environment: environment)
+        #expect(doctor.status == ExitStatus.store.rawValue && doctor.stdout.contains("line-2.0123456789ab.key.pem"), "\(doctor.stdout)")
+        #expect(try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["issue", "d-1", "--ca", "line-2", "--out", folder.path("b")],
+                                      environment: environment).succeeded)
+        // Twice, one after the other: the second is a conflict and changes nothing.
+        let twice = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["ca", "create", "line-2", "--parent", "root"], environment: environment)
+        #expect(twice.status == ExitStatus.conflict.rawValue)
+    }
 }

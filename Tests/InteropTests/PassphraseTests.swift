@@ -143,4 +143,31 @@ import TestSupport
         #expect(doctor.succeeded, "\(step): \(doctor.stdout)")
         #expect(try cli.run(["issue", "e-\(step.rawValue)"], passphrase: Self.new).succeeded)
     }
+
+    /// Two changes at once: the key-file lock runs them one after the other; the second finds
+    /// its current passphrase no longer opens the keys and changes nothing.
+    @Test func twoChangesAtOnceLeaveOneNewPassphrase() throws {
+        let cli = CLI()
+        #expect(try cli.run(["init"], passphrase: Self.old).succeeded)
+        let file = try cli.newPassphraseFile(Self.new)
+        var environment = ProcessInfo.processInfo.environment
+        environment["IOTCA_STORE"] = cli.store.path
+        environment["IOTCA_PASSPHRASE"] = Self.old
+        environment["IOTCA_TEST_KILL_AT"] = nil
+        let racers = (0..<2).map { _ -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ProcessRunner.iotcaExecutable)
+            process.arguments = ["passphrase", "change", "--new-passphrase-file", file]
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            return process
+        }
+        for racer in racers { try racer.run() }
+        for racer in racers { racer.waitUntilExit() }
+        #expect(racers.map(\.terminationStatus).sorted() == [0, ExitStatus.passphrase.rawValue])
+        #expect(try cli.keyFiles().count == 3)
+        #expect(try cli.run(["issue", "d-1"], passphrase: Self.new).succeeded)
+        #expect(try cli.run(["doctor"], passphrase: Self.new).succeeded)
+    }
 }

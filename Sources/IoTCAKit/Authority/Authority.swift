@@ -58,3 +58,13 @@ public struct Authority: Sendable, Equatable {
         }
     }
 }
+
+extension Authority {
+    /// The key this CA's certificate certifies, or while it is pending, the key its CSR asks to
+    /// have certified; nil when it has neither.
+    /// - Throws: when the stored certificate or CSR does not parse.
+    public func certifiedPublicKey() throws -> Certificate.PublicKey? {
+        if let certificateDER { return try Certificate(derEncoded: certificateDER).publicKey }
+        return try csrDER.map { try CertificateSigningRequest(derEncoded: $0).publicKey }
+    }
+}

@@ -111,9 +111,7 @@ public struct PassphraseChange {
         }
         for authority in try store.authorities() {
             let key = try open(authority.keyFile, encrypted: authority.keyEncrypted)
-            let certified = try authority.certificateDER.map { try Certificate(derEncoded: $0).publicKey }
-                ?? authority.csrDER.map { try CertificateSigningRequest(derEncoded: $0).publicKey }
-            if let certified, certified != key.publicKey { throw SigningError.keyDoesNotMatchCertificate(authority: authority.name) }
+            if let certified = try authority.certifiedPublicKey(), certified != key.publicKey { throw SigningError.keyDoesNotMatchCertificate(authority: authority.name) }
         }
         for standby in try store.standbyKeys(includingUsed: true) {
             let key = try open(standby.keyFile, encrypted: try store.setting("keys_encrypted") != "false")

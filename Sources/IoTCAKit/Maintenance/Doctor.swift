@@ -155,16 +155,18 @@ public struct Doctor {
         if try PassphraseChange(store: store).isInterrupted() {
             findings.append(("key", "passphrase", "a passphrase change was interrupted: run it again to finish (the store opens with the old or the new passphrase)"))
         }
-        var protections: [(String, String)] = authorities.map { ($0.name, $0.keyFile) } + standby.map { ($0.name, $0.keyFile) }
-        protections = protections.filter { seen in protections.first { $0.1 == seen.1 }?.0 == seen.0 }  // one per file
-        for (name, file) in protections {
-            guard let pem = try? String(contentsOf: store.layout.url(file), encoding: .utf8),
-                  let protection = KeyFileProtection.read(pem: pem), !protection.meetsPolicy else { continue }
+        // Each key file read once; a used standby key's file is also its root's.
+        var pems: [String: String] = [:]
+        for file in used { pems[file] = try? String(contentsOf: store.layout.url(file), encoding: .utf8) }
+        var reported: Set<String> = []
+        for (name, file) in authorities.map({ ($0.name, $0.keyFile) }) + standby.map({ ($0.name, $0.keyFile) })
+        where reported.insert(file).inserted {
+            guard let pem = pems[file], let protection = KeyFileProtection.read(pem: pem), !protection.meetsPolicy else { continue }
             findings.append(("kdf", name, "\(file) is protected by \(protection.summary), below the policy (PBKDF2-HMAC-SHA256 with at least \(KeyProtection.minimumIterations) iterations): change the passphrase (the same one twice will do) to re-encrypt it"))
         }
         for authority in authorities {
             let path = store.layout.url(authority.keyFile).path
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+            guard let pem = pems[authority.keyFile] else {
                 findings.append(("key", authority.name, "the key file \(path) is missing or unreadable: the CA cannot sign"))
                 continue
             }
@@ -176,13 +178,7 @@ public struct Doctor {
                 findings.append(("key", authority.name, "\(path) does not open: \((error as? any IoTCAError)?.description ?? "\(error)")"))
                 continue
             }
-            let certified: Certificate.PublicKey?
-            if let der = authority.certificateDER {
-                certified = try? Certificate(derEncoded: der).publicKey
-            } else {
-                certified = authority.csrDER.flatMap { try? CertificateSigningRequest(derEncoded: $0).publicKey }
-            }
-            if let certified, certified != key.publicKey {
+            if let certified = (try? authority.certifiedPublicKey()) ?? nil, certified != key.publicKey {
                 findings.append(("key", authority.name, "\(path) holds another key than the CA's certificate certifies"))
             }
         }

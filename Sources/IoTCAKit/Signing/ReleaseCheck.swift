@@ -21,7 +21,7 @@ enum ReleaseCheck {
         // comparing the decoded keys, which serializes both: 12 us a certificate, measured).
         let decided: [UInt8]
         do { decided = try spec.subjectPublicKeyInfoDER ?? CertificateWriter.serialized(spec.publicKey) } catch { throw fail("public key") }
-        guard Self.subjectPublicKeyInfo(in: der).map(Array.init) == decided else { throw fail("public key") }
+        guard Fingerprints.subjectPublicKeyInfo(inCertificate: der).map(Array.init) == decided else { throw fail("public key") }
         guard certificate.notValidBefore == Date(timeIntervalSince1970: spec.notBefore.timeIntervalSince1970.rounded()),
               certificate.notValidAfter == Date(timeIntervalSince1970: spec.notAfter.timeIntervalSince1970.rounded()) else {
             throw fail("validity")
@@ -51,17 +51,5 @@ enum ReleaseCheck {
         if verifySignature && !issuerKey.isValidSignature(certificate.signature, for: certificate) {
             throw fail("the signature does not verify with the issuer's key")
         }
-    }
-
-    /// The SubjectPublicKeyInfo element of a certificate's DER: TBSCertificate's seventh field.
-    static func subjectPublicKeyInfo(in der: [UInt8]) -> ArraySlice<UInt8>? {
-        let reader = DERReader(bytes: der)
-        guard let certificate = reader.element(at: 0, limit: der.count), var field = reader.firstChild(of: certificate).flatMap(reader.firstChild(of:)),
-              let tbs = reader.firstChild(of: certificate) else { return nil }
-        for _ in 0..<6 {  // version, serial, signature, issuer, validity, subject
-            guard let next = reader.next(after: field, in: tbs) else { return nil }
-            field = next
-        }
-        return reader.slice(field)
     }
 }

@@ -7,18 +7,7 @@ import Foundation
 /// the process; waiting is bounded by the operations themselves (seconds).
 enum KeyFileLock {
     static func withLock<T>(_ store: Store, _ body: () throws -> T) throws -> T {
-        let folder = store.layout.locks
-        if mkdir(folder.path, 0o700) != 0 && errno != EEXIST {
-            throw StoreError.io(path: folder.path, detail: String(cString: strerror(errno)))
-        }
-        let path = folder.appendingPathComponent("keys.lock").path
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw StoreError.io(path: path, detail: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw StoreError.io(path: path, detail: String(cString: strerror(errno))) }
-        }
-        defer { flock(descriptor, LOCK_UN) }
-        return try body()
+        try LockFile.withExclusive(try store.layout.locksFolder().appendingPathComponent("keys.lock"),
+                                   failure: { StoreError.io(path: $0, detail: $1) }, body)
     }
 }

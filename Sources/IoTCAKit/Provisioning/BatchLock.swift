@@ -11,10 +11,7 @@ struct BatchLock {
     private let path: String
 
     init(store: Store, target: String, out: URL) throws {
-        let folder = store.layout.locks
-        if mkdir(folder.path, 0o700) != 0 && errno != EEXIST {
-            throw StoreError.io(path: folder.path, detail: String(cString: strerror(errno)))
-        }
+        let folder = try store.layout.locksFolder()
         let name = "batch-" + Array(Array(SHA256.hash(data: Array(target.utf8))).prefix(16)).hexString + ".lock"
         path = folder.appendingPathComponent(name).path
         // A holder removes the file when it releases: a lock taken on a file that is no longer

@@ -84,7 +84,8 @@ public struct RevocationService {
     /// two publishers that committed N and N+1 can never leave N on disk.
     func writeFiles(of name: String, record: CRLRecord, der: [UInt8]) throws {
         let files = crlFiles(of: name)
-        try withFileLock(files.der.appendingPathExtension("lock")) {
+        try LockFile.withExclusive(files.der.appendingPathExtension("lock"), mode: 0o644,
+                                   failure: { OutputError.writeFailed(path: $0, detail: $1) }) {
             guard try store.latestCRL(of: name)?.number == record.number else { return }
             try AtomicFile.write(der, to: files.der)
             try AtomicFile.writePEM(der, type: "X509 CRL", to: files.pem)
@@ -96,15 +97,6 @@ public struct RevocationService {
         guard let (record, der) = try store.latestCRLDER(of: name) else { return }
         let onDisk = FileManager.default.contents(atPath: crlFiles(of: name).der.path).map { Array(SHA256.hash(data: $0)).hexString }
         if onDisk != record.sha256 { try writeFiles(of: name, record: record, der: der) }
-    }
-
-    private func withFileLock(_ url: URL, _ body: () throws -> Void) throws {
-        let descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw OutputError.writeFailed(path: url.path, detail: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        guard flock(descriptor, LOCK_EX) == 0 else { throw OutputError.writeFailed(path: url.path, detail: String(cString: strerror(errno))) }
-        defer { flock(descriptor, LOCK_UN) }
-        try body()
     }
 
     /// Every CA that has a certificate (pending ones have nothing to sign with yet).

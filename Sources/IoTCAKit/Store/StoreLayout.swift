@@ -19,6 +19,14 @@ public struct StoreLayout: Sendable, Equatable {
     static func newKeyFile(for authority: String) -> String { "keys/\(authority).\(AtomicFile.randomSuffix()).key.pem" }
     /// Lock files of running batches (`BatchLock`).
     public var locks: URL { root.appendingPathComponent("locks", isDirectory: true) }
+
+    /// `locks`, made (0700) if a store from before it lacks it.
+    func locksFolder() throws(StoreError) -> URL {
+        if mkdir(locks.path, 0o700) != 0 && errno != EEXIST {
+            throw .io(path: locks.path, detail: String(cString: strerror(errno)))
+        }
+        return locks
+    }
     public func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
     public func certificateFile(for authority: String) -> URL { publicFolder.appendingPathComponent("\(authority).crt") }
 }

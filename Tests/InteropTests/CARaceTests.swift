@@ -17,18 +17,8 @@ import TestSupport
         let rounds = 12
         for round in 0..<rounds {
             let name = "race\(round)"
-            let racers = (0..<2).map { _ -> Process in
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: ProcessRunner.iotcaExecutable)
-                process.arguments = ["ca", "create", name, "--parent", "root"]
-                process.environment = environment
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                return process
-            }
-            for racer in racers { try racer.run() }
-            for racer in racers { racer.waitUntilExit() }
-            let statuses = racers.map(\.terminationStatus).sorted()
+            let statuses = try ProcessRunner.race(ProcessRunner.iotcaExecutable, ["ca", "create", name, "--parent", "root"],
+                                                  environment: environment)
             #expect(statuses == [0, ExitStatus.conflict.rawValue], "round \(round): \(statuses)")
             let issued = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["issue", "d-\(round)", "--ca", name, "--out", folder.path("b")],
                                                environment: environment)

@@ -226,12 +226,7 @@ public final class Provisioner {
         result.entry.delivery = .written
         if request.supersede && !previous.isEmpty {
             // Only after the new certificate and its bundle exist: a device is never left without one.
-            let revocation = RevocationService(keyring: keyring)
-            for serial in previous {
-                let authority = try store.certificates(serial: serial).first { $0.thing == request.thing }?.authority
-                _ = try revocation.revoke(.serial(serial, authority: authority), reason: .superseded)
-            }
-            result.superseded = previous
+            result.superseded = try RevocationService(keyring: keyring).supersede(thing: request.thing, serials: previous).map(\.serial)
         }
         return result
     }

@@ -57,6 +57,19 @@ public struct RevocationService {
         }
     }
 
+    /// Retires `thing`'s replaced certificates (reason superseded) and publishes their issuers'
+    /// CRLs: the renewal's last step, once the new certificate's bundle exists.
+    /// - Throws: `StoreError`; `CRLNotPublished` when the revocations are recorded but a CRL is not.
+    public func supersede(thing: String, serials: [SerialNumber]) throws -> [CertificateEntry] {
+        let revoked = try store.supersede(thing: thing, serials: serials)
+        do {
+            for name in Set(revoked.map(\.authority)).sorted() { try publish(name) }
+        } catch let error as any IoTCAError {
+            throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, errorKind: error.kind)
+        }
+        return revoked
+    }
+
     /// Generates one CA's CRL and writes `public/NAME.crl` (DER) and `public/NAME.crl.pem`.
     /// With `ifDue`, nil when the current CRL is still fresh; it also puts back the newest
     /// recorded CRL if a crash left older files (cron repairs what a kill interrupted).

@@ -48,10 +48,6 @@ extension Store {
     struct Issuance {
         var entry: CertificateEntry
         var attributes: [String: String]
-        /// Issue although the thing has active certificates.
-        var renew = false
-        /// With renew: revoke them (superseded) in the same transaction.
-        var supersede = false
         /// Recovery of a run that died between commit and bundle: allowed only while every
         /// active certificate of the thing is still `recorded` for this delivery target; they
         /// are then superseded. Anything else (a bundle written, another target, a certificate
@@ -60,29 +56,24 @@ extension Store {
     }
 
     /// A batch chunk in one transaction: each element is the previous active serials, or the
-    /// conflict that kept that row out. Other rows are recorded either way. With `supersede`,
-    /// the thing's previous certificates are revoked (superseded) in the same transaction, so a
-    /// kill can never leave a thing with two active certificates.
+    /// conflict that kept that row out. Other rows are recorded either way. A recovered row's
+    /// unwritten predecessors are superseded in the same transaction, so a kill can never leave
+    /// a thing with two active certificates.
     func recordIssuances(_ items: [Issuance]) throws -> [Result<[SerialNumber], IssuanceConflict>] {
         try write { db in
             var context = IssuanceContext()
             return try items.map { item in
                 do {
-                    var renew = item.renew, supersede = item.supersede
-                    if let target = item.recoverTarget, let thing = item.entry.thing {
-                        let active = try Self.activeDeliveries(db, thing: thing)
-                        guard active.allSatisfy({ $0.delivery == .recorded && $0.target == target }) else {
-                            throw IssuanceConflict(thing: thing, activeSerials: active.map(\.serial.hex))
-                        }
-                        renew = true
-                        supersede = true
+                    guard let target = item.recoverTarget, let thing = item.entry.thing else {
+                        return .success(try insertIssuance(db, item.entry, attributes: item.attributes, renew: false, context: &context))
                     }
-                    let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: renew, context: &context)
-                    if supersede && !previous.isEmpty, let thing = item.entry.thing {
-                        let rows = try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.thing = ? AND c.status = 'active' AND c.serial != ?",
-                                                    arguments: [thing, item.entry.serial.hex])
-                        _ = try revokeRows(db, rows.map { ($0["id"], try CertificateEntry(row: $0)) }, reason: .superseded,
-                                           invalidityDate: nil, at: item.entry.createdAt)
+                    let active = try Self.activeDeliveries(db, thing: thing)
+                    guard active.allSatisfy({ $0.delivery == .recorded && $0.target == target }) else {
+                        throw IssuanceConflict(thing: thing, activeSerials: active.map(\.serial.hex))
+                    }
+                    let previous = try insertIssuance(db, item.entry, attributes: item.attributes, renew: true, context: &context)
+                    if !previous.isEmpty {
+                        _ = try supersedeRows(db, thing: thing, serials: previous, at: item.entry.createdAt)
                         context.lastEventHash = nil  // the revocations appended events of their own
                     }
                     return .success(previous)

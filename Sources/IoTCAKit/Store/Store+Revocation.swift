@@ -33,6 +33,25 @@ extension Store {
         }
     }
 
+    /// Revokes (reason superseded) those of `serials` that are still active certificates of
+    /// `thing`, once a replacement is recorded: the one way a renewal retires what it replaced,
+    /// whether right after the new bundle is written (`issue --renew --supersede`) or inside the
+    /// recording transaction (batch recovery of a bundle that was never written). A serial
+    /// revoked meanwhile, or issued meanwhile by someone else, is left alone.
+    func supersede(thing: String, serials: [SerialNumber], at time: Date? = nil) throws -> [CertificateEntry] {
+        let now = time ?? clock.now()
+        return try write { db in try supersedeRows(db, thing: thing, serials: serials, at: now) }
+    }
+
+    func supersedeRows(_ db: Database, thing: String, serials: [SerialNumber], at now: Date) throws -> [CertificateEntry] {
+        let wanted = Set(serials.map(\.hex))
+        let rows = try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.thing = ? AND c.status = 'active' ORDER BY c.id",
+                                    arguments: [thing])
+        let targets: [(id: Int64, entry: CertificateEntry)] = try rows.map { ($0["id"], try CertificateEntry(row: $0)) }
+            .filter { wanted.contains($0.entry.serial.hex) }
+        return try revokeRows(db, targets, reason: .superseded, invalidityDate: nil, at: now)
+    }
+
     /// Marks rows revoked inside the caller's transaction, with their audit events.
     func revokeRows(_ db: Database, _ targets: [(id: Int64, entry: CertificateEntry)], reason: RevocationReason,
                     invalidityDate: Date?, at now: Date) throws -> [CertificateEntry] {

@@ -14,22 +14,11 @@ struct TemplateCommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let catalog = TemplateCatalog(storeTemplates: StoreLayout(root: storeOptions.storeURL).templates)
-                var rows: [[String]] = []
-                struct Row: Encodable { let name: String; let origin: String; let description: String?; let error: String? }
-                var report: [Row] = []
-                for (result, origin) in catalog.all() {
-                    switch result {
-                    case .success(let template):
-                        rows.append([template.name, origin, template.description ?? ""])
-                        report.append(Row(name: template.name, origin: origin, description: template.description, error: nil))
-                    case .failure(let error):
-                        rows.append(["(invalid)", origin, error.description])
-                        report.append(Row(name: "", origin: origin, description: nil, error: error.description))
-                    }
-                }
-                if output.json { return try Output.json(report) }
-                Output.table(["NAME", "ORIGIN", "DESCRIPTION"], rows)
+                let templates = CertificateAuthority.templates(store: storeOptions.storeURL)
+                if output.json { return try Output.json(templates) }
+                Output.table(["NAME", "ORIGIN", "DESCRIPTION"], templates.map { template in
+                    template.error.map { ["(invalid)", template.origin, $0] } ?? [template.name, template.origin, template.description ?? ""]
+                })
             }
         }
     }
@@ -41,8 +30,7 @@ struct TemplateCommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let catalog = TemplateCatalog(storeTemplates: StoreLayout(root: storeOptions.storeURL).templates)
-                try Output.json(try catalog.template(name))
+                try Output.json(try CertificateAuthority.template(name, store: storeOptions.storeURL))
             }
         }
     }

@@ -1,13 +1,21 @@
 import Foundation
+import Synchronization
 
 /// Opens CA keys from the store's key files, asking for the passphrase at most once per
 /// process, and keeps each CA's signer for the rest of the process (a batch signs thousands
-/// of certificates with one decryption).
-public final class Keyring {
+/// of certificates with one decryption). Safe to share between threads: the service's
+/// workers all sign with the keys it unlocked at start.
+public final class Keyring: Sendable {
     public let store: Store
     private let source: PassphraseSource
-    private var passphrase: Passphrase?
-    private var signers: [String: Signer] = [:]
+    private struct State {
+        var passphrase: Passphrase?
+        var signers: [String: Signer] = [:]
+        var keyProtection: KeyProtection = .standard
+    }
+    private let state = Mutex(State())
+    /// Held while the passphrase is asked for, so two threads never prompt at once.
+    private let asking = Mutex(())
 
     public init(store: Store, passphrase source: PassphraseSource) {
         self.store = store
@@ -20,7 +28,10 @@ public final class Keyring {
     }
 
     /// How new key files are encrypted: `.standard` except in test fixtures.
-    public var keyProtection: KeyProtection = .standard
+    public var keyProtection: KeyProtection {
+        get { state.withLock { $0.keyProtection } }
+        set { state.withLock { $0.keyProtection = newValue } }
+    }
 
     /// The passphrase new CA keys are encrypted with: the store's, or nil for an insecure store.
     /// A store passphrase from before the policy must be changed before it protects a new key.
@@ -42,19 +53,25 @@ public final class Keyring {
     }
 
     func storePassphrase() throws(KeyError) -> Passphrase {
-        if let passphrase { return passphrase }
-        let resolved = try source.passphrase()
-        passphrase = resolved
-        return resolved
+        if let known = state.withLock({ $0.passphrase }) { return known }
+        return try asking.withLock { _ throws(KeyError) -> Passphrase in
+            if let known = state.withLock({ $0.passphrase }) { return known }
+            let resolved = try source.passphrase()
+            state.withLock { $0.passphrase = resolved }
+            return resolved
+        }
     }
 
     /// The store passphrase when one is at hand (file, environment, terminal), without failing
     /// when none is: `doctor` checks what it can.
     public func passphraseIfAvailable() throws(KeyError) -> Passphrase? {
-        if let passphrase { return passphrase }
-        let resolved = try source.passphraseIfAvailable()
-        passphrase = resolved
-        return resolved
+        if let known = state.withLock({ $0.passphrase }) { return known }
+        return try asking.withLock { _ throws(KeyError) -> Passphrase? in
+            if let known = state.withLock({ $0.passphrase }) { return known }
+            let resolved = try source.passphraseIfAvailable()
+            state.withLock { $0.passphrase = resolved }
+            return resolved
+        }
     }
 
     /// The signer of a CA. For issuance (the default) the CA must be active and unexpired; a
@@ -69,10 +86,14 @@ public final class Keyring {
         if toIssue, let notAfter = authority.notAfter, notAfter <= store.clock.now() {
             throw AuthorityError.expired(authority.name, notAfter: Store.timestamp(notAfter))
         }
-        if let cached = signers[authority.name] { return cached }
+        // Cached by name and certificate: a CA whose certificate changed (rotation, import) is
+        // opened again.
+        if let cached = state.withLock({ $0.signers[authority.name] }), cached.certificateDER == authority.certificateDER {
+            return cached
+        }
         let key = try KeyFile.open(authority.keyFile, in: store.layout, passphrase: authority.keyEncrypted ? storePassphrase() : nil)
         let signer = try Signer(authorityName: authority.name, certificate: authority.certificate(), key: key)
-        signers[authority.name] = signer
+        state.withLock { $0.signers[authority.name] = signer }
         return signer
     }
 }

@@ -23,6 +23,13 @@ public final class CertificateAuthority {
         try StoreInitializer.initialize(at: root, options: options, clock: clock)
     }
 
+    /// Shares an unlocked keyring (and its store): the service gives each of its workers one
+    /// instance, all signing with the keys it unlocked at start.
+    public init(keyring: Keyring) {
+        store = keyring.store
+        self.keyring = keyring
+    }
+
     private var provisioner: Provisioner {
         if let provisionerInstance { return provisionerInstance }
         let made = Provisioner(keyring: keyring)
@@ -110,6 +117,60 @@ public final class CertificateAuthority {
     public func doctor(bundles: URL? = nil) throws -> Doctor.Report {
         try Doctor(store: store, keyring: keyring).examine(bundles: bundles)
     }
+
+    // MARK: Clients of the service
+
+    /// `station create` / `operator create`: the client's certificate and bundle (from the
+    /// role's template), then the station's grants. A station without grants can do nothing,
+    /// so a kill between the two leaves nothing dangerous; `setGrants` finishes the job.
+    /// - Throws: `PolicyError` (a grant of an unknown or CA template; grants for an operator),
+    ///   and whatever `issue` throws.
+    public func createClient(_ name: String, role: ClientRole, grants: [ClientGrant], ca: String = "issuing",
+                             into output: URL, format: BundleFormat = .dir) throws -> IssueResult {
+        try checkGrants(grants, role: role)
+        let result = try issue(IssueRequest(thing: name, authority: ca, template: role.template), into: output, format: format)
+        if role == .station { try store.setGrants(grants, of: name) }
+        return result
+    }
+
+    /// `station grant`: replaces a station's grants.
+    /// - Throws: `PolicyError` (unknown or CA template), `CertificateNotFound` (no such station).
+    public func setGrants(_ grants: [ClientGrant], of station: String) throws {
+        try checkGrants(grants, role: .station)
+        guard try !store.certificates(CertificateFilter(thing: station)).filter({ $0.template == ClientRole.station.template }).isEmpty else {
+            throw CertificateNotFound(selector: station)
+        }
+        try store.setGrants(grants, of: station)
+    }
+
+    private func checkGrants(_ grants: [ClientGrant], role: ClientRole) throws {
+        if role == .operator && !grants.isEmpty {
+            throw PolicyError.invalidValue("grants", reason: "an operator may issue with every template; grants are for stations")
+        }
+        let catalog = TemplateCatalog(storeTemplates: store.layout.templates)
+        for grant in grants {
+            let template = try catalog.template(grant.template)
+            if template.ca || ClientRole(template: template.name) != nil {
+                throw PolicyError.invalidValue("grant \(grant)", reason: "template \(template.name) does not issue to things a station makes")
+            }
+        }
+    }
+
+    // MARK: Templates (no store needed: the built-in ones always exist)
+
+    /// `template list`: the store's templates, then the built-in ones they do not shadow.
+    public static func templates(store root: URL) -> [TemplateSummary] {
+        TemplateCatalog(storeTemplates: StoreLayout(root: root).templates).summaries()
+    }
+
+    /// `template show`: a template by name (the store's, else built-in) or path.
+    /// - Throws: `PolicyError` (not found: unknown name or unreadable file; policy: invalid).
+    public static func template(_ nameOrPath: String, store root: URL) throws(PolicyError) -> Template {
+        try TemplateCatalog(storeTemplates: StoreLayout(root: root).templates).template(nameOrPath)
+    }
+
+    /// The templates of this instance's store (for the service).
+    public func templates() -> [TemplateSummary] { Self.templates(store: store.layout.root) }
 
     // MARK: CAs
 

@@ -21,6 +21,9 @@ public enum ThingName {
         }
     }
 
+    /// Whether a character may appear in a thing name.
+    static func allowed(_ scalar: Unicode.Scalar) -> Bool { isAllowed(scalar) }
+
     private static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar {
         case "a"..."z", "A"..."Z", "0"..."9", "_", "-", ":", ".": return true

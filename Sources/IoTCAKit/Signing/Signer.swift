@@ -7,6 +7,8 @@ import X509
 public struct Signer: Sendable {
     public let authorityName: String
     public let certificate: Certificate
+    /// The certificate as the store holds it, to tell a CA whose certificate changed.
+    let certificateDER: [UInt8]
     public let keyAlgorithm: KeyAlgorithm
     private let key: Certificate.PrivateKey
     private let issuer: CertificateWriter.Issuer
@@ -17,6 +19,7 @@ public struct Signer: Sendable {
         }
         self.authorityName = authorityName
         self.certificate = certificate
+        self.certificateDER = (try? certificate.serializeAsPEM().derBytes) ?? []
         self.keyAlgorithm = key.algorithm
         do {
             self.key = try key.signingKey()

@@ -9,6 +9,10 @@ public struct CertificateFilter: Sendable {
     public var expiringBefore: Date?
     /// Include the certificates CAs hold (root, issuing), not only things'.
     public var includeAuthorities = false
+    /// Paging, in the order certificates were recorded: at most `limit` of them, starting after
+    /// the certificate with serial `after` (the last of the previous page).
+    public var limit: Int?
+    public var after: SerialNumber?
 
     public init(thing: String? = nil, status: CertificateEntry.Status? = nil, authority: String? = nil, expiringBefore: Date? = nil) {
         self.thing = thing

@@ -25,9 +25,14 @@ extension Store {
         if let status = filter.status { conditions.append("c.status = ?"); arguments += [status.rawValue] }
         if let authority = filter.authority { conditions.append("a.name = ?"); arguments += [authority] }
         if let before = filter.expiringBefore { conditions.append("c.not_after <= ?"); arguments += [before] }
+        if let after = filter.after {
+            conditions.append("c.id > COALESCE((SELECT MIN(id) FROM certificates WHERE serial = ?), -1)")
+            arguments += [after.hex]
+        }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let limitClause = filter.limit.map { " LIMIT \(max(0, $0))" } ?? ""
         return try read { db in
-            try Row.fetchAll(db, sql: Self.certificateQuery + whereClause + " ORDER BY c.id", arguments: arguments)
+            try Row.fetchAll(db, sql: Self.certificateQuery + whereClause + " ORDER BY c.id" + limitClause, arguments: arguments)
                 .map { try CertificateEntry(row: $0) }
         }
     }

@@ -138,6 +138,8 @@ public final class Store: Sendable {
             previous = try RawStatement(db, sql: "SELECT hash FROM events ORDER BY id DESC LIMIT 1").texts().first ?? AuditEvent.genesisHash
         }
         let at = Self.timestamp(date)
+        var details = details
+        if let client = AuditEvent.client { details["client"] = client }
         let detailText = CompactJSON.object(details)
         let hash = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: detailText)
         var insert = try RawStatement(db, sql: "INSERT INTO events (at, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")

@@ -110,6 +110,15 @@ enum StoreSchema {
             try db.create(index: "certificates_recorded", on: "certificates", columns: ["thing"],
                           condition: Column("delivery") == "recorded")
         }
+        migrator.registerMigration("v3-client-grants") { db in
+            // What each station (by its thing name) may issue: TEMPLATE and a thing-name pattern.
+            try db.create(table: "client_grants") { t in
+                t.column("client", .text).notNull()
+                t.column("template", .text).notNull()
+                t.column("pattern", .text).notNull()
+                t.primaryKey(["client", "template", "pattern"])
+            }
+        }
         return migrator
     }
 }

@@ -35,6 +35,40 @@ enum BuiltinTemplates {
   "ca": false
 }
 """#,
+        "station": #"""
+{
+  "name": "station",
+  "description": "TLS client certificate of a factory station calling iotca serve; may issue within its grants.",
+  "keyType": "ec-p256",
+  "validity": "365d",
+  "subject": {
+    "commonName": "{{thing}}",
+    "organization": "{{org}}",
+    "organizationalUnit": "stations"
+  },
+  "subjectAltNames": ["uri:https://iotca.invalid/stations/{{thing}}"],
+  "keyUsage": ["digitalSignature"],
+  "extendedKeyUsage": ["clientAuth"],
+  "ca": false
+}
+"""#,
+        "operator": #"""
+{
+  "name": "operator",
+  "description": "TLS client certificate of an operator calling iotca serve; may issue, revoke, publish and read the audit.",
+  "keyType": "ec-p256",
+  "validity": "90d",
+  "subject": {
+    "commonName": "{{thing}}",
+    "organization": "{{org}}",
+    "organizationalUnit": "operators"
+  },
+  "subjectAltNames": ["uri:https://iotca.invalid/operators/{{thing}}"],
+  "keyUsage": ["digitalSignature"],
+  "extendedKeyUsage": ["clientAuth"],
+  "ca": false
+}
+"""#,
         "subordinate-ca": #"""
 {
   "name": "subordinate-ca",

@@ -1,0 +1,15 @@
+/// Who may call the service, told by the template of the client's certificate: a certificate
+/// from any other template (a device's) may call nothing.
+public enum ClientRole: String, Sendable, CaseIterable, Codable {
+    /// A factory station: issues and renews within the grants the operator gave it, reads
+    /// what it may issue.
+    case station
+    /// An operator: everything a station may, for every template and thing, and revokes,
+    /// publishes CRLs, reads the audit log.
+    case `operator`
+
+    /// The built-in template whose certificates carry this role.
+    public var template: String { rawValue }
+
+    public init?(template: String) { self.init(rawValue: template) }
+}

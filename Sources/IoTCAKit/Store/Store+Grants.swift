@@ -1,0 +1,31 @@
+import Foundation
+import GRDB
+
+extension Store {
+    /// Replaces the grants of a client (a station's thing name), with an audit event.
+    func setGrants(_ grants: [ClientGrant], of client: String) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM client_grants WHERE client = ?", arguments: [client])
+            for grant in Set(grants).sorted(by: { $0.description < $1.description }) {
+                try db.execute(sql: "INSERT INTO client_grants (client, template, pattern) VALUES (?, ?, ?)",
+                               arguments: [client, grant.template, grant.pattern])
+            }
+            try appendEvent(db, action: "client.grants", subject: client,
+                            details: ["grants": grants.map(\.description).sorted().joined(separator: " ")])
+        }
+    }
+
+    /// A client's grants, in a stable order.
+    public func grants(of client: String) throws -> [ClientGrant] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT template, pattern FROM client_grants WHERE client = ? ORDER BY template, pattern",
+                             arguments: [client]).map { row in
+                do throws(PolicyError) {
+                    return try ClientGrant(template: row["template"], pattern: row["pattern"])
+                } catch {
+                    throw StoreError.corruptRow(table: "client_grants", key: client, detail: error.description)
+                }
+            }
+        }
+    }
+}

@@ -13,7 +13,11 @@ public final class Broker: @unchecked Sendable {
         log = folder.appendingPathComponent("mosquitto.log")
         let file = folder.appendingPathComponent("mosquitto.conf")
         try Data("listener \(port) 127.0.0.1\n\(configuration)\nlog_dest file \(log.path)\nlog_type all\n".utf8).write(to: file)
-        pid = try Self.spawn(Self.executable, ["-c", file.path])
+        do {
+            pid = try Spawn.start(Self.executable, ["-c", file.path])
+        } catch {
+            throw BrokerError.didNotStart(log: "\(error)")
+        }
         // Until the listener accepts (or the broker died), woken by its log lines; 5 s at most.
         let port = self.port
         if FileWatch.wait(in: folder, timeout: 5, until: { Self.accepts(port: port) || !isRunning }), isRunning { return }
@@ -44,34 +48,6 @@ public final class Broker: @unchecked Sendable {
         guard FileWatch.wait(in: log.deletingLastPathComponent(), timeout: 2, until: { reloads() > before }) else {
             throw BrokerError.didNotReload
         }
-    }
-
-    /// posix_spawn with an empty signal mask and default handlers: children spawned from the
-    /// test runner's worker threads would otherwise inherit a mask that blocks SIGTERM and
-    /// SIGHUP, and the broker would never see a reload.
-    static func spawn(_ executable: String, _ arguments: [String]) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), defaults = sigset_t()
-        sigemptyset(&empty)
-        sigemptyset(&defaults)
-        for signal in [SIGHUP, SIGTERM, SIGINT, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] {
-            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
-        }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard code == 0 else { throw BrokerError.didNotStart(log: String(cString: strerror(code))) }
-        return pid
     }
 
     public static var executable: String {

@@ -1,0 +1,218 @@
+import Foundation
+import Hummingbird
+import IoTCAKit
+
+/// The JSON API under `/v1`: one request, one library operation (the same ones the CLI calls),
+/// run on a worker thread with the client named in every audit event it writes.
+struct APIRoutes {
+    let workers: Workers
+    let metrics: ServiceMetrics
+    let bodyLimit: Int
+
+    func add(to router: Router<APIContext>) {
+        let v1 = router.group("v1")
+        v1.get("whoami") { _, context in try JSONBody.response(try context.requireClient()) }
+        v1.post("certificates") { request, context in try await issue(request, context) }
+        v1.get("certificates") { request, context in try await list(request, context) }
+        v1.get("certificates/:serial") { _, context in try await show(context) }
+        v1.post("certificates/:serial/revoke") { request, context in try await revoke(request, context) }
+        v1.get("things/:thing") { _, context in try await thing(context) }
+        v1.post("crls") { request, context in try await publish(request, context) }
+        v1.get("cas") { _, context in
+            let client = try context.requireClient()
+            return try JSONBody.response(try await workers.run(client: client.auditName) { try $0.listAuthorities() })
+        }
+        v1.get("pins") { request, context in
+            let client = try context.requireClient()
+            let names = request.uri.queryParameters.getAll("ca").map { String($0) }
+            return try JSONBody.response(try await workers.run(client: client.auditName) { try $0.pins(of: names) })
+        }
+        v1.get("templates") { _, context in
+            let client = try context.requireClient()
+            return try JSONBody.response(try await workers.run(client: client.auditName) { $0.templates() })
+        }
+        v1.get("audit") { request, context in
+            let client = try context.requireClient()
+            try requireOperator(client, to: "read the audit log")
+            let since = try request.uri.queryParameters.get("since").map { text throws(PolicyError) in try Timestamp.parse(String(text), option: "since") }
+            return try JSONBody.response(try await workers.run(client: client.auditName) { try $0.audit(since: since) })
+        }
+    }
+
+    // MARK: Issuance
+
+    struct IssueBody: Decodable {
+        let thing: String
+        let template: String?
+        let ca: String?
+        /// PKCS#10, PEM; without it the server generates the key and returns it.
+        let csr: String?
+        let validity: String?
+        let subjectAltNames: [String]?
+        let attributes: [String: String]?
+        let renew: Bool?
+        let supersede: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case thing, template, ca, csr, validity, attributes, renew, supersede
+            case subjectAltNames = "subject_alt_names"
+        }
+    }
+
+    /// `--format json`'s object, plus the serials a supersede revoked.
+    struct IssueAnswer: Encodable {
+        let bundle: IoTCAKit.Bundle.JSONForm
+        let superseded: [String]
+
+        func encode(to encoder: any Encoder) throws {
+            try bundle.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(superseded, forKey: .superseded)
+        }
+
+        enum Keys: String, CodingKey { case superseded }
+    }
+
+    private func issue(_ request: Request, _ context: APIContext) async throws -> Response {
+        let client = try context.requireClient()
+        let body = try await JSONBody.decode(IssueBody.self, from: request, limit: bodyLimit)
+        let template = body.template ?? "device"
+        guard client.mayIssue(template: template, thing: body.thing) else {
+            throw Problem(.forbidden, detail: "\(client.role.rawValue) \(client.name) may not issue \(template) certificates to \(body.thing)" +
+                          " (its grants: \(client.grants.map(\.description).joined(separator: ", ")))")
+        }
+        if body.supersede == true && body.renew != true {
+            throw Problem(.badRequest, detail: "supersede goes with renew")
+        }
+        let issueRequest = IssueRequest(
+            thing: body.thing, authority: body.ca ?? "issuing", template: template,
+            validity: try body.validity.map { text throws(PolicyError) in try ValidityPeriod(text) },
+            subjectAltNames: try (body.subjectAltNames ?? []).map { text throws(PolicyError) in try SubjectAltName(text) },
+            attributes: body.attributes ?? [:], csr: body.csr.map { Array($0.utf8) },
+            renew: body.renew ?? false, supersede: body.supersede ?? false)
+        let result = try await workers.run(client: client.auditName) { authority in
+            try authority.issue(issueRequest, into: URL(fileURLWithPath: "/"), format: .json)
+        }
+        metrics.issued(template: template, keySource: body.csr == nil ? "generated" : "csr")
+        if !result.superseded.isEmpty { metrics.revoked(count: result.superseded.count) }
+        return try JSONBody.response(IssueAnswer(bundle: result.bundle.jsonForm, superseded: result.superseded.map(\.hex)), status: .created)
+    }
+
+    // MARK: Reading
+
+    struct Page: Encodable {
+        let certificates: [CertificateEntry]
+        /// Pass as `after` for the next page; absent on the last one.
+        let next: String?
+    }
+
+    private func list(_ request: Request, _ context: APIContext) async throws -> Response {
+        let client = try context.requireClient()
+        let query = request.uri.queryParameters
+        var filter = CertificateFilter(thing: query.get("thing").map { String($0) }, authority: query.get("ca").map { String($0) })
+        if let status = query.get("status") {
+            guard let parsed = CertificateEntry.Status(rawValue: String(status)) else {
+                throw Problem(.badRequest, detail: "status must be active or revoked")
+            }
+            filter.status = parsed
+        }
+        let limit = try query.get("limit").map { text throws(Problem) -> Int in
+            guard let value = Int(text), (1...1_000).contains(value) else { throw Problem(.badRequest, detail: "limit must be 1 to 1000") }
+            return value
+        } ?? 100
+        if let after = query.get("after") {
+            guard let serial = SerialNumber(hex: String(after)) else { throw Problem(.badRequest, detail: "after must be a serial in hex") }
+            filter.after = serial
+        }
+        // Stations see what they could issue: filtered here, so a page may hold fewer than
+        // `limit`; `next` still moves on.
+        filter.limit = limit
+        let chosen = filter
+        let page = try await workers.run(client: client.auditName) { try $0.certificates(chosen) }
+        return try JSONBody.response(Page(certificates: page.filter(client.mayRead),
+                                          next: page.count == limit ? page.last?.serial.hex : nil))
+    }
+
+    private func show(_ context: APIContext) async throws -> Response {
+        let client = try context.requireClient()
+        let serial = try context.parameters.require("serial")
+        guard SerialNumber(hex: serial) != nil else { throw Problem(.badRequest, detail: "\(serial) is not a serial in hex") }
+        let entry = try await workers.run(client: client.auditName) { try $0.certificate(matching: serial) }
+        guard client.mayRead(entry) else { throw Problem(.forbidden, detail: "\(client.name) may not read certificate \(serial)") }
+        return try JSONBody.response(entry)
+    }
+
+    struct ThingAnswer: Encodable {
+        let thing: String
+        let certificates: [CertificateEntry]
+    }
+
+    private func thing(_ context: APIContext) async throws -> Response {
+        let client = try context.requireClient()
+        let thing = try context.parameters.require("thing")
+        let entries = try await workers.run(client: client.auditName) { try $0.certificates(CertificateFilter(thing: thing)) }
+        guard !entries.isEmpty else { throw CertificateNotFound(selector: thing) }
+        let readable = entries.filter(client.mayRead)
+        guard !readable.isEmpty else { throw Problem(.forbidden, detail: "\(client.name) may not read \(thing)'s certificates") }
+        return try JSONBody.response(ThingAnswer(thing: thing, certificates: readable))
+    }
+
+    // MARK: Revocation
+
+    struct RevokeBody: Decodable {
+        let reason: String?
+        let invalidityDate: String?
+        let ca: String?
+        enum CodingKeys: String, CodingKey {
+            case reason, ca
+            case invalidityDate = "invalidity_date"
+        }
+    }
+
+    struct RevokeAnswer: Encodable {
+        let revoked: [CertificateEntry]
+        let published: [CRLRecord]
+    }
+
+    private func revoke(_ request: Request, _ context: APIContext) async throws -> Response {
+        let client = try context.requireClient()
+        try requireOperator(client, to: "revoke")
+        let serialText = try context.parameters.require("serial")
+        guard let serial = SerialNumber(hex: serialText) else { throw Problem(.badRequest, detail: "\(serialText) is not a serial in hex") }
+        let body = try await JSONBody.decode(RevokeBody.self, from: request, limit: bodyLimit)
+        guard let reason = RevocationReason(rawValue: body.reason ?? "unspecified") else {
+            throw Problem(.badRequest, detail: "reason must be one of \(RevocationReason.namesForHelp)")
+        }
+        let invalidity = try body.invalidityDate.map { text throws(PolicyError) in try Timestamp.parse(text, option: "invalidity_date") }
+        let outcome = try await workers.run(client: client.auditName) {
+            try $0.revoke(.serial(serial, authority: body.ca), reason: reason, invalidityDate: invalidity)
+        }
+        metrics.revoked(count: outcome.revoked.count)
+        metrics.published(count: outcome.published.count)
+        return try JSONBody.response(RevokeAnswer(revoked: outcome.revoked, published: outcome.published))
+    }
+
+    struct PublishBody: Decodable {
+        let cas: [String]?
+        let ifDue: Bool?
+        enum CodingKeys: String, CodingKey {
+            case cas
+            case ifDue = "if_due"
+        }
+    }
+
+    private func publish(_ request: Request, _ context: APIContext) async throws -> Response {
+        let client = try context.requireClient()
+        try requireOperator(client, to: "publish CRLs")
+        let body = try await JSONBody.decode(PublishBody.self, from: request, limit: bodyLimit)
+        let records = try await workers.run(client: client.auditName) { try $0.publishCRLs(of: body.cas ?? [], ifDue: body.ifDue ?? false) }
+        metrics.published(count: records.count)
+        return try JSONBody.response(records)
+    }
+
+    private func requireOperator(_ client: ClientIdentity, to action: String) throws(Problem) {
+        guard client.role == .operator else {
+            throw Problem(.forbidden, detail: "only an operator may \(action); \(client.name) is a \(client.role.rawValue)")
+        }
+    }
+}

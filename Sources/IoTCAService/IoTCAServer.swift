@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import IoTCAKit
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+
+/// `iotca serve`: one long-lived process on a store. The CA keys are unlocked once at start and
+/// stay in memory; two listeners run until SIGTERM or SIGINT, which stop accepting, let the
+/// requests in flight finish, and return.
+public struct IoTCAServer: Sendable {
+    public let configuration: ServiceConfiguration
+    let keyring: Keyring
+    let logger: Logger
+
+    /// Where each listener is bound (the port chosen when the configuration said 0).
+    public struct Bound: Sendable {
+        public var api: String
+        public var `public`: String
+    }
+
+    /// Opens the store and unlocks every CA key that may sign (active CAs, and disabled ones,
+    /// which still sign their CRLs), so a wrong passphrase stops the start, not a request.
+    /// - Throws: `ServiceError` (configuration), `StoreError`, `KeyError`, `AuthorityError`.
+    public init(store root: URL, passphrase: PassphraseSource, configuration: ServiceConfiguration,
+                clock: WallClock = .system, logger: Logger) throws {
+        try configuration.validate()
+        let authority = try CertificateAuthority(store: root, passphrase: passphrase, clock: clock)
+        for ca in try authority.listAuthorities() where ca.status == .active || ca.status == .disabled {
+            _ = try authority.keyring.signer(for: ca, toIssue: false)
+        }
+        self.configuration = configuration
+        self.keyring = authority.keyring
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT. `ready` is called once both listeners are bound.
+    public func run(ready: @escaping @Sendable (Bound) -> Void = { _ in }) async throws {
+        let store = keyring.store
+        let startup = CertificateAuthority(keyring: keyring)
+        let tlsMaterial = try ServerCertificate.load(configuration, authority: startup)
+        let threads = configuration.workers > 0 ? configuration.workers : System.coreCount
+        let workers = Workers(keyring: keyring, threads: threads)
+        let metrics = ServiceMetrics()
+        let limits = configuration.limits
+        let clock: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+
+        // The API: mutual TLS, every route behind the client check.
+        let api = Router(context: APIContext.self)
+        api.add(middleware: ProblemMiddleware(listener: "api", metrics: metrics, clock: clock))
+        api.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
+        api.add(middleware: AuthenticationMiddleware(
+            authenticator: ClientAuthenticator(store: store),
+            rateLimiter: limits.rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) }))
+        APIRoutes(workers: workers, metrics: metrics, bodyLimit: limits.maxBodyBytes).add(to: api)
+
+        // What certificates point at, over plain HTTP.
+        let publicRouter = Router()
+        publicRouter.add(middleware: ProblemMiddleware(listener: "public", metrics: metrics, clock: clock))
+        publicRouter.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
+        let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
+
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: tlsMaterial.chain.map { .certificate($0) },
+                                                           privateKey: .privateKey(tlsMaterial.key))
+        tls.minimumTLSVersion = .tlsv12
+        // Ask every client for a certificate, accept any in the handshake, and decide per request
+        // from the store (`ClientAuthenticator`): a refusal is then a problem document naming
+        // the reason, not a bare TLS alert, and a revocation applies to kept-alive connections.
+        tls.certificateVerification = .optionalVerification
+        let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9))
+        let http = HTTP1Channel.Configuration(idleTimeout: idle)
+        let tlsChannel = TLSChannelConfiguration(tlsConfiguration: tls) { _, promise in promise.succeed(.certificateVerified) }
+
+        let bound = BoundAddresses()
+        let notify: @Sendable () -> Void = {
+            if let addresses = bound.complete() { ready(addresses) }
+        }
+        let apiApplication = Application(
+            router: api, server: try .tls(.http1(configuration: http), configuration: tlsChannel),
+            configuration: .init(address: .hostname(configuration.apiListen.host, port: configuration.apiListen.port), serverName: nil),
+            onServerRunning: { channel in bound.set(api: channel.localAddress); notify() }, logger: logger)
+        let publicApplication = Application(
+            router: publicRouter, server: .http1(configuration: http),
+            configuration: .init(address: .hostname(configuration.publicListen.host, port: configuration.publicListen.port), serverName: nil),
+            onServerRunning: { channel in bound.set(public: channel.localAddress); notify() }, logger: logger)
+        logger.info("starting", metadata: ["store": .string(store.layout.root.path), "tls": .string(tlsMaterial.origin),
+                                           "workers": .stringConvertible(threads)])
+        let group = ServiceGroup(configuration: .init(services: [apiApplication, publicApplication],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await workers.shutdown()
+            throw ServiceError.listen("\(configuration.apiListen) or \(configuration.publicListen)", reason: "\(error)")
+        }
+        try await workers.shutdown()
+        logger.info("stopped")
+    }
+}
+
+/// The two listeners' addresses, reported once both are known.
+private final class BoundAddresses: Sendable {
+    private let state = Mutex<(api: String?, public: String?, reported: Bool)>((nil, nil, false))
+
+    func set(api address: SocketAddress?) { state.withLock { $0.api = address.map(Self.text) } }
+    func set(public address: SocketAddress?) { state.withLock { $0.public = address.map(Self.text) } }
+
+    func complete() -> IoTCAServer.Bound? {
+        state.withLock { state in
+            guard !state.reported, let api = state.api, let open = state.public else { return nil }
+            state.reported = true
+            return IoTCAServer.Bound(api: api, public: open)
+        }
+    }
+
+    private static func text(_ address: SocketAddress) -> String {
+        let host = address.ipAddress ?? "?"
+        return host.contains(":") ? "[\(host)]:\(address.port ?? 0)" : "\(host):\(address.port ?? 0)"
+    }
+}

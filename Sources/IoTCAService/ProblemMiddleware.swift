@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IoTCAKit
+import Logging
+import NIOCore
+
+/// The outermost middleware of both listeners: turns every error into RFC 9457 problem details
+/// (`application/problem+json`), and writes one structured access-log line and the metrics for
+/// every request, answered or refused.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let listener: String
+    let metrics: ServiceMetrics
+    let clock: @Sendable () -> ContinuousClock.Instant
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = clock()
+        var response: Response
+        var problem: Problem?
+        do {
+            response = try await next(request, context)
+        } catch {
+            let answer = Self.problem(for: error)
+            if answer.status >= 500 { context.logger.error("request failed", metadata: ["error": "\(error)"]) }
+            problem = answer
+            response = Self.response(answer)
+        }
+        let elapsed = clock() - started
+        let client = (context as? APIContext)?.client
+        metrics.record(listener: listener, route: context.endpointPath ?? "unmatched", status: response.status.code, elapsed: elapsed)
+        var metadata: Logger.Metadata = [
+            "listener": .string(listener), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+            "status": .stringConvertible(response.status.code),
+            "ms": .string(String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)),
+        ]
+        if let client { metadata["client"] = .string(client.auditName) }
+        if let problem { metadata["problem"] = .string(problem.type) }
+        context.logger.info("request", metadata: metadata)
+        return response
+    }
+
+    static func problem(for error: any Error) -> Problem {
+        switch error {
+        case let problem as Problem: return problem
+        case let error as any IoTCAError: return Problem(error)
+        case is NIOTooManyBytesError: return Problem(.tooLarge, detail: "the request body is larger than this server accepts")
+        case let error as DecodingError: return Problem(.badRequest, detail: "the JSON body does not fit: \(JSONBody.describe(error))")
+        case let error as HTTPError:
+            switch error.status.code {
+            case 404: return Problem(.noRoute, detail: "no such resource")
+            case 405: return Problem(.methodNotAllowed, detail: "this resource does not take that method")
+            case 413: return Problem(.tooLarge, detail: "the request body is larger than this server accepts")
+            case 400..<500: return Problem(.badRequest, detail: error.body ?? "the request is malformed")
+            default: return Problem(.internalError, detail: "The server failed; its log has the details.")
+            }
+        default: return Problem(error)
+        }
+    }
+
+    static func response(_ problem: Problem) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = Problem.mediaType
+        if let seconds = problem.retryAfter { headers[.retryAfter] = String(seconds) }
+        let body = (try? JSONEncoder.iotca.encode(problem)) ?? Data()
+        return Response(status: .init(code: problem.status), headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(bytes: body + Data("\n".utf8))))
+    }
+}

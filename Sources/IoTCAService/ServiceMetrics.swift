@@ -1,0 +1,39 @@
+import Prometheus
+
+/// What `/metrics` reports, in Prometheus' text format: requests by listener, route and status,
+/// their latency, and the CA's own work (certificates issued, revoked; CRLs published).
+final class ServiceMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private static let buckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    init() {}
+
+    func record(listener: String, route: String, status: Int, elapsed: Duration) {
+        registry.makeCounter(name: "iotca_http_requests_total",
+                             labels: [("listener", listener), ("route", route), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(name: "iotca_http_request_duration_seconds",
+                                       labels: [("listener", listener), ("route", route)], buckets: Self.buckets).record(elapsed)
+    }
+
+    func issued(template: String, keySource: String) {
+        registry.makeCounter(name: "iotca_certificates_issued_total", labels: [("template", template), ("key", keySource)]).increment()
+    }
+
+    func revoked(count: Int) {
+        registry.makeCounter(name: "iotca_certificates_revoked_total").increment(by: Int64(count))
+    }
+
+    func published(count: Int) {
+        registry.makeCounter(name: "iotca_crls_published_total").increment(by: Int64(count))
+    }
+
+    /// The text exposition format (version 0.0.4).
+    func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

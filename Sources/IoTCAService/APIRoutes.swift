@@ -16,6 +16,8 @@ struct APIRoutes {
         v1.get("certificates") { request, context in try await list(request, context) }
         v1.get("certificates/:serial") { _, context in try await show(context) }
         v1.post("certificates/:serial/revoke") { request, context in try await revoke(request, context) }
+        v1.post("certificates/:serial/delivered") { request, context in try await delivered(request, context) }
+        v1.post("things/:thing/revoke") { request, context in try await revoke(request, context) }
         v1.get("things/:thing") { _, context in try await thing(context) }
         v1.post("crls") { request, context in try await publish(request, context) }
         v1.get("cas") { _, context in
@@ -52,25 +54,34 @@ struct APIRoutes {
         let attributes: [String: String]?
         let renew: Bool?
         let supersede: Bool?
+        /// Where the caller writes the bundle (the iotca client sends `FORMAT:PATH`): then the
+        /// certificate stays `recorded` until the caller confirms it (`.../delivered`).
+        let deliveryTarget: String?
+        /// With a delivery target: issue again if the thing's active certificates are all
+        /// unconfirmed ones for that same target (a killed client's re-run).
+        let recover: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case thing, template, ca, csr, validity, attributes, renew, supersede
+            case thing, template, ca, csr, validity, attributes, renew, supersede, recover
             case subjectAltNames = "subject_alt_names"
+            case deliveryTarget = "delivery_target"
         }
     }
 
-    /// `--format json`'s object, plus the serials a supersede revoked.
+    /// `--format json`'s object, plus the record (as `show --json`) and the serials superseded.
     struct IssueAnswer: Encodable {
         let bundle: IoTCAKit.Bundle.JSONForm
+        let certificate: CertificateEntry
         let superseded: [String]
 
         func encode(to encoder: any Encoder) throws {
             try bundle.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(certificate, forKey: .certificate)
             try container.encode(superseded, forKey: .superseded)
         }
 
-        enum Keys: String, CodingKey { case superseded }
+        enum Keys: String, CodingKey { case certificate, superseded }
     }
 
     private func issue(_ request: Request, _ context: APIContext) async throws -> Response {
@@ -90,12 +101,25 @@ struct APIRoutes {
             subjectAltNames: try (body.subjectAltNames ?? []).map { text throws(PolicyError) in try SubjectAltName(text) },
             attributes: body.attributes ?? [:], csr: body.csr.map { Array($0.utf8) },
             renew: body.renew ?? false, supersede: body.supersede ?? false)
-        let result = try await workers.run(client: client.auditName) { authority in
-            try authority.issue(issueRequest, into: URL(fileURLWithPath: "/"), format: .json)
+        let result: IssueResult
+        if let target = body.deliveryTarget {
+            guard target.utf8.count <= 4_096, !target.contains("\0") else { throw Problem(.badRequest, detail: "delivery_target is too long") }
+            // Per client, so two stations writing to folders of the same name never recover each other's.
+            let recorded = "api:\(client.name):\(target)"
+            let recover = body.recover ?? false
+            var deferred = issueRequest
+            deferred.supersede = false  // at confirmation, once the caller has the new bundle
+            let request = deferred
+            result = try await workers.run(client: client.auditName) { try $0.issueForDelivery(request, target: recorded, recover: recover) }
+        } else {
+            result = try await workers.run(client: client.auditName) { authority in
+                try authority.issue(issueRequest, into: URL(fileURLWithPath: "/"), format: .json)
+            }
         }
         metrics.issued(template: template, keySource: body.csr == nil ? "generated" : "csr")
         if !result.superseded.isEmpty { metrics.revoked(count: result.superseded.count) }
-        return try JSONBody.response(IssueAnswer(bundle: result.bundle.jsonForm, superseded: result.superseded.map(\.hex)), status: .created)
+        return try JSONBody.response(IssueAnswer(bundle: result.bundle.jsonForm, certificate: result.entry,
+                                                 superseded: result.superseded.map(\.hex)), status: .created)
     }
 
     // MARK: Reading
@@ -139,7 +163,18 @@ struct APIRoutes {
         guard SerialNumber(hex: serial) != nil else { throw Problem(.badRequest, detail: "\(serial) is not a serial in hex") }
         let entry = try await workers.run(client: client.auditName) { try $0.certificate(matching: serial) }
         guard client.mayRead(entry) else { throw Problem(.forbidden, detail: "\(client.name) may not read certificate \(serial)") }
-        return try JSONBody.response(entry)
+        return try JSONBody.response(ShowAnswer(entry: entry))
+    }
+
+    /// The `--json` form of a certificate plus its PEM (`show --pem`).
+    struct ShowAnswer: Encodable {
+        let entry: CertificateEntry
+
+        func encode(to encoder: any Encoder) throws {
+            try entry.encode(to: encoder)
+            var container = encoder.container(keyedBy: CertificateEntry.ExtraKeys.self)
+            try container.encode(entry.pem, forKey: .certificatePEM)
+        }
     }
 
     struct ThingAnswer: Encodable {
@@ -177,19 +212,56 @@ struct APIRoutes {
     private func revoke(_ request: Request, _ context: APIContext) async throws -> Response {
         let client = try context.requireClient()
         try requireOperator(client, to: "revoke")
-        let serialText = try context.parameters.require("serial")
-        guard let serial = SerialNumber(hex: serialText) else { throw Problem(.badRequest, detail: "\(serialText) is not a serial in hex") }
+        let target: RevocationTarget
         let body = try await JSONBody.decode(RevokeBody.self, from: request, limit: bodyLimit)
+        if let thing = context.parameters.get("thing") {
+            target = .thing(thing)
+        } else {
+            let serialText = try context.parameters.require("serial")
+            guard let serial = SerialNumber(hex: serialText) else { throw Problem(.badRequest, detail: "\(serialText) is not a serial in hex") }
+            target = .serial(serial, authority: body.ca)
+        }
         guard let reason = RevocationReason(rawValue: body.reason ?? "unspecified") else {
             throw Problem(.badRequest, detail: "reason must be one of \(RevocationReason.namesForHelp)")
         }
         let invalidity = try body.invalidityDate.map { text throws(PolicyError) in try Timestamp.parse(text, option: "invalidity_date") }
         let outcome = try await workers.run(client: client.auditName) {
-            try $0.revoke(.serial(serial, authority: body.ca), reason: reason, invalidityDate: invalidity)
+            try $0.revoke(target, reason: reason, invalidityDate: invalidity)
         }
         metrics.revoked(count: outcome.revoked.count)
         metrics.published(count: outcome.published.count)
         return try JSONBody.response(RevokeAnswer(revoked: outcome.revoked, published: outcome.published))
+    }
+
+    struct DeliveredBody: Decodable {
+        let thing: String
+        let supersede: Bool?
+    }
+
+    struct DeliveredAnswer: Encodable {
+        let serial: String
+        let superseded: [String]
+    }
+
+    /// The client has the bundle on its disk: `written`, and with `supersede` the thing's older
+    /// certificates are revoked now.
+    private func delivered(_ request: Request, _ context: APIContext) async throws -> Response {
+        let client = try context.requireClient()
+        let serialText = try context.parameters.require("serial")
+        guard let serial = SerialNumber(hex: serialText) else { throw Problem(.badRequest, detail: "\(serialText) is not a serial in hex") }
+        let body = try await JSONBody.decode(DeliveredBody.self, from: request, limit: bodyLimit)
+        let supersede = body.supersede ?? false
+        let superseded = try await workers.run(client: client.auditName) { authority -> [SerialNumber] in
+            guard let entry = try authority.store.certificates(serial: serial).first(where: { $0.thing == body.thing }) else {
+                throw CertificateNotFound(selector: serial.hex)
+            }
+            guard client.mayRead(entry) else {
+                throw Problem(.forbidden, detail: "\(client.name) may not confirm certificates of \(body.thing)")
+            }
+            return try authority.confirmDelivery(thing: body.thing, serial: serial, supersede: supersede)
+        }
+        if !superseded.isEmpty { metrics.revoked(count: superseded.count) }
+        return try JSONBody.response(DeliveredAnswer(serial: serial.hex, superseded: superseded.map(\.hex)))
     }
 
     struct PublishBody: Decodable {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import IoTCAKit
+import IoTCAService
 
-struct BatchCommand: ParsableCommand {
+struct BatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
         abstract: "Provision every thing listed in a CSV or JSON Lines file, in one process on all cores.",
@@ -14,6 +15,7 @@ struct BatchCommand: ParsableCommand {
             """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var serverOptions: ServerOptions
     @OptionGroup var output: OutputOptions
 
     @Argument(help: ArgumentHelp("The batch file (.csv or .jsonl).", valueName: "FILE"))
@@ -25,8 +27,8 @@ struct BatchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("dir, pem, p12 or zip.", valueName: "FORMAT"))
     var format: BundleFormat = .dir
 
-    @Option(help: "Worker threads for key generation, signing and files (default: the number of cores).")
-    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Worker threads for key generation, signing and files (default: the number of cores); with --server, requests in flight (default 8).")
+    var jobs: Int?
 
     @Flag(help: "Stop at the first bad row.")
     var failFast = false
@@ -46,17 +48,17 @@ struct BatchCommand: ParsableCommand {
 
     func validate() throws {
         if format == .json { throw ValidationError("batch writes files: use dir, pem, p12 or zip") }
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
-    func run() throws {
-        try Output.run {
+    func run() async throws {
+        try await Output.run {
             var options = BatchOptions()
             options.authority = ca
             options.template = template
             options.allowedTemplates = Set(allowedTemplates)
             options.format = format
-            options.jobs = jobs
+            options.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
             options.failFast = failFast
             if format == .p12 {
                 options.bundlePassphrase = try TerminalPrompt.source(
@@ -64,8 +66,14 @@ struct BatchCommand: ParsableCommand {
                 ).passphraseIfAvailable()
             }
             let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
-            let report = try storeOptions.authority()
-                .batch(URL(fileURLWithPath: file), into: URL(fileURLWithPath: out), options: options, progress: bar.update)
+            let chosen = options
+            let report = try await serverOptions.run(remote: { client in
+                try await RemoteProvisioner(client: client).batch(URL(fileURLWithPath: file), into: URL(fileURLWithPath: out), options: chosen,
+                                                                  jobs: jobs ?? 8, progress: { done, total in bar.update(done, total) })
+            }, local: {
+                try storeOptions.authority().batch(URL(fileURLWithPath: file), into: URL(fileURLWithPath: out), options: chosen,
+                                                   progress: bar.update)
+            })
             bar.finish()
             if output.json {
                 try Output.json(report)
@@ -84,8 +92,9 @@ struct BatchCommand: ParsableCommand {
 }
 
 /// A one-line progress bar on stderr, only when stderr is a terminal.
-final class ProgressBar {
+final class ProgressBar: @unchecked Sendable {
     let enabled: Bool
+    // Only touched from one task at a time: the batch reports progress serially.
     private var last = Date.distantPast
 
     init(enabled: Bool) { self.enabled = enabled }

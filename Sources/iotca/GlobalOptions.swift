@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IoTCAKit
+import IoTCAService
 
 /// Options every command that touches a store takes.
 struct StoreOptions: ParsableArguments {
@@ -26,4 +27,46 @@ struct StoreOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
     var json = false
+}
+
+/// `--server` and the client's TLS files: the command works through `iotca serve` instead of
+/// a local store, with the same output and exit codes.
+struct ServerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Work through an iotca server instead of a local store (default: $IOTCA_SERVER).", valueName: "URL"))
+    var server: String?
+    @Option(help: ArgumentHelp("The client certificate (a station's or operator's cert.pem; default: $IOTCA_CLIENT_CERT).", valueName: "FILE"))
+    var clientCert: String?
+    @Option(help: ArgumentHelp("Its private key (default: $IOTCA_CLIENT_KEY).", valueName: "FILE"))
+    var clientKey: String?
+    @Option(help: ArgumentHelp("The CA certificate the server's certificate chains to: the store's root.pem (default: $IOTCA_SERVER_CA).", valueName: "FILE"))
+    var serverCA: String?
+
+    private static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The client settings, or nil to work on the local store.
+    func settings() throws -> APIClient.Settings? {
+        guard let url = server ?? Self.environment("IOTCA_SERVER") else { return nil }
+        guard let certificate = clientCert ?? Self.environment("IOTCA_CLIENT_CERT"),
+              let key = clientKey ?? Self.environment("IOTCA_CLIENT_KEY"),
+              let ca = serverCA ?? Self.environment("IOTCA_SERVER_CA") else {
+            throw ValidationError("--server needs --client-cert, --client-key and --server-ca (or IOTCA_CLIENT_CERT, IOTCA_CLIENT_KEY, IOTCA_SERVER_CA)")
+        }
+        return APIClient.Settings(url: url, clientCertificate: certificate, clientKey: key, serverCA: ca)
+    }
+
+    /// Runs `body` with a client when a server is given, else `local`.
+    func run<T>(remote body: (APIClient) async throws -> T, local: () async throws -> T) async throws -> T {
+        guard let settings = try settings() else { return try await local() }
+        let client = try APIClient(settings)
+        do {
+            let value = try await body(client)
+            await client.shutdown()
+            return value
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
 }

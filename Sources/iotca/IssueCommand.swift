@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
 import IoTCAKit
+import IoTCAService
 
-struct IssueCommand: ParsableCommand {
+struct IssueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "issue",
         abstract: "Issue a certificate to a thing and write its bundle to OUT/THING/.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var serverOptions: ServerOptions
     @OptionGroup var output: OutputOptions
 
     @Argument(help: "The thing (device) name: letters, digits, _ - : . (at most 128).")
@@ -53,20 +55,23 @@ struct IssueCommand: ParsableCommand {
         if supersede && !renew { throw ValidationError("--supersede goes with --renew") }
     }
 
-    func run() throws {
-        try Output.run {
+    func run() async throws {
+        try await Output.run {
             let csrBytes = try csr.map(Self.readRequest)
             let request = IssueRequest(
                 thing: thing, authority: ca, template: template, validity: validity,
                 subjectAltNames: try subjectAltNames.map { text throws(PolicyError) in try SubjectAltName(text) },
                 attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force,
                 supersede: supersede)
-            let authority = try storeOptions.authority()
             let bundleSource = TerminalPrompt.source(file: bundlePassphraseFile, variable: TerminalPrompt.bundlePassphraseVariable,
                                                 purpose: "bundle passphrase")
             let bundlePassphrase = format == .p12 ? try bundleSource.passphraseIfAvailable() : nil
-            let result = try authority.issue(request, into: URL(fileURLWithPath: out), format: format,
-                                             bundlePassphrase: bundlePassphrase)
+            let result = try await serverOptions.run(remote: { client in
+                try await RemoteProvisioner(client: client).issue(request, into: URL(fileURLWithPath: out), format: format,
+                                                                  bundlePassphrase: bundlePassphrase)
+            }, local: {
+                try storeOptions.authority().issue(request, into: URL(fileURLWithPath: out), format: format, bundlePassphrase: bundlePassphrase)
+            })
             if format == .json { return try Output.json(result.bundle.jsonForm) }
             if output.json {
                 struct Report: Encodable {

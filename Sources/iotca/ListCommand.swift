@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import IoTCAKit
+import IoTCAService
 
-struct ListCommand: ParsableCommand {
+struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the certificates issued to things.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var serverOptions: ServerOptions
     @OptionGroup var output: OutputOptions
 
     @Option(help: "Only this thing's certificates.")
@@ -20,14 +22,16 @@ struct ListCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only active certificates that expire within DURATION, e.g. 30d.", valueName: "DURATION"))
     var expiringWithin: ValidityPeriod?
 
-    func run() throws {
-        try Output.run {
+    func run() async throws {
+        try await Output.run {
             var filter = CertificateFilter(thing: thing, status: status, authority: ca)
             if let expiringWithin {
                 filter.expiringBefore = Date().addingTimeInterval(expiringWithin.timeInterval)
                 filter.status = status ?? .active
             }
-            let entries = try storeOptions.authority().certificates(filter)
+            let chosen = filter
+            let entries = try await serverOptions.run(remote: { try await $0.certificates(chosen) },
+                                                      local: { try storeOptions.authority().certificates(chosen) })
             if output.json { return try Output.json(entries) }
             Output.table(
                 ["SERIAL", "THING", "CA", "STATUS", "NOT AFTER", "TEMPLATE"],
@@ -38,11 +42,12 @@ struct ListCommand: ParsableCommand {
 
 extension CertificateEntry.Status: ExpressibleByArgument {}
 
-struct ShowCommand: ParsableCommand {
+struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show one certificate, by serial (hex) or by thing (its newest).")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var serverOptions: ServerOptions
     @OptionGroup var output: OutputOptions
 
     @Argument(help: ArgumentHelp("A serial number in hex, or a thing name.", valueName: "SERIAL|THING"))
@@ -51,9 +56,10 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "Print the certificate in PEM only.")
     var pem = false
 
-    func run() throws {
-        try Output.run {
-            let entry = try storeOptions.authority().certificate(matching: selector)
+    func run() async throws {
+        try await Output.run {
+            let entry = try await serverOptions.run(remote: { try await $0.certificate(matching: selector) },
+                                                    local: { try storeOptions.authority().certificate(matching: selector) })
             if pem { return print(entry.pem, terminator: "") }
             if output.json { return try Output.json(entry) }
             let fields: [(String, String)] = [

@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
 import IoTCAKit
+import IoTCAService
 
-struct RevokeCommand: ParsableCommand {
+struct RevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
         abstract: "Revoke a certificate (by serial) or a thing's active certificates, and publish the issuer's CRL.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var serverOptions: ServerOptions
     @OptionGroup var output: OutputOptions
 
     @Argument(help: ArgumentHelp("The serial number (hex) of the certificate to revoke.", valueName: "SERIAL"))
@@ -29,8 +31,8 @@ struct RevokeCommand: ParsableCommand {
         guard (serial == nil) != (thing == nil) else { throw ValidationError("give either SERIAL or --thing THING") }
     }
 
-    func run() throws {
-        try Output.run {
+    func run() async throws {
+        try await Output.run {
             guard let reason = RevocationReason(rawValue: reason) else { throw RevocationError.invalidReason(self.reason) }
             let invalidity = try invalidityDate.map { text throws(PolicyError) in try Timestamp.parse(text, option: "--invalidity-date") }
             let target: RevocationTarget
@@ -40,7 +42,12 @@ struct RevokeCommand: ParsableCommand {
             } else {
                 target = .thing(thing ?? "")
             }
-            let outcome = try storeOptions.authority().revoke(target, reason: reason, invalidityDate: invalidity)
+            let outcome = try await serverOptions.run(remote: { client in
+                let answer = try await client.revoke(target, reason: reason, invalidityDate: invalidity)
+                return RevocationService.Outcome(revoked: answer.revoked, published: answer.published)
+            }, local: {
+                try storeOptions.authority().revoke(target, reason: reason, invalidityDate: invalidity)
+            })
             if output.json {
                 struct Report: Encodable { let revoked: [CertificateEntry]; let crls: [CRLRecord] }
                 return try Output.json(Report(revoked: outcome.revoked, crls: outcome.published))

@@ -162,6 +162,145 @@ import TestSupport
         #expect(fixture.server.stop() == 0)
     }
 
+    /// The environment of a CLI working through the server as `client` (no local store at all).
+    func remote(_ fixture: Fixture, as client: String) -> [String: String] {
+        let folder = fixture.clients.appendingPathComponent(client)
+        return fixture.environment.merging([
+            "IOTCA_SERVER": fixture.server.apiURL, "IOTCA_CLIENT_CERT": folder.path + "/cert.pem",
+            "IOTCA_CLIENT_KEY": folder.path + "/key.pem", "IOTCA_SERVER_CA": folder.path + "/root.pem",
+            "IOTCA_STORE": fixture.store.folder.path("no-store-here"), "IOTCA_PASSPHRASE": "",
+        ]) { $1 }
+    }
+
+    func iotca(_ arguments: [String], _ environment: [String: String], in folder: URL) throws -> ProcessResult {
+        try ProcessRunner.run(ProcessRunner.iotcaExecutable, arguments, environment: environment, directory: folder)
+    }
+
+    @Test func theCLIWorksThroughTheServerWithTheSameBundlesAndExitCodes() throws {
+        let fixture = try Fixture()
+        let station = remote(fixture, as: "line1"), operatorEnvironment = remote(fixture, as: "alice")
+        let work = fixture.store.folder.url
+        let issued = try iotca(["issue", "line1-0001", "--out", "remote"], station, in: work)
+        #expect(issued.succeeded, "\(issued.stderr)")
+        let bundle = work.appendingPathComponent("remote/line1-0001")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bundle.path).sorted() == ["cert.pem", "chain.pem", "key.pem", "manifest.json", "root.pem"])
+        let verified = try OpenSSLCLI.verifyBundle(bundle)
+        #expect(verified.succeeded, "\(verified.stderr)")
+        // Confirmed by the client once on its disk: written, as a local issue would be.
+        let serial = try #require(try fixture.store.store.certificates(CertificateFilter(thing: "line1-0001")).first)
+        #expect(serial.delivery == .written)
+        // The same refusals and exit codes as locally.
+        #expect(try iotca(["issue", "line1-0001", "--out", "remote"], station, in: work).status == 7)
+        #expect(try iotca(["issue", "line2-0001", "--out", "remote"], station, in: work).status == 5)
+        #expect(try iotca(["revoke", serial.serial.hex], station, in: work).status == 5)
+        #expect(try iotca(["show", "nobody-0001"], operatorEnvironment, in: work).status == 8)
+        // Renewal superseding the old one, only after the new bundle is on disk.
+        let renewed = try iotca(["issue", "line1-0001", "--out", "remote", "--renew", "--supersede"], station, in: work)
+        #expect(renewed.succeeded && renewed.stdout.contains("Revoked the previous certificate \(serial.serial.hex) (superseded)"))
+        let listed = try iotca(["list", "--json"], station, in: work)
+        #expect(listed.succeeded && listed.stdout.contains("line1-0001"))
+        let local = try iotca(["show", serial.serial.hex, "--pem", "--store", fixture.store.storeURL.path], fixture.environment, in: work)
+        #expect(try iotca(["show", serial.serial.hex, "--pem"], station, in: work).stdout == local.stdout)
+        let pins = try iotca(["pins", "--format", "curl"], station, in: work)
+        let localPins = try iotca(["pins", "--format", "curl", "--store", fixture.store.storeURL.path], fixture.environment, in: work)
+        #expect(pins.succeeded && pins.stdout == localPins.stdout)
+        let revoked = try iotca(["revoke", "--thing", "line1-0001", "--reason", "key-compromise"], operatorEnvironment, in: work)
+        #expect(revoked.succeeded, "\(revoked.stderr)")
+        #expect(try fixture.store.store.certificates(CertificateFilter(thing: "line1-0001", status: .active)).isEmpty)
+
+        // A batch, its re-run, and a run into another folder: nothing issued twice, nothing revoked.
+        let rows = (1...40).map { String(format: "line1-%04d", 100 + $0) }
+        try Data((["thing"] + rows + ["line2-0001"]).joined(separator: "\n").utf8).write(to: work.appendingPathComponent("f.csv"))
+        let first = try iotca(["batch", "f.csv", "--out", "batch", "--json"], station, in: work)
+        #expect(first.status == 5)  // line2-0001 is outside the grant
+        #expect(first.stdout.contains("\"issued\" : 40") && first.stdout.contains("\"failed\" : 1"), "\(first.stdout)")
+        let again = try iotca(["batch", "f.csv", "--out", "batch", "--json"], station, in: work)
+        #expect(again.stdout.contains("\"skipped\" : 40"), "\(again.stdout)")
+        let elsewhere = try iotca(["batch", "f.csv", "--out", "other", "--json"], station, in: work)
+        #expect(elsewhere.stdout.contains("\"skipped\" : 40"), "\(elsewhere.stdout)")
+        let active = try fixture.store.store.certificates(CertificateFilter(status: .active)).filter { rows.contains($0.thing ?? "") }
+        #expect(active.count == 40 && active.allSatisfy { $0.delivery == .written })
+        #expect(try fixture.store.store.certificates(CertificateFilter(status: .revoked)).filter { rows.contains($0.thing ?? "") }.isEmpty)
+        for thing in rows.prefix(3) { #expect(try OpenSSLCLI.verifyBundle(work.appendingPathComponent("batch/\(thing)")).succeeded) }
+        #expect(fixture.server.stop() == 0)
+    }
+
+    @Test func aRemoteBatchKilledBetweenAnswerAndDiskRecoversWithoutRevokingWhatWasDelivered() throws {
+        let fixture = try Fixture()
+        let station = remote(fixture, as: "line1")
+        let work = fixture.store.folder.url
+        let out = work.appendingPathComponent("batch")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let target = DeliveryTarget.make(format: .dir, out: out)
+        // What a client killed at two points leaves: line1-0001 recorded, its answer lost;
+        // line1-0002 recorded and written to disk, never confirmed.
+        for thing in ["line1-0001", "line1-0002"] {
+            let answer = try fixture.call("/v1/certificates", as: "line1", json: #"{"thing":"\#(thing)","delivery_target":"\#(target)","recover":true}"#)
+            #expect(answer.status == 201, "\(answer.body)")
+            if thing == "line1-0002" {
+                let bundle = try fixture.object(answer.body)
+                try FileManager.default.createDirectory(at: out.appendingPathComponent(thing), withIntermediateDirectories: true)
+                try Data(try #require(bundle["certificate_pem"] as? String).utf8).write(to: out.appendingPathComponent("\(thing)/cert.pem"))
+            }
+        }
+        let recorded = try fixture.store.store.certificates(CertificateFilter(status: .active)).filter { $0.thing?.hasPrefix("line1-") == true }
+        #expect(recorded.count == 2 && recorded.allSatisfy { $0.delivery == .recorded })
+        // Another output first: it must neither recover nor revoke them.
+        try Data("thing\nline1-0001\nline1-0002\nline1-0003\n".utf8).write(to: work.appendingPathComponent("f.csv"))
+        let elsewhere = try iotca(["batch", "f.csv", "--out", "other", "--json"], station, in: work)
+        #expect(elsewhere.stdout.contains("\"skipped\" : 2") && elsewhere.stdout.contains("\"issued\" : 1"), "\(elsewhere.stdout)")
+        // The re-run into the same output: 0001 issued again (its unwritten certificate
+        // superseded), 0002 kept and confirmed, 0003 already done elsewhere.
+        let rerun = try iotca(["batch", "f.csv", "--out", "batch", "--json"], station, in: work)
+        #expect(rerun.stdout.contains("\"recovered\" : 1") && rerun.stdout.contains("\"skipped\" : 2"), "\(rerun.stdout)")
+        let first = try fixture.store.store.certificates(CertificateFilter(thing: "line1-0001"))
+        #expect(first.count == 2 && first[0].status == .revoked && first[0].revocationReason == "superseded" && first[1].status == .active)
+        let second = try fixture.store.store.certificates(CertificateFilter(thing: "line1-0002"))
+        #expect(second.count == 1 && second[0].status == .active && second[0].delivery == .written)
+        #expect(try OpenSSLCLI.verifyBundle(out.appendingPathComponent("line1-0001")).succeeded)
+        #expect(fixture.server.stop() == 0)
+    }
+
+    @Test func aServerKilledMidBatchLosesNothingOnceRestarted() throws {
+        let fixture = try Fixture()
+        let work = fixture.store.folder.url
+        let rows = (1...300).map { String(format: "line1-%04d", $0) }
+        try Data((["thing"] + rows).joined(separator: "\n").utf8).write(to: work.appendingPathComponent("f.csv"))
+        let out = work.appendingPathComponent("batch")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let environment = remote(fixture, as: "line1")
+        let batch = try Spawn.start(ProcessRunner.iotcaExecutable, ["batch", work.path + "/f.csv", "--out", out.path, "--jobs", "8"],
+                                    environment: environment, stdout: work.appendingPathComponent("batch.out"),
+                                    stderr: work.appendingPathComponent("batch.err"))
+        // Kill -9 once a few dozen bundles are on disk (woken by the folder's events; 60 s at most).
+        let started = FileWatch.wait(in: out, timeout: 60) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).filter { !$0.hasPrefix(".") }.count >= 30
+        }
+        #expect(started)
+        #expect(fixture.server.stop(signal: SIGKILL) == 128 + SIGKILL)
+        // The client stops at once: the server is unavailable (exit 6), a re-run finishes.
+        #expect(Spawn.stop(batch, signal: 0) == 6)
+        #expect(try String(contentsOf: work.appendingPathComponent("batch.err"), encoding: .utf8).contains("cannot reach the iotca server"))
+        // Restart on the same store and run the batch again: every thing ends with one active,
+        // delivered certificate whose bundle is on disk.
+        let restarted = try ServiceProcess(store: fixture.store.storeURL, environment: fixture.environment, folder: work)
+        var again = environment
+        again["IOTCA_SERVER"] = restarted.apiURL
+        let rerun = try iotca(["batch", "f.csv", "--out", "batch", "--json"], again, in: work)
+        #expect(rerun.succeeded, "\(rerun.stdout)\(rerun.stderr)")
+        let active = try fixture.store.store.certificates(CertificateFilter(status: .active)).filter { rows.contains($0.thing ?? "") }
+        #expect(active.count == 300 && Set(active.compactMap(\.thing)).count == 300)
+        #expect(active.allSatisfy { $0.delivery == .written })
+        for entry in active.prefix(300) {
+            let text = try String(contentsOf: out.appendingPathComponent("\(entry.thing ?? "")/cert.pem"), encoding: .utf8)
+            #expect(text == entry.pem)
+        }
+        // (The fixture's keys use the fast test KDF, which doctor rightly reports; nothing else.)
+        let findings = try fixture.authority.doctor(bundles: out).findings.filter { $0.check != "kdf" }
+        #expect(findings.isEmpty, "\(findings)")
+        #expect(restarted.stop() == 0)
+    }
+
     @Test func publicFilesCarryCacheValidatorsUntilTheNextUpdate() throws {
         let fixture = try Fixture()
         _ = try fixture.authority.publishCRLs(of: ["issuing"])

@@ -15,7 +15,7 @@ public struct CertificateChain: Sendable {
     let intermediatesPEMBytes: [UInt8]
     let rootPEMBytes: [UInt8]
 
-    init(intermediates: [[UInt8]], root: [UInt8]) throws {
+    public init(intermediates: [[UInt8]], root: [UInt8]) throws {
         self.intermediates = intermediates
         self.root = root
         self.rootFingerprints = try IssuedCertificate(der: root).fingerprints

@@ -49,6 +49,17 @@ public final class CertificateAuthority {
         try provisioner.issue(request, bundleParent: output, format: format, bundlePassphrase: bundlePassphrase)
     }
 
+    /// Issue for a caller that writes the bundle itself and confirms (the service's clients).
+    /// - Throws: see `Provisioner.issueForDelivery`.
+    public func issueForDelivery(_ request: IssueRequest, target: String, recover: Bool) throws -> IssueResult {
+        try provisioner.issueForDelivery(request, target: target, recover: recover)
+    }
+
+    /// The caller's copy of the bundle is on its disk. - Throws: see `Provisioner.confirmDelivery`.
+    public func confirmDelivery(thing: String, serial: SerialNumber, supersede: Bool = false) throws -> [SerialNumber] {
+        try provisioner.confirmDelivery(thing: thing, serial: serial, supersede: supersede)
+    }
+
     /// `batch`: every row of a batch file.
     /// - Throws: see `BatchRunner.run`; row failures are in the report.
     public func batch(_ file: URL, into output: URL, options: BatchOptions,

@@ -43,6 +43,7 @@ struct BatchLock {
 /// Another batch is writing into the same output folder and format right now.
 public struct BatchBusy: IoTCAError, Equatable {
     public let out: String
+    public init(out: String) { self.out = out }
     public var kind: ErrorKind { .conflict }
     public var description: String {
         "another iotca batch is writing bundles into \(out) right now"

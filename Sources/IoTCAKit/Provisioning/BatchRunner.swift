@@ -35,6 +35,8 @@ public struct BatchReport: Sendable, Encodable {
 
     public var rate: Double { seconds > 0 ? Double(issued + recovered) / seconds : 0 }
 
+    public init() {}
+
     enum CodingKeys: String, CodingKey { case total, issued, skipped, recovered, failed, seconds, rate, failures }
 
     public func encode(to encoder: any Encoder) throws {

@@ -72,13 +72,30 @@ public struct Bundle: Sendable {
     }
 
     /// `--format json`: everything in one object, for scripts that flash devices over a serial line.
-    public struct JSONForm: Encodable {
+    public struct JSONForm: Codable, Sendable {
         public let thing: String
         public let certificate_pem: String
         public let private_key_pem: String?
         public let chain_pem: String
         public let root_pem: String
         public let manifest: BundleManifest
+    }
+
+    /// A bundle received in its JSON form (from `iotca serve`), to be written as any other.
+    /// - Throws: `PolicyError.invalidValue` when a part does not parse.
+    public init(jsonForm form: JSONForm) throws {
+        func documents(_ text: String, _ part: String) throws -> [[UInt8]] {
+            let found = PEMBundle.derDocuments(in: text, type: "CERTIFICATE")
+            guard text.isEmpty || !found.isEmpty else { throw PolicyError.invalidValue(part, reason: "holds no PEM certificate") }
+            return found
+        }
+        guard let certificate = try documents(form.certificate_pem, "certificate_pem").first,
+              let root = try documents(form.root_pem, "root_pem").first else {
+            throw PolicyError.invalidValue("bundle", reason: "a certificate and a root are required")
+        }
+        let key = try form.private_key_pem.map { pem throws(KeyError) in try PrivateKeyMaterial(pem: pem, passphrase: nil, path: "private_key_pem") }
+        self.init(thing: form.thing, certificateDER: certificate, privateKey: key,
+                  chain: try CertificateChain(intermediates: try documents(form.chain_pem, "chain_pem"), root: root), manifest: form.manifest)
     }
 
     public var jsonForm: JSONForm {

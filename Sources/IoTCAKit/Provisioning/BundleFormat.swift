@@ -2,7 +2,7 @@
 public enum BundleFormat: String, CaseIterable, Sendable {
     /// The one check that a PKCS#12 bundle has a passphrase to be encrypted with, made before
     /// any key is generated or anything recorded.
-    func requirePassphrase(_ passphrase: Passphrase?) throws(PolicyError) {
+    public func requirePassphrase(_ passphrase: Passphrase?) throws(PolicyError) {
         guard self == .p12, passphrase?.isEmpty ?? true else { return }
         throw .bundlePassphraseMissing
     }

@@ -3,8 +3,8 @@ import Foundation
 /// Where a bundle is delivered, as the store records it with a `recorded` certificate:
 /// `FORMAT:PATH`, the path made canonical (symbolic links resolved), so that a re-run naming
 /// the same folder another way is still the same target, and another folder never is.
-enum DeliveryTarget {
-    static func make(format: BundleFormat, out: URL) -> String {
+public enum DeliveryTarget {
+    public static func make(format: BundleFormat, out: URL) -> String {
         format == .json ? "json:-" : "\(format.rawValue):\(canonicalPath(out))"
     }
 

@@ -3,8 +3,8 @@ import Foundation
 import X509
 
 /// One hash a client can pin: a CA in use, or a standby root key (a backup pin).
-public struct Pin: Sendable, Equatable, Encodable {
-    public enum Role: String, Sendable, Encodable { case root, intermediate, backup }
+public struct Pin: Sendable, Equatable, Codable {
+    public enum Role: String, Sendable, Codable { case root, intermediate, backup }
 
     public var name: String
     public var role: Role
@@ -35,6 +35,30 @@ public struct Pin: Sendable, Equatable, Encodable {
         try container.encode(spkiSHA256.hexString, forKey: .spkiHex)
         try container.encode(certificateSHA256?.hexString, forKey: .certificateSHA256)
         try container.encode(certificateSHA1?.hexString, forKey: .certificateSHA1)
+    }
+}
+
+extension Pin {
+    /// The `--json` form read back (what `iotca serve` answers).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func hex(_ key: CodingKeys) throws -> [UInt8]? {
+            guard let text = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
+            guard let bytes = Hex.decode(text) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not hex")
+            }
+            return bytes
+        }
+        name = try container.decode(String.self, forKey: .name)
+        role = try container.decode(Role.self, forKey: .role)
+        subject = try container.decodeIfPresent(String.self, forKey: .subject)
+        notAfter = try container.decodeIfPresent(Date.self, forKey: .notAfter)
+        guard let spki = try hex(.spkiHex) else {
+            throw DecodingError.keyNotFound(CodingKeys.spkiHex, .init(codingPath: container.codingPath, debugDescription: "missing"))
+        }
+        spkiSHA256 = spki
+        certificateSHA256 = try hex(.certificateSHA256)
+        certificateSHA1 = try hex(.certificateSHA1)
     }
 }
 

@@ -42,6 +42,13 @@ public struct IssueResult: Sendable {
     public var folder: URL { location ?? URL(fileURLWithPath: "/dev/null") }
     /// The previous certificates revoked by `supersede`.
     public var superseded: [SerialNumber] = []
+
+    public init(entry: CertificateEntry, bundle: Bundle, location: URL?, superseded: [SerialNumber] = []) {
+        self.entry = entry
+        self.bundle = bundle
+        self.location = location
+        self.superseded = superseded
+    }
 }
 
 /// The certificate was recorded, but its bundle could not be written: the operator must know
@@ -51,6 +58,12 @@ public struct BundleNotWritten: IoTCAError {
     public let thing: String
     public let cause: OutputError
     public var kind: ErrorKind { cause.kind }
+
+    public init(serial: String, thing: String, cause: OutputError) {
+        self.serial = serial
+        self.thing = thing
+        self.cause = cause
+    }
     public var description: String {
         "certificate \(serial) for \(thing) is recorded, but its bundle was not written (\(cause))"
     }

@@ -27,6 +27,11 @@ public struct RevocationService {
     public struct Outcome: Sendable {
         public let revoked: [CertificateEntry]
         public let published: [CRLRecord]
+
+        public init(revoked: [CertificateEntry], published: [CRLRecord]) {
+            self.revoked = revoked
+            self.published = published
+        }
     }
 
     /// Revokes one certificate by serial or every active certificate of a thing, then

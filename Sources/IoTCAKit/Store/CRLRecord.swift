@@ -1,7 +1,7 @@
 import Foundation
 
 /// A CRL as the store records it.
-public struct CRLRecord: Sendable, Equatable, Encodable {
+public struct CRLRecord: Sendable, Equatable, Codable {
     public var authority: String
     public var number: Int64
     public var thisUpdate: Date

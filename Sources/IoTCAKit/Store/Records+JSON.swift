@@ -41,6 +41,47 @@ extension CertificateEntry: Encodable {
     }
 }
 
+extension CertificateEntry: Decodable {
+    /// `certificate_pem`, which `iotca serve` adds when it answers for one certificate.
+    public enum ExtraKeys: String, CodingKey { case certificatePEM = "certificate_pem" }
+
+    /// The `--json` form read back (what `iotca serve` answers); the DER only when the answer
+    /// carried `certificate_pem`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let serialText = try container.decode(String.self, forKey: .serial)
+        guard let serial = SerialNumber(hex: serialText) else {
+            throw DecodingError.dataCorruptedError(forKey: .serial, in: container, debugDescription: "not a serial in hex")
+        }
+        let pem = try decoder.container(keyedBy: ExtraKeys.self).decodeIfPresent(String.self, forKey: .certificatePEM)
+        self.init(
+            serial: serial, authority: try container.decode(String.self, forKey: .ca),
+            thing: try container.decodeIfPresent(String.self, forKey: .thing),
+            subjectAuthority: try container.decodeIfPresent(String.self, forKey: .subjectAuthority),
+            template: try container.decode(String.self, forKey: .template), subject: try container.decode(String.self, forKey: .subject),
+            subjectAltNames: try container.decode([String].self, forKey: .subjectAltNames),
+            keyAlgorithm: try container.decode(KeyAlgorithm.self, forKey: .keyAlgorithm),
+            notBefore: try container.decode(Date.self, forKey: .notBefore), notAfter: try container.decode(Date.self, forKey: .notAfter),
+            status: try container.decode(Status.self, forKey: .status),
+            revokedAt: try container.decodeIfPresent(Date.self, forKey: .revokedAt),
+            revocationReason: try container.decodeIfPresent(String.self, forKey: .revocationReason),
+            fingerprintSHA256: try container.decode(String.self, forKey: .fingerprintSHA256),
+            spkiSHA256: try container.decode(String.self, forKey: .spkiSHA256),
+            der: pem.flatMap { PEMBundle.derDocuments(in: $0, type: "CERTIFICATE").first } ?? [],
+            createdAt: try container.decode(Date.self, forKey: .createdAt),
+            delivery: try container.decodeIfPresent(Delivery.self, forKey: .delivery) ?? .written, deliveryTarget: nil)
+    }
+}
+
+extension JSONDecoder {
+    /// Reads what `JSONEncoder.iotca` writes.
+    public static var iotca: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
 extension Authority: Encodable {
     enum CodingKeys: String, CodingKey {
         case name, kind, parent, status, subject

@@ -88,6 +88,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Seeding a million revoked rows for the CRL benchmark, outside the library.
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The service benchmark: its client, and a plain one for cfssl serve.
+                "IoTCAService",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/iotca-bench"
         ),
@@ -100,6 +108,10 @@ let package = Package(
         .testTarget(
             name: "IoTCAKitTests",
             dependencies: ["IoTCAKit", "TestSupport", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "IoTCAServiceTests",
+            dependencies: ["IoTCAService", "IoTCAKit", .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
         .testTarget(
             name: "InteropTests",

@@ -4,10 +4,11 @@ import IoTCAKit
 
 /// Benchmarks that print figures; never part of the test suite.
 @main
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iotca-bench", abstract: "iotca benchmarks (figures, not tests).",
-        subcommands: [IssueBench.self, CRLBench.self, StressBench.self, CrashBench.self, FuzzBench.self, CRLPublishOnce.self])
+        subcommands: [IssueBench.self, CRLBench.self, StressBench.self, CrashBench.self, FuzzBench.self, CRLPublishOnce.self,
+                      ServeBench.self])
 }
 
 struct IssueBench: ParsableCommand {

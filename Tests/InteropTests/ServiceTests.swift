@@ -17,15 +17,21 @@ import TestSupport
             ["IOTCA_PASSPHRASE": TemporaryStore.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         }
 
-        init(publicURL: String? = nil) throws {
+        init(publicURL: String? = nil, configuration: String? = nil) throws {
             store = try TemporaryStore(publicURL: publicURL)
             authority = CertificateAuthority(keyring: store.keyring)
             clients = store.folder.appending("clients")
             _ = try authority.createClient("line1", role: .station, grants: [try ClientGrant(parsing: "device:line1-*")], into: clients)
             _ = try authority.createClient("alice", role: .operator, grants: [], into: clients)
+            var arguments: [String] = []
+            if let configuration {
+                let file = store.folder.appending("serve.json")
+                try Data(configuration.utf8).write(to: file)
+                arguments = ["--config", file.path]
+            }
             server = try ServiceProcess(store: store.storeURL, environment: [
                 "IOTCA_PASSPHRASE": TemporaryStore.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            ], folder: store.folder.url)
+            ], arguments: arguments, folder: store.folder.url)
         }
 
         /// curl as `client` (a folder with cert.pem and key.pem, or nil for none); the status and body.
@@ -299,6 +305,25 @@ import TestSupport
         let findings = try fixture.authority.doctor(bundles: out).findings.filter { $0.check != "kdf" }
         #expect(findings.isEmpty, "\(findings)")
         #expect(restarted.stop() == 0)
+    }
+
+    @Test func aClientOverItsRateLimitIsToldWhenToComeBack() throws {
+        // A bucket of two that refills once in 100 s: the third request of a client is refused.
+        let fixture = try Fixture(configuration: #"{"limits":{"rate_limit":{"per_second":0.01,"burst":2}}}"#)
+        #expect(try fixture.call("/v1/whoami", as: "line1").status == 200)
+        #expect(try fixture.call("/v1/whoami", as: "line1").status == 200)
+        let before = try fixture.certificateCount()
+        let headers = fixture.store.folder.appending("limited.headers")
+        let limited = try fixture.call("/v1/certificates", as: "line1", json: #"{"thing":"line1-0001"}"#, extra: ["-D", headers.path])
+        let limitedProblem = try fixture.problem(limited.body)
+        #expect(limited.status == 429 && limitedProblem == "rate-limited")
+        let retryAfter = try String(contentsOf: headers, encoding: .utf8).lowercased().split(separator: "\r\n")
+            .first { $0.hasPrefix("retry-after: ") }.flatMap { Int($0.dropFirst("retry-after: ".count)) }
+        #expect((retryAfter ?? 0) >= 1 && (retryAfter ?? 0) <= 100)
+        #expect(try fixture.certificateCount() == before)  // nothing issued
+        // Buckets are per client: the operator is not held back by the station.
+        #expect(try fixture.call("/v1/whoami", as: "alice").status == 200)
+        #expect(fixture.server.stop() == 0)
     }
 
     @Test func publicFilesCarryCacheValidatorsUntilTheNextUpdate() throws {

@@ -111,3 +111,31 @@ import X509
         #expect(SerialNumber(hex: "5B:30:55")?.hex == "5b3055")
     }
 }
+
+@Suite struct ClientGrantTests {
+    @Test(arguments: [
+        ("device:line1-*", "device", "line1-0001", true),
+        ("device:line1-*", "device", "line2-0001", false),
+        ("device:line1-*", "server", "line1-0001", false),
+        ("device", "device", "anything", true),
+        ("device:*-??", "device", "a-bc", true),
+        ("device:*-??", "device", "a-b", false),
+        ("device:a*b*c", "device", "aXbYbZc", true),
+        ("device:a*b*c", "device", "aXbYbZ", false),
+        ("device:exact", "device", "exact", true),
+        ("device:exact", "device", "exact2", false),
+    ])
+    func grantsMatchTemplateAndWholeName(_ grant: String, _ template: String, _ thing: String, _ allowed: Bool) throws {
+        #expect(try ClientGrant(parsing: grant).allows(template: template, thing: thing) == allowed)
+    }
+
+    @Test(arguments: ["", ":x", "device:", "device:a/b", "device:a b", "bad name:x"])
+    func badGrantsAreRefused(_ text: String) {
+        #expect(throws: PolicyError.self) { try ClientGrant(parsing: text) }
+    }
+
+    @Test func aLongPatternDoesNotBacktrackExponentially() throws {
+        let grant = try ClientGrant(template: "device", pattern: String(repeating: "*a", count: 60) + "b")
+        #expect(!grant.allows(template: "device", thing: String(repeating: "a", count: 128)))
+    }
+}

@@ -1,0 +1,222 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import IoTCAKit
+import IoTCAService
+import NIOCore
+import NIOHTTP1
+import SwiftASN1
+import X509
+
+/// `iotca serve` under load: concurrent keep-alive clients over mutual TLS issuing from CSRs and
+/// with generated keys, at several connection counts; beside `cfssl serve` signing the same CSRs
+/// (plain HTTP, no database) and the crypto limit from `openssl speed`, all in the same run.
+struct ServeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Issuances per second and p50/p99 latency of iotca serve at 1, 8 and 32 connections, beside cfssl serve.")
+
+    @Option(help: "Requests per mode and connection count.") var count = 10_000
+    @Option(help: "Connection counts (repeatable).") var connections: [Int] = [1, 8, 32]
+    @Option(help: "Folder for the store (default: a temporary folder, removed afterwards); put it on the disk you deploy on.")
+    var folder: String?
+    @Flag(help: "Skip cfssl even when it is installed.") var noCfssl = false
+
+    func run() async throws {
+        let root = folder.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("iotca-serve-bench-\(UUID().uuidString)")
+        defer { if folder == nil { try? FileManager.default.removeItem(at: root) } }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let passphrase = "benchmark passphrase"
+        let store = root.appendingPathComponent("store")
+        _ = try StoreInitializer.initialize(at: store, options: .init(passphrase: Passphrase(passphrase)))
+        let authority = try CertificateAuthority(store: store, passphrase: .fixed(Passphrase(passphrase)))
+        let clients = root.appendingPathComponent("clients")
+        _ = try authority.createClient("bench", role: .operator, grants: [], into: clients)
+
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("iotca").path
+        let server = try BenchServer(binary, arguments: ["serve", "--store", store.path, "--api-listen", "127.0.0.1:0",
+                                                         "--public-listen", "127.0.0.1:0", "--log-level", "error"],
+                                     environment: ["IOTCA_PASSPHRASE": passphrase], folder: root, ready: "api listening on ")
+        defer { server.stop() }
+        let api = server.line.replacingOccurrences(of: "api listening on ", with: "")
+
+        print("Making \(count) CSRs...")
+        let csrs = try (0..<count).map { _ in try Self.csr() }
+        let maxConnections = connections.max() ?? 1
+        let client = try APIClient(.init(url: api, clientCertificate: clients.path + "/bench/cert.pem",
+                                         clientKey: clients.path + "/bench/key.pem", serverCA: clients.path + "/bench/root.pem"),
+                                   connections: maxConnections)
+        var rows: [(String, Int, Measurement)] = []
+        for connections in connections {
+            let csrRun = try await Self.load(count: count, connections: connections) { index in
+                var call = APIClient.IssueCall(thing: "csr-\(connections)-\(index)")
+                call.csr = csrs[index]
+                _ = try await client.issue(call)
+            }
+            rows.append(("iotca serve, CSR (mTLS, recorded)", connections, csrRun))
+            let keyRun = try await Self.load(count: count, connections: connections) { index in
+                _ = try await client.issue(APIClient.IssueCall(thing: "key-\(connections)-\(index)"))
+            }
+            rows.append(("iotca serve, generated key (mTLS, recorded)", connections, keyRun))
+        }
+        await client.shutdown()
+
+        if !noCfssl, let cfssl = Self.which("cfssl") {
+            let keyFile = root.appendingPathComponent("issuing.key"), certFile = root.appendingPathComponent("issuing.pem")
+            let issuing = try authority.authority(named: "issuing")
+            try Data(try issuing.certificate().serializeAsPEM().pemString.utf8).write(to: certFile)
+            _ = try Self.shell(["openssl", "pkey", "-in", store.path + "/" + issuing.keyFile, "-passin", "pass:\(passphrase)", "-out", keyFile.path])
+            let port = 18_888 + Int.random(in: 0..<1000)
+            let cfsslServer = try BenchServer(cfssl, arguments: ["serve", "-address", "127.0.0.1", "-port", String(port),
+                                                                 "-ca", certFile.path, "-ca-key", keyFile.path],
+                                              environment: [:], folder: root, ready: "Now listening", onStderr: true)
+            defer { cfsslServer.stop() }
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
+                connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)))
+            for connections in connections {
+                let run = try await Self.load(count: count, connections: connections) { index in
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/cfssl/sign")
+                    request.method = .POST
+                    request.headers.add(name: "content-type", value: "application/json")
+                    let body = try JSONSerialization.data(withJSONObject: ["certificate_request": csrs[index]])
+                    request.body = .bytes(ByteBuffer(bytes: body))
+                    let response = try await http.execute(request, timeout: .seconds(60))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                    guard response.status == .ok else { throw ValidationError("cfssl answered \(response.status)") }
+                }
+                rows.append(("cfssl serve, CSR (plain HTTP, no database)", connections, run))
+            }
+            try await http.shutdown()
+        }
+
+        let limit = Self.cryptoLimit()
+        print("\niotca serve on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores), \(count) requests each, \(Self.today()):")
+        print("| server, request | connections | issuances/s | p50 ms | p99 ms |")
+        print("|---|---|---|---|---|")
+        for (name, connections, measurement) in rows {
+            print(String(format: "| %@ | %d | %.0f | %.2f | %.2f |", name, connections, measurement.rate, measurement.p50, measurement.p99))
+        }
+        if let limit {
+            print(String(format: "| crypto limit: CSR signature check + signing, all cores (openssl speed ecdsap256) | - | %.0f | - | - |", limit))
+        }
+    }
+
+    struct Measurement {
+        let rate: Double
+        let p50: Double
+        let p99: Double
+    }
+
+    /// `count` calls of `body`, `connections` at a time; rate and latency percentiles.
+    static func load(count: Int, connections: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Measurement {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for lane in 0..<connections {
+                group.addTask {
+                    var mine: [Double] = []
+                    var index = lane
+                    while index < count {
+                        let start = clock.now
+                        try await body(index)
+                        let elapsed = clock.now - start
+                        mine.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
+                        index += connections
+                    }
+                    return mine
+                }
+            }
+            var all: [Double] = []
+            for try await lane in group { all += lane }
+            return all.sorted()
+        }
+        let elapsed = clock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        return Measurement(rate: Double(count) / seconds, p50: percentile(0.5), p99: percentile(0.99))
+    }
+
+    /// A P-256 CSR in PEM, as a device would send.
+    static func csr() throws -> String {
+        let key = P256.Signing.PrivateKey()
+        let request = try CertificateSigningRequest(
+            version: .v1, subject: try DistinguishedName { CommonName("bench") }, privateKey: .init(key), attributes: .init(),
+            signatureAlgorithm: .ecdsaWithSHA256)
+        return try request.serializeAsPEM().pemString
+    }
+
+    /// Issuances per second the crypto allows on all cores: one ECDSA verify (the CSR) and one
+    /// sign (the certificate) each, from `openssl speed -multi`.
+    static func cryptoLimit() -> Double? {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard let output = try? shell(["openssl", "speed", "-seconds", "2", "-multi", String(cores), "ecdsap256"]),
+              let line = output.split(separator: "\n").last(where: { $0.contains("ecdsa (nistp256)") }) else { return nil }
+        let fields = line.split(separator: " ").compactMap { Double($0) }
+        guard fields.count >= 4 else { return nil }
+        let (signs, verifies) = (fields[fields.count - 2], fields[fields.count - 1])
+        return 1 / (1 / signs + 1 / verifies)
+    }
+
+    static func which(_ name: String) -> String? {
+        ["/usr/bin/", "/usr/local/bin/"].map { $0 + name }.first(where: FileManager.default.isExecutableFile(atPath:))
+    }
+
+    @discardableResult
+    static func shell(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func today() -> String { String(Timestamp.format(Date()).prefix(10)) }
+}
+
+/// A server process for the benchmark: started, awaited until it prints `ready`, killed after.
+final class BenchServer: @unchecked Sendable {
+    let process = Process()
+    private(set) var line = ""
+
+    init(_ executable: String, arguments: [String], environment: [String: String], folder: URL, ready: String,
+         onStderr: Bool = false) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        if onStderr {
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+        } else {
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        var buffer = Data()
+        // Until the ready line (the server prints it once bound); bounded by the pipe closing.
+        while true {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { throw ValidationError("\(executable) exited before it was ready") }
+            buffer += chunk
+            if let found = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first(where: { $0.contains(ready) }) {
+                line = String(found)
+                break
+            }
+        }
+        // Keep draining, so a chatty server never blocks on a full pipe.
+        let handle = pipe.fileHandleForReading
+        DispatchQueue.global().async { while !handle.availableData.isEmpty {} }
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import IoTCAKit
+@testable import IoTCAService
+import Testing
+
+@Suite struct ServiceConfigurationTests {
+    @Test func aFileOverridesTheDefaultsAndUnknownKeysAreRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = folder.appendingPathComponent("good.json")
+        try Data(#"{"api_listen":"[::1]:9443","limits":{"max_body_bytes":1024,"rate_limit":{"per_second":5,"burst":10}}}"#.utf8).write(to: good)
+        let configuration = try ServiceConfiguration.load(good.path)
+        #expect(configuration.apiListen == ListenAddress(host: "::1", port: 9443))
+        #expect(configuration.publicListen == ListenAddress(host: "127.0.0.1", port: 8080))
+        #expect(configuration.limits.maxBodyBytes == 1024 && configuration.limits.maxConcurrentRequests == 256)
+        #expect(configuration.limits.rateLimit == .init(perSecond: 5, burst: 10))
+        try configuration.validate()
+
+        let typo = folder.appendingPathComponent("typo.json")
+        try Data(#"{"limits":{"max_body_byte":1024}}"#.utf8).write(to: typo)
+        #expect(throws: ServiceError.self) { try ServiceConfiguration.load(typo.path) }
+        let wrongType = folder.appendingPathComponent("type.json")
+        try Data(#"{"workers":"two"}"#.utf8).write(to: wrongType)
+        #expect(throws: ServiceError.self) { try ServiceConfiguration.load(wrongType.path) }
+        #expect(throws: ServiceError.self) { try ServiceConfiguration.load(folder.appendingPathComponent("missing.json").path) }
+    }
+
+    @Test func validationRefusesWhatCannotRun() {
+        var configuration = ServiceConfiguration()
+        configuration.tlsCertificate = "/etc/cert.pem"
+        #expect(throws: ServiceError.self) { try configuration.validate() }
+        configuration = ServiceConfiguration()
+        configuration.limits.maxBodyBytes = 0
+        #expect(throws: ServiceError.self) { try configuration.validate() }
+        configuration = ServiceConfiguration()
+        configuration.limits.rateLimit = .init(perSecond: 0, burst: 1)
+        #expect(throws: ServiceError.self) { try configuration.validate() }
+        configuration = ServiceConfiguration()
+        configuration.serverName = "bad name"
+        #expect(throws: ServiceError.self) { try configuration.validate() }
+    }
+
+    @Test(arguments: ["127.0.0.1:8443", "[::1]:0", "localhost:65535"])
+    func listenAddressesRoundTrip(_ text: String) throws {
+        #expect(try ListenAddress(text).description == text)
+    }
+
+    @Test(arguments: ["127.0.0.1", ":8443", "host:70000", "[::1]8443", "host:port"])
+    func badListenAddressesAreRefused(_ text: String) {
+        #expect(throws: ServiceError.self) { try ListenAddress(text) }
+    }
+}
+
+@Suite struct ServiceBuildingBlockTests {
+    @Test func theTokenBucketRefillsAtItsRate() {
+        final class Time: @unchecked Sendable { var now = 100.0 }
+        let time = Time()
+        let limiter = RateLimiter(perSecond: 2, burst: 3, now: { time.now })
+        #expect((0..<3).map { _ in limiter.take("a") } == [nil, nil, nil])
+        #expect(limiter.take("a") == 1)  // empty: half a second to the next token, said as 1 s
+        #expect(limiter.take("b") == nil)  // buckets are per client
+        time.now += 0.5
+        #expect(limiter.take("a") == nil)
+        #expect(limiter.take("a") == 1)
+        time.now += 10
+        #expect((0..<3).map { _ in limiter.take("a") } == [nil, nil, nil])  // never more than the burst
+        #expect(limiter.take("a") != nil)
+    }
+
+    @Test func httpDatesRoundTripAndOnlyTheFixedFormParses() throws {
+        let date = Date(timeIntervalSince1970: 784_111_777)  // RFC 9110's example
+        #expect(HTTPDate.format(date) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == date)
+        #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == nil)
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 25:49:37 GMT") == nil)
+    }
+
+    @Test func everyLibraryErrorKindHasAProblemAndBack() {
+        for kind in ErrorKind.allCases {
+            let name = Problem.Name(kind)
+            #expect(name.kind == kind)
+            #expect((400..<600).contains(name.status))
+        }
+        let problem = Problem(BatchBusy(out: "/tmp/out"))
+        #expect(problem.status == 409 && problem.type == "urn:iotca:problem:conflict" && problem.name == .conflict)
+        // An error that is not the library's says nothing about the server's internals.
+        struct Secret: Error {}
+        #expect(Problem(Secret()).detail == "The server failed; its log has the details.")
+        // The client exits as the CLI would have locally.
+        #expect(ServiceError.refused(problem).exitStatus == .conflict)
+        #expect(ServiceError.refused(Problem(.forbidden, detail: "")).exitStatus == .rejected)
+        #expect(ServiceError.unreachable(url: "https://x", reason: "").exitStatus == .authorityUnavailable)
+    }
+
+    @Test func conditionalRequestsFollowRFC9110() {
+        let modified = Date(timeIntervalSince1970: 1_000_000)
+        #expect(PublicRoutes.notModified([.ifNoneMatch: "\"abc\""], etag: "\"abc\"", lastModified: modified))
+        #expect(PublicRoutes.notModified([.ifNoneMatch: "\"x\", W/\"abc\""], etag: "\"abc\"", lastModified: modified))
+        #expect(!PublicRoutes.notModified([.ifNoneMatch: "\"x\""], etag: "\"abc\"", lastModified: modified))
+        // If-None-Match wins over If-Modified-Since.
+        #expect(!PublicRoutes.notModified([.ifNoneMatch: "\"x\"", .ifModifiedSince: HTTPDate.format(modified)], etag: "\"abc\"",
+                                          lastModified: modified))
+        #expect(PublicRoutes.notModified([.ifModifiedSince: HTTPDate.format(modified)], etag: "\"abc\"", lastModified: modified))
+        #expect(!PublicRoutes.notModified([.ifModifiedSince: HTTPDate.format(modified - 1)], etag: "\"abc\"", lastModified: modified))
+    }
+}

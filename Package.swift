@@ -90,6 +90,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The service benchmark: its client, and a plain one for cfssl serve.
                 "IoTCAService",
+                // Spawning openssl speed with a clean signal mask.
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -7,6 +7,7 @@ import IoTCAService
 import NIOCore
 import NIOHTTP1
 import SwiftASN1
+import TestSupport
 import X509
 
 /// `iotca serve` under load: concurrent keep-alive clients over mutual TLS issuing from CSRs and
@@ -91,7 +92,7 @@ struct ServeBench: AsyncParsableCommand {
             try await http.shutdown()
         }
 
-        let limit = Self.cryptoLimit()
+        let limit = Self.cryptoLimit(folder: root)
         print("\niotca serve on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores), \(count) requests each, \(Self.today()):")
         print("| server, request | connections | issuances/s | p50 ms | p99 ms |")
         print("|---|---|---|---|---|")
@@ -149,10 +150,14 @@ struct ServeBench: AsyncParsableCommand {
 
     /// Issuances per second the crypto allows on all cores: one ECDSA verify (the CSR) and one
     /// sign (the certificate) each, from `openssl speed -multi`.
-    static func cryptoLimit() -> Double? {
+    static func cryptoLimit(folder: URL) -> Double? {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        guard let output = try? shell(["openssl", "speed", "-seconds", "2", "-multi", String(cores), "ecdsap256"]),
-              let line = output.split(separator: "\n").last(where: { $0.contains("ecdsa (nistp256)") }) else { return nil }
+        // Spawned with an empty signal mask: openssl speed stops each test with SIGALRM, which a
+        // child of a Swift worker thread would otherwise inherit blocked (and run forever).
+        let output = folder.appendingPathComponent("speed.out")
+        guard let pid = try? Spawn.start("/usr/bin/openssl", ["speed", "-seconds", "2", "-multi", String(cores), "ecdsap256"], stdout: output),
+              Spawn.stop(pid, signal: 0) == 0, let text = try? String(contentsOf: output, encoding: .utf8),
+              let line = text.split(separator: "\n").last(where: { $0.contains("ecdsa (nistp256)") }) else { return nil }
         let fields = line.split(separator: " ").compactMap { Double($0) }
         guard fields.count >= 4 else { return nil }
         let (signs, verifies) = (fields[fields.count - 2], fields[fields.count - 1])
@@ -180,43 +185,31 @@ struct ServeBench: AsyncParsableCommand {
     static func today() -> String { String(Timestamp.format(Date()).prefix(10)) }
 }
 
-/// A server process for the benchmark: started, awaited until it prints `ready`, killed after.
+/// A server process for the benchmark: spawned with a clean signal mask, awaited until it
+/// prints `ready` (woken by its output file, 60 s at most), stopped with SIGTERM.
 final class BenchServer: @unchecked Sendable {
-    let process = Process()
+    private var pid: pid_t = 0
     private(set) var line = ""
 
     init(_ executable: String, arguments: [String], environment: [String: String], folder: URL, ready: String,
          onStderr: Bool = false) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        if onStderr {
-            process.standardError = pipe
-            process.standardOutput = FileHandle.nullDevice
-        } else {
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
+        let output = folder.appendingPathComponent("\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString).out")
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        pid = try Spawn.start(executable, arguments, environment: merged, stdout: onStderr ? nil : output, stderr: onStderr ? output : nil)
+        func found() -> String? {
+            ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").first { $0.contains(ready) }.map(String.init)
         }
-        try process.run()
-        var buffer = Data()
-        // Until the ready line (the server prints it once bound); bounded by the pipe closing.
-        while true {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ValidationError("\(executable) exited before it was ready") }
-            buffer += chunk
-            if let found = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first(where: { $0.contains(ready) }) {
-                line = String(found)
-                break
-            }
+        _ = FileWatch.wait(in: folder, timeout: 60) { found() != nil }
+        guard let first = found() else {
+            stop()
+            throw ValidationError("\(executable) did not print \"\(ready)\": \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
         }
-        // Keep draining, so a chatty server never blocks on a full pipe.
-        let handle = pipe.fileHandleForReading
-        DispatchQueue.global().async { while !handle.availableData.isEmpty {} }
+        line = first
     }
 
     func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        guard pid > 0 else { return }
+        Spawn.stop(pid, signal: SIGTERM)
+        pid = 0
     }
 }

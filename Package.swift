@@ -113,7 +113,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IoTCAServiceTests",
-            dependencies: ["IoTCAService", "IoTCAKit", .product(name: "HTTPTypes", package: "swift-http-types")]
+            dependencies: ["IoTCAService", "IoTCAKit", "TestSupport", .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")]
         ),
         .testTarget(
             name: "InteropTests",

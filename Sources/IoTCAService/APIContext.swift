@@ -15,10 +15,11 @@ struct APIContext: RequestContext {
         channel = source.channel
     }
 
-    /// The certificate the client presented in the TLS handshake, if any.
-    func peerCertificate() async throws -> Certificate? {
+    /// The certificate the client presented in the TLS handshake, if any, parsed and as sent.
+    func peerCertificate() async throws -> (certificate: Certificate, der: [UInt8])? {
         guard let presented = try await channel.nioSSL_peerCertificate().get() else { return nil }
-        return try Certificate(derEncoded: try presented.toDERBytes())
+        let der = try presented.toDERBytes()
+        return (try Certificate(derEncoded: der), der)
     }
 
     /// The authenticated client; routes run only behind `AuthenticationMiddleware`.

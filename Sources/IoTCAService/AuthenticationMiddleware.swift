@@ -10,7 +10,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
-        let presented: Certificate?
+        let presented: (certificate: Certificate, der: [UInt8])?
         do {
             presented = try await context.peerCertificate()
         } catch {

@@ -17,7 +17,13 @@ final class ClientAuthenticator: Sendable {
         var ders: [[UInt8]] = []
         var roots: [Certificate] = []
         var intermediates: [Certificate] = []
+        /// Client certificates (DER) whose chain validated against this trust set: signatures do
+        /// not change, so each is verified once; validity dates are checked on every request.
+        var validated: Set<[UInt8]> = []
+        /// Which build of the trust set this is: a validation counts only for the one it used.
+        var generation = 0
     }
+    private static let validatedLimit = 10_000
     private let trust = Mutex(Trust())
 
     init(store: Store) {
@@ -26,22 +32,30 @@ final class ClientAuthenticator: Sendable {
 
     /// The identity of the client that presented `leaf` (nil: no certificate at all).
     /// - Throws: `Problem` 401 (none, unknown, revoked, expired, not ours), 403 (a device's).
-    func identify(_ leaf: Certificate?) async throws(Problem) -> ClientIdentity {
-        guard let leaf else {
+    func identify(_ presented: (certificate: Certificate, der: [UInt8])?) async throws(Problem) -> ClientIdentity {
+        guard let (leaf, der) = presented else {
             throw Problem(.unauthenticated, detail: "this API needs a client certificate: a station's or an operator's, issued by this store's CA")
         }
-        let presented = SerialNumber(bytes: Array(leaf.serialNumber.bytes))
-        let serial = presented.hex
-        let (roots, intermediates) = try currentTrust()
-        var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(validationTime: store.clock.now()) }
-        if case .couldNotValidate(let failures) = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
-            let reasons = Set(failures.map { $0.policyFailureReason.description }).sorted().joined(separator: "; ")
-            throw Problem(.unauthenticated, detail: "client certificate \(serial) does not validate against this store's CAs" +
-                          (reasons.isEmpty ? "" : ": \(reasons)"))
+        let serialNumber = SerialNumber(bytes: Array(leaf.serialNumber.bytes))
+        let serial = serialNumber.hex
+        let now = store.clock.now()
+        let (roots, intermediates, known, generation) = try currentTrust(der)
+        if known {
+            guard leaf.notValidBefore <= now && now < leaf.notValidAfter else {
+                throw Problem(.unauthenticated, detail: "client certificate \(serial) is not valid now (\(Timestamp.format(leaf.notValidBefore)) to \(Timestamp.format(leaf.notValidAfter)))")
+            }
+        } else {
+            var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(validationTime: now) }
+            if case .couldNotValidate(let failures) = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
+                let reasons = Set(failures.map { $0.policyFailureReason.description }).sorted().joined(separator: "; ")
+                throw Problem(.unauthenticated, detail: "client certificate \(serial) does not validate against this store's CAs" +
+                              (reasons.isEmpty ? "" : ": \(reasons)"))
+            }
+            remember(der, generation: generation)
         }
         let entry: CertificateEntry
         do {
-            guard let found = try store.certificates(serial: presented).first(where: { try isPresented($0, leaf) }) else {
+            guard let found = try store.certificates(serial: serialNumber).first(where: { $0.der == der }) else {
                 throw Problem(.unauthenticated, detail: "client certificate \(serial) is not one this store issued")
             }
             entry = found
@@ -64,14 +78,17 @@ final class ClientAuthenticator: Sendable {
         }
     }
 
-    /// Whether `entry` is the certificate presented, byte for byte.
-    private func isPresented(_ entry: CertificateEntry, _ leaf: Certificate) throws -> Bool {
-        var serializer = DER.Serializer()
-        try serializer.serialize(leaf)
-        return entry.der == serializer.serializedBytes
+    /// Remembers a validated client certificate, unless the trust set changed meanwhile.
+    private func remember(_ der: [UInt8], generation: Int) {
+        trust.withLock { trust in
+            guard trust.generation == generation else { return }
+            if trust.validated.count >= Self.validatedLimit { trust.validated.removeAll(keepingCapacity: true) }
+            trust.validated.insert(der)
+        }
     }
 
-    private func currentTrust() throws(Problem) -> ([Certificate], [Certificate]) {
+    /// The store's roots and intermediates, and whether `der` was validated against them before.
+    private func currentTrust(_ der: [UInt8]) throws(Problem) -> ([Certificate], [Certificate], Bool, Int) {
         let authorities: [Authority]
         do {
             authorities = try store.authorities()
@@ -79,14 +96,20 @@ final class ClientAuthenticator: Sendable {
             throw Problem(error)
         }
         let ders = authorities.compactMap(\.certificateDER)
-        if let known = trust.withLock({ $0.ders == ders ? ($0.roots, $0.intermediates) : nil }) { return known }
+        if let known = trust.withLock({ $0.ders == ders ? ($0.roots, $0.intermediates, $0.validated.contains(der), $0.generation) : nil }) {
+            return known
+        }
         var fresh = Trust(ders: ders)
         // An imported CA's own issuers (an offline root, ACM PCA) are trusted as the CA is.
         let external = authorities.flatMap(\.externalChainDER).compactMap { try? Certificate(derEncoded: $0) }
         for certificate in authorities.compactMap({ try? $0.certificate() }) + external {
             if certificate.subject == certificate.issuer { fresh.roots.append(certificate) } else { fresh.intermediates.append(certificate) }
         }
-        trust.withLock { $0 = fresh }
-        return (fresh.roots, fresh.intermediates)
+        let generation = trust.withLock { current in
+            fresh.generation = current.generation + 1
+            current = fresh
+            return fresh.generation
+        }
+        return (fresh.roots, fresh.intermediates, false, generation)
     }
 }

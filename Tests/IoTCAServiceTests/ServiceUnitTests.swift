@@ -1,7 +1,10 @@
 import Foundation
 import IoTCAKit
 @testable import IoTCAService
+import SwiftASN1
 import Testing
+import TestSupport
+import X509
 
 @Suite struct ServiceConfigurationTests {
     @Test func aFileOverridesTheDefaultsAndUnknownKeysAreRefused() throws {
@@ -103,5 +106,42 @@ import Testing
                                           lastModified: modified))
         #expect(PublicRoutes.notModified([.ifModifiedSince: HTTPDate.format(modified)], etag: "\"abc\"", lastModified: modified))
         #expect(!PublicRoutes.notModified([.ifModifiedSince: HTTPDate.format(modified - 1)], etag: "\"abc\"", lastModified: modified))
+    }
+}
+
+@Suite struct ClientAuthenticatorTests {
+    /// The client's certificate as the TLS layer hands it over.
+    func presented(_ folder: URL) throws -> (certificate: Certificate, der: [UInt8]) {
+        let certificate = try Certificate(pemEncoded: try String(contentsOf: folder.appendingPathComponent("cert.pem"), encoding: .utf8))
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        return (certificate, serializer.serializedBytes)
+    }
+
+    @Test func aRememberedChainIsStillHeldToItsDatesAndStatus() async throws {
+        let fixture = try TemporaryStore()
+        let authority = CertificateAuthority(keyring: fixture.keyring)
+        let clients = fixture.folder.appending("clients")
+        _ = try authority.createClient("line1", role: .station, grants: [try ClientGrant(parsing: "device:line1-*")], into: clients)
+        let station = try presented(clients.appendingPathComponent("line1"))
+        let authenticator = ClientAuthenticator(store: fixture.store)
+        let identity = try await authenticator.identify(station)
+        #expect(identity.role == .station && identity.name == "line1" && identity.grants.map(\.description) == ["device:line1-*"])
+        #expect(try await authenticator.identify(station) == identity)  // the second time from the remembered chain
+        // Past its notAfter: refused although its chain was remembered.
+        fixture.clock.advance(by: 366 * 86_400)
+        let expired = await #expect(throws: Problem.self) { try await authenticator.identify(station) }
+        #expect(expired?.status == 401)
+        fixture.clock.advance(by: -366 * 86_400)
+        // Revoked: refused at once.
+        _ = try authority.revoke(.thing("line1"))
+        let revoked = await #expect(throws: Problem.self) { try await authenticator.identify(station) }
+        #expect(revoked?.status == 401 && revoked?.detail.contains("revoked") == true)
+        // A device's certificate validates but may call nothing.
+        let device = try fixture.issue(IssueRequest(thing: "sensor-1"))
+        let forbidden = await #expect(throws: Problem.self) { try await authenticator.identify(try presented(device.folder)) }
+        #expect(forbidden?.status == 403)
+        let none = await #expect(throws: Problem.self) { try await authenticator.identify(nil) }
+        #expect(none?.status == 401)
     }
 }

@@ -53,29 +53,29 @@ final class ClientAuthenticator: Sendable {
             }
             remember(der, generation: generation)
         }
-        let entry: CertificateEntry
+        let standing: ClientStanding
         do {
-            guard let found = try store.certificates(serial: serialNumber).first(where: { $0.der == der }) else {
+            guard let found = try store.clientStanding(serial: serialNumber, der: der) else {
                 throw Problem(.unauthenticated, detail: "client certificate \(serial) is not one this store issued")
             }
-            entry = found
+            standing = found
         } catch let problem as Problem {
             throw problem
         } catch {
             throw Problem(error)
         }
+        let entry = standing.entry
         guard entry.status == .active else {
             throw Problem(.unauthenticated, detail: "client certificate \(serial) of \(entry.thing ?? "?") is revoked")
+        }
+        guard standing.authorityStatus == .active || standing.authorityStatus == .disabled else {
+            throw Problem(.unauthenticated, detail: "client certificate \(serial) was issued by CA \(entry.authority), which is \(standing.authorityStatus.rawValue)")
         }
         guard let role = ClientRole(template: entry.template), let name = entry.thing else {
             throw Problem(.forbidden, detail: "certificate \(serial) is a \(entry.template) certificate; only station and operator certificates may call the API")
         }
-        do {
-            let grants = role == .station ? try store.grants(of: name) : []
-            return ClientIdentity(role: role, name: name, serial: entry.serial.hex, authority: entry.authority, grants: grants)
-        } catch {
-            throw Problem(error)
-        }
+        return ClientIdentity(role: role, name: name, serial: entry.serial.hex, authority: entry.authority,
+                              grants: role == .station ? standing.grants : [])
     }
 
     /// Remembers a validated client certificate, unless the trust set changed meanwhile.
@@ -88,7 +88,12 @@ final class ClientAuthenticator: Sendable {
     }
 
     /// The store's roots and intermediates, and whether `der` was validated against them before.
+    /// A remembered certificate costs no read: the trust set is read again only to validate a
+    /// certificate not seen yet (a CA revoked or disabled since is caught by `clientStanding`).
     private func currentTrust(_ der: [UInt8]) throws(Problem) -> ([Certificate], [Certificate], Bool, Int) {
+        if let known = trust.withLock({ $0.validated.contains(der) ? ($0.roots, $0.intermediates, true, $0.generation) : nil }) {
+            return known
+        }
         let authorities: [Authority]
         do {
             authorities = try store.authorities()
@@ -96,7 +101,7 @@ final class ClientAuthenticator: Sendable {
             throw Problem(error)
         }
         let ders = authorities.compactMap(\.certificateDER)
-        if let known = trust.withLock({ $0.ders == ders ? ($0.roots, $0.intermediates, $0.validated.contains(der), $0.generation) : nil }) {
+        if let known = trust.withLock({ $0.ders == ders ? ($0.roots, $0.intermediates, false, $0.generation) : nil }) {
             return known
         }
         var fresh = Trust(ders: ders)

@@ -144,4 +144,19 @@ import X509
         let none = await #expect(throws: Problem.self) { try await authenticator.identify(nil) }
         #expect(none?.status == 401)
     }
+
+    @Test func aClientOfARevokedCAIsRefusedThoughItsChainWasRemembered() async throws {
+        let fixture = try TemporaryStore()
+        let authority = CertificateAuthority(keyring: fixture.keyring)
+        let edge = try authority.createCA("edge", parent: "root")
+        let clients = fixture.folder.appending("clients")
+        _ = try authority.createClient("alice", role: .operator, grants: [], ca: "edge", into: clients)
+        let alice = try presented(clients.appendingPathComponent("alice"))
+        let authenticator = ClientAuthenticator(store: fixture.store)
+        #expect(try await authenticator.identify(alice).role == .operator)
+        let edgeSerial = SerialNumber(bytes: Array(try edge.certificate().serialNumber.bytes))
+        _ = try authority.revoke(.serial(edgeSerial, authority: "root"))
+        let refused = await #expect(throws: Problem.self) { try await authenticator.identify(alice) }
+        #expect(refused?.status == 401 && refused?.detail.contains("edge") == true)
+    }
 }

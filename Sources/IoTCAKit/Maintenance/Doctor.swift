@@ -175,7 +175,7 @@ public struct Doctor {
             do {
                 key = try PrivateKeyMaterial(pem: pem, passphrase: authority.keyEncrypted ? passphrase : nil, path: path)
             } catch {
-                findings.append(("key", authority.name, "\(path) does not open: \((error as? any IoTCAError)?.description ?? "\(error)")"))
+                findings.append(("key", authority.name, "\(path) does not open: \(error.description)"))
                 continue
             }
             if let certified = (try? authority.certifiedPublicKey()) ?? nil, certified != key.publicKey {

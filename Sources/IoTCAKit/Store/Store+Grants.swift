@@ -17,14 +17,16 @@ extension Store {
 
     /// A client's grants, in a stable order.
     public func grants(of client: String) throws -> [ClientGrant] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT template, pattern FROM client_grants WHERE client = ? ORDER BY template, pattern",
-                             arguments: [client]).map { row in
-                do throws(PolicyError) {
-                    return try ClientGrant(template: row["template"], pattern: row["pattern"])
-                } catch {
-                    throw StoreError.corruptRow(table: "client_grants", key: client, detail: error.description)
-                }
+        try read { db in try Self.grants(db, of: client) }
+    }
+
+    static func grants(_ db: Database, of client: String) throws -> [ClientGrant] {
+        try Row.fetchAll(db, sql: "SELECT template, pattern FROM client_grants WHERE client = ? ORDER BY template, pattern",
+                         arguments: [client]).map { row in
+            do throws(PolicyError) {
+                return try ClientGrant(template: row["template"], pattern: row["pattern"])
+            } catch {
+                throw StoreError.corruptRow(table: "client_grants", key: client, detail: error.description)
             }
         }
     }

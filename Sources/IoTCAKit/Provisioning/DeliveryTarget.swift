@@ -5,8 +5,11 @@ import Foundation
 /// the same folder another way is still the same target, and another folder never is.
 public enum DeliveryTarget {
     public static func make(format: BundleFormat, out: URL) -> String {
-        format == .json ? "json:-" : "\(format.rawValue):\(canonicalPath(out))"
+        format == .json ? handedOver : "\(format.rawValue):\(canonicalPath(out))"
     }
+
+    /// The json form: the bundle goes to the caller with the answer, not to a file.
+    static let handedOver = "json:-"
 
     /// realpath(3) of the deepest part of `url` that exists, with the rest appended: the output
     /// folder of a first run does not exist yet.

@@ -185,7 +185,9 @@ public final class Provisioner {
             der: issued.der,
             // Whole seconds, so the value read back from the store equals this one.
             createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
-            delivery: .recorded, deliveryTarget: target)
+            // The json form is handed to the caller with the answer: delivered as far as we can
+            // know, so it is recorded so (one write transaction, not two).
+            delivery: target == DeliveryTarget.handedOver ? .written : .recorded, deliveryTarget: target)
     }
 
     /// Records the certificate (`recorded` for `target` until its bundle is written); returns
@@ -234,8 +236,8 @@ public final class Provisioner {
         } catch {
             throw BundleNotWritten(serial: entry.serial.hex, thing: request.thing, cause: error)
         }
-        // The json form is handed to the caller, who prints it: delivered as far as we can know.
-        try store.markWritten([(request.thing, entry.serial)])
+        // Files on disk now (the json form was recorded as delivered).
+        if entry.delivery == .recorded { try store.markWritten([(request.thing, entry.serial)]) }
         result.entry.delivery = .written
         if request.supersede && !previous.isEmpty {
             // Only after the new certificate and its bundle exist: a device is never left without one.

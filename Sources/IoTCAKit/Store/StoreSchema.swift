@@ -119,6 +119,12 @@ enum StoreSchema {
                 t.primaryKey(["client", "template", "pattern"])
             }
         }
+        migrator.registerMigration("v4-serial-index") { db in
+            // Serials are unique per CA (authority_id, serial), but revoke, show and the
+            // service's client check look a serial up without its CA: without this index each
+            // of them read every certificate row, DER and all.
+            try db.create(index: "certificates_serial", on: "certificates", columns: ["serial"])
+        }
         return migrator
     }
 }

@@ -167,17 +167,10 @@ public struct RemoteProvisioner: Sendable {
         }
     }
 
-    /// The serial of the certificate in `thing`'s bundle under `out`, for the formats that can
-    /// be read back (dir, pem).
+    /// The serial of the certificate in `thing`'s bundle under `out` (dir and pem can be read back).
     static func serialOnDisk(_ thing: String, format: BundleFormat, out: URL) -> SerialNumber? {
-        guard let location = IoTCAKit.Bundle.location(of: thing, format: format, in: out) else { return nil }
-        let file: URL
-        switch format {
-        case .dir: file = location.appendingPathComponent("cert.pem")
-        case .pem: file = location
-        case .p12, .zip, .json: return nil
-        }
-        guard let text = try? String(contentsOf: file, encoding: .utf8), let certificate = try? Certificate(pemEncoded: text) else { return nil }
+        guard let der = IoTCAKit.Bundle.certificatesOnDisk(of: thing, format: format, in: out).first,
+              let certificate = try? Certificate(derEncoded: der) else { return nil }
         return SerialNumber(bytes: Array(certificate.serialNumber.bytes))
     }
 

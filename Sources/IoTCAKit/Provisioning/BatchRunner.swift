@@ -250,15 +250,8 @@ public final class BatchRunner {
     /// holds exactly that certificate (written, then killed before the batch marked it).
     /// Only the dir and pem formats can be read back; the others are issued again.
     private func recordedBundleOnDisk(_ thing: String, format: BundleFormat, out: URL) throws -> SerialNumber? {
-        guard let location = Bundle.location(of: thing, format: format, in: out) else { return nil }
-        let file: URL
-        switch format {
-        case .dir: file = location.appendingPathComponent("cert.pem")
-        case .pem: file = location
-        case .p12, .zip, .json: return nil
-        }
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
-        let held = Set(PEMBundle.derDocuments(in: text, type: "CERTIFICATE"))
+        let held = Set(Bundle.certificatesOnDisk(of: thing, format: format, in: out))
+        guard !held.isEmpty else { return nil }
         return try store.certificates(CertificateFilter(thing: thing, status: .active))
             .first { $0.delivery == .recorded && held.contains($0.der) }?.serial
     }

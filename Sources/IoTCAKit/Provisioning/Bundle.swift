@@ -37,6 +37,21 @@ public struct Bundle: Sendable {
         }
     }
 
+    /// The certificates (DER) in `thing`'s bundle under `parent`, for the formats that can be
+    /// read back (dir: cert.pem, pem: the one file); empty when there is none or it is another
+    /// format. How a re-run tells a bundle written before a kill from one never written.
+    public static func certificatesOnDisk(of thing: String, format: BundleFormat, in parent: URL) -> [[UInt8]] {
+        guard let location = location(of: thing, format: format, in: parent) else { return [] }
+        let file: URL
+        switch format {
+        case .dir: file = location.appendingPathComponent("cert.pem")
+        case .pem: file = location
+        case .p12, .zip, .json: return []
+        }
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        return PEMBundle.derDocuments(in: text, type: "CERTIFICATE")
+    }
+
     /// Writes the bundle in `format` (p12 needs `passphrase`); returns where, nil for json.
     public func write(_ format: BundleFormat, into parent: URL, replace: Bool, passphrase: Passphrase? = nil,
                       durable: Bool = true) throws(OutputError) -> URL? {

@@ -26,8 +26,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             response = Self.response(answer)
         }
         let elapsed = clock() - started
-        let client = (context as? APIContext)?.client
         metrics.record(listener: listener, route: context.endpointPath ?? "unmatched", status: response.status.code, elapsed: elapsed)
+        // The line is built only when it will be written: it is per request, on the hot path.
+        guard context.logger.logLevel <= .info else { return response }
+        let client = (context as? APIContext)?.client
         var metadata: Logger.Metadata = [
             "listener": .string(listener), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
             "status": .stringConvertible(response.status.code),

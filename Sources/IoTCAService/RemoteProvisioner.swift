@@ -90,10 +90,8 @@ public struct RemoteProvisioner: Sendable {
                                    durable: true)
                 _ = try await client.delivered(issued.certificate.serial.hex, thing: row.thing, supersede: false)
                 return issued.superseded.isEmpty ? .issued : .recovered
-            } catch let error as ServiceError {
-                if case .unreachable = error { return .unreachable(error) }
-                return .failed(BatchRowError(line: row.line, thing: row.thing, error: error.description, cause: error))
             } catch {
+                if let lost = error as? ServiceError, case .unreachable = lost { return .unreachable(lost) }
                 let cause = error as? any IoTCAError
                 return .failed(BatchRowError(line: row.line, thing: row.thing, error: cause?.description ?? "\(error)", cause: cause))
             }

@@ -31,8 +31,13 @@ extension CertificateAuthority {
     public func publishedFile(_ name: String) throws -> PublishedFile? {
         for (suffix, kind) in [(".crl.pem", 0), (".crl", 1), (".crt", 2)] where name.hasSuffix(suffix) {
             let ca = String(name.dropLast(suffix.count))
-            guard (try? ThingName.validate(ca, kind: "CA")) != nil,
-                  let authority = try store.authorities().first(where: { $0.name == ca }) else { return nil }
+            guard (try? ThingName.validate(ca, kind: "CA")) != nil else { return nil }
+            let authority: Authority
+            do {
+                authority = try store.authority(named: ca)
+            } catch AuthorityError.notFound {
+                return nil
+            }
             switch kind {
             case 2:
                 guard let der = authority.certificateDER else { return nil }

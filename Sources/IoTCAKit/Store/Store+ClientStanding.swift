@@ -16,8 +16,10 @@ extension Store {
     /// - Throws: `StoreError` (a corrupt row is an error, not a default).
     public func clientStanding(serial: SerialNumber, der: [UInt8]) throws -> ClientStanding? {
         try read { db -> ClientStanding? in
-            let rows = try Row.fetchAll(db, sql: Self.certificateQuery.replacingOccurrences(of: "a.name AS authority_name", with:
-                "a.name AS authority_name, a.status AS authority_status") + " WHERE c.serial = ? ORDER BY c.id", arguments: [serial.hex])
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.*, a.name AS authority_name, a.status AS authority_status
+                FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.serial = ? ORDER BY c.id
+                """, arguments: [serial.hex])
             guard let row = rows.first(where: { ($0["der"] as Data?).map { Array($0) == der } ?? false }) else { return nil }
             let entry = try CertificateEntry(row: row)
             guard let status = Authority.Status(rawValue: row["authority_status"]) else {

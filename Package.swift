@@ -114,7 +114,8 @@ let package = Package(
         .testTarget(
             name: "IoTCAServiceTests",
             dependencies: ["IoTCAService", "IoTCAKit", "TestSupport", .product(name: "HTTPTypes", package: "swift-http-types"),
-                           .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")]
+                           .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "InteropTests",

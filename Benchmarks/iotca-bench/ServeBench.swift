@@ -51,6 +51,9 @@ struct ServeBench: AsyncParsableCommand {
                                    connections: maxConnections)
         var rows: [(String, Int, Measurement)] = []
         for connections in connections {
+            // The floor: TLS, HTTP, routing and the client check, with no issuance.
+            let floor = try await Self.load(count: count, connections: connections) { _ in _ = try await client.whoami() }
+            rows.append(("iotca serve, no-op: GET /v1/whoami (mTLS, client checked)", connections, floor))
             let csrRun = try await Self.load(count: count, connections: connections) { index in
                 var call = APIClient.IssueCall(thing: "csr-\(connections)-\(index)")
                 call.csr = csrs[index]

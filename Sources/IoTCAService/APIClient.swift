@@ -95,6 +95,17 @@ public final class APIClient: Sendable {
         }
     }
 
+    public struct Whoami: Decodable, Sendable {
+        public let role: String
+        public let name: String
+        public let serial: String
+    }
+
+    /// Who the server takes this client to be (the cheapest authenticated request).
+    public func whoami() async throws -> Whoami {
+        try await send(.GET, "/v1/whoami")
+    }
+
     public func issue(_ call: IssueCall) async throws -> Issued {
         try await send(.POST, "/v1/certificates", body: call)
     }

@@ -1,7 +1,5 @@
 import Hummingbird
 import NIOCore
-import NIOSSL
-import X509
 
 /// The request context of the API listener: the TLS channel (for the client certificate) and,
 /// once authenticated, who the client is.
@@ -13,13 +11,6 @@ struct APIContext: RequestContext {
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
-    }
-
-    /// The certificate the client presented in the TLS handshake, if any, parsed and as sent.
-    func peerCertificate() async throws -> (certificate: Certificate, der: [UInt8])? {
-        guard let presented = try await channel.nioSSL_peerCertificate().get() else { return nil }
-        let der = try presented.toDERBytes()
-        return (try Certificate(derEncoded: der), der)
     }
 
     /// The authenticated client; routes run only behind `AuthenticationMiddleware`.

@@ -82,6 +82,21 @@ struct APIRoutes {
         }
 
         enum Keys: String, CodingKey { case certificate, superseded }
+
+        /// The answer as `encode(to:)` under `JSONEncoder.iotcaCompact` writes it, built as
+        /// bytes: the answer to every issuance, where JSONEncoder cost a tenth of the request.
+        var compactJSON: [UInt8] {
+            var writer = JSONObjectWriter(capacity: 4_096)
+            writer.json("certificate", certificate.compactJSON)
+            writer.text("certificate_pem", bundle.certificate_pem)
+            writer.text("chain_pem", bundle.chain_pem)
+            writer.json("manifest", bundle.manifest.compactJSON)
+            writer.textIfPresent("private_key_pem", bundle.private_key_pem)
+            writer.text("root_pem", bundle.root_pem)
+            writer.list("superseded", superseded)
+            writer.text("thing", bundle.thing)
+            return writer.finish()
+        }
     }
 
     private func issue(_ request: Request, _ context: APIContext) async throws -> Response {
@@ -118,8 +133,8 @@ struct APIRoutes {
         }
         metrics.issued(template: template, keySource: body.csr == nil ? "generated" : "csr")
         if !result.superseded.isEmpty { metrics.revoked(count: result.superseded.count) }
-        return try JSONBody.response(IssueAnswer(bundle: result.bundle.jsonForm, certificate: result.entry,
-                                                 superseded: result.superseded.map(\.hex)), status: .created)
+        let answer = IssueAnswer(bundle: result.bundle.jsonForm, certificate: result.entry, superseded: result.superseded.map(\.hex))
+        return JSONBody.response(json: answer.compactJSON, status: .created)
     }
 
     // MARK: Reading

@@ -7,12 +7,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let authenticator: ClientAuthenticator
     let rateLimiter: RateLimiter?
+    let peers = PeerCertificates()
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
         let presented: (certificate: Certificate, der: [UInt8])?
         do {
-            presented = try await context.peerCertificate()
+            presented = try await peers.presented(on: context.channel)
         } catch {
             throw Problem(.unauthenticated, detail: "the client certificate could not be read: \(error)")
         }

@@ -64,17 +64,16 @@ final class ClientAuthenticator: Sendable {
         } catch {
             throw Problem(error)
         }
-        let entry = standing.entry
-        guard entry.status == .active else {
-            throw Problem(.unauthenticated, detail: "client certificate \(serial) of \(entry.thing ?? "?") is revoked")
+        guard standing.status == .active else {
+            throw Problem(.unauthenticated, detail: "client certificate \(serial) of \(standing.thing ?? "?") is revoked")
         }
         guard standing.authorityStatus == .active || standing.authorityStatus == .disabled else {
-            throw Problem(.unauthenticated, detail: "client certificate \(serial) was issued by CA \(entry.authority), which is \(standing.authorityStatus.rawValue)")
+            throw Problem(.unauthenticated, detail: "client certificate \(serial) was issued by CA \(standing.authority), which is \(standing.authorityStatus.rawValue)")
         }
-        guard let role = ClientRole(template: entry.template), let name = entry.thing else {
-            throw Problem(.forbidden, detail: "certificate \(serial) is a \(entry.template) certificate; only station and operator certificates may call the API")
+        guard let role = ClientRole(template: standing.template), let name = standing.thing else {
+            throw Problem(.forbidden, detail: "certificate \(serial) is a \(standing.template) certificate; only station and operator certificates may call the API")
         }
-        return ClientIdentity(role: role, name: name, serial: entry.serial.hex, authority: entry.authority,
+        return ClientIdentity(role: role, name: name, serial: serial, authority: standing.authority,
                               grants: role == .station ? standing.grants : [])
     }
 

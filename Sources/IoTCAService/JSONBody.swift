@@ -29,8 +29,20 @@ enum JSONBody {
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        let body = try JSONEncoder.iotca.encode(value) + Data("\n".utf8)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var body = ByteBuffer(bytes: try JSONEncoder.iotcaCompact.encode(value))
+        body.writeInteger(UInt8(ascii: "\n"))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// A body already written as JSON.
+    static func response(json: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        var body = ByteBuffer()
+        body.reserveCapacity(json.count + 1)
+        body.writeBytes(json)
+        body.writeInteger(UInt8(ascii: "\n"))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -41,6 +41,35 @@ import X509
         }
     }
 
+    @Test func entriesAndManifestsWrittenAsBytesEqualJSONEncoders() throws {
+        let fixture = try TemporaryStore()
+        var issued = try fixture.issue(IssueRequest(thing: "device-1", subjectAltNames: [try SubjectAltName("dns:a.example")]))
+        let hostile = "CN=\"quoted\" / \\ é \u{1} \n"
+        issued.entry.subject = hostile
+        // Foundation's own ISO 8601 strategy is the reference for the compact encoder's dates.
+        let reference = JSONEncoder()
+        reference.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        reference.dateEncodingStrategy = .iso8601
+        var revoked = issued.entry
+        revoked.status = .revoked
+        revoked.revokedAt = Date(timeIntervalSince1970: 1_800_000_000.75)
+        revoked.revocationReason = "keyCompromise"
+        var authority = issued.entry
+        authority.thing = nil
+        authority.subjectAuthority = "issuing"
+        authority.subjectAltNames = []
+        for entry in [issued.entry, revoked, authority] {
+            #expect(entry.compactJSON == Array(try reference.encode(entry)))
+            #expect(entry.compactJSON == Array(try JSONEncoder.iotcaCompact.encode(entry)))
+        }
+        var manifest = issued.bundle.manifest
+        manifest.subject = hostile
+        #expect(manifest.compactJSON == Array(try reference.encode(manifest)))
+        #expect(manifest.prettyJSON == Array(try JSONEncoder.iotca.encode(manifest)) + [0x0A])
+        manifest.subjectAltNames = []
+        #expect(manifest.prettyJSON == Array(try JSONEncoder.iotca.encode(manifest)) + [0x0A])
+    }
+
     @Test func crlBytesEqualOpenSSLsForTheSameEntries() throws {
         // Ed25519 signatures are deterministic, so the whole CRL, signature included, must match.
         let fixture = try TemporaryStore(keyType: .ed25519, encrypted: false)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import IoTCAKit
 @testable import IoTCAService
@@ -94,6 +95,18 @@ import X509
         #expect(ServiceError.refused(problem).exitStatus == .conflict)
         #expect(ServiceError.refused(Problem(.forbidden, detail: "")).exitStatus == .rejected)
         #expect(ServiceError.unreachable(url: "https://x", reason: "").exitStatus == .authorityUnavailable)
+    }
+
+    @Test func theIssueAnswerWrittenAsBytesIsWhatItsEncodableFormEncodes() throws {
+        let fixture = try TemporaryStore()
+        let generated = try fixture.issue(IssueRequest(thing: "answer-1"))
+        let csr = try CertificateSigningRequest(version: .v1, subject: try DistinguishedName { CommonName("x") },
+                                                privateKey: .init(P256.Signing.PrivateKey()), attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256)
+        let fromCSR = try fixture.issue(IssueRequest(thing: "answer-2", csr: Array(try csr.serializeAsPEM().pemString.utf8)))
+        for (result, superseded) in [(generated, []), (fromCSR, ["01AB", "02CD"])] {
+            let answer = APIRoutes.IssueAnswer(bundle: result.bundle.jsonForm, certificate: result.entry, superseded: superseded)
+            #expect(answer.compactJSON == Array(try JSONEncoder.iotcaCompact.encode(answer)))
+        }
     }
 
     @Test func conditionalRequestsFollowRFC9110() {

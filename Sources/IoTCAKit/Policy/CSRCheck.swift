@@ -15,18 +15,13 @@ public enum CSRCheck {
             throw .invalidCSR(reason: "larger than \(maximumSize / 1024) KiB")
         }
         let der: [UInt8]
-        if let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN") {
-            do {
-                let document = try PEMDocument(pemString: text.trimmingCharacters(in: .whitespacesAndNewlines))
-                guard ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"].contains(document.discriminator) else {
-                    throw PolicyError.invalidCSR(reason: "the PEM block is a \(document.discriminator), not a CERTIFICATE REQUEST")
-                }
-                der = document.derBytes
-            } catch let error as PolicyError {
-                throw error
-            } catch {
-                throw .invalidCSR(reason: "not a readable PEM block")
+        if let block = PEM.firstBlock(in: bytes) {
+            guard ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"].contains(block.label) else {
+                throw .invalidCSR(reason: "the PEM block is a \(block.label), not a CERTIFICATE REQUEST")
             }
+            der = block.der
+        } else if PEM.find(Array("-----BEGIN".utf8), in: bytes, from: 0) != nil {
+            throw .invalidCSR(reason: "not a readable PEM block")
         } else {
             der = bytes
         }

@@ -39,49 +39,37 @@ public struct BundleManifest: Codable, Sendable, Equatable {
 
 extension BundleManifest {
     /// The manifest as `JSONEncoder.iotca` writes it (sorted keys, two-space indent) and a
-    /// newline, written directly as bytes: JSONEncoder took a twentieth of a batch's time.
+    /// newline, for `manifest.json`.
     var prettyJSON: [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1024)
-        var first = true
-        func key(_ name: StaticString) {
-            bytes.append(contentsOf: first ? [UInt8(ascii: "{"), 0x0A] : [UInt8(ascii: ","), 0x0A])
-            first = false
-            bytes.append(contentsOf: [0x20, 0x20, UInt8(ascii: "\"")])
-            name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: [UInt8(ascii: "\""), 0x20, UInt8(ascii: ":"), 0x20])
-        }
-        func text(_ name: StaticString, _ value: String) {
-            key(name)
-            CompactJSON.append(value, to: &bytes)
-        }
-        func list(_ name: StaticString, _ values: [String]) {
-            key(name)
-            bytes.append(contentsOf: [UInt8(ascii: "["), 0x0A])
-            for (index, value) in values.enumerated() {
-                bytes.append(contentsOf: index == 0 ? [0x20, 0x20, 0x20, 0x20] : [UInt8(ascii: ","), 0x0A, 0x20, 0x20, 0x20, 0x20])
-                CompactJSON.append(value, to: &bytes)
-            }
-            bytes.append(contentsOf: [0x0A, 0x20, 0x20, UInt8(ascii: "]")])
-        }
-        text("authority", authority)
-        text("certificate_sha256", certificateSHA256)
-        list("files", files)
-        text("key_source", keySource)
-        text("key_type", keyType)
-        text("not_after", CivilTime(notAfter).rfc3339)
-        text("not_before", CivilTime(notBefore).rfc3339)
-        text("root_certificate_sha256", rootCertificateSHA256)
-        text("root_spki_sha256", rootSPKISHA256)
-        text("root_spki_sha256_hex", rootSPKISHA256Hex)
-        text("serial", serial)
-        text("spki_sha256", spkiSHA256)
-        text("subject", subject)
-        list("subject_alt_names", subjectAltNames)
-        text("template", template)
-        text("thing", thing)
-        bytes.append(contentsOf: [0x0A, UInt8(ascii: "}"), 0x0A])
-        return bytes
+        var writer = JSONObjectWriter(pretty: true)
+        write(to: &writer)
+        return writer.finish() + [0x0A]
+    }
+
+    /// The manifest on one line, as `JSONEncoder.iotcaCompact` writes it.
+    public var compactJSON: [UInt8] {
+        var writer = JSONObjectWriter()
+        write(to: &writer)
+        return writer.finish()
+    }
+
+    private func write(to writer: inout JSONObjectWriter) {
+        writer.text("authority", authority)
+        writer.text("certificate_sha256", certificateSHA256)
+        writer.list("files", files)
+        writer.text("key_source", keySource)
+        writer.text("key_type", keyType)
+        writer.text("not_after", CivilTime(notAfter).rfc3339)
+        writer.text("not_before", CivilTime(notBefore).rfc3339)
+        writer.text("root_certificate_sha256", rootCertificateSHA256)
+        writer.text("root_spki_sha256", rootSPKISHA256)
+        writer.text("root_spki_sha256_hex", rootSPKISHA256Hex)
+        writer.text("serial", serial)
+        writer.text("spki_sha256", spkiSHA256)
+        writer.text("subject", subject)
+        writer.list("subject_alt_names", subjectAltNames)
+        writer.text("template", template)
+        writer.text("thing", thing)
     }
 }
 
@@ -94,4 +82,17 @@ extension JSONEncoder {
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }
+
+    /// The same JSON on one line, for answers a program reads (the API): no indentation to
+    /// write or send, and times formatted without Foundation's ISO 8601 formatter, which cost
+    /// more per answer than signing its certificate. One shared instance; never reconfigured.
+    public static let iotcaCompact: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(CivilTime(date).rfc3339)
+        }
+        return encoder
+    }()
 }

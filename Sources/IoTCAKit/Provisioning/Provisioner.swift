@@ -116,15 +116,12 @@ public final class Provisioner {
     }
 
     public func plan(_ request: IssueRequest, bundleParent: URL?, format: BundleFormat = .dir) throws -> Plan {
-        let authority = try store.authority(named: request.authority)
+        let (authority, active) = try store.issuanceFacts(authority: request.authority, thing: request.thing)
         let signer = try keyring.signer(for: authority)
         if organization == nil { organization = try store.organization() }
         let plan = try Self.plan(request, template: try template(request.template), signer: signer, authority: authority,
                                  chain: try chain(of: authority), organization: organization ?? "iotca", format: format)
-        if !request.renew {
-            let active = try store.activeSerials(thing: request.thing)
-            if !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
-        }
+        if !request.renew && !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
         if let bundleParent, !(request.renew || request.force),
            let location = Bundle.location(of: request.thing, format: format, in: bundleParent),
            FileManager.default.fileExists(atPath: location.path) {

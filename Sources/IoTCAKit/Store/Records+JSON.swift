@@ -41,6 +41,31 @@ extension CertificateEntry: Encodable {
     }
 }
 
+extension CertificateEntry {
+    /// The entry on one line, as `JSONEncoder.iotcaCompact` encodes it, written directly.
+    public var compactJSON: [UInt8] {
+        var writer = JSONObjectWriter(capacity: 768)
+        writer.text("ca", authority)
+        writer.text("certificate_sha256", fingerprintSHA256)
+        writer.text("created_at", CivilTime(createdAt).rfc3339)
+        writer.text("delivery", delivery.rawValue)
+        writer.text("key_type", keyAlgorithm.rawValue)
+        writer.text("not_after", CivilTime(notAfter).rfc3339)
+        writer.text("not_before", CivilTime(notBefore).rfc3339)
+        writer.text("revocation_reason", revocationReason)
+        writer.text("revoked_at", revokedAt.map { CivilTime($0).rfc3339 })
+        writer.text("serial", serial.hex)
+        writer.text("spki_sha256", spkiSHA256)
+        writer.text("status", status.rawValue)
+        writer.text("subject", subject)
+        writer.list("subject_alt_names", subjectAltNames)
+        writer.textIfPresent("subject_ca", subjectAuthority)
+        writer.text("template", template)
+        writer.text("thing", thing)
+        return writer.finish()
+    }
+}
+
 extension CertificateEntry: Decodable {
     /// `certificate_pem`, which `iotca serve` adds when it answers for one certificate.
     public enum ExtraKeys: String, CodingKey { case certificatePEM = "certificate_pem" }

@@ -17,6 +17,13 @@ extension Store {
         try read { db in try Self.activeSerials(db, thing: thing) }
     }
 
+    /// What planning an issuance reads, in one read transaction: the CA, and the thing's active
+    /// certificates. (The write re-checks both under the write lock; this read lets a conflict
+    /// or a disabled CA be refused before anything is signed.)
+    public func issuanceFacts(authority name: String, thing: String) throws -> (authority: Authority, active: [SerialNumber]) {
+        try read { db in (try Self.authority(db, named: name), try Self.activeSerials(db, thing: thing)) }
+    }
+
     public func certificates(_ filter: CertificateFilter) throws -> [CertificateEntry] {
         var conditions: [String] = []
         var arguments = StatementArguments()

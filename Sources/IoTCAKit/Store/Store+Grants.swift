@@ -21,7 +21,7 @@ extension Store {
     }
 
     static func grants(_ db: Database, of client: String) throws -> [ClientGrant] {
-        try Row.fetchAll(db, sql: "SELECT template, pattern FROM client_grants WHERE client = ? ORDER BY template, pattern",
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT template, pattern FROM client_grants WHERE client = ? ORDER BY template, pattern"),
                          arguments: [client]).map { row in
             do throws(PolicyError) {
                 return try ClientGrant(template: row["template"], pattern: row["pattern"])

@@ -100,7 +100,7 @@ extension Store {
         if let cached = context.authorityIDs[entry.authority] {
             authorityID = cached
         } else {
-            authorityID = try Self.authority(db, named: entry.authority).id
+            authorityID = try Self.authorityID(db, named: entry.authority)
             context.authorityIDs[entry.authority] = authorityID
         }
         let created = CivilTime.storeText(entry.createdAt)
@@ -120,6 +120,14 @@ extension Store {
         ], at: entry.createdAt, lastHash: &context.lastEventHash)
         return active
     }
+    /// The row id of CA `name`: what recording needs, without decoding the CA's row.
+    static func authorityID(_ db: Database, named name: String) throws -> Int64 {
+        guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM authorities WHERE name = ?"), arguments: [name]) else {
+            throw AuthorityError.notFound(name)
+        }
+        return id
+    }
+
     /// Records a certificate issued to no thing (an AWS verification certificate) with its event.
     func recordCertificate(_ entry: CertificateEntry, action: String, subject: String) throws {
         try write { db in

@@ -45,4 +45,42 @@ enum Base64 {
             }
         }
     }
+
+    /// Decodes base64 with whitespace anywhere (PEM's line breaks) and `=` padding only at the
+    /// end; nil for any other character, a misplaced `=` or a length that is not whole quads.
+    static func decode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count * 3 / 4)
+        var quad: UInt32 = 0, filled = 0, padding = 0
+        for byte in text {
+            let value: UInt32
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "/"): value = 63
+            case UInt8(ascii: "="):
+                // Only the last one or two characters of the last quad.
+                guard filled >= 2 else { return nil }
+                padding += 1
+                value = 0
+            case 0x20, 0x09, 0x0A, 0x0D: continue
+            default: return nil
+            }
+            if padding > 0 && byte != UInt8(ascii: "=") { return nil }
+            quad = quad << 6 | value
+            filled += 1
+            if filled == 4 {
+                output.append(UInt8(truncatingIfNeeded: quad >> 16))
+                if padding < 2 { output.append(UInt8(truncatingIfNeeded: quad >> 8)) }
+                if padding < 1 { output.append(UInt8(truncatingIfNeeded: quad)) }
+                quad = 0
+                filled = 0
+                if padding > 0 { padding = 3 }  // nothing may follow a padded quad
+            }
+        }
+        guard filled == 0 else { return nil }
+        return output
+    }
 }

@@ -32,14 +32,31 @@ extension Store {
     }
 
     /// Records a certificate issued to a thing, with the thing's attributes and the audit event,
-    /// in one transaction. Unless `renew`, a thing with an active certificate is refused here,
-    /// under the write lock, so two factory lines cannot both issue to one thing.
+    /// in one transaction, shared with other threads recording at the same moment (`GroupCommit`).
+    /// Unless `renew`, a thing with an active certificate is refused here, under the write
+    /// lock, so two factory lines cannot both issue to one thing.
     /// Returns the serials of the thing's other active certificates.
     @discardableResult
     func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
-        try write { db in
-            var context = IssuanceContext()
-            return try insertIssuance(db, entry, attributes: attributes, renew: renew, context: &context)
+        let issuance = GroupCommit.Issuance(entry: entry, attributes: attributes, renew: renew, client: AuditEvent.client)
+        return try commits.record(issuance) { group in
+            do {
+                return try write { db in
+                    var context = IssuanceContext()
+                    return try group.map { issuance -> GroupCommit.Outcome in
+                        do {
+                            return .success(try AuditEvent.$client.withValue(issuance.client) {
+                                try insertIssuance(db, issuance.entry, attributes: issuance.attributes, renew: issuance.renew, context: &context)
+                            })
+                        } catch let conflict as IssuanceConflict {
+                            // Refused before it wrote anything: the others' rows stand.
+                            return .failure(conflict)
+                        }
+                    }
+                }
+            } catch {
+                return group.map { _ in .failure(error) }
+            }
         }
     }
 

@@ -13,6 +13,8 @@ public final class Store: Sendable {
     public let isReadOnly: Bool
     /// The time every operation on this store reads (injected by tests).
     public let clock: WallClock
+    /// Issuances recorded by several threads at once share a transaction.
+    let commits = GroupCommit()
 
     /// How long a writer waits for another process's transaction before giving up.
     static let busyTimeout: TimeInterval = 15

@@ -23,7 +23,7 @@ struct ServeBench: AsyncParsableCommand {
     @Option(help: "Folder for the store (default: a temporary folder, removed afterwards); put it on the disk you deploy on.")
     var folder: String?
     @Flag(help: "Skip cfssl even when it is installed.") var noCfssl = false
-    @Option(help: "The server's worker threads (its `workers` setting; default: its own).") var workers: Int?
+    @Option(help: "The server's worker threads (default: its own default).") var workers: Int?
 
     func run() async throws {
         let root = folder.map { URL(fileURLWithPath: $0) }
@@ -38,12 +38,7 @@ struct ServeBench: AsyncParsableCommand {
         _ = try authority.createClient("bench", role: .operator, grants: [], into: clients)
 
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("iotca").path
-        var configuration: [String] = []
-        if let workers {
-            let file = root.appendingPathComponent("serve.json")
-            try Data("{\"workers\": \(workers)}".utf8).write(to: file)
-            configuration = ["--config", file.path]
-        }
+        let configuration = workers.map { ["--workers", String($0)] } ?? []
         let server = try BenchServer(binary, arguments: ["serve", "--store", store.path, "--api-listen", "127.0.0.1:0",
                                                          "--public-listen", "127.0.0.1:0", "--log-level", "error"] + configuration,
                                      environment: ["IOTCA_PASSPHRASE": passphrase], folder: root, ready: "api listening on ")
@@ -85,27 +80,33 @@ struct ServeBench: AsyncParsableCommand {
             let issuing = try authority.authority(named: "issuing")
             try Data(try issuing.certificate().serializeAsPEM().pemString.utf8).write(to: certFile)
             _ = try Self.shell(["openssl", "pkey", "-in", store.path + "/" + issuing.keyFile, "-passin", "pass:\(passphrase)", "-out", keyFile.path])
-            let port = 18_888 + Int.random(in: 0..<1000)
-            let cfsslServer = try BenchServer(cfssl, arguments: ["serve", "-address", "127.0.0.1", "-port", String(port),
-                                                                 "-ca", certFile.path, "-ca-key", keyFile.path],
-                                              environment: [:], folder: root, ready: "Now listening", onStderr: true)
-            defer { cfsslServer.stop() }
-            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-                connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)))
             let bodies = try csrs.map { try body(["certificate_request": $0]) }
-            for connections in connections {
-                let run = try await Self.load(count: count, connections: connections) { index in
-                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/cfssl/sign")
-                    request.method = .POST
-                    request.headers.add(name: "content-type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(bytes: bodies[index]))
-                    let response = try await http.execute(request, timeout: .seconds(60))
-                    _ = try await response.body.collect(upTo: 1 << 20)
-                    try Self.expect(200, Int(response.status.code), "cfssl")
+            // Plain HTTP as cfssl is usually run, then behind the same mutual TLS as iotca's API
+            // (iotca's server certificate and chain; clients checked against the store's CAs).
+            let serverFolder = store.appendingPathComponent("serve/localhost")
+            let tlsChain = root.appendingPathComponent("cfssl-tls.pem"), clientCAs = root.appendingPathComponent("cfssl-client-cas.pem")
+            try (Data(contentsOf: serverFolder.appendingPathComponent("cert.pem")) + Data(contentsOf: serverFolder.appendingPathComponent("chain.pem")))
+                .write(to: tlsChain)
+            try (Data(contentsOf: certFile) + Data("\n".utf8) + Data(contentsOf: serverFolder.appendingPathComponent("root.pem"))).write(to: clientCAs)
+            for mutualTLS in [false, true] {
+                let port = 18_888 + Int.random(in: 0..<1000)
+                let tls = mutualTLS ? ["-tls-cert", tlsChain.path, "-tls-key", serverFolder.appendingPathComponent("key.pem").path,
+                                       "-mutual-tls-ca", clientCAs.path] : []
+                let cfsslServer = try BenchServer(cfssl, arguments: ["serve", "-address", "127.0.0.1", "-port", String(port),
+                                                                     "-ca", certFile.path, "-ca-key", keyFile.path] + tls,
+                                                  environment: [:], folder: root, ready: "Now listening", onStderr: true)
+                defer { cfsslServer.stop() }
+                let http = try APIClient(.init(url: "\(mutualTLS ? "https" : "http")://127.0.0.1:\(port)", clientCertificate: clients.path + "/bench/cert.pem",
+                                               clientKey: clients.path + "/bench/key.pem", serverCA: clients.path + "/bench/root.pem"),
+                                         connections: maxConnections, requireHTTPS: false)
+                for connections in connections {
+                    let run = try await Self.load(count: count, connections: connections) { index in
+                        try Self.expect(200, try await http.exchange(.POST, "/api/v1/cfssl/sign", json: bodies[index]).status, "cfssl")
+                    }
+                    rows.append((mutualTLS ? "cfssl serve, CSR (mTLS, no database)" : "cfssl serve, CSR (plain HTTP, no database)", connections, run))
                 }
-                rows.append(("cfssl serve, CSR (plain HTTP, no database)", connections, run))
+                await http.shutdown()
             }
-            try await http.shutdown()
         }
 
         let limit = Self.cryptoLimit(folder: root)

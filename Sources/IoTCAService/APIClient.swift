@@ -29,8 +29,9 @@ public final class APIClient: Sendable {
     private static let answerLimit = 64 * 1024 * 1024
 
     /// - Throws: `ServiceError.tlsFiles` when the certificate, key or CA cannot be read.
-    public init(_ settings: Settings, connections: Int = 8) throws {
-        guard settings.url.lowercased().hasPrefix("https://") else {
+    /// `requireHTTPS` false lets a load generator speak plain HTTP to another server too.
+    public init(_ settings: Settings, connections: Int = 8, requireHTTPS: Bool = true) throws {
+        guard !requireHTTPS || settings.url.lowercased().hasPrefix("https://") else {
             throw ServiceError.invalidConfiguration("server URL \(settings.url)", reason: "the API is served over https://")
         }
         self.settings = settings

@@ -43,7 +43,7 @@ public struct IoTCAServer: Sendable {
         let store = keyring.store
         let startup = CertificateAuthority(keyring: keyring)
         let tlsMaterial = try ServerCertificate.load(configuration, authority: startup)
-        let threads = configuration.workers > 0 ? configuration.workers : System.coreCount
+        let threads = configuration.workers > 0 ? configuration.workers : 4 * System.coreCount
         let workers = Workers(keyring: keyring, threads: threads)
         let metrics = ServiceMetrics()
         let limits = configuration.limits

@@ -15,7 +15,8 @@ public struct ServiceConfiguration: Sendable, Equatable, Codable {
     public var tlsKey: String?
     /// The DNS name of the made server certificate (with 127.0.0.1 and ::1 as IP names).
     public var serverName = "localhost"
-    /// Worker threads for the library's blocking work (SQLite, signing); 0 means one per core.
+    /// Worker threads for the library's blocking work (SQLite, signing); 0 means four per core,
+    /// so that threads waiting for the disk share a commit while others sign.
     public var workers = 0
     public var limits = Limits()
 
@@ -128,7 +129,7 @@ public struct ServiceConfiguration: Sendable, Equatable, Codable {
         if let rate = limits.rateLimit, !(rate.perSecond > 0 && rate.burst >= 1) {
             throw .invalidConfiguration("rate_limit", reason: "per_second must be above 0 and burst at least 1")
         }
-        guard (0...512).contains(workers) else { throw .invalidConfiguration("workers \(workers)", reason: "use 0 (one per core) to 512") }
+        guard (0...512).contains(workers) else { throw .invalidConfiguration("workers \(workers)", reason: "use 0 (four per core) to 512") }
         do {
             try ThingName.validate(serverName, kind: "server")
         } catch {

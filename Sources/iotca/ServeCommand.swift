@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsKey: String?
     @Option(help: ArgumentHelp("The DNS name of the server certificate made from the store's CA (default localhost).", valueName: "NAME"))
     var serverName: String?
-    @Option(help: ArgumentHelp("Worker threads for signing and the store (default: one per core).", valueName: "N"))
+    @Option(help: ArgumentHelp("Worker threads for signing and the store (default: four per core).", valueName: "N"))
     var workers: Int?
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "LEVEL"))
     var logLevel: String = "info"

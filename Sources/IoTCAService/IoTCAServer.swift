@@ -63,6 +63,8 @@ public struct IoTCAServer: Sendable {
         publicRouter.add(middleware: ProblemMiddleware(listener: "public", metrics: metrics, clock: clock))
         publicRouter.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
         let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        // OCSP before the files, whose `:file` would otherwise take /ocsp.
+        OCSPRoutes(responder: OCSPResponder(keyring: keyring), metrics: metrics, prefix: prefix).add(to: publicRouter)
         PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
 
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: tlsMaterial.chain.map { .certificate($0) },
@@ -73,7 +75,7 @@ public struct IoTCAServer: Sendable {
         // the reason, not a bare TLS alert, and a revocation applies to kept-alive connections.
         tls.certificateVerification = .optionalVerification
         let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9))
-        let http = HTTP1Channel.Configuration(idleTimeout: idle)
+        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [CloseUnlessKeepAlive.Installer()], idleTimeout: idle)
         let tlsChannel = TLSChannelConfiguration(tlsConfiguration: tls) { _, promise in promise.succeed(.certificateVerified) }
 
         let bound = BoundAddresses()

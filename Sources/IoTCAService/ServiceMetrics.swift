@@ -30,6 +30,10 @@ final class ServiceMetrics: Sendable {
         registry.makeCounter(name: "iotca_crls_published_total").increment(by: Int64(count))
     }
 
+    func ocspAnswered(_ status: String) {
+        registry.makeCounter(name: "iotca_ocsp_responses_total", labels: [("status", status)]).increment()
+    }
+
     /// The text exposition format (version 0.0.4).
     func exposition() -> [UInt8] {
         var buffer: [UInt8] = []

@@ -65,7 +65,8 @@ struct CACommand: ParsableCommand {
                     }
                 }
                 let updated = settings.isEmpty ? authority : try manager.configureCA(
-                    name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL)
+                    name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL,
+                    ocspURL: settings.ocspURL)
                 if output.json { try Output.json(updated) }
             }
         }
@@ -81,11 +82,15 @@ struct CACommand: ParsableCommand {
         @Option(help: ArgumentHelp("CA issuers URL (authorityInformationAccess) put in certificates the CA issues; \"\" removes it.", valueName: "URL"))
         var caIssuersURL: String?
 
-        var isEmpty: Bool { crlValidity == nil && crlURL == nil && caIssuersURL == nil }
+        @Option(name: .customLong("ocsp-url"),
+                help: ArgumentHelp("OCSP responder (authorityInformationAccess) put in certificates the CA issues; \"\" removes it.", valueName: "URL"))
+        var ocspURL: String?
+
+        var isEmpty: Bool { crlValidity == nil && crlURL == nil && caIssuersURL == nil && ocspURL == nil }
     }
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a CA's CRL validity, CRL URL and CA issuers URL.")
+        static let configuration = CommandConfiguration(abstract: "Change a CA's CRL validity, CRL URL, CA issuers URL and OCSP URL.")
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var output: OutputOptions
@@ -93,15 +98,16 @@ struct CACommand: ParsableCommand {
         @OptionGroup var settings: SettingsOptions
 
         func validate() throws {
-            if settings.isEmpty { throw ValidationError("give --crl-validity, --crl-url or --ca-issuers-url") }
+            if settings.isEmpty { throw ValidationError("give --crl-validity, --crl-url, --ca-issuers-url or --ocsp-url") }
         }
 
         func run() throws {
             try Output.run {
                 let authority = try storeOptions.authority().configureCA(
-                    name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL)
+                    name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL,
+                    ocspURL: settings.ocspURL)
                 if output.json { return try Output.json(authority) }
-                Output.line("CA \(name): CRL validity \(authority.crlValidity / 86_400)d \(authority.crlValidity % 86_400 / 3_600)h, CRL URL \(authority.crlURL ?? "-"), CA issuers URL \(authority.caIssuersURL ?? "-")")
+                Output.line("CA \(name): CRL validity \(authority.crlValidity / 86_400)d \(authority.crlValidity % 86_400 / 3_600)h, CRL URL \(authority.crlURL ?? "-"), CA issuers URL \(authority.caIssuersURL ?? "-"), OCSP URL \(authority.ocspURL ?? "-")")
             }
         }
     }
@@ -191,6 +197,7 @@ struct CACommand: ParsableCommand {
                     ("certificate sha256", fingerprints?.certificateSHA256Colons ?? "-"),
                     ("crl validity", "\(authority.crlValidity) s"), ("crl url", authority.crlURL ?? "-"),
                     ("ca issuers url", authority.caIssuersURL ?? "-"),
+                    ("ocsp url", authority.ocspURL ?? "-"),
                     ("spki sha256", fingerprints?.spkiSHA256Base64 ?? "-"),
                 ]
                 for (field, value) in fields { Output.line("\(field.padding(toLength: 19, withPad: " ", startingAt: 0)) \(value)") }

@@ -58,7 +58,7 @@ public final class Broker: @unchecked Sendable {
 
     public enum BrokerError: Error { case didNotStart(log: String), noPort, didNotReload }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw BrokerError.noPort }
         defer { close(descriptor) }
@@ -73,7 +73,7 @@ public final class Broker: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func accepts(port: Int) -> Bool {
+    public static func accepts(port: Int) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }

@@ -44,6 +44,9 @@ public struct Authority: Sendable, Equatable {
     public var crlURL: String?
     /// Put in the authorityInformationAccess caIssuers of certificates this CA issues, when set.
     public var caIssuersURL: String?
+    /// Put in the authorityInformationAccess OCSP of certificates this CA issues, when set
+    /// (`iotca serve` answers at PUBLIC/ocsp).
+    public var ocspURL: String? = nil
 
     public static let defaultCRLValidity: Int64 = 7 * 86_400
 

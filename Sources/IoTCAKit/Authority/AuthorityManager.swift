@@ -34,6 +34,7 @@ public struct AuthorityManager {
         var spec = try policy.decide(publicKey: key.publicKey, issuerName: parentName, issuer: signer.certificate, now: now)
         spec.crlDistributionPoint = parent.crlURL
         spec.caIssuersURL = parent.caIssuersURL
+        spec.ocspURL = parent.ocspURL
         let issued = try signer.sign(spec)
         return try record(.init(
             name: name, kind: .subordinate, parentName: parentName, status: .active, keyAlgorithm: key.algorithm,
@@ -133,7 +134,7 @@ public struct AuthorityManager {
     /// issued from now on carry the new URLs.
     @discardableResult
     public func updateSettings(of name: String, crlValidity: ValidityPeriod? = nil, crlURL: String? = nil,
-                               caIssuersURL: String? = nil) throws -> Authority {
+                               caIssuersURL: String? = nil, ocspURL: String? = nil) throws -> Authority {
         func checked(_ url: String?, _ option: String) throws(PolicyError) -> String?? {
             guard let url else { return .none }
             if url.isEmpty { return .some(nil) }
@@ -142,7 +143,8 @@ public struct AuthorityManager {
         }
         return try store.updateSettings(
             of: name, crlValidity: crlValidity.map(\.seconds),
-            crlURL: try checked(crlURL, "CRL URL"), caIssuersURL: try checked(caIssuersURL, "CA issuers URL"))
+            crlURL: try checked(crlURL, "CRL URL"), caIssuersURL: try checked(caIssuersURL, "CA issuers URL"),
+            ocspURL: try checked(ocspURL, "OCSP URL"))
     }
 
     // MARK: -
@@ -186,6 +188,7 @@ public struct AuthorityManager {
         if let base = try store.setting("public_url") {
             new.crlURL = "\(base)/\(new.name).crl"
             new.caIssuersURL = "\(base)/\(new.name).crt"
+            new.ocspURL = "\(base)/ocsp"
         }
     }
 

@@ -206,8 +206,8 @@ public final class CertificateAuthority {
     /// `ca set`: nil leaves a setting, an empty URL removes it.
     /// - Throws: `AuthorityError.notFound`, `PolicyError` (URLs), `StoreError`.
     public func configureCA(_ name: String, crlValidity: ValidityPeriod? = nil, crlURL: String? = nil,
-                            caIssuersURL: String? = nil) throws -> Authority {
-        try authorities.updateSettings(of: name, crlValidity: crlValidity, crlURL: crlURL, caIssuersURL: caIssuersURL)
+                            caIssuersURL: String? = nil, ocspURL: String? = nil) throws -> Authority {
+        try authorities.updateSettings(of: name, crlValidity: crlValidity, crlURL: crlURL, caIssuersURL: caIssuersURL, ocspURL: ocspURL)
     }
 
     /// `ca enable` / `ca disable`. - Throws: `AuthorityError` (not found, pending, revoked).

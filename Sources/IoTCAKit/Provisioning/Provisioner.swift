@@ -168,6 +168,7 @@ public final class Provisioner {
         spec.subjectPublicKeyInfoDER = subjectPublicKeyInfo
         spec.crlDistributionPoint = plan.authority.crlURL
         spec.caIssuersURL = plan.authority.caIssuersURL
+        spec.ocspURL = plan.authority.ocspURL
         return try plan.signer.sign(spec)
     }
 

@@ -18,6 +18,11 @@ public struct CertificateSpec: Sendable {
     public var crlDistributionPoint: String? = nil
     /// The issuer certificate's URL, written as authorityInformationAccess caIssuers (4.2.2.1).
     public var caIssuersURL: String? = nil
+    /// The issuer's OCSP responder, written as authorityInformationAccess OCSP (4.2.2.1).
+    public var ocspURL: String? = nil
+    /// id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): for a delegated OCSP signer, whose own status
+    /// relying parties do not check.
+    public var ocspNoCheck = false
     /// `publicKey` as SubjectPublicKeyInfo DER, when the caller already has it (a key it just
     /// generated): saves re-encoding the key.
     public var subjectPublicKeyInfoDER: [UInt8]? = nil

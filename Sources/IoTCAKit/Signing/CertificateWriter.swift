@@ -85,10 +85,15 @@ enum CertificateWriter {
         if let url = spec.crlDistributionPoint {
             extensionEnvelope(oid: [0x55, 0x1D, 0x1F], critical: false, to: &writer) { $0.append(crlDistributionPoints(url)) }
         }
-        if let url = spec.caIssuersURL {
-            try append(Certificate.Extension(
-                AuthorityInformationAccess([.init(method: .issuingCA, location: .uniformResourceIdentifier(url))]), critical: false),
-                to: &writer)
+        var access: [AuthorityInformationAccess.AccessDescription] = []
+        if let url = spec.ocspURL { access.append(.init(method: .ocspServer, location: .uniformResourceIdentifier(url))) }
+        if let url = spec.caIssuersURL { access.append(.init(method: .issuingCA, location: .uniformResourceIdentifier(url))) }
+        if !access.isEmpty {
+            try append(Certificate.Extension(AuthorityInformationAccess(access), critical: false), to: &writer)
+        }
+        if spec.ocspNoCheck {
+            // id-pkix-ocsp-nocheck 1.3.6.1.5.5.7.48.1.5, value NULL.
+            extensionEnvelope(oid: [0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05], critical: false, to: &writer) { $0.append([0x05, 0x00]) }
         }
         if !spec.subjectAltNames.isEmpty {
             // RFC 5280 4.2.1.6: critical when the subject is empty.

@@ -121,6 +121,7 @@ extension Authority: Encodable {
         case crlValiditySeconds = "crl_validity_seconds"
         case crlURL = "crl_url"
         case caIssuersURL = "ca_issuers_url"
+        case ocspURL = "ocsp_url"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -128,6 +129,7 @@ extension Authority: Encodable {
         try container.encode(crlValidity, forKey: .crlValiditySeconds)
         try container.encode(crlURL, forKey: .crlURL)
         try container.encode(caIssuersURL, forKey: .caIssuersURL)
+        try container.encode(ocspURL, forKey: .ocspURL)
         try container.encode(name, forKey: .name)
         try container.encode(kind, forKey: .kind)
         try container.encode(parentName, forKey: .parent)

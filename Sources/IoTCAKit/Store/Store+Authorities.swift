@@ -19,6 +19,7 @@ extension Store {
         var crlValidity: Int64 = Authority.defaultCRLValidity
         var crlURL: String? = nil
         var caIssuersURL: String? = nil
+        var ocspURL: String? = nil
         /// The standby key this CA is made from (`rotate-root`), marked used in the same transaction.
         var standbyKey: String? = nil
     }
@@ -53,13 +54,13 @@ extension Store {
             try db.execute(sql: """
                 INSERT INTO authorities (name, kind, parent_id, status, key_algorithm, key_file, key_encrypted,
                     certificate_der, csr_der, subject, not_before, not_after, created_at,
-                    crl_validity_seconds, crl_url, ca_issuers_url)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    crl_validity_seconds, crl_url, ca_issuers_url, ocsp_url)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
                     new.name, new.kind.rawValue, parentID, new.status.rawValue, new.keyAlgorithm.rawValue,
                     new.keyFile, new.keyEncrypted, new.issued.map { Data($0.der) }, new.csrDER.map { Data($0) },
                     new.subject, certificate?.notValidBefore, certificate?.notValidAfter, now,
-                    new.crlValidity, new.crlURL, new.caIssuersURL,
+                    new.crlValidity, new.crlURL, new.caIssuersURL, new.ocspURL,
                 ])
             let id = db.lastInsertedRowID
             if let standby = new.standbyKey { try Self.useStandbyKey(db, name: standby) }
@@ -91,7 +92,8 @@ extension Store {
     }
 
     /// Changes a CA's CRL validity and URLs (`iotca ca set`); nil leaves a value as it is.
-    func updateSettings(of name: String, crlValidity: Int64?, crlURL: String??, caIssuersURL: String??) throws -> Authority {
+    func updateSettings(of name: String, crlValidity: Int64?, crlURL: String??, caIssuersURL: String??,
+                        ocspURL: String?? = .none) throws -> Authority {
         try write { db in
             var authority = try Self.authority(db, named: name)
             var details: [String: String] = [:]
@@ -107,8 +109,12 @@ extension Store {
                 authority.caIssuersURL = caIssuersURL
                 details["ca_issuers_url"] = caIssuersURL ?? ""
             }
-            try db.execute(sql: "UPDATE authorities SET crl_validity_seconds = ?, crl_url = ?, ca_issuers_url = ? WHERE id = ?",
-                           arguments: [authority.crlValidity, authority.crlURL, authority.caIssuersURL, authority.id])
+            if let ocspURL {
+                authority.ocspURL = ocspURL
+                details["ocsp_url"] = ocspURL ?? ""
+            }
+            try db.execute(sql: "UPDATE authorities SET crl_validity_seconds = ?, crl_url = ?, ca_issuers_url = ?, ocsp_url = ? WHERE id = ?",
+                           arguments: [authority.crlValidity, authority.crlURL, authority.caIssuersURL, authority.ocspURL, authority.id])
             try appendEvent(db, action: "ca.set", subject: name, details: details)
             return authority
         }
@@ -158,6 +164,7 @@ extension Authority {
             createdAt: try read.value("created_at"),
             crlValidity: try read.value("crl_validity_seconds"),
             crlURL: try read.optional("crl_url"),
-            caIssuersURL: try read.optional("ca_issuers_url"))
+            caIssuersURL: try read.optional("ca_issuers_url"),
+            ocspURL: try read.optional("ocsp_url"))
     }
 }

@@ -125,6 +125,27 @@ enum StoreSchema {
             // of them read every certificate row, DER and all.
             try db.create(index: "certificates_serial", on: "certificates", columns: ["serial"])
         }
+        migrator.registerMigration("v5-ocsp") { db in
+            // Where `iotca serve` answers OCSP for the CA; CAs made from now on with a public
+            // URL get PUBLIC/ocsp. Older CAs keep certificates without it until `ca set
+            // --ocsp-url`: their public URL may be a plain web server with no responder, and a
+            // relying party that requires OCSP (nginx ssl_ocsp) would refuse every device.
+            try db.alter(table: "authorities") { t in t.add(column: "ocsp_url", .text) }
+        }
+        migrator.registerMigration("v5-revocation-epoch") { db in
+            // A responder that caches answers must learn of a revocation at once, whichever
+            // process made it (the CLI on the CA host, another node): the store counts every
+            // change of a certificate's or a CA's status, and the responder compares counts.
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO settings (key, value) VALUES ('revocation_epoch', '0');
+                CREATE TRIGGER revocation_epoch_certificates AFTER UPDATE OF status, revoked_at, revocation_reason ON certificates
+                BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revocation_epoch'; END;
+                CREATE TRIGGER revocation_epoch_authorities AFTER UPDATE ON authorities
+                BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revocation_epoch'; END;
+                CREATE TRIGGER revocation_epoch_new_authority AFTER INSERT ON authorities
+                BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revocation_epoch'; END;
+                """)
+        }
         return migrator
     }
 }

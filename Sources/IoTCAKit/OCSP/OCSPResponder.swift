@@ -1,0 +1,162 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// Answers OCSP requests (RFC 6960, in the RFC 5019 profile relying parties use) for every CA of
+/// a store: `good`, `revoked` with time and reason, or `unknown`, signed by the CA's delegated
+/// signer (`OCSPSigner`), the nonce echoed when one was sent.
+/// Answers without a nonce are cached and served again without signing until half their
+/// validity has passed. The store counts every status change (`revocationEpoch`), whoever
+/// makes it; each request reads the count first, and a change drops the whole cache: a
+/// revocation by the CLI or another node is answered as such on the very next request.
+public final class OCSPResponder: Sendable {
+    public struct Answer: Sendable, Equatable {
+        public let der: [UInt8]
+        /// For HTTP caching (RFC 5019 6.2), on successful answers without a nonce.
+        public let thisUpdate: Date?
+        public let nextUpdate: Date?
+        /// Why it is not `successful`, when it is not (for logs and metrics).
+        public let refusal: String?
+    }
+
+    let keyring: Keyring
+    var store: Store { keyring.store }
+    /// nextUpdate - thisUpdate of every answer.
+    public let validity: Int64
+    /// At most this many answers are kept; past it the cache starts over.
+    static let cacheLimit = 200_000
+
+    /// A CA as CertIDs name it: its name's and key's hashes under each hash algorithm.
+    private struct Issuer: Sendable {
+        let authority: Authority
+        let hashes: [OCSPRequest.HashAlgorithm: (name: [UInt8], key: [UInt8])]
+
+        func matches(_ id: OCSPRequest.CertID) -> Bool {
+            guard let hash = hashes[id.hashAlgorithm] else { return false }
+            return hash.name == id.issuerNameHash && hash.key == id.issuerKeyHash
+        }
+    }
+
+    private struct Cached: Sendable {
+        let answer: Answer
+        /// When to sign it again: half its validity.
+        let refreshAt: Int64
+    }
+
+    private struct State: Sendable {
+        var epoch: Int64 = -1
+        var issuers: [Issuer]?
+        var cache: [[UInt8]: Cached] = [:]
+    }
+    private let state = Mutex(State())
+    private let signers = Mutex<[String: OCSPSigner]>([:])
+
+    public init(keyring: Keyring, validity: Int64 = 3_600) {
+        self.keyring = keyring
+        self.validity = validity
+    }
+
+    /// The answer to one DER request. Never throws: every failure is an OCSP status.
+    public func answer(_ bytes: [UInt8]) -> Answer {
+        let request: OCSPRequest
+        do {
+            request = try OCSPRequest(der: bytes)
+        } catch {
+            return Self.refused(.malformedRequest, "\(error)")
+        }
+        let now = Int64(store.clock.now().timeIntervalSince1970.rounded(.down))
+        do {
+            let epoch = try store.revocationEpoch()
+            let cacheable = request.nonceExtension == nil && request.certIDs.count == 1
+            let (known, hit) = state.withLock { state -> ([Issuer]?, Answer?) in
+                if state.epoch != epoch {
+                    state.epoch = epoch
+                    state.cache.removeAll(keepingCapacity: true)
+                    state.issuers = nil
+                }
+                guard cacheable, let cached = state.cache[request.certIDs[0].der], cached.refreshAt > now else { return (state.issuers, nil) }
+                return (state.issuers, cached.answer)
+            }
+            if let hit { return hit }
+            let issuers = try known ?? loadIssuers(epoch: epoch)
+            guard let issuer = issuers.first(where: { $0.matches(request.certIDs[0]) }),
+                  request.certIDs.allSatisfy({ issuer.matches($0) }) else {
+                // Not a CA of this store (or several CAs in one request, which one signer cannot vouch for).
+                return Self.refused(.unauthorized, "no CA of this store issued the certificate asked about")
+            }
+            let signer = try currentSigner(for: issuer.authority, now: now)
+            let nextUpdate = min(now + validity, Int64(signer.notAfter.timeIntervalSince1970.rounded(.down)))
+            var statuses: [OCSPCertificateStatus] = []
+            for id in request.certIDs {
+                statuses.append(try store.ocspStatus(authorityID: issuer.authority.id, serial: SerialNumber(bytes: id.serial)) ?? .unknown)
+            }
+            let singles = zip(request.certIDs, statuses).map {
+                OCSPResponseWriter.Single(certID: $0.der, status: $1, thisUpdate: now, nextUpdate: nextUpdate)
+            }
+            let der = try OCSPResponseWriter.successful(singles, producedAt: now, nonceExtension: request.nonceExtension, signer: signer)
+            let answer = Answer(der: der, thisUpdate: cacheable ? Date(timeIntervalSince1970: TimeInterval(now)) : nil,
+                                nextUpdate: cacheable ? Date(timeIntervalSince1970: TimeInterval(nextUpdate)) : nil, refusal: nil)
+            // `unknown` is not kept: the serial may be issued a moment later.
+            if cacheable, statuses[0] != .unknown {
+                state.withLock { state in
+                    // Only under the count it was read at: a status read before a revocation
+                    // must not outlive it in the cache.
+                    guard state.epoch == epoch else { return }
+                    if state.cache.count >= Self.cacheLimit { state.cache.removeAll(keepingCapacity: true) }
+                    state.cache[request.certIDs[0].der] = Cached(answer: answer, refreshAt: now + (nextUpdate - now) / 2)
+                }
+            }
+            return answer
+        } catch let error as StoreError {
+            if case .busy = error { return Self.refused(.tryLater, "\(error)") }
+            return Self.refused(.internalError, "\(error)")
+        } catch {
+            return Self.refused(.internalError, "\(error)")
+        }
+    }
+
+    private static func refused(_ status: OCSPResponseWriter.Status, _ why: String) -> Answer {
+        Answer(der: OCSPResponseWriter.unsuccessful(status), thisUpdate: nil, nextUpdate: nil, refusal: "\(status): \(why)")
+    }
+
+    /// The store's CAs with their CertID hashes; kept until the count changes.
+    private func loadIssuers(epoch: Int64) throws -> [Issuer] {
+        let issuers = try store.authorities().compactMap { authority -> Issuer? in
+            guard let der = authority.certificateDER, let (name, bits) = Self.subjectAndKeyBits(der) else { return nil }
+            var hashes: [OCSPRequest.HashAlgorithm: (name: [UInt8], key: [UInt8])] = [:]
+            hashes[.sha1] = (Array(Insecure.SHA1.hash(data: name)), Array(Insecure.SHA1.hash(data: bits)))
+            hashes[.sha256] = (Array(SHA256.hash(data: name)), Array(SHA256.hash(data: bits)))
+            hashes[.sha384] = (Array(SHA384.hash(data: name)), Array(SHA384.hash(data: bits)))
+            hashes[.sha512] = (Array(SHA512.hash(data: name)), Array(SHA512.hash(data: bits)))
+            return Issuer(authority: authority, hashes: hashes)
+        }
+        state.withLock { if $0.epoch == epoch { $0.issuers = issuers } }
+        return issuers
+    }
+
+    /// The DER of a certificate's subject Name and its subjectPublicKey bits: what CertID hashes.
+    static func subjectAndKeyBits(_ der: [UInt8]) -> (ArraySlice<UInt8>, ArraySlice<UInt8>)? {
+        let reader = DERReader(bytes: der)
+        guard let certificate = reader.element(at: 0, limit: der.count), let tbs = reader.firstChild(of: certificate),
+              var field = reader.firstChild(of: tbs) else { return nil }
+        if field.tag == 0xA0 { guard let next = reader.next(after: field, in: tbs) else { return nil }; field = next }
+        // serialNumber, signature, issuer, validity, then subject and subjectPublicKeyInfo.
+        for _ in 0..<4 { guard let next = reader.next(after: field, in: tbs) else { return nil }; field = next }
+        guard field.tag == 0x30, let spki = reader.next(after: field, in: tbs), spki.tag == 0x30,
+              let bits = CertificateWriter.subjectPublicKeyBits(Array(reader.slice(spki))) else { return nil }
+        return (reader.slice(field), bits)
+    }
+
+    /// The CA's delegated signer, certified now if there is none yet or it is near its end.
+    private func currentSigner(for authority: Authority, now: Int64) throws -> OCSPSigner {
+        let date = Date(timeIntervalSince1970: TimeInterval(now))
+        if let current = signers.withLock({ $0[authority.name] }), !current.isDue(at: date) { return current }
+        // Certified under the lock, so concurrent first requests make one signer, not several.
+        return try signers.withLock { signers in
+            if let current = signers[authority.name], !current.isDue(at: date) { return current }
+            let made = try OCSPSigner.issue(for: authority, with: try keyring.signer(for: authority, toIssue: false), store: store, now: date)
+            signers[authority.name] = made
+            return made
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IoTCAKit
+import NIOCore
+
+/// OCSP on the public listener (RFC 6960 appendix A, RFC 5019): `POST /ocsp` with a DER
+/// request, and `GET /ocsp/BASE64` with the request base64- and URL-encoded in the path, which
+/// HTTP caches can keep. Every answer is an `application/ocsp-response`, refusals included
+/// (malformedRequest, unauthorized): that is what OCSP clients read.
+struct OCSPRoutes {
+    let responder: OCSPResponder
+    let metrics: ServiceMetrics
+    /// The path of the store's public URL (`/pki` for `http://host/pki`), where /ocsp is served too.
+    let prefix: String?
+
+    /// Requests are about a hundred bytes; a few CertIDs and a nonce stay far below this.
+    static let bodyLimit = 16 * 1024
+
+    func add(to router: Router<BasicRequestContext>) {
+        var bases = [""]
+        if let prefix, !prefix.isEmpty { bases.append(prefix) }
+        for base in bases {
+            router.post(RouterPath(base + "/ocsp")) { request, _ in try await post(request) }
+            router.get(RouterPath(base + "/ocsp/**")) { request, _ in get(request, base: base) }
+        }
+    }
+
+    private func post(_ request: Request) async throws -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.bodyLimit)
+        } catch is NIOTooManyBytesError {
+            throw Problem(.tooLarge, detail: "an OCSP request is larger than \(Self.bodyLimit) bytes")
+        }
+        return respond(Array(body.readableBytesView))
+    }
+
+    private func get(_ request: Request, base: String) -> Response {
+        // The path as sent: the base64 may hold '/', which a router would split on.
+        let path = request.uri.path
+        let encoded = String(path.dropFirst((base + "/ocsp/").count))
+        guard encoded.utf8.count <= Self.bodyLimit * 2,
+              let text = encoded.removingPercentEncoding,
+              let der = Data(base64Encoded: Self.padded(text)) else {
+            return respond([])  // malformedRequest
+        }
+        return respond(Array(der))
+    }
+
+    /// Base64 as some clients send it in URLs: without its '=' padding.
+    static func padded(_ text: String) -> String {
+        let remainder = text.utf8.count % 4
+        return remainder == 0 ? text : text + String(repeating: "=", count: 4 - remainder)
+    }
+
+    private func respond(_ der: [UInt8]) -> Response {
+        let answer = responder.answer(der)
+        metrics.ocspAnswered(answer.refusal == nil ? "successful" : String(answer.refusal?.prefix { $0 != ":" } ?? "refused"))
+        var headers: HTTPFields = [.contentType: "application/ocsp-response"]
+        if let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate {
+            // RFC 5019 6.2: caches keep the answer until its nextUpdate, not longer.
+            let maxAge = max(0, Int(nextUpdate.timeIntervalSinceNow.rounded(.down)))
+            headers[.cacheControl] = "max-age=\(maxAge), public, no-transform, must-revalidate"
+            headers[.lastModified] = HTTPDate.format(thisUpdate)
+            headers[.expires] = HTTPDate.format(nextUpdate)
+            headers[.eTag] = "\"" + SHA256.hash(data: answer.der).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+        } else {
+            headers[.cacheControl] = "no-cache"
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
+    }
+}

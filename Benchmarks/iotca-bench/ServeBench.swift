@@ -212,8 +212,13 @@ final class BenchServer: @unchecked Sendable {
     private var pid: pid_t = 0
     private(set) var line = ""
 
+    /// `openssl ocsp -multi` ignores SIGTERM and leaves its worker processes behind: it is
+    /// stopped with SIGKILL, its children first.
+    private let forceful: Bool
+
     init(_ executable: String, arguments: [String], environment: [String: String], folder: URL, ready: String,
-         onStderr: Bool = false) throws {
+         onStderr: Bool = false, forceful: Bool = false) throws {
+        self.forceful = forceful
         let output = folder.appendingPathComponent("\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString).out")
         let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         pid = try Spawn.start(executable, arguments, environment: merged, stdout: onStderr ? nil : output, stderr: onStderr ? output : nil)
@@ -230,7 +235,8 @@ final class BenchServer: @unchecked Sendable {
 
     func stop() {
         guard pid > 0 else { return }
-        Spawn.stop(pid, signal: SIGTERM)
+        if forceful { _ = try? ServeBench.shell(["pkill", "-KILL", "-P", String(pid)]) }
+        Spawn.stop(pid, signal: forceful ? SIGKILL : SIGTERM)
         pid = 0
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -65,7 +64,7 @@ struct OCSPRoutes {
             headers[.cacheControl] = "max-age=\(maxAge), public, no-transform, must-revalidate"
             headers[.lastModified] = HTTPDate.format(thisUpdate)
             headers[.expires] = HTTPDate.format(nextUpdate)
-            headers[.eTag] = "\"" + SHA256.hash(data: answer.der).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+            headers[.eTag] = "\"" + answer.digest + "\""
         } else {
             headers[.cacheControl] = "no-cache"
         }

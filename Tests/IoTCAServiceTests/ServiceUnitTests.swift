@@ -78,6 +78,11 @@ import X509
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == date)
         #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == nil)
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 25:49:37 GMT") == nil)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1_000 {
+            let second = Date(timeIntervalSince1970: TimeInterval(Int64.random(in: 0..<4_102_444_800, using: &generator)))  // to 2100
+            #expect(HTTPDate.parse(HTTPDate.format(second)) == second, "\(second)")
+        }
     }
 
     @Test func everyLibraryErrorKindHasAProblemAndBack() {

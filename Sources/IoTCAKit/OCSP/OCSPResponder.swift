@@ -17,10 +17,23 @@ public final class OCSPResponder: Sendable {
         public let nextUpdate: Date?
         /// Why it is not `successful`, when it is not (for logs and metrics).
         public let refusal: String?
+        /// A short digest of `der` (an HTTP ETag), made once with the answer, not per request.
+        public let digest: String
+
+        init(der: [UInt8], thisUpdate: Date?, nextUpdate: Date?, refusal: String?) {
+            self.der = der
+            self.thisUpdate = thisUpdate
+            self.nextUpdate = nextUpdate
+            self.refusal = refusal
+            digest = Array(SHA256.hash(data: der).prefix(16)).hexString
+        }
     }
 
     let keyring: Keyring
     var store: Store { keyring.store }
+    /// The revocation count without a read transaction per request (nil: a store SQLite cannot
+    /// open a second connection to, which is asked through the pool instead).
+    private let watch: StoreChangeWatch?
     /// nextUpdate - thisUpdate of every answer.
     public let validity: Int64
     /// At most this many answers are kept; past it the cache starts over.
@@ -54,6 +67,7 @@ public final class OCSPResponder: Sendable {
     public init(keyring: Keyring, validity: Int64 = 3_600) {
         self.keyring = keyring
         self.validity = validity
+        watch = StoreChangeWatch(path: keyring.store.layout.database.path)
     }
 
     /// The answer to one DER request. Never throws: every failure is an OCSP status.
@@ -66,7 +80,7 @@ public final class OCSPResponder: Sendable {
         }
         let now = Int64(store.clock.now().timeIntervalSince1970.rounded(.down))
         do {
-            let epoch = try store.revocationEpoch()
+            let epoch = try watch?.revocationEpoch() ?? store.revocationEpoch()
             let cacheable = request.nonceExtension == nil && request.certIDs.count == 1
             let (known, hit) = state.withLock { state -> ([Issuer]?, Answer?) in
                 if state.epoch != epoch {
@@ -135,7 +149,7 @@ public final class OCSPResponder: Sendable {
     }
 
     /// The DER of a certificate's subject Name and its subjectPublicKey bits: what CertID hashes.
-    static func subjectAndKeyBits(_ der: [UInt8]) -> (ArraySlice<UInt8>, ArraySlice<UInt8>)? {
+    public static func subjectAndKeyBits(_ der: [UInt8]) -> (ArraySlice<UInt8>, ArraySlice<UInt8>)? {
         let reader = DERReader(bytes: der)
         guard let certificate = reader.element(at: 0, limit: der.count), let tbs = reader.firstChild(of: certificate),
               var field = reader.firstChild(of: tbs) else { return nil }

@@ -8,9 +8,11 @@ struct APIRoutes {
     let workers: Workers
     let metrics: ServiceMetrics
     let bodyLimit: Int
+    /// Every /v1 route runs behind the client check.
+    let authentication: AuthenticationMiddleware
 
     func add(to router: Router<APIContext>) {
-        let v1 = router.group("v1")
+        let v1 = router.group("v1").add(middleware: authentication)
         v1.get("whoami") { _, context in try JSONBody.response(try context.requireClient()) }
         v1.post("certificates") { request, context in try await issue(request, context) }
         v1.get("certificates") { request, context in try await list(request, context) }

@@ -7,7 +7,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let authenticator: ClientAuthenticator
     let rateLimiter: RateLimiter?
-    let peers = PeerCertificates()
+    let peers: PeerCertificates
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context

@@ -38,21 +38,7 @@ final class ClientAuthenticator: Sendable {
         }
         let serialNumber = SerialNumber(bytes: Array(leaf.serialNumber.bytes))
         let serial = serialNumber.hex
-        let now = store.clock.now()
-        let (roots, intermediates, known, generation) = try currentTrust(der)
-        if known {
-            guard leaf.notValidBefore <= now && now < leaf.notValidAfter else {
-                throw Problem(.unauthenticated, detail: "client certificate \(serial) is not valid now (\(Timestamp.format(leaf.notValidBefore)) to \(Timestamp.format(leaf.notValidAfter)))")
-            }
-        } else {
-            var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(validationTime: now) }
-            if case .couldNotValidate(let failures) = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
-                let reasons = Set(failures.map { $0.policyFailureReason.description }).sorted().joined(separator: "; ")
-                throw Problem(.unauthenticated, detail: "client certificate \(serial) does not validate against this store's CAs" +
-                              (reasons.isEmpty ? "" : ": \(reasons)"))
-            }
-            remember(der, generation: generation)
-        }
+        try await validateChain((leaf, der))
         let standing: ClientStanding
         do {
             guard let found = try store.clientStanding(serial: serialNumber, der: der) else {
@@ -75,6 +61,29 @@ final class ClientAuthenticator: Sendable {
         }
         return ClientIdentity(role: role, name: name, serial: serial, authority: standing.authority,
                               grants: role == .station ? standing.grants : [])
+    }
+
+    /// Whether `presented` chains to one of the store's CAs and is within its dates (RFC 5280
+    /// path validation, remembered per trust set). Its status in the store is the caller's to ask.
+    /// - Throws: `Problem` 401.
+    func validateChain(_ presented: (certificate: Certificate, der: [UInt8])) async throws(Problem) {
+        let (leaf, der) = presented
+        let serial = SerialNumber(bytes: Array(leaf.serialNumber.bytes)).hex
+        let now = store.clock.now()
+        let (roots, intermediates, known, generation) = try currentTrust(der)
+        if known {
+            guard leaf.notValidBefore <= now && now < leaf.notValidAfter else {
+                throw Problem(.unauthenticated, detail: "client certificate \(serial) is not valid now (\(Timestamp.format(leaf.notValidBefore)) to \(Timestamp.format(leaf.notValidAfter)))")
+            }
+            return
+        }
+        var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(validationTime: now) }
+        if case .couldNotValidate(let failures) = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
+            let reasons = Set(failures.map { $0.policyFailureReason.description }).sorted().joined(separator: "; ")
+            throw Problem(.unauthenticated, detail: "client certificate \(serial) does not validate against this store's CAs" +
+                          (reasons.isEmpty ? "" : ": \(reasons)"))
+        }
+        remember(der, generation: generation)
     }
 
     /// Remembers a validated client certificate, unless the trust set changed meanwhile.

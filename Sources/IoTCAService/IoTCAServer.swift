@@ -53,10 +53,12 @@ public struct IoTCAServer: Sendable {
         let api = Router(context: APIContext.self)
         api.add(middleware: ProblemMiddleware(listener: "api", metrics: metrics, clock: clock))
         api.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
-        api.add(middleware: AuthenticationMiddleware(
-            authenticator: ClientAuthenticator(store: store),
-            rateLimiter: limits.rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) }))
-        APIRoutes(workers: workers, metrics: metrics, bodyLimit: limits.maxBodyBytes).add(to: api)
+        let peers = PeerCertificates(), authenticator = ClientAuthenticator(store: store)
+        APIRoutes(workers: workers, metrics: metrics, bodyLimit: limits.maxBodyBytes, authentication: AuthenticationMiddleware(
+            authenticator: authenticator, rateLimiter: limits.rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) },
+            peers: peers)).add(to: api)
+        // Devices, beside /v1 and not behind its client check: they prove themselves per route.
+        ESTRoutes(workers: workers, metrics: metrics, peers: peers, authenticator: authenticator).add(to: api)
 
         // What certificates point at, over plain HTTP.
         let publicRouter = Router()

@@ -146,6 +146,17 @@ enum StoreSchema {
                 BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revocation_epoch'; END;
                 """)
         }
+        migrator.registerMigration("v6-enrolment-tokens") { db in
+            // One-time secrets a device enrols with (EST, HTTP Basic): one per thing, the
+            // secret's SHA-256 only, deleted when spent.
+            try db.create(table: "enrolment_tokens") { t in
+                t.primaryKey("thing", .text)
+                t.column("template", .text).notNull()
+                t.column("secret_sha256", .text).notNull()
+                t.column("expires_at", .text).notNull()
+                t.column("created_at", .text).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -1,0 +1,118 @@
+import Crypto
+import Foundation
+import X509
+
+/// A one-time enrolment secret, as `iotca enrol-token` prints it once.
+public struct EnrolmentToken: Sendable, Encodable, Equatable {
+    public let thing: String
+    public let template: String
+    public let secret: String
+    public let expiresAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case thing, template, secret
+        case expiresAt = "expires_at"
+    }
+}
+
+/// Devices that enrol and renew themselves (EST, RFC 7030): the operations behind
+/// `/.well-known/est/simpleenroll` and `simplereenroll`, the same issuance every other front
+/// door uses. The service decides who is asking (HTTP Basic or the TLS client certificate);
+/// these decide whether that may enrol.
+extension CertificateAuthority {
+    /// How long an enrolment token is good for unless told.
+    public static let defaultTokenLifetime: TimeInterval = 7 * 86_400
+
+    /// `iotca enrol-token THING`: a new one-time secret for `thing` to enrol with `template`,
+    /// replacing one not yet spent. Only its SHA-256 is stored; the secret is returned once.
+    /// - Throws: `PolicyError` (thing name, a template that is not a device's, lifetime).
+    public func createEnrolmentToken(thing: String, template: String = "device", expires: ValidityPeriod? = nil) throws -> EnrolmentToken {
+        try ThingName.validate(thing)
+        let checked = try TemplateCatalog(storeTemplates: store.layout.templates).template(template)
+        guard !checked.ca, ClientRole(template: checked.name) == nil else {
+            throw PolicyError.invalidValue("template \(template)", reason: "devices enrol with end-entity templates, not CA, station or operator ones")
+        }
+        let lifetime = expires.map { TimeInterval($0.seconds) } ?? Self.defaultTokenLifetime
+        guard lifetime > 0, lifetime <= 366 * 86_400 else {
+            throw PolicyError.invalidValue("expires", reason: "a token lives from a minute to a year")
+        }
+        // 192 bits, base64url: safe in a URL, an HTTP Basic password and a shell argument.
+        let secret = Data(SecureRandom.bytes(24)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        let now = store.clock.now()
+        let expiresAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + lifetime).rounded(.down))
+        try store.putEnrolmentToken(EnrolmentTokenRow(thing: thing, template: checked.name, secretSHA256: Self.digest(secret),
+                                                      expiresAt: expiresAt, createdAt: now))
+        return EnrolmentToken(thing: thing, template: checked.name, secret: secret, expiresAt: expiresAt)
+    }
+
+    /// EST simpleenroll with a token: spends it, then issues `thing` a certificate for the CSR's
+    /// key (renewing, when the thing already holds one: the token holder is who the operator
+    /// named). The token is spent before the issuance, so one secret never enrols twice; if
+    /// the issuance fails it is put back.
+    /// - Throws: `EnrolmentError` (credentials, expiry), `PolicyError` (CSR, a label naming
+    ///   another template), the issuance's errors.
+    public func enrol(thing: String, secret: String, csr: [UInt8], template label: String? = nil) throws -> IssueResult {
+        let now = store.clock.now()
+        let token = try store.spendEnrolmentToken(thing: thing, secretSHA256: Self.digest(secret), now: now)
+        do {
+            if let label, label != token.template {
+                throw PolicyError.invalidValue("EST label \(label)", reason: "the token of \(thing) enrols with template \(token.template)")
+            }
+            let renew = try !store.activeSerials(thing: thing).isEmpty
+            return try issue(IssueRequest(thing: thing, template: token.template, csr: csr, renew: renew),
+                             into: URL(fileURLWithPath: "/"), format: .json)
+        } catch {
+            try? store.putEnrolmentToken(token, event: "enrolment.token.restored")
+            throw error
+        }
+    }
+
+    /// EST simplereenroll: `current` (DER, its chain already validated by the caller) renews
+    /// itself. It must be an active, unexpired device certificate of this store; the request
+    /// must ask for its subject and, if it names any, its subject alternative names (RFC 7030
+    /// 4.2.2). The new certificate is for the same thing and template, whatever the CSR says;
+    /// the current one stays valid until it expires.
+    /// - Throws: `EnrolmentError` (not renewable, names differ), `PolicyError` (CSR), the issuance's.
+    public func reenrol(current der: [UInt8], csr: [UInt8]) throws -> IssueResult {
+        let certificate: Certificate
+        do { certificate = try Certificate(derEncoded: der) } catch { throw EnrolmentError.notRenewable(reason: "the certificate does not parse") }
+        let serial = SerialNumber(certificate.serialNumber)
+        guard let standing = try store.clientStanding(serial: serial, der: der) else {
+            throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not one this store issued")
+        }
+        guard standing.status == .active else { throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is revoked") }
+        let now = store.clock.now()
+        guard certificate.notValidBefore <= now, now < certificate.notValidAfter else {
+            throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not valid now")
+        }
+        guard let thing = standing.thing, ClientRole(template: standing.template) == nil else {
+            throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not a device's")
+        }
+        let request: CertificateSigningRequest
+        do {
+            request = try CertificateSigningRequest(derEncoded: PEM.firstBlock(in: csr)?.der ?? csr)
+        } catch {
+            throw PolicyError.invalidCSR(reason: "not a PKCS#10 certificate request (PEM or DER)")
+        }
+        guard request.subject == certificate.subject else {
+            throw EnrolmentError.subjectMismatch(reason: "the request's subject \(request.subject) is not \(certificate.subject)")
+        }
+        if let requested = try? request.attributes.extensionRequest?.extensions.subjectAlternativeNames {
+            let current = (try? certificate.extensions.subjectAlternativeNames) ?? nil
+            guard requested == current else {
+                throw EnrolmentError.subjectMismatch(reason: "the request's subject alternative names differ from the certificate's")
+            }
+        }
+        return try issue(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, csr: csr, renew: true),
+                         into: URL(fileURLWithPath: "/"), format: .json)
+    }
+
+    /// The chain of CA `name` up to its root, as EST's `cacerts` hands it out.
+    /// - Throws: `AuthorityError.notFound`, `StoreError`.
+    public func chain(of name: String) throws -> CertificateChain {
+        try store.chain(of: try store.authority(named: name))
+    }
+
+    static func digest(_ secret: String) -> String { Array(SHA256.hash(data: Array(secret.utf8))).hexString }
+}

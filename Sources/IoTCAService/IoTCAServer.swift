@@ -94,7 +94,7 @@ public struct IoTCAServer: Sendable {
             onServerRunning: { channel in bound.set(public: channel.localAddress); notify() }, logger: logger)
         logger.info("starting", metadata: ["store": .string(store.layout.root.path), "tls": .string(tlsMaterial.origin),
                                            "workers": .stringConvertible(threads)])
-        let group = ServiceGroup(configuration: .init(services: [apiApplication, publicApplication],
+        let group = ServiceGroup(configuration: .init(services: [apiApplication, publicApplication, ScheduledWork(workers: workers, logger: logger)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -77,12 +77,18 @@ public final class CertificateAuthority {
         try revocation.revoke(target, reason: reason, invalidityDate: invalidityDate)
     }
 
-    /// `crl publish`: the named CAs' CRLs, or every CA's.
+    /// `crl publish`: the named CAs' CRLs, or every CA's. With `ifDue` (cron), certificates
+    /// devices replaced whose grace period is over are revoked first.
     /// - Throws: see `RevocationService.publish`.
     public func publishCRLs(of names: [String] = [], ifDue: Bool = false) throws -> [CRLRecord] {
         let service = revocation
+        if ifDue { try service.supersedeDue() }
         return names.isEmpty ? try service.publishAll(ifDue: ifDue) : try names.compactMap { try service.publish($0, ifDue: ifDue) }
     }
+
+    /// Revokes the replaced certificates whose grace period is over (see `RevocationService.supersedeDue`).
+    @discardableResult
+    public func supersedeDue() throws -> [CertificateEntry] { try revocation.supersedeDue() }
 
     /// Where a CA's CRL files are published.
     public func crlFiles(of name: String) -> (der: URL, pem: URL) { revocation.crlFiles(of: name) }

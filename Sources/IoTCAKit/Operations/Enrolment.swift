@@ -72,7 +72,8 @@ extension CertificateAuthority {
     /// itself. It must be an active, unexpired device certificate of this store; the request
     /// must ask for its subject and, if it names any, its subject alternative names (RFC 7030
     /// 4.2.2). The new certificate is for the same thing and template, whatever the CSR says;
-    /// the current one stays valid until it expires.
+    /// the current one stays valid for the template's `renewalGrace` (default a day), then is
+    /// revoked as superseded: a device that lost the answer can still connect and try again.
     /// - Throws: `EnrolmentError` (not renewable, names differ), `PolicyError` (CSR), the issuance's.
     public func reenrol(current der: [UInt8], csr: [UInt8]) throws -> IssueResult {
         let certificate: Certificate
@@ -104,8 +105,13 @@ extension CertificateAuthority {
                 throw EnrolmentError.subjectMismatch(reason: "the request's subject alternative names differ from the certificate's")
             }
         }
-        return try issue(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, csr: csr, renew: true),
-                         into: URL(fileURLWithPath: "/"), format: .json)
+        let result = try issue(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, csr: csr, renew: true),
+                               into: URL(fileURLWithPath: "/"), format: .json)
+        let grace = (try? TemplateCatalog(storeTemplates: store.layout.templates).template(standing.template))?.renewalGraceSeconds ?? 86_400
+        try store.scheduleSupersession(serial: serial, authority: standing.authority, due: now.addingTimeInterval(TimeInterval(grace)))
+        // What earlier renewals left due goes now (besides cron and the service's timer).
+        _ = try? RevocationService(keyring: keyring).supersedeDue()
+        return result
     }
 
     /// The chain of CA `name` up to its root, as EST's `cacerts` hands it out.

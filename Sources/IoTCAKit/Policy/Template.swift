@@ -35,10 +35,14 @@ public struct Template: Codable, Sendable, Equatable {
     public var ca: Bool
     /// basicConstraints pathLenConstraint; only for CA templates.
     public var pathLength: Int?
+    /// How long a certificate replaced by a device's own renewal (EST re-enrolment) stays valid
+    /// before it is revoked as superseded (a duration, default 1d): a device that lost the
+    /// answer can still connect and try again.
+    public var renewalGrace: String?
 
     public init(name: String, description: String?, keyType: KeyAlgorithm, allowedKeyTypes: [KeyAlgorithm]?, validity: String,
                 subject: Subject, subjectAltNames: [String]?, keyUsage: [String], extendedKeyUsage: [String]?,
-                ca: Bool, pathLength: Int?) {
+                ca: Bool, pathLength: Int?, renewalGrace: String? = nil) {
         self.name = name
         self.description = description
         self.keyType = keyType
@@ -50,11 +54,17 @@ public struct Template: Codable, Sendable, Equatable {
         self.extendedKeyUsage = extendedKeyUsage
         self.ca = ca
         self.pathLength = pathLength
+        self.renewalGrace = renewalGrace
+    }
+
+    /// `renewalGrace` in seconds.
+    public var renewalGraceSeconds: Int64 {
+        renewalGrace.flatMap { try? ValidityPeriod($0) }?.seconds ?? 86_400
     }
 
     static let knownFields: Set<String> = [
         "name", "description", "keyType", "allowedKeyTypes", "validity", "subject",
-        "subjectAltNames", "keyUsage", "extendedKeyUsage", "ca", "pathLength",
+        "subjectAltNames", "keyUsage", "extendedKeyUsage", "ca", "pathLength", "renewalGrace",
     ]
     static let knownSubjectFields: Set<String> = [
         "commonName", "organization", "organizationalUnit", "country", "stateOrProvince",
@@ -148,6 +158,9 @@ public struct Template: Codable, Sendable, Equatable {
         }
         do { try ThingName.validate(name, kind: "template") } catch { throw fail("name", "\(error)") }
         do { _ = try ValidityPeriod(validity) } catch { throw fail("validity", "\(error)") }
+        if let renewalGrace {
+            do { _ = try ValidityPeriod(renewalGrace) } catch { throw fail("renewalGrace", "\(error)") }
+        }
         guard !keyUsage.isEmpty else { throw fail("keyUsage", "at least one key usage is required") }
         for (index, usage) in keyUsage.enumerated() where !Self.keyUsageNames.contains(usage) {
             throw fail("keyUsage[\(index)]", "unknown key usage '\(usage)' (known: \(Self.keyUsageNames.joined(separator: ", ")))")

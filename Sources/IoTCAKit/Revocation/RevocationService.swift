@@ -75,6 +75,21 @@ public struct RevocationService {
         return revoked
     }
 
+    /// Revokes, as superseded, the certificates devices replaced whose grace period is over
+    /// (EST re-enrolment schedules them), and publishes the CRLs that changed. Run by `crl
+    /// publish --if-due` (cron), by `iotca serve` every minute, and at each re-enrolment.
+    /// - Throws: `StoreError`; `CRLNotPublished` when the revocations are recorded but a CRL is not.
+    @discardableResult
+    public func supersedeDue() throws -> [CertificateEntry] {
+        let revoked = try store.supersedeDue(now: store.clock.now())
+        do {
+            for name in Set(revoked.map(\.authority)).sorted() { try publish(name) }
+        } catch let error as any IoTCAError {
+            throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, errorKind: error.kind)
+        }
+        return revoked
+    }
+
     /// Generates one CA's CRL and writes `public/NAME.crl` (DER) and `public/NAME.crl.pem`.
     /// With `ifDue`, nil when the current CRL is still fresh; it also puts back the newest
     /// recorded CRL if a crash left older files (cron repairs what a kill interrupted).

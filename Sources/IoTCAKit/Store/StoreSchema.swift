@@ -156,6 +156,12 @@ enum StoreSchema {
                 t.column("expires_at", .text).notNull()
                 t.column("created_at", .text).notNull()
             }
+            // Certificates a device replaced itself (EST re-enrolment), to be revoked as
+            // superseded once the template's grace period has passed.
+            try db.create(table: "scheduled_supersessions") { t in
+                t.primaryKey("certificate_id", .integer).references("certificates", onDelete: .cascade)
+                t.column("due_at", .text).notNull()
+            }
         }
         return migrator
     }

@@ -46,11 +46,25 @@ struct ESTRoutes {
 
     private func enroll(_ request: Request, _ context: APIContext) async throws -> Response {
         let csr = try await Self.requestBody(request)
-        guard let (thing, secret) = Self.basicCredentials(request.headers) else {
-            // No claim certificates yet: enrolment needs a token.
-            return Self.askForCredentials("simpleenroll needs HTTP Basic credentials: the thing name and its enrolment token")
-        }
         let label = label(context)
+        guard let (thing, secret) = Self.basicCredentials(request.headers) else {
+            // Without a token, a claim certificate in the TLS handshake (fleet provisioning by claim).
+            guard let presented = try await peers.presented(on: context.channel) else {
+                return Self.askForCredentials("simpleenroll needs HTTP Basic credentials (the thing name and its enrolment token) or a claim certificate")
+            }
+            try await authenticator.validateChain(presented)
+            do {
+                let result = try await workers.run { try $0.enrol(claim: presented.der, csr: csr, template: label) }
+                metrics.issued(template: result.entry.template, keySource: "est-claim")
+                return Self.base64(CertsOnlyCMS.encode([result.entry.der]), contentType: "application/pkcs7-mime; smime-type=certs-only")
+            } catch let error as EnrolmentError {
+                throw Problem(.forbidden, detail: error.description)
+            } catch let error as PolicyError {
+                // Outside the claim's grants is a refusal of who asks, not of the request.
+                if case .invalidValue = error { throw Problem(.forbidden, detail: error.description) }
+                throw error
+            }
+        }
         do {
             let result = try await workers.run(client: "est:\(thing)") { try $0.enrol(thing: thing, secret: secret, csr: csr, template: label) }
             metrics.issued(template: result.entry.template, keySource: "est")

@@ -136,4 +136,33 @@ import TestSupport
         let stationCert = (station.folder.appendingPathComponent("cert.pem").path, station.folder.appendingPathComponent("key.pem").path)
         #expect(try fixture.est("simplereenroll", body: body, cert: stationCert, out: "station") == 403)
     }
+
+    /// AWS IoT's fleet provisioning by claim, as EST: a claim certificate shared by a batch
+    /// enrols the things its grants cover, each once, and nothing once it is revoked.
+    @Test func aClaimCertificateEnrolsOnlyTheThingsItsGrantsCover() throws {
+        let fixture = try Fixture()
+        let claims = fixture.folder.appending("claims")
+        let created = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["claim", "create", "batch-7", "--grant", "device:plant-*",
+                                                                            "--store", fixture.store.storeURL.path, "--out", claims.path],
+                                            environment: ["IOTCA_PASSPHRASE": TemporaryStore.passphrase])
+        #expect(created.succeeded, "\(created.stderr)")
+        let claim = (claims.appendingPathComponent("batch-7/cert.pem").path, claims.appendingPathComponent("batch-7/key.pem").path)
+        let plant = try fixture.request("plant-1", subject: "/CN=plant-1")
+        #expect(try fixture.est("simpleenroll", body: plant, cert: claim, out: "plant-1") == 200)
+        #expect(try fixture.certificates("plant-1").contains("plant-1"))
+        #expect(try fixture.verify(fixture.folder.path("plant-1.pem")).succeeded)
+        #expect(try fixture.est("simpleenroll", body: plant, cert: claim, out: "again") == 409)  // a claim makes new things only
+        let outside = try fixture.request("office-1", subject: "/CN=office-1")
+        #expect(try fixture.est("simpleenroll", body: outside, cert: claim, out: "office") == 403)
+        // A claim may call nothing else, and a station may not enrol by claim.
+        let whoami = try ProcessRunner.run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", fixture.root,
+                                                    "--cert", claim.0, "--key", claim.1, fixture.server.apiURL + "/v1/whoami"])
+        #expect(whoami.stdout == "403")
+        // Revoked: the batch ends.
+        _ = try fixture.authority.revoke(.thing("batch-7"))
+        let next = try fixture.request("plant-2", subject: "/CN=plant-2")
+        #expect(try fixture.est("simpleenroll", body: next, cert: claim, out: "plant-2") == 403)
+        let enrolled = try fixture.store.store.events().filter { $0.action == "certificate.issue" && $0.subject == "plant-1" }
+        #expect(enrolled.first?.details.contains("claim:batch-7:") == true)
+    }
 }

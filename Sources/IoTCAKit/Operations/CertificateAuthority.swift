@@ -160,14 +160,14 @@ public final class CertificateAuthority {
         try store.setGrants(grants, of: station)
     }
 
-    private func checkGrants(_ grants: [ClientGrant], role: ClientRole) throws {
+    func checkGrants(_ grants: [ClientGrant], role: ClientRole) throws {
         if role == .operator && !grants.isEmpty {
             throw PolicyError.invalidValue("grants", reason: "an operator may issue with every template; grants are for stations")
         }
         let catalog = TemplateCatalog(storeTemplates: store.layout.templates)
         for grant in grants {
             let template = try catalog.template(grant.template)
-            if template.ca || ClientRole(template: template.name) != nil {
+            if template.ca || ClientRole(template: template.name) != nil || template.name == Self.claimTemplate {
                 throw PolicyError.invalidValue("grant \(grant)", reason: "template \(template.name) does not issue to things a station makes")
             }
         }

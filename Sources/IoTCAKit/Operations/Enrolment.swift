@@ -29,8 +29,8 @@ extension CertificateAuthority {
     public func createEnrolmentToken(thing: String, template: String = "device", expires: ValidityPeriod? = nil) throws -> EnrolmentToken {
         try ThingName.validate(thing)
         let checked = try TemplateCatalog(storeTemplates: store.layout.templates).template(template)
-        guard !checked.ca, ClientRole(template: checked.name) == nil else {
-            throw PolicyError.invalidValue("template \(template)", reason: "devices enrol with end-entity templates, not CA, station or operator ones")
+        guard !checked.ca, ClientRole(template: checked.name) == nil, checked.name != Self.claimTemplate else {
+            throw PolicyError.invalidValue("template \(template)", reason: "devices enrol with end-entity templates, not CA, station, operator or claim ones")
         }
         let lifetime = expires.map { TimeInterval($0.seconds) } ?? Self.defaultTokenLifetime
         guard lifetime > 0, lifetime <= 366 * 86_400 else {
@@ -68,6 +68,58 @@ extension CertificateAuthority {
         }
     }
 
+    /// `iotca claim create NAME --grant TEMPLATE:PATTERN`: a claim certificate (AWS IoT's fleet
+    /// provisioning by claim), shared by a batch of devices, that may only enrol things whose
+    /// names its grants cover. Revoke it to end the batch's enrolment.
+    /// - Throws: `PolicyError` (grants), the issuance's errors.
+    public func createClaim(_ name: String, grants: [ClientGrant], ca: String = "issuing", into output: URL,
+                            format: BundleFormat = .dir) throws -> IssueResult {
+        guard !grants.isEmpty else { throw PolicyError.invalidValue("grants", reason: "a claim needs at least one TEMPLATE:PATTERN it may enrol") }
+        try checkGrants(grants, role: .station)
+        let result = try issue(IssueRequest(thing: name, authority: ca, template: Self.claimTemplate), into: output, format: format)
+        try store.setGrants(grants, of: name)
+        return result
+    }
+
+    /// The built-in template of claim certificates.
+    public static let claimTemplate = "claim"
+
+    /// EST simpleenroll with a claim certificate in the TLS handshake (`claim`, DER, its chain
+    /// already validated by the caller): the thing is the CSR's common name, which the claim's
+    /// grants must cover for the template; a thing that already has a certificate is refused
+    /// (a claim makes new things; an existing one renews itself).
+    /// - Throws: `EnrolmentError` (not an active claim), `PolicyError` (CSR, outside the
+    ///   grants), `IssuanceConflict`, the issuance's errors.
+    public func enrol(claim der: [UInt8], csr: [UInt8], template label: String? = nil) throws -> IssueResult {
+        let certificate: Certificate
+        do { certificate = try Certificate(derEncoded: der) } catch { throw EnrolmentError.notRenewable(reason: "the claim certificate does not parse") }
+        let serial = SerialNumber(certificate.serialNumber)
+        guard let standing = try store.clientStanding(serial: serial, der: der), standing.template == Self.claimTemplate,
+              let claim = standing.thing else {
+            throw EnrolmentError.invalidCredentials(thing: "certificate \(serial.hex)")
+        }
+        guard standing.status == .active, standing.authorityStatus == .active || standing.authorityStatus == .disabled else {
+            throw EnrolmentError.notRenewable(reason: "claim \(claim) (\(serial.hex)) is revoked")
+        }
+        let request: CertificateSigningRequest
+        do {
+            request = try CertificateSigningRequest(derEncoded: PEM.firstBlock(in: csr)?.der ?? csr)
+        } catch {
+            throw PolicyError.invalidCSR(reason: "not a PKCS#10 certificate request (PEM or DER)")
+        }
+        guard let thing = request.subject.commonNames.first else {
+            throw PolicyError.invalidCSR(reason: "a request made with a claim names its thing as the subject's common name")
+        }
+        let template = label ?? "device"
+        let grants = try store.grants(of: claim)
+        guard grants.contains(where: { $0.allows(template: template, thing: thing) }) else {
+            throw PolicyError.invalidValue("thing \(thing)", reason: "claim \(claim) may enrol only \(grants.map(\.description).joined(separator: ", "))")
+        }
+        return try AuditEvent.$client.withValue("claim:\(claim):\(serial.hex)") {
+            try issue(IssueRequest(thing: thing, template: template, csr: csr), into: URL(fileURLWithPath: "/"), format: .json)
+        }
+    }
+
     /// EST simplereenroll: `current` (DER, its chain already validated by the caller) renews
     /// itself. It must be an active, unexpired device certificate of this store; the request
     /// must ask for its subject and, if it names any, its subject alternative names (RFC 7030
@@ -87,7 +139,7 @@ extension CertificateAuthority {
         guard certificate.notValidBefore <= now, now < certificate.notValidAfter else {
             throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not valid now")
         }
-        guard let thing = standing.thing, ClientRole(template: standing.template) == nil else {
+        guard let thing = standing.thing, ClientRole(template: standing.template) == nil, standing.template != Self.claimTemplate else {
             throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not a device's")
         }
         let request: CertificateSigningRequest
@@ -121,4 +173,13 @@ extension CertificateAuthority {
     }
 
     static func digest(_ secret: String) -> String { Array(SHA256.hash(data: Array(secret.utf8))).hexString }
+}
+
+extension DistinguishedName {
+    /// The common names, in order (a CSR made with a claim names its thing there).
+    var commonNames: [String] {
+        flatMap { $0 }.filter { $0.type == .RDNAttributeType.commonName }.compactMap { attribute in
+            String(describing: attribute.value).isEmpty ? nil : String(describing: attribute.value)
+        }
+    }
 }

@@ -52,6 +52,23 @@ enum BuiltinTemplates {
   "ca": false
 }
 """#,
+        "claim": #"""
+{
+  "name": "claim",
+  "description": "Claim certificate a manufacturer puts on many devices: may only enrol them over EST, for the thing names its grants cover.",
+  "keyType": "ec-p256",
+  "validity": "365d",
+  "subject": {
+    "commonName": "{{thing}}",
+    "organization": "{{org}}",
+    "organizationalUnit": "claims"
+  },
+  "subjectAltNames": ["uri:https://iotca.invalid/claims/{{thing}}"],
+  "keyUsage": ["digitalSignature"],
+  "extendedKeyUsage": ["clientAuth"],
+  "ca": false
+}
+"""#,
         "operator": #"""
 {
   "name": "operator",

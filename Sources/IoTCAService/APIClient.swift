@@ -58,13 +58,17 @@ public final class APIClient: Sendable {
 
     /// One request with a JSON body as bytes, the answer's status and bytes as they came: for a
     /// load generator, which should spend its CPU on sending, not on decoding answers.
-    public func exchange(_ method: HTTPMethod, _ path: String, json: [UInt8]?) async throws -> (status: Int, body: ByteBuffer) {
+    public func exchange(_ method: HTTPMethod, _ path: String, json: [UInt8]?, body: [UInt8]? = nil,
+                         headers: [(String, String)] = []) async throws -> (status: Int, body: ByteBuffer) {
         var request = HTTPClientRequest(url: settings.url + path)
         request.method = method
         if let json {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json))
+        } else if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await http.execute(request, timeout: .seconds(120))
         return (Int(response.status.code), try await response.body.collect(upTo: Self.answerLimit))
     }

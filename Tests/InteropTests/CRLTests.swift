@@ -63,12 +63,18 @@ import TestSupport
         let text = try OpenSSLCLI.text(ofCertificate: result.folder.appendingPathComponent("cert.pem").path)
         #expect(text.contains("URI:http://pki.example.com/fleet/issuing.crl"))
         #expect(text.contains("CA Issuers - URI:http://pki.example.com/fleet/issuing.crt"))
+        #expect(text.contains("OCSP - URI:http://pki.example.com/fleet/ocsp"))
         let issuing = try OpenSSLCLI.text(ofCertificate: store.layout.certificateFile(for: "issuing").path)
         #expect(issuing.contains("URI:http://pki.example.com/fleet/root.crl"))
         #expect(try OpenSSLCLI.verifyBundle(result.folder).succeeded)
         let crl = try #require(try RevocationService(keyring: keyring).publish("issuing"))
         #expect(crl.nextUpdate.timeIntervalSince(crl.thisUpdate) == 2 * 86_400)
 
+        // Without the OCSP URL the AIA keeps the CA issuers URL; without both there is none.
+        try AuthorityManager(keyring: keyring).updateSettings(of: "issuing", ocspURL: "")
+        let withoutOCSP = try OpenSSLCLI.text(ofCertificate: try Provisioner(keyring: keyring).issue(
+            IssueRequest(thing: "f"), bundleParent: folder.appending("bundles")).folder.appendingPathComponent("cert.pem").path)
+        #expect(!withoutOCSP.contains("OCSP - URI") && withoutOCSP.contains("CA Issuers - URI"))
         try AuthorityManager(keyring: keyring).updateSettings(of: "issuing", crlURL: "", caIssuersURL: "")
         let plain = try Provisioner(keyring: keyring).issue(IssueRequest(thing: "e"), bundleParent: folder.appending("bundles"))
         let plainText = try OpenSSLCLI.text(ofCertificate: plain.folder.appendingPathComponent("cert.pem").path)

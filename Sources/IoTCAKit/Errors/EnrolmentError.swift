@@ -15,7 +15,7 @@ public enum EnrolmentError: IoTCAError, Equatable {
     public var description: String {
         switch self {
         case .invalidCredentials(let thing):
-            "no valid enrolment token for \(thing): ask the operator for one (`iotca enrol-token \(thing)`)"
+            "no valid enrolment token for \(thing): ask the operator for a new one"
         case .expired(let thing, let at):
             "the enrolment token for \(thing) expired at \(Timestamp.format(at)): ask the operator for a new one"
         case .subjectMismatch(let reason):

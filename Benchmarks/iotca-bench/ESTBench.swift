@@ -15,12 +15,8 @@ struct ESTBench: AsyncParsableCommand {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-est-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let passphrase = "benchmark passphrase"
-        let store = root.appendingPathComponent("store")
-        _ = try StoreInitializer.initialize(at: store, options: .init(passphrase: Passphrase(passphrase)))
-        let authority = try CertificateAuthority(store: store, passphrase: .fixed(Passphrase(passphrase)))
-        let clients = root.appendingPathComponent("clients")
-        _ = try authority.createClient("bench", role: .operator, grants: [], into: clients)
+        let bench = try BenchStore(in: root)
+        let authority = bench.authority
         print("Making \(count) tokens and CSRs...")
         var requests: [(authorization: String, body: [UInt8])] = []
         for index in 0..<count {
@@ -30,14 +26,9 @@ struct ESTBench: AsyncParsableCommand {
             let der = PEMDocumentBody.der(pem)
             requests.append(("Basic \(credentials)", Array(Data(der).base64EncodedString(options: .lineLength64Characters).utf8)))
         }
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("iotca").path
-        let server = try BenchServer(binary, arguments: ["serve", "--store", store.path, "--api-listen", "127.0.0.1:0",
-                                                         "--public-listen", "127.0.0.1:0", "--log-level", "error"],
-                                     environment: ["IOTCA_PASSPHRASE": passphrase], folder: root, ready: "api listening on ")
+        let (server, api, _) = try bench.serve()
         defer { server.stop() }
-        let api = server.line.replacingOccurrences(of: "api listening on ", with: "")
-        let client = try APIClient(.init(url: api, clientCertificate: clients.path + "/bench/cert.pem", clientKey: clients.path + "/bench/key.pem",
-                                         serverCA: clients.path + "/bench/root.pem"), connections: connections)
+        let client = try bench.client(api, connections: connections)
         let prepared = requests
         let run = try await ServeBench.load(count: count, connections: connections) { index in
             let (authorization, body) = prepared[index]

@@ -24,10 +24,8 @@ struct OCSPBench: AsyncParsableCommand {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-ocsp-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let passphrase = "benchmark passphrase"
-        let storeURL = root.appendingPathComponent("store")
-        _ = try StoreInitializer.initialize(at: storeURL, options: .init(passphrase: Passphrase(passphrase)))
-        let authority = try CertificateAuthority(store: storeURL, passphrase: .fixed(Passphrase(passphrase)))
+        let bench = try BenchStore(in: root)
+        let (storeURL, authority, passphrase) = (bench.store, bench.authority, BenchStore.passphrase)
         print("Issuing \(certificates) certificates...")
         var entries: [CertificateEntry] = []
         for index in 0..<certificates {
@@ -43,12 +41,9 @@ struct OCSPBench: AsyncParsableCommand {
         let withNonce = (0..<count).map { Self.request(nameHash, keyHash, serial: entries[$0 % entries.count].serial.bytes,
                                                       nonce: (0..<16).map { _ in UInt8.random(in: 0...255) }) }
 
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("iotca").path
-        let server = try BenchServer(binary, arguments: ["serve", "--store", storeURL.path, "--api-listen", "127.0.0.1:0",
-                                                         "--public-listen", "127.0.0.1:0", "--log-level", "error"],
-                                     environment: ["IOTCA_PASSPHRASE": passphrase], folder: root, ready: "public listening on ")
+        let (server, _, publicURL) = try bench.serve()
         defer { server.stop() }
-        let url = server.line.replacingOccurrences(of: "public listening on ", with: "") + "/ocsp"
+        let url = publicURL + "/ocsp"
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)))
         @Sendable func post(_ url: String, _ body: [UInt8]) async throws {

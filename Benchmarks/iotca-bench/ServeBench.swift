@@ -30,27 +30,15 @@ struct ServeBench: AsyncParsableCommand {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("iotca-serve-bench-\(UUID().uuidString)")
         defer { if folder == nil { try? FileManager.default.removeItem(at: root) } }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let passphrase = "benchmark passphrase"
-        let store = root.appendingPathComponent("store")
-        _ = try StoreInitializer.initialize(at: store, options: .init(passphrase: Passphrase(passphrase)))
-        let authority = try CertificateAuthority(store: store, passphrase: .fixed(Passphrase(passphrase)))
-        let clients = root.appendingPathComponent("clients")
-        _ = try authority.createClient("bench", role: .operator, grants: [], into: clients)
-
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("iotca").path
-        let configuration = workers.map { ["--workers", String($0)] } ?? []
-        let server = try BenchServer(binary, arguments: ["serve", "--store", store.path, "--api-listen", "127.0.0.1:0",
-                                                         "--public-listen", "127.0.0.1:0", "--log-level", "error"] + configuration,
-                                     environment: ["IOTCA_PASSPHRASE": passphrase], folder: root, ready: "api listening on ")
+        let bench = try BenchStore(in: root)
+        let (store, authority, clients, passphrase) = (bench.store, bench.authority, bench.clients, BenchStore.passphrase)
+        let (server, api, _) = try bench.serve(workers.map { ["--workers", String($0)] } ?? [])
         defer { server.stop() }
-        let api = server.line.replacingOccurrences(of: "api listening on ", with: "")
 
         print("Making \(count) CSRs...")
         let csrs = try (0..<count).map { _ in try Self.csr() }
         let maxConnections = connections.max() ?? 1
-        let client = try APIClient(.init(url: api, clientCertificate: clients.path + "/bench/cert.pem",
-                                         clientKey: clients.path + "/bench/key.pem", serverCA: clients.path + "/bench/root.pem"),
-                                   connections: maxConnections)
+        let client = try bench.client(api, connections: maxConnections)
         // Request bodies made before the clock starts, and answers checked by status only: the
         // load generator shares the cores with the server, so it does as little as it can (the
         // same for cfssl below).
@@ -211,6 +199,8 @@ struct ServeBench: AsyncParsableCommand {
 final class BenchServer: @unchecked Sendable {
     private var pid: pid_t = 0
     private(set) var line = ""
+    /// Where its output goes.
+    let output: URL
 
     /// `openssl ocsp -multi` ignores SIGTERM and leaves its worker processes behind: it is
     /// stopped with SIGKILL, its children first.
@@ -220,6 +210,7 @@ final class BenchServer: @unchecked Sendable {
          onStderr: Bool = false, forceful: Bool = false) throws {
         self.forceful = forceful
         let output = folder.appendingPathComponent("\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString).out")
+        self.output = output
         let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         pid = try Spawn.start(executable, arguments, environment: merged, stdout: onStderr ? nil : output, stderr: onStderr ? output : nil)
         func found() -> String? {
@@ -236,7 +227,7 @@ final class BenchServer: @unchecked Sendable {
     func stop() {
         guard pid > 0 else { return }
         if forceful { _ = try? ServeBench.shell(["pkill", "-KILL", "-P", String(pid)]) }
-        Spawn.stop(pid, signal: forceful ? SIGKILL : SIGTERM)
+        _ = Spawn.stop(pid, signal: forceful ? SIGKILL : SIGTERM)
         pid = 0
     }
 }

@@ -8,36 +8,14 @@ enum HTTPDate {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    /// Written as bytes: `String(format:)` cost more than the OCSP answer it dated.
+    /// Without `String(format:)`, which cost more than the OCSP answer it dated.
     static func format(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(29)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                bytes.append(0x30 + UInt8(value / divisor % 10))
-                divisor /= 10
-            }
-        }
-        bytes += days[Int(parts.tm_wday)].utf8
-        bytes += ", ".utf8
-        digits(Int(parts.tm_mday), 2)
-        bytes.append(0x20)
-        bytes += months[Int(parts.tm_mon)].utf8
-        bytes.append(0x20)
-        digits(Int(parts.tm_year) + 1900, 4)
-        bytes.append(0x20)
-        digits(Int(parts.tm_hour), 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
-        bytes += " GMT".utf8
-        return String(decoding: bytes, as: UTF8.self)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(Int(parts.tm_year) + 1900) " +
+            "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 
     /// nil for anything but an IMF-fixdate (the obsolete forms are not worth a cache miss risk).

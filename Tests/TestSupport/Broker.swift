@@ -28,13 +28,11 @@ public final class Broker: @unchecked Sendable {
 
     deinit { stop() }
 
-    var isRunning: Bool { pid > 0 && kill(pid, 0) == 0 && waitpid(pid, nil, WNOHANG) == 0 }
+    var isRunning: Bool { Spawn.isRunning(pid) }
 
     public func stop() {
         guard pid > 0 else { return }
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        Spawn.stop(pid, signal: SIGKILL)
         pid = 0
     }
 

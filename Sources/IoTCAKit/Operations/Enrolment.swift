@@ -101,12 +101,7 @@ extension CertificateAuthority {
         guard standing.status == .active, standing.authorityStatus == .active || standing.authorityStatus == .disabled else {
             throw EnrolmentError.notRenewable(reason: "claim \(claim) (\(serial.hex)) is revoked")
         }
-        let request: CertificateSigningRequest
-        do {
-            request = try CertificateSigningRequest(derEncoded: PEM.firstBlock(in: csr)?.der ?? csr)
-        } catch {
-            throw PolicyError.invalidCSR(reason: "not a PKCS#10 certificate request (PEM or DER)")
-        }
+        let request = try Self.parseRequest(csr)
         guard let thing = request.subject.commonNames.first else {
             throw PolicyError.invalidCSR(reason: "a request made with a claim names its thing as the subject's common name")
         }
@@ -142,12 +137,7 @@ extension CertificateAuthority {
         guard let thing = standing.thing, ClientRole(template: standing.template) == nil, standing.template != Self.claimTemplate else {
             throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not a device's")
         }
-        let request: CertificateSigningRequest
-        do {
-            request = try CertificateSigningRequest(derEncoded: PEM.firstBlock(in: csr)?.der ?? csr)
-        } catch {
-            throw PolicyError.invalidCSR(reason: "not a PKCS#10 certificate request (PEM or DER)")
-        }
+        let request = try Self.parseRequest(csr)
         guard request.subject == certificate.subject else {
             throw EnrolmentError.subjectMismatch(reason: "the request's subject \(request.subject) is not \(certificate.subject)")
         }
@@ -170,6 +160,15 @@ extension CertificateAuthority {
     /// - Throws: `AuthorityError.notFound`, `StoreError`.
     public func chain(of name: String) throws -> CertificateChain {
         try store.chain(of: try store.authority(named: name))
+    }
+
+    /// The request itself, for the names in it (CSRCheck proves its key when it is issued).
+    static func parseRequest(_ csr: [UInt8]) throws(PolicyError) -> CertificateSigningRequest {
+        do {
+            return try CertificateSigningRequest(derEncoded: PEM.firstBlock(in: csr)?.der ?? csr)
+        } catch {
+            throw .invalidCSR(reason: "not a PKCS#10 certificate request (PEM or DER)")
+        }
     }
 
     static func digest(_ secret: String) -> String { Array(SHA256.hash(data: Array(secret.utf8))).hexString }

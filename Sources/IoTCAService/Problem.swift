@@ -68,7 +68,7 @@ public struct Problem: Error, Sendable, Codable, Equatable {
         public var title: String {
             switch self {
             case .badRequest: "The request is malformed"
-            case .unauthenticated: "A client certificate issued by this CA is required"
+            case .unauthenticated: "Who is asking could not be established"
             case .forbidden: "This client may not do that"
             case .noRoute: "No such resource"
             case .methodNotAllowed: "Method not allowed on this resource"

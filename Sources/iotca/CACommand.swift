@@ -66,7 +66,7 @@ struct CACommand: ParsableCommand {
                 }
                 let updated = settings.isEmpty ? authority : try manager.configureCA(
                     name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL,
-                    ocspURL: settings.ocspURL)
+                    ocspURL: settings.ocspURL, onPublish: settings.onPublish)
                 if output.json { try Output.json(updated) }
             }
         }
@@ -86,7 +86,11 @@ struct CACommand: ParsableCommand {
                 help: ArgumentHelp("OCSP responder (authorityInformationAccess) put in certificates the CA issues; \"\" removes it.", valueName: "URL"))
         var ocspURL: String?
 
-        var isEmpty: Bool { crlValidity == nil && crlURL == nil && caIssuersURL == nil && ocspURL == nil }
+        @Option(name: .customLong("on-publish"),
+                help: ArgumentHelp("Shell command run after each new CRL of the CA is written (IOTCA_CA, IOTCA_CRL_DER, IOTCA_CRL_PEM set), e.g. a broker's reload; \"\" removes it.", valueName: "COMMAND"))
+        var onPublish: String?
+
+        var isEmpty: Bool { crlValidity == nil && crlURL == nil && caIssuersURL == nil && ocspURL == nil && onPublish == nil }
     }
 
     struct Set: ParsableCommand {
@@ -98,14 +102,14 @@ struct CACommand: ParsableCommand {
         @OptionGroup var settings: SettingsOptions
 
         func validate() throws {
-            if settings.isEmpty { throw ValidationError("give --crl-validity, --crl-url, --ca-issuers-url or --ocsp-url") }
+            if settings.isEmpty { throw ValidationError("give --crl-validity, --crl-url, --ca-issuers-url, --ocsp-url or --on-publish") }
         }
 
         func run() throws {
             try Output.run {
                 let authority = try storeOptions.authority().configureCA(
                     name, crlValidity: settings.crlValidity, crlURL: settings.crlURL, caIssuersURL: settings.caIssuersURL,
-                    ocspURL: settings.ocspURL)
+                    ocspURL: settings.ocspURL, onPublish: settings.onPublish)
                 if output.json { return try Output.json(authority) }
                 Output.line("CA \(name): CRL validity \(authority.crlValidity / 86_400)d \(authority.crlValidity % 86_400 / 3_600)h, CRL URL \(authority.crlURL ?? "-"), CA issuers URL \(authority.caIssuersURL ?? "-"), OCSP URL \(authority.ocspURL ?? "-")")
             }
@@ -198,6 +202,7 @@ struct CACommand: ParsableCommand {
                     ("crl validity", "\(authority.crlValidity) s"), ("crl url", authority.crlURL ?? "-"),
                     ("ca issuers url", authority.caIssuersURL ?? "-"),
                     ("ocsp url", authority.ocspURL ?? "-"),
+                    ("on publish", authority.onPublish ?? "-"),
                     ("spki sha256", fingerprints?.spkiSHA256Base64 ?? "-"),
                 ]
                 for (field, value) in fields { Output.line("\(field.padding(toLength: 19, withPad: " ", startingAt: 0)) \(value)") }

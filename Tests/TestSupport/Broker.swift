@@ -39,13 +39,20 @@ public final class Broker: @unchecked Sendable {
     /// SIGHUP, as `systemctl reload mosquitto` sends: the broker reads its crlfile again. Waits
     /// (woken by its log, 2 s at most) until the log says it reloaded.
     public func reload() throws {
-        let log = self.log
-        func reloads() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Reloading").count }
-        let before = reloads()
+        let before = reloads
         guard kill(pid, SIGHUP) == 0 else { throw BrokerError.didNotStart(log: "SIGHUP failed") }
-        guard FileWatch.wait(in: log.deletingLastPathComponent(), timeout: 2, until: { reloads() > before }) else {
-            throw BrokerError.didNotReload
-        }
+        guard waitForReload(after: before) else { throw BrokerError.didNotReload }
+    }
+
+    /// The broker's process, for a command that signals it (an on-publish hook).
+    public var processID: pid_t { pid }
+
+    /// How many times its log says it reloaded.
+    public var reloads: Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Reloading").count - 1 }
+
+    /// Waits (woken by its log, 2 s at most) until it has reloaded more than `count` times.
+    public func waitForReload(after count: Int) -> Bool {
+        FileWatch.wait(in: log.deletingLastPathComponent(), timeout: 2, until: { reloads > count })
     }
 
     public static var executable: String {

@@ -47,6 +47,9 @@ public struct Authority: Sendable, Equatable {
     /// Put in the authorityInformationAccess OCSP of certificates this CA issues, when set
     /// (`iotca serve` answers at PUBLIC/ocsp).
     public var ocspURL: String? = nil
+    /// A shell command run after each new CRL of this CA is written (to make brokers and
+    /// servers read it: a SIGHUP, a reload), with IOTCA_CA, IOTCA_CRL_DER and IOTCA_CRL_PEM set.
+    public var onPublish: String? = nil
 
     public static let defaultCRLValidity: Int64 = 7 * 86_400
 

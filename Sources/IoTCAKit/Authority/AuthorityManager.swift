@@ -134,7 +134,7 @@ public struct AuthorityManager {
     /// issued from now on carry the new URLs.
     @discardableResult
     public func updateSettings(of name: String, crlValidity: ValidityPeriod? = nil, crlURL: String? = nil,
-                               caIssuersURL: String? = nil, ocspURL: String? = nil) throws -> Authority {
+                               caIssuersURL: String? = nil, ocspURL: String? = nil, onPublish: String? = nil) throws -> Authority {
         func checked(_ url: String?, _ option: String) throws(PolicyError) -> String?? {
             guard let url else { return .none }
             if url.isEmpty { return .some(nil) }
@@ -144,7 +144,7 @@ public struct AuthorityManager {
         return try store.updateSettings(
             of: name, crlValidity: crlValidity.map(\.seconds),
             crlURL: try checked(crlURL, "CRL URL"), caIssuersURL: try checked(caIssuersURL, "CA issuers URL"),
-            ocspURL: try checked(ocspURL, "OCSP URL"))
+            ocspURL: try checked(ocspURL, "OCSP URL"), onPublish: try PublishHook.checked(onPublish))
     }
 
     // MARK: -

@@ -83,7 +83,7 @@ public final class CertificateAuthority {
     public func publishCRLs(of names: [String] = [], ifDue: Bool = false) throws -> [CRLRecord] {
         let service = revocation
         if ifDue { try service.supersedeDue() }
-        return names.isEmpty ? try service.publishAll(ifDue: ifDue) : try names.compactMap { try service.publish($0, ifDue: ifDue) }
+        return names.isEmpty ? try service.publishAll(ifDue: ifDue) : try service.publishEach(names, ifDue: ifDue)
     }
 
     /// Revokes the replaced certificates whose grace period is over (see `RevocationService.supersedeDue`).
@@ -212,8 +212,9 @@ public final class CertificateAuthority {
     /// `ca set`: nil leaves a setting, an empty URL removes it.
     /// - Throws: `AuthorityError.notFound`, `PolicyError` (URLs), `StoreError`.
     public func configureCA(_ name: String, crlValidity: ValidityPeriod? = nil, crlURL: String? = nil,
-                            caIssuersURL: String? = nil, ocspURL: String? = nil) throws -> Authority {
-        try authorities.updateSettings(of: name, crlValidity: crlValidity, crlURL: crlURL, caIssuersURL: caIssuersURL, ocspURL: ocspURL)
+                            caIssuersURL: String? = nil, ocspURL: String? = nil, onPublish: String? = nil) throws -> Authority {
+        try authorities.updateSettings(of: name, crlValidity: crlValidity, crlURL: crlURL, caIssuersURL: caIssuersURL, ocspURL: ocspURL,
+                                       onPublish: onPublish)
     }
 
     /// `ca enable` / `ca disable`. - Throws: `AuthorityError` (not found, pending, revoked).

@@ -55,8 +55,10 @@ public struct RevocationService {
         let revoked = try store.revoke(target, reason: reason, invalidityDate: invalidityDate)
         guard publish else { return Outcome(revoked: revoked, published: []) }
         do {
-            let published = try Set(revoked.map(\.authority)).sorted().compactMap { try self.publish($0) }
+            let published = try publishEach(Set(revoked.map(\.authority)).sorted(), revoked: revoked)
             return Outcome(revoked: revoked, published: published)
+        } catch let failed as OnPublishFailed {
+            throw failed
         } catch let error as any IoTCAError {
             throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, errorKind: error.kind)
         }
@@ -68,7 +70,9 @@ public struct RevocationService {
     public func supersede(thing: String, serials: [SerialNumber]) throws -> [CertificateEntry] {
         let revoked = try store.supersede(thing: thing, serials: serials)
         do {
-            for name in Set(revoked.map(\.authority)).sorted() { try publish(name) }
+            _ = try publishEach(Set(revoked.map(\.authority)).sorted(), revoked: revoked)
+        } catch let failed as OnPublishFailed {
+            throw failed
         } catch let error as any IoTCAError {
             throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, errorKind: error.kind)
         }
@@ -83,7 +87,9 @@ public struct RevocationService {
     public func supersedeDue() throws -> [CertificateEntry] {
         let revoked = try store.supersedeDue(now: store.clock.now())
         do {
-            for name in Set(revoked.map(\.authority)).sorted() { try publish(name) }
+            _ = try publishEach(Set(revoked.map(\.authority)).sorted(), revoked: revoked)
+        } catch let failed as OnPublishFailed {
+            throw failed
         } catch let error as any IoTCAError {
             throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, errorKind: error.kind)
         }
@@ -110,7 +116,28 @@ public struct RevocationService {
                                   nextUpdate: draft.nextUpdate, entries: entries)
         let record = try store.recordCRL(draft, der: der) { head in try signer.signature(forCRL: AuditCheckpoint.message(head: head)) }
         try writeFiles(of: name, record: record, der: der)
+        if let command = authority.onPublish {
+            let files = crlFiles(of: name)
+            if let failure = PublishHook.run(command, authority: name, der: files.der, pem: files.pem) {
+                throw OnPublishFailed(failures: [.init(authority: name, number: record.number, reason: failure)], revoked: [])
+            }
+        }
         return record
+    }
+
+    /// Publishes each CA's CRL in turn; a failed on-publish command does not stop the others,
+    /// and is reported (with `revoked`) once all are published.
+    func publishEach(_ names: [String], ifDue: Bool = false, revoked: [CertificateEntry] = []) throws -> [CRLRecord] {
+        var published: [CRLRecord] = [], failures: [OnPublishFailed.Failure] = []
+        for name in names {
+            do {
+                if let record = try publish(name, ifDue: ifDue) { published.append(record) }
+            } catch let failed as OnPublishFailed {
+                failures += failed.failures
+            }
+        }
+        guard failures.isEmpty else { throw OnPublishFailed(failures: failures, revoked: revoked.map(\.serial.hex)) }
+        return published
     }
 
     /// Writes the files under a lock file, and only if this CRL is still the newest recorded:
@@ -134,7 +161,7 @@ public struct RevocationService {
 
     /// Every CA that has a certificate (pending ones have nothing to sign with yet).
     public func publishAll(ifDue: Bool = false) throws -> [CRLRecord] {
-        try store.authorities().filter { $0.status != .pending }.compactMap { try publish($0.name, ifDue: ifDue) }
+        try publishEach(store.authorities().filter { $0.status != .pending }.map(\.name), ifDue: ifDue)
     }
 
     public func crlFiles(of name: String) -> (der: URL, pem: URL) {

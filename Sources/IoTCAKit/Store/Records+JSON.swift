@@ -122,6 +122,7 @@ extension Authority: Encodable {
         case crlURL = "crl_url"
         case caIssuersURL = "ca_issuers_url"
         case ocspURL = "ocsp_url"
+        case onPublish = "on_publish"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -130,6 +131,7 @@ extension Authority: Encodable {
         try container.encode(crlURL, forKey: .crlURL)
         try container.encode(caIssuersURL, forKey: .caIssuersURL)
         try container.encode(ocspURL, forKey: .ocspURL)
+        try container.encode(onPublish, forKey: .onPublish)
         try container.encode(name, forKey: .name)
         try container.encode(kind, forKey: .kind)
         try container.encode(parentName, forKey: .parent)

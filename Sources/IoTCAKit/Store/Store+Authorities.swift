@@ -93,7 +93,7 @@ extension Store {
 
     /// Changes a CA's CRL validity and URLs (`iotca ca set`); nil leaves a value as it is.
     func updateSettings(of name: String, crlValidity: Int64?, crlURL: String??, caIssuersURL: String??,
-                        ocspURL: String?? = .none) throws -> Authority {
+                        ocspURL: String?? = .none, onPublish: String?? = .none) throws -> Authority {
         try write { db in
             var authority = try Self.authority(db, named: name)
             var details: [String: String] = [:]
@@ -113,8 +113,13 @@ extension Store {
                 authority.ocspURL = ocspURL
                 details["ocsp_url"] = ocspURL ?? ""
             }
-            try db.execute(sql: "UPDATE authorities SET crl_validity_seconds = ?, crl_url = ?, ca_issuers_url = ?, ocsp_url = ? WHERE id = ?",
-                           arguments: [authority.crlValidity, authority.crlURL, authority.caIssuersURL, authority.ocspURL, authority.id])
+            if let onPublish {
+                authority.onPublish = onPublish
+                details["on_publish"] = onPublish ?? ""
+            }
+            try db.execute(sql: """
+                UPDATE authorities SET crl_validity_seconds = ?, crl_url = ?, ca_issuers_url = ?, ocsp_url = ?, on_publish = ? WHERE id = ?
+                """, arguments: [authority.crlValidity, authority.crlURL, authority.caIssuersURL, authority.ocspURL, authority.onPublish, authority.id])
             try appendEvent(db, action: "ca.set", subject: name, details: details)
             return authority
         }
@@ -165,6 +170,7 @@ extension Authority {
             crlValidity: try read.value("crl_validity_seconds"),
             crlURL: try read.optional("crl_url"),
             caIssuersURL: try read.optional("ca_issuers_url"),
-            ocspURL: try read.optional("ocsp_url"))
+            ocspURL: try read.optional("ocsp_url"),
+            onPublish: try read.optional("on_publish"))
     }
 }

@@ -163,6 +163,10 @@ enum StoreSchema {
                 t.column("due_at", .text).notNull()
             }
         }
+        migrator.registerMigration("v7-on-publish") { db in
+            // What to run after a CA's CRL is written, so running servers read it.
+            try db.alter(table: "authorities") { t in t.add(column: "on_publish", .text) }
+        }
         return migrator
     }
 }

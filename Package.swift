@@ -119,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["IoTCAKit", "TestSupport"],
+            dependencies: ["IoTCAKit", "IoTCAService", "TestSupport"],
             // Read from the source tree by the tests, not built into them.
             exclude: ["Fixtures"]
         ),

@@ -30,6 +30,7 @@ public struct IoTCAServer: Sendable {
                 clock: WallClock = .system, logger: Logger) throws {
         try configuration.validate()
         let authority = try CertificateAuthority(store: root, passphrase: passphrase, clock: clock)
+        authority.keyring.publishHook = ShellPublishHook.run
         for ca in try authority.listAuthorities() where ca.status == .active || ca.status == .disabled {
             _ = try authority.keyring.signer(for: ca, toIssue: false)
         }

@@ -20,7 +20,9 @@ struct StoreOptions: ParsableArguments {
 
     /// The library's front door on this store: every command goes through it.
     func authority() throws -> CertificateAuthority {
-        try CertificateAuthority(store: storeURL, passphrase: passphraseSource)
+        let authority = try CertificateAuthority(store: storeURL, passphrase: passphraseSource)
+        authority.keyring.publishHook = ShellPublishHook.run
+        return authority
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import IoTCAKit
+import IoTCAService
 import Testing
 import TestSupport
 
@@ -51,6 +52,7 @@ import TestSupport
         let fixture = try TemporaryStore(encrypted: false)
         let server = try fixture.issue(IssueRequest(thing: "broker", template: "server", subjectAltNames: [try SubjectAltName("ip:127.0.0.1")]))
         let device = try fixture.issue(IssueRequest(thing: "meter-9"))
+        fixture.keyring.publishHook = ShellPublishHook.run  // as the CLI and the service run it
         let authority = CertificateAuthority(keyring: fixture.keyring)
         _ = try authority.publishCRLs()
         let read = { (url: URL) throws -> Data in try Data(contentsOf: url) }

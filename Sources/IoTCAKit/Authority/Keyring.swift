@@ -12,6 +12,7 @@ public final class Keyring: Sendable {
         var passphrase: Passphrase?
         var signers: [String: Signer] = [:]
         var keyProtection: KeyProtection = .standard
+        var publishHook: PublishHook.Runner?
     }
     private let state = Mutex(State())
     /// Held while the passphrase is asked for, so two threads never prompt at once.
@@ -31,6 +32,12 @@ public final class Keyring: Sendable {
     public var keyProtection: KeyProtection {
         get { state.withLock { $0.keyProtection } }
         set { state.withLock { $0.keyProtection = newValue } }
+    }
+
+    /// How a CA's on-publish command is run (set by the front end); nil runs none and reports it.
+    public var publishHook: PublishHook.Runner? {
+        get { state.withLock { $0.publishHook } }
+        set { state.withLock { $0.publishHook = newValue } }
     }
 
     /// The passphrase new CA keys are encrypted with: the store's, or nil for an insecure store.

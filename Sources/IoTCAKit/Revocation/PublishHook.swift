@@ -1,11 +1,12 @@
 import Foundation
 
-/// The operator's command run after a CA's new CRL is written (`on_publish`): `sh -c COMMAND`
-/// with IOTCA_CA, IOTCA_CRL_DER and IOTCA_CRL_PEM in its environment, stdin from /dev/null, at
-/// most `timeout` seconds. A revocation that is published but not loaded protects nobody:
-/// mosquitto reads its crlfile at start and on SIGHUP, nginx its ssl_crl on reload.
-enum PublishHook {
-    static let timeout: TimeInterval = 30
+/// The operator's command run after a CA's new CRL is written (`on_publish`). A revocation that
+/// is published but not loaded protects nobody: mosquitto reads its crlfile at start and on
+/// SIGHUP, nginx its ssl_crl on reload. How the command runs (a shell, its environment) is the
+/// front end's: the library reads no environment; it calls the `Runner` its keyring was given.
+public enum PublishHook {
+    /// Runs `command` for CA `authority`'s CRL files; nil when it succeeded, else what went wrong.
+    public typealias Runner = @Sendable (_ command: String, _ authority: String, _ der: URL, _ pem: URL) -> String?
 
     /// `command` as a setting: nil leaves it, "" removes it.
     static func checked(_ command: String?) throws(PolicyError) -> String?? {
@@ -15,36 +16,6 @@ enum PublishHook {
             throw .invalidValue("on-publish command", reason: "at most 4096 bytes, no NUL")
         }
         return .some(command)
-    }
-
-    /// Runs it; nil when it exited 0, else what went wrong (exit status and the end of stderr).
-    static func run(_ command: String, authority: String, der: URL, pem: URL) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["IOTCA_CA": authority, "IOTCA_CRL_DER": der.path, "IOTCA_CRL_PEM": pem.path]) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-hook-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: errors) }
-        let ended = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in ended.signal() }
-        do {
-            FileManager.default.createFile(atPath: errors.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: errors)
-            try process.run()
-        } catch {
-            return "could not start /bin/sh: \(error)"
-        }
-        guard ended.wait(timeout: .now() + timeout) == .success else {
-            process.terminate()
-            return "still running after \(Int(timeout)) s (stopped)"
-        }
-        let said = ((try? String(contentsOf: errors, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus != 0 || process.terminationReason != .exit else { return nil }
-        let how = process.terminationReason == .exit ? "exit \(process.terminationStatus)" : "signal \(process.terminationStatus)"
-        return said.isEmpty ? how : "\(how): \(String(said.suffix(500)))"
     }
 }
 

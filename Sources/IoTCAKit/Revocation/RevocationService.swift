@@ -118,7 +118,9 @@ public struct RevocationService {
         try writeFiles(of: name, record: record, der: der)
         if let command = authority.onPublish {
             let files = crlFiles(of: name)
-            if let failure = PublishHook.run(command, authority: name, der: files.der, pem: files.pem) {
+            let failure = keyring.publishHook.map { $0(command, name, files.der, files.pem) }
+                ?? "this program was not given a way to run commands"
+            if let failure {
                 throw OnPublishFailed(failures: [.init(authority: name, number: record.number, reason: failure)], revoked: [])
             }
         }

@@ -1,0 +1,38 @@
+import Foundation
+import IoTCAKit
+
+/// How the CLI and the service run a CA's on-publish command: `sh -c COMMAND` with IOTCA_CA,
+/// IOTCA_CRL_DER and IOTCA_CRL_PEM added to the environment, stdin from /dev/null, stdout
+/// discarded, stderr kept for the report, at most 30 seconds.
+public enum ShellPublishHook {
+    static let timeout: TimeInterval = 30
+
+    public static let run: PublishHook.Runner = { command, authority, der, pem in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["IOTCA_CA": authority, "IOTCA_CRL_DER": der.path, "IOTCA_CRL_PEM": pem.path]) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-hook-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: errors) }
+        let ended = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in ended.signal() }
+        do {
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errors)
+            try process.run()
+        } catch {
+            return "could not start /bin/sh: \(error)"
+        }
+        guard ended.wait(timeout: .now() + timeout) == .success else {
+            process.terminate()
+            return "still running after \(Int(timeout)) s (stopped)"
+        }
+        if process.terminationReason == .exit && process.terminationStatus == 0 { return nil }
+        let said = ((try? String(contentsOf: errors, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let how = process.terminationReason == .exit ? "exit \(process.terminationStatus)" : "signal \(process.terminationStatus)"
+        return said.isEmpty ? how : "\(how): \(String(said.suffix(500)))"
+    }
+}

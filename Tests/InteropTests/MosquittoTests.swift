@@ -24,17 +24,8 @@ import TestSupport
         let read = { (url: URL) throws -> String in try String(contentsOf: url, encoding: .utf8) }
         try Data((try read(server.folder.appendingPathComponent("cert.pem")) + read(server.folder.appendingPathComponent("chain.pem"))).utf8).write(to: fullChain)
         try Data((try read(fixture.store.layout.certificateFile(for: "root")) + read(fixture.store.layout.certificateFile(for: "issuing"))).utf8).write(to: cas)
-        let broker = try Broker(folder: folder.url, configuration: """
-            user root
-            persistence false
-            allow_anonymous false
-            require_certificate true
-            use_identity_as_username true
-            cafile \(cas.path)
-            certfile \(fullChain.path)
-            keyfile \(server.folder.appendingPathComponent("key.pem").path)
-            crlfile \(fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl.pem").path)
-            """)
+        let broker = try Broker.mutualTLS(folder: folder.url, cafile: cas, certfile: fullChain, keyfile: server.folder.appendingPathComponent("key.pem"),
+                                          crlfile: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl.pem"))
         defer { broker.stop() }
 
         func client(_ tool: String, _ device: IssueResult, _ arguments: [String], timeout: TimeInterval = 20) throws -> ProcessResult {

@@ -59,17 +59,8 @@ import TestSupport
         let chain = fixture.folder.appending("broker-chain.pem"), cas = fixture.folder.appending("cas.pem")
         try (read(server.folder.appendingPathComponent("cert.pem")) + read(server.folder.appendingPathComponent("chain.pem"))).write(to: chain)
         try (read(fixture.store.layout.certificateFile(for: "root")) + read(fixture.store.layout.certificateFile(for: "issuing"))).write(to: cas)
-        let broker = try Broker(folder: fixture.folder.url, configuration: """
-            user root
-            persistence false
-            allow_anonymous false
-            require_certificate true
-            use_identity_as_username true
-            cafile \(cas.path)
-            certfile \(chain.path)
-            keyfile \(server.folder.appendingPathComponent("key.pem").path)
-            crlfile \(fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl.pem").path)
-            """)
+        let broker = try Broker.mutualTLS(folder: fixture.folder.url, cafile: cas, certfile: chain, keyfile: server.folder.appendingPathComponent("key.pem"),
+                                          crlfile: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl.pem"))
         defer { broker.stop() }
         _ = try authority.configureCA("issuing", onPublish: "kill -HUP \(broker.processID)")
         func publish() throws -> ProcessResult {

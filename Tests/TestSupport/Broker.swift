@@ -26,6 +26,22 @@ public final class Broker: @unchecked Sendable {
         throw BrokerError.didNotStart(log: logged)
     }
 
+    /// A broker that requires a client certificate from `cafile`'s CAs, names each client by
+    /// it, and checks it against `crlfile`.
+    public static func mutualTLS(folder: URL, cafile: URL, certfile: URL, keyfile: URL, crlfile: URL) throws -> Broker {
+        try Broker(folder: folder, configuration: """
+            user root
+            persistence false
+            allow_anonymous false
+            require_certificate true
+            use_identity_as_username true
+            cafile \(cafile.path)
+            certfile \(certfile.path)
+            keyfile \(keyfile.path)
+            crlfile \(crlfile.path)
+            """)
+    }
+
     deinit { stop() }
 
     var isRunning: Bool { Spawn.isRunning(pid) }

@@ -56,7 +56,7 @@ struct ESTRoutes {
             do {
                 let result = try await workers.run { try $0.enrol(claim: presented.der, csr: csr, template: label) }
                 metrics.issued(template: result.entry.template, keySource: "est-claim")
-                return Self.base64(CertsOnlyCMS.encode([result.entry.der]), contentType: "application/pkcs7-mime; smime-type=certs-only")
+                return Self.issued(result)
             } catch let error as EnrolmentError {
                 throw Problem(.forbidden, detail: error.description)
             } catch let error as PolicyError {
@@ -68,7 +68,7 @@ struct ESTRoutes {
         do {
             let result = try await workers.run(client: "est:\(thing)") { try $0.enrol(thing: thing, secret: secret, csr: csr, template: label) }
             metrics.issued(template: result.entry.template, keySource: "est")
-            return Self.base64(CertsOnlyCMS.encode([result.entry.der]), contentType: "application/pkcs7-mime; smime-type=certs-only")
+            return Self.issued(result)
         } catch let error as EnrolmentError {
             return Self.askForCredentials(error.description)
         }
@@ -83,7 +83,7 @@ struct ESTRoutes {
         do {
             let result = try await workers.run(client: "est:reenroll") { try $0.reenrol(current: presented.der, csr: csr) }
             metrics.issued(template: result.entry.template, keySource: "est-renewal")
-            return Self.base64(CertsOnlyCMS.encode([result.entry.der]), contentType: "application/pkcs7-mime; smime-type=certs-only")
+            return Self.issued(result)
         } catch let error as EnrolmentError {
             switch error {
             case .subjectMismatch: throw Problem(.badRequest, detail: error.description)
@@ -132,6 +132,11 @@ struct ESTRoutes {
         var headers: HTTPFields = [.contentType: contentType]
         headers[HTTPField.Name("Content-Transfer-Encoding")!] = "base64"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The new certificate alone, as RFC 7030 4.2.3 answers an enrolment.
+    static func issued(_ result: IssueResult) -> Response {
+        base64(CertsOnlyCMS.encode([result.entry.der]), contentType: "application/pkcs7-mime; smime-type=certs-only")
     }
 
     /// CsrAttrs (RFC 7030 4.5.2): the signature algorithm and key the template wants.

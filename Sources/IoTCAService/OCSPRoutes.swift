@@ -58,13 +58,13 @@ struct OCSPRoutes {
         let answer = responder.answer(der)
         metrics.ocspAnswered(answer.refusal == nil ? "successful" : String(answer.refusal?.prefix { $0 != ":" } ?? "refused"))
         var headers: HTTPFields = [.contentType: "application/ocsp-response"]
-        if let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate {
+        if let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate, let digest = answer.digest {
             // RFC 5019 6.2: caches keep the answer until its nextUpdate, not longer.
             let maxAge = max(0, Int(nextUpdate.timeIntervalSinceNow.rounded(.down)))
             headers[.cacheControl] = "max-age=\(maxAge), public, no-transform, must-revalidate"
             headers[.lastModified] = HTTPDate.format(thisUpdate)
             headers[.expires] = HTTPDate.format(nextUpdate)
-            headers[.eTag] = "\"" + answer.digest + "\""
+            headers[.eTag] = "\"" + digest + "\""
         } else {
             headers[.cacheControl] = "no-cache"
         }

@@ -17,15 +17,16 @@ public final class OCSPResponder: Sendable {
         public let nextUpdate: Date?
         /// Why it is not `successful`, when it is not (for logs and metrics).
         public let refusal: String?
-        /// A short digest of `der` (an HTTP ETag), made once with the answer, not per request.
-        public let digest: String
+        /// A short digest of `der` (an HTTP ETag) for answers caches may keep, made once with
+        /// the answer, not per request; nil for the others.
+        public let digest: String?
 
         init(der: [UInt8], thisUpdate: Date?, nextUpdate: Date?, refusal: String?) {
             self.der = der
             self.thisUpdate = thisUpdate
             self.nextUpdate = nextUpdate
             self.refusal = refusal
-            digest = Array(SHA256.hash(data: der).prefix(16)).hexString
+            digest = thisUpdate == nil ? nil : Array(SHA256.hash(data: der).prefix(16)).hexString
         }
     }
 

@@ -54,9 +54,15 @@ public struct RevocationService {
         }
         let revoked = try store.revoke(target, reason: reason, invalidityDate: invalidityDate)
         guard publish else { return Outcome(revoked: revoked, published: []) }
+        return Outcome(revoked: revoked, published: try publishIssuers(of: revoked))
+    }
+
+    /// Publishes the CRLs of the CAs that issued `revoked`, recorded already: a failure to
+    /// publish is `CRLNotPublished` (the revocations stand, the CRL is due), a failed on-publish
+    /// command `OnPublishFailed`.
+    private func publishIssuers(of revoked: [CertificateEntry]) throws -> [CRLRecord] {
         do {
-            let published = try publishEach(Set(revoked.map(\.authority)).sorted(), revoked: revoked)
-            return Outcome(revoked: revoked, published: published)
+            return try publishEach(Set(revoked.map(\.authority)).sorted(), revoked: revoked)
         } catch let failed as OnPublishFailed {
             throw failed
         } catch let error as any IoTCAError {
@@ -69,13 +75,7 @@ public struct RevocationService {
     /// - Throws: `StoreError`; `CRLNotPublished` when the revocations are recorded but a CRL is not.
     public func supersede(thing: String, serials: [SerialNumber]) throws -> [CertificateEntry] {
         let revoked = try store.supersede(thing: thing, serials: serials)
-        do {
-            _ = try publishEach(Set(revoked.map(\.authority)).sorted(), revoked: revoked)
-        } catch let failed as OnPublishFailed {
-            throw failed
-        } catch let error as any IoTCAError {
-            throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, errorKind: error.kind)
-        }
+        _ = try publishIssuers(of: revoked)
         return revoked
     }
 
@@ -86,13 +86,7 @@ public struct RevocationService {
     @discardableResult
     public func supersedeDue() throws -> [CertificateEntry] {
         let revoked = try store.supersedeDue(now: store.clock.now())
-        do {
-            _ = try publishEach(Set(revoked.map(\.authority)).sorted(), revoked: revoked)
-        } catch let failed as OnPublishFailed {
-            throw failed
-        } catch let error as any IoTCAError {
-            throw CRLNotPublished(serials: revoked.map(\.serial.hex), cause: error.description, errorKind: error.kind)
-        }
+        _ = try publishIssuers(of: revoked)
         return revoked
     }
 

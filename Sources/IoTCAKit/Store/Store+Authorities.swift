@@ -101,22 +101,16 @@ extension Store {
                 authority.crlValidity = crlValidity
                 details["crl_validity_seconds"] = String(crlValidity)
             }
-            if let crlURL {
-                authority.crlURL = crlURL
-                details["crl_url"] = crlURL ?? ""
+            // nil leaves a text setting; .some(nil) clears it.
+            func apply(_ value: String??, _ field: WritableKeyPath<Authority, String?>, _ key: String) {
+                guard let value else { return }
+                authority[keyPath: field] = value
+                details[key] = value ?? ""
             }
-            if let caIssuersURL {
-                authority.caIssuersURL = caIssuersURL
-                details["ca_issuers_url"] = caIssuersURL ?? ""
-            }
-            if let ocspURL {
-                authority.ocspURL = ocspURL
-                details["ocsp_url"] = ocspURL ?? ""
-            }
-            if let onPublish {
-                authority.onPublish = onPublish
-                details["on_publish"] = onPublish ?? ""
-            }
+            apply(crlURL, \.crlURL, "crl_url")
+            apply(caIssuersURL, \.caIssuersURL, "ca_issuers_url")
+            apply(ocspURL, \.ocspURL, "ocsp_url")
+            apply(onPublish, \.onPublish, "on_publish")
             try db.execute(sql: """
                 UPDATE authorities SET crl_validity_seconds = ?, crl_url = ?, ca_issuers_url = ?, ocsp_url = ?, on_publish = ? WHERE id = ?
                 """, arguments: [authority.crlValidity, authority.crlURL, authority.caIssuersURL, authority.ocspURL, authority.onPublish, authority.id])

@@ -18,7 +18,11 @@ extension Store {
     /// Revokes (superseded) every scheduled certificate whose time has come, in one transaction;
     /// certificates revoked meanwhile for another reason are just taken off the schedule.
     func supersedeDue(now: Date) throws -> [CertificateEntry] {
-        try write { db in
+        // Asked every minute and at each re-enrolment: mostly nothing is due, which a read says
+        // without taking the write lock.
+        guard try read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM scheduled_supersessions WHERE due_at <= ? LIMIT 1", arguments: [now]) })
+                == true else { return [] }
+        return try write { db in
             let due = try Row.fetchAll(db, sql: Self.certificateQuery + """
                  JOIN scheduled_supersessions s ON s.certificate_id = c.id WHERE s.due_at <= ? ORDER BY s.due_at
                 """, arguments: [now])

@@ -100,6 +100,33 @@ import X509
         }
     }
 
+    /// The service's timer and cron may sweep at the same moment: each due certificate is
+    /// revoked once, and neither sweep fails.
+    @Test func twoSweepsAtOnceRevokeEachDueCertificateOnce() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let authority = CertificateAuthority(keyring: fixture.keyring)
+        for index in 0..<6 {
+            let device = try fixture.issue(IssueRequest(thing: "swept-\(index)"))
+            let subject = try Certificate(derEncoded: device.entry.der).subject
+            let request = try CertificateSigningRequest(version: .v1, subject: subject, privateKey: .init(P256.Signing.PrivateKey()),
+                                                        attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256)
+            _ = try authority.reenrol(current: device.entry.der, csr: Array(try request.serializeAsPEM().pemString.utf8))
+        }
+        fixture.clock.advance(by: 86_401)
+        let swept = Mutex<[SerialNumber]>([]), failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            do {
+                let revoked = try CertificateAuthority(keyring: fixture.keyring).supersedeDue()
+                swept.withLock { $0 += revoked.map(\.serial) }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        #expect(swept.withLock { $0.count } == 6 && Set(swept.withLock { $0 }).count == 6)
+        for index in 0..<6 { #expect(try fixture.store.activeSerials(thing: "swept-\(index)").count == 1) }
+    }
+
     @Test func aTemplateSetsItsOwnGraceAndABadOneIsRefused() throws {
         let text = #"{"name": "short", "keyType": "ec-p256", "validity": "12h", "renewalGrace": "2h", "subject": {"commonName": "{thing}"}, "keyUsage": ["digitalSignature"], "ca": false}"#
         let template = try Template.parse(Data(text.utf8), source: "short.json")

@@ -16,6 +16,6 @@ struct IoTCA: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, IssueCommand.self, BatchCommand.self, RevokeCommand.self, CRLCommand.self, ListCommand.self, ShowCommand.self,
             CACommand.self, PassphraseCommand.self, PinsCommand.self, TemplateCommand.self, DoctorCommand.self, AuditCommand.self,
-            ServeCommand.self, StationCommand.self, OperatorCommand.self, EnrolTokenCommand.self, ClaimCommand.self,
+            ServeCommand.self, BrokerConfigCommand.self, StationCommand.self, OperatorCommand.self, EnrolTokenCommand.self, ClaimCommand.self,
         ])
 }

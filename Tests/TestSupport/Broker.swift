@@ -8,11 +8,18 @@ public final class Broker: @unchecked Sendable {
     public let log: URL
 
     /// `configuration` is everything but the listener line, which is added with a free port.
-    public init(folder: URL, configuration: String) throws {
-        port = try Self.freePort()
+    public convenience init(folder: URL, configuration: String) throws {
+        let port = try Self.freePort()
+        try self.init(folder: folder, complete: "listener \(port) 127.0.0.1\n\(configuration)", port: port)
+    }
+
+    /// A configuration with its own listeners (one written by `iotca broker-config`), run as
+    /// this user; ready when `port` accepts.
+    public init(folder: URL, complete configuration: String, port: Int) throws {
+        self.port = port
         log = folder.appendingPathComponent("mosquitto.log")
-        let file = folder.appendingPathComponent("mosquitto.conf")
-        try Data("listener \(port) 127.0.0.1\n\(configuration)\nlog_dest file \(log.path)\nlog_type all\n".utf8).write(to: file)
+        let file = folder.appendingPathComponent("mosquitto-test.conf")
+        try Data("user root\nlog_dest file \(log.path)\nlog_type all\n\(configuration)\n".utf8).write(to: file)
         do {
             pid = try Spawn.start(Self.executable, ["-c", file.path])
         } catch {

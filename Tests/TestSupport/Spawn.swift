@@ -40,11 +40,11 @@ public enum Spawn {
         return pid
     }
 
-    /// Sends `signal` and waits for the child; its exit status, or 128 + the signal that ended it.
-    @discardableResult
     /// Whether `pid`, a child of this process, still runs (a child that exited is reaped).
     public static func isRunning(_ pid: pid_t) -> Bool { pid > 0 && kill(pid, 0) == 0 && waitpid(pid, nil, WNOHANG) == 0 }
 
+    /// Sends `signal` and waits for the child; its exit status, or 128 + the signal that ended it.
+    @discardableResult
     public static func stop(_ pid: pid_t, signal: Int32 = SIGTERM) -> Int32 {
         kill(pid, signal)
         var status: Int32 = 0

@@ -1,0 +1,171 @@
+import Foundation
+import X509
+
+extension CertificateAuthority {
+    /// `broker-config`: the files mosquitto and nginx need to let in devices of `setup`'s CAs
+    /// and to refuse revoked ones (CA chain, CRLs of every CA in it, the server's certificate
+    /// and key, the configurations, and the script that reloads the CRLs). Everything is
+    /// checked, and every file compared with what exists, before anything is written: a file
+    /// with other contents or another on-publish command is replaced only with `force`. The
+    /// CRL file itself is state, not configuration: it is always brought up to date.
+    /// - Throws: `BrokerSetupError` (values, ports, conflicts), `AuthorityError`, what issuing
+    ///   the server certificate throws, `OutputError`.
+    public func writeBrokerConfiguration(_ setup: BrokerSetup) throws -> BrokerSetupResult {
+        try Self.check(setup)
+        let files = BrokerFiles(folder: setup.folder, serverThing: setup.serverThing)
+        let chainCAs = try caChain(of: setup.authorities)
+        let missing = try chainCAs.filter { try store.latestCRL(of: $0.name) == nil }.map(\.name)
+        if !missing.isEmpty { _ = try publishCRLs(of: missing) }
+        let crls = try chainCAs.map { authority in
+            guard let (_, der) = try store.latestCRLDER(of: authority.name) else { throw StoreError.corruptRow(table: "crls", key: authority.name, detail: "no CRL after publishing") }
+            return PEM.bytes(der, type: "X509 CRL")
+        }
+        let depth = try chainCAs.map { try self.depth(of: $0) }.max() ?? 1
+        let caPEM = chainCAs.compactMap(\.certificateDER).flatMap { PEM.bytes($0, type: "CERTIFICATE") }
+
+        let existing = try serverCertificateInFolder(setup, files: files)
+        var planned: [(URL, [UInt8], mode_t)] = [(files.caChain, caPEM, 0o644)]
+        if setup.servers.contains(.mosquitto) {
+            planned.append((files.mosquittoConfiguration, Array(MosquittoConfiguration.text(setup, files: files).utf8), 0o644))
+        }
+        if setup.servers.contains(.nginx) {
+            planned.append((files.nginxConfiguration, Array(NginxConfiguration.text(setup, files: files, chainDepth: depth).utf8), 0o644))
+        }
+        let script = CRLReloadScript.text(setup, files: files, crls: chainCAs.map { crlFiles(of: $0.name).pem })
+        planned.append((files.reloadScript, Array(script.utf8), 0o755))
+        let hook = CRLReloadScript.shellQuoted(files.reloadScript.path)
+
+        var conflicts = planned.filter { url, bytes, _ in Self.differs(url, from: bytes) }.map { $0.0.path }
+        if setup.setOnPublish {
+            conflicts += chainCAs.filter { $0.onPublish != nil && $0.onPublish != hook }.map { "the on-publish command of \($0.name) (\($0.onPublish ?? ""))" }
+        }
+        if existing == nil, FileManager.default.fileExists(atPath: files.serverBundle.path) {
+            conflicts.append(files.serverBundle.path)
+        }
+        if !conflicts.isEmpty && !setup.force { throw BrokerSetupError.wouldReplace(conflicts) }
+
+        var server: CertificateEntry
+        if let existing {
+            server = existing
+        } else {
+            let renew = try !store.activeSerials(thing: setup.serverThing).isEmpty
+            server = try issue(IssueRequest(thing: setup.serverThing, authority: setup.serverAuthority, template: "server",
+                                            subjectAltNames: setup.subjectAltNames, renew: renew, force: setup.force),
+                               into: setup.folder).entry
+        }
+        let serverAuthority = try store.authority(named: server.authority)
+        let serverChain = PEM.bytes(server.der, type: "CERTIFICATE") + (try store.chain(of: serverAuthority)).intermediatesPEMBytes
+        planned.insert((files.serverChain, serverChain, 0o644), at: 1)
+        planned.insert((files.crlChain, crls.flatMap { $0 }, 0o644), at: 2)
+
+        var written: [BrokerSetupResult.File] = []
+        for (url, bytes, mode) in planned {
+            let existed = FileManager.default.fileExists(atPath: url.path)
+            if !Self.differs(url, from: bytes) && Self.mode(of: url) == mode {
+                written.append(.init(path: url.path, change: .unchanged))
+                continue
+            }
+            try AtomicFile.write(bytes, to: url, mode: mode)
+            written.append(.init(path: url.path, change: existed ? .replaced : .written))
+        }
+        var onPublishSet: [String] = []
+        if setup.setOnPublish {
+            for authority in chainCAs where authority.onPublish != hook {
+                _ = try configureCA(authority.name, onPublish: hook)
+                onPublishSet.append(authority.name)
+            }
+        }
+        return BrokerSetupResult(files: written, serverCertificate: server, issuedServerCertificate: existing == nil,
+                                 crlAuthorities: chainCAs.map(\.name), reloadScript: files.reloadScript, onPublishCommand: hook, onPublishSet: onPublishSet)
+    }
+
+    /// The named CAs and every CA above them, each once, leaf-most first.
+    private func caChain(of names: [String]) throws -> [Authority] {
+        var chain: [Authority] = []
+        for name in names {
+            var next: String? = name
+            while let current = next {
+                let authority = try store.authority(named: current)
+                guard authority.certificateDER != nil else { throw AuthorityError.pending(authority.name) }
+                if !chain.contains(where: { $0.name == authority.name }) { chain.append(authority) }
+                next = authority.parentName
+            }
+        }
+        return chain
+    }
+
+    /// How many CAs a device certificate of `authority` chains through (nginx's verify depth).
+    private func depth(of authority: Authority) throws -> Int {
+        var count = 1, current = authority
+        while let parent = current.parentName, count < 16 {
+            current = try store.authority(named: parent)
+            count += 1
+        }
+        return count
+    }
+
+    /// The server thing's certificate already in the folder, if it is active and its key is
+    /// there; nil when one is to be issued.
+    /// - Throws: `BrokerSetupError.serverKeyElsewhere` when the thing has an active certificate
+    ///   whose key is not in the folder (and `force` does not renew it).
+    private func serverCertificateInFolder(_ setup: BrokerSetup, files: BrokerFiles) throws -> CertificateEntry? {
+        let active = try store.activeSerials(thing: setup.serverThing)
+        guard let newest = active.last else { return nil }
+        let onDisk = Bundle.certificatesOnDisk(of: setup.serverThing, format: .dir, in: setup.folder)
+            .compactMap { try? SerialNumber(Certificate(derEncoded: $0).serialNumber) }
+        if let serial = onDisk.first, active.contains(serial), FileManager.default.fileExists(atPath: files.serverKey.path) {
+            return try store.certificate(matching: serial.hex)
+        }
+        if setup.force { return nil }
+        throw BrokerSetupError.serverKeyElsewhere(thing: setup.serverThing, serial: newest.hex, folder: setup.folder.path)
+    }
+
+    private static func differs(_ url: URL, from bytes: [UInt8]) -> Bool {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return false }
+        return Array(data) != bytes
+    }
+
+    private static func mode(of url: URL) -> mode_t? {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return nil }
+        return info.st_mode & 0o777
+    }
+
+    /// Refuses values that would change a configuration's meaning: neither mosquitto nor
+    /// nginx quotes paths the way a shell does.
+    private static func check(_ setup: BrokerSetup) throws {
+        guard !setup.servers.isEmpty else { throw BrokerSetupError.noServers }
+        try ThingName.validate(setup.serverThing)
+        let unsafe = CharacterSet.whitespacesAndNewlines.union(.controlCharacters).union(CharacterSet(charactersIn: ";{}#\"'$\\`"))
+        if setup.folder.path.unicodeScalars.contains(where: unsafe.contains) {
+            throw BrokerSetupError.unsafeValue(what: "folder", value: setup.folder.path,
+                                               reason: "spaces, quotes and ; { } # $ \\ are not allowed in paths here")
+        }
+        let hostCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:*")
+        for (what, value) in [("listen address", setup.bindAddress), ("server name", setup.serverName)] {
+            guard let value else { continue }
+            if value.isEmpty || value.count > 253 || value.unicodeScalars.contains(where: { !hostCharacters.contains($0) }) {
+                throw BrokerSetupError.unsafeValue(what: what, value: value, reason: "a host name or IP address (letters, digits, . - : *)")
+            }
+        }
+        if let upstream = setup.httpsUpstream {
+            let allowed = hostCharacters.union(CharacterSet(charactersIn: "/_~%"))
+            guard upstream.hasPrefix("http://") || upstream.hasPrefix("https://"),
+                  upstream.unicodeScalars.allSatisfy(allowed.contains), upstream.count <= 2_048 else {
+                throw BrokerSetupError.unsafeValue(what: "HTTPS upstream", value: upstream, reason: "an http:// or https:// URL of letters, digits and . - : / _ ~ %")
+            }
+        }
+        for (server, command) in setup.reloadCommands where command.contains("\0") || command.isEmpty {
+            throw BrokerSetupError.unsafeValue(what: "\(server.rawValue) reload command", value: command, reason: "empty or holds NUL")
+        }
+        var ports = [("WebSockets (loopback)", setup.websocketsPort)]
+        if setup.servers.contains(.mosquitto) { ports.append(("MQTT", setup.mqttPort)) }
+        if setup.servers.contains(.nginx) { ports += [("WSS", setup.wssPort), ("HTTPS", setup.httpsPort)] }
+        for (name, port) in ports where !(1...65_535).contains(port) {
+            throw BrokerSetupError.invalidPorts("\(name) port \(port) is not 1-65535")
+        }
+        if Set(ports.map(\.1)).count != ports.count {
+            throw BrokerSetupError.invalidPorts(ports.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + ": each needs a port of its own")
+        }
+    }
+}

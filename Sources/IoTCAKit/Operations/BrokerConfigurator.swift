@@ -14,12 +14,6 @@ extension CertificateAuthority {
         try Self.check(setup)
         let files = BrokerFiles(folder: setup.folder, serverThing: setup.serverThing)
         let chainCAs = try caChain(of: setup.authorities)
-        let missing = try chainCAs.filter { try store.latestCRL(of: $0.name) == nil }.map(\.name)
-        if !missing.isEmpty { _ = try publishCRLs(of: missing) }
-        let crls = try chainCAs.map { authority in
-            guard let (_, der) = try store.latestCRLDER(of: authority.name) else { throw StoreError.corruptRow(table: "crls", key: authority.name, detail: "no CRL after publishing") }
-            return PEM.bytes(der, type: "X509 CRL")
-        }
         let depth = try chainCAs.map { try self.depth(of: $0) }.max() ?? 1
         let caPEM = chainCAs.compactMap(\.certificateDER).flatMap { PEM.bytes($0, type: "CERTIFICATE") }
 
@@ -43,6 +37,16 @@ extension CertificateAuthority {
             conflicts.append(files.serverBundle.path)
         }
         if !conflicts.isEmpty && !setup.force { throw BrokerSetupError.wouldReplace(conflicts) }
+
+        // The servers refuse every device without a CRL of each CA: publish the missing ones.
+        let missing = try chainCAs.filter { try store.latestCRL(of: $0.name) == nil }.map(\.name)
+        if !missing.isEmpty { _ = try publishCRLs(of: missing) }
+        let crls = try chainCAs.map { authority in
+            guard let (_, der) = try store.latestCRLDER(of: authority.name) else {
+                throw StoreError.corruptRow(table: "crls", key: authority.name, detail: "no CRL after publishing")
+            }
+            return PEM.bytes(der, type: "X509 CRL")
+        }
 
         var server: CertificateEntry
         if let existing {

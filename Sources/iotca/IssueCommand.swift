@@ -48,11 +48,20 @@ struct IssueCommand: AsyncParsableCommand {
     @Flag(help: "With --renew: revoke the thing's previous certificates (reason superseded) once the new one is recorded.")
     var supersede = false
 
+    @Flag(help: "With --renew: certify the key of the bundle being renewed (OUT/THING/key.pem); its pin stays.")
+    var keepKey = false
+
+    @Flag(help: "With --renew: a fresh key even when the last bundle prepared one (next-key.pem) that clients may pin.")
+    var newKey = false
+
     @Flag(help: "Replace an existing bundle folder.")
     var force = false
 
     func validate() throws {
         if supersede && !renew { throw ValidationError("--supersede goes with --renew") }
+        if (keepKey || newKey) && !renew { throw ValidationError("--keep-key and --new-key go with --renew") }
+        if keepKey && newKey { throw ValidationError("--keep-key or --new-key, not both") }
+        if (keepKey || newKey) && csr != nil { throw ValidationError("with --csr the key is the request's") }
     }
 
     func run() async throws {
@@ -62,7 +71,7 @@ struct IssueCommand: AsyncParsableCommand {
                 thing: thing, authority: ca, template: template, validity: validity,
                 subjectAltNames: try subjectAltNames.map { text throws(PolicyError) in try SubjectAltName(text) },
                 attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force,
-                supersede: supersede)
+                supersede: supersede, renewalKey: keepKey ? .keep : newKey ? .new : .next)
             let bundleSource = TerminalPrompt.source(file: bundlePassphraseFile, variable: TerminalPrompt.bundlePassphraseVariable,
                                                 purpose: "bundle passphrase")
             let bundlePassphrase = format == .p12 ? try bundleSource.passphraseIfAvailable() : nil

@@ -15,6 +15,9 @@ struct PinsCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A CA whose chain to pin (repeatable; default: every CA).", valueName: "NAME"))
     var ca: [String] = []
 
+    @Option(help: ArgumentHelp("A server thing whose own key to pin, with its prepared next key as the backup (repeatable).", valueName: "THING"))
+    var thing: [String] = []
+
     @Option(help: ArgumentHelp("text, json, c, curl or hpkp.", valueName: "FORMAT"))
     var format: PinSet.Format = .text
 
@@ -23,7 +26,14 @@ struct PinsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Output.run {
-            let pins = try await serverOptions.run(remote: { try await $0.pins(of: ca) }, local: { try storeOptions.authority().pins(of: ca) })
+            let pins: [Pin]
+            if thing.isEmpty {
+                pins = try await serverOptions.run(remote: { try await $0.pins(of: ca) }, local: { try storeOptions.authority().pins(of: ca) })
+            } else {
+                // A server's own pins come from the store that issued it (they are not served).
+                let authority = try storeOptions.authority()
+                pins = try (ca.isEmpty ? [] : authority.pins(of: ca)) + thing.flatMap { try authority.pins(ofThing: $0) }
+            }
             print(try PinSet.render(pins, as: json ? .json : format), terminator: "")
         }
     }

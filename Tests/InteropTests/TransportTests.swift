@@ -17,6 +17,8 @@ struct TransportTests {
         var devices: URL { folder.appending("devices") }
         let broker: Broker
         let nginx: Nginx
+        /// The broker-config command line, for a re-run.
+        let configuration: [String]
 
         struct SetupFailed: Error { let stderr: String }
 
@@ -39,16 +41,18 @@ struct TransportTests {
             try run(["init"])
             for thing in ["good", "bad"] { try run(["issue", thing, "--out", folder.path("devices")]) }
             // The servers' PIDs go into files the reload commands read, as a packaged server's do.
-            try run(["broker-config", "mosquitto", "nginx", "--out", out.path, "--san", "ip:127.0.0.1", "--bind", "127.0.0.1",
+            configuration = ["broker-config", "mosquitto", "nginx", "--out", out.path, "--san", "ip:127.0.0.1", "--bind", "127.0.0.1",
                      "--mqtt-port", "\(mqttPort)", "--wss-port", "\(wssPort)", "--https-port", "\(httpsPort)",
                      "--websockets-port", "\(websocketsPort)",
                      "--mosquitto-reload", "kill -HUP \"$(cat '\(folder.path("mosquitto.pid"))')\"",
-                     "--nginx-reload", "kill -HUP \"$(cat '\(folder.path("nginx.pid"))')\"", "--set-on-publish"])
+                     "--nginx-reload", "kill -HUP \"$(cat '\(folder.path("nginx.pid"))')\"", "--set-on-publish"]
+            try run(configuration)
             broker = try Broker(folder: folder.url, complete: try String(contentsOf: out.appendingPathComponent("mosquitto.conf"), encoding: .utf8),
                                 port: mqttPort)
             try Data("\(broker.processID)\n".utf8).write(to: folder.appending("mosquitto.pid"))
             nginx = try Nginx(folder: folder.url, http: "include \(out.appendingPathComponent("nginx.conf").path);",
                               ports: [wssPort, httpsPort], masterProcess: true)
+            try Data("\(nginx.processID)\n".utf8).write(to: folder.appending("nginx.pid"))
         }
 
         deinit {
@@ -136,6 +140,41 @@ struct TransportTests {
         #expect(!overTLS.ok && overTLS.report.contains("\"publisher\": \"SSL"), "\(overTLS.report)")
         let overWSS = try site.roundTrip("bad", port: wss, websockets: true)
         #expect(overWSS.ok, "mosquitto's WebSockets listener now refuses revoked devices: the caveat in the README and broker-config can go. \(overWSS.report)")
+    }
+
+    /// Firmware that pins the server's own key (curl's --pinnedpubkey checks only the leaf)
+    /// compiles in `pins --thing`: the key in use and the prepared next one. When the server's
+    /// certificate is renewed onto the next key, a device with the old pins still connects.
+    @Test func aDevicePinningTheServersKeysKeepsConnectingWhenTheKeyRolls() throws {
+        let site = try Site()
+        let root = site.out.appendingPathComponent("broker/root.pem").path
+        let good = site.devices.appendingPathComponent("good")
+        func get(pins: String) throws -> ProcessResult {
+            try ProcessRunner.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", root, "--pinnedpubkey", pins,
+                                           "--cert", good.appendingPathComponent("cert.pem").path, "--key", good.appendingPathComponent("key.pem").path,
+                                           "https://127.0.0.1:\(site.httpsPort)/whoami"], timeout: 30)
+        }
+        let exported = try site.iotca(["pins", "--thing", "broker", "--format", "curl"])
+        let pins = exported.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = pins.split(separator: ";").map(String.init)
+        #expect(exported.succeeded && parts.count == 2, "\(exported.stdout) \(exported.stderr)")
+        #expect(try get(pins: pins).stdout == "200")
+        let wrong = try get(pins: "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        #expect(wrong.status == 90, "\(wrong)")
+
+        // Renewed onto the prepared key; the servers present it after broker-config and a reload.
+        let renewed = try site.iotca(["issue", "broker", "--template", "server", "--san", "ip:127.0.0.1", "--out", site.out.path,
+                                      "--renew", "--supersede"])
+        #expect(renewed.succeeded, "\(renewed.stderr)")
+        let rerun = try site.iotca(site.configuration)
+        #expect(rerun.succeeded && rerun.stdout.contains("replaced  \(site.out.path)/server-chain.pem"), "\(rerun.stdout) \(rerun.stderr)")
+        let reloads = site.nginx.reloads
+        kill(site.nginx.processID, SIGHUP)
+        #expect(site.nginx.waitForReload(after: reloads))
+        #expect(try get(pins: pins).stdout == "200", "the old pins hold the new key as their backup")
+        #expect(try get(pins: parts[0]).status == 90, "the first key is no longer in use")
+        let next = try site.iotca(["pins", "--thing", "broker", "--format", "curl"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(next.hasPrefix(parts[1] + ";") && next.split(separator: ";").count == 2, "\(next)")
     }
 
     @Test func httpsRequestsNeedAGoodCertificateFromTheStoresCA() throws {

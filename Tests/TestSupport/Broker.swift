@@ -37,7 +37,6 @@ public final class Broker: @unchecked Sendable {
     /// it, and checks it against `crlfile`.
     public static func mutualTLS(folder: URL, cafile: URL, certfile: URL, keyfile: URL, crlfile: URL) throws -> Broker {
         try Broker(folder: folder, configuration: """
-            user root
             persistence false
             allow_anonymous false
             require_certificate true

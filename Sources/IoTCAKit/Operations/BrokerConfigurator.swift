@@ -54,7 +54,9 @@ extension CertificateAuthority {
         } else {
             let renew = try !store.activeSerials(thing: setup.serverThing).isEmpty
             server = try issue(IssueRequest(thing: setup.serverThing, authority: setup.serverAuthority, template: "server",
-                                            subjectAltNames: setup.subjectAltNames, renew: renew, force: setup.force),
+                                            subjectAltNames: setup.subjectAltNames, renew: renew, force: setup.force,
+                                            // Its key (and any prepared next key) is in another folder.
+                                            renewalKey: .new),
                                into: setup.folder).entry
         }
         let serverAuthority = try store.authority(named: server.authority)

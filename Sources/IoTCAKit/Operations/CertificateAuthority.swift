@@ -126,6 +126,10 @@ public final class CertificateAuthority {
     /// - Throws: `AuthorityError.notFound`, `StoreError`.
     public func pins(of names: [String] = []) throws -> [Pin] { try PinSet.collect(from: store, authorities: names) }
 
+    /// `pins --thing`: a server thing's own key pins and its prepared next key's.
+    /// - Throws: `CertificateNotFound`, `StoreError`.
+    public func pins(ofThing thing: String) throws -> [Pin] { try PinSet.collect(from: store, thing: thing) }
+
     /// `audit`. - Throws: `StoreError`.
     public func audit(since: Date? = nil) throws -> AuditReport { try AuditReport.make(store: store, since: since) }
 

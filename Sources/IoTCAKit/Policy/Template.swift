@@ -39,6 +39,9 @@ public struct Template: Codable, Sendable, Equatable {
     /// before it is revoked as superseded (a duration, default 1d): a device that lost the
     /// answer can still connect and try again.
     public var renewalGrace: String?
+    /// Prepare the key that will succeed each generated key (`next-key.pem` in the bundle), so
+    /// clients that pin this certificate's key can pin its successor as a backup (servers).
+    public var nextKey: Bool?
 
     public init(name: String, description: String?, keyType: KeyAlgorithm, allowedKeyTypes: [KeyAlgorithm]?, validity: String,
                 subject: Subject, subjectAltNames: [String]?, keyUsage: [String], extendedKeyUsage: [String]?,
@@ -65,6 +68,7 @@ public struct Template: Codable, Sendable, Equatable {
     static let knownFields: Set<String> = [
         "name", "description", "keyType", "allowedKeyTypes", "validity", "subject",
         "subjectAltNames", "keyUsage", "extendedKeyUsage", "ca", "pathLength", "renewalGrace",
+        "nextKey",
     ]
     static let knownSubjectFields: Set<String> = [
         "commonName", "organization", "organizationalUnit", "country", "stateOrProvince",
@@ -172,6 +176,7 @@ public struct Template: Codable, Sendable, Equatable {
         if ca && !signsCertificates { throw fail("keyUsage", "a CA template needs keyCertSign") }
         if !ca && signsCertificates { throw fail("keyUsage", "keyCertSign is only for CA templates (set \"ca\": true)") }
         if !ca && pathLength != nil { throw fail("pathLength", "only CA templates have a path length") }
+        if ca && nextKey == true { throw fail("nextKey", "only end-entity templates prepare a next key (CA keys roll with rotate-root)") }
         if let pathLength, pathLength < 0 { throw fail("pathLength", "must be 0 or more") }
         if ca && extendedKeyUsage?.isEmpty == false {
             // Fine per RFC 5280, but it restricts what the CA can issue in many verifiers.

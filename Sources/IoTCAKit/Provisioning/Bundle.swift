@@ -8,6 +8,8 @@ public struct Bundle: Sendable {
     public var certificateDER: [UInt8]
     /// Handed out once and never stored by the CA.
     public var privateKey: PrivateKeyMaterial?
+    /// The key prepared to succeed `privateKey` (templates with `nextKey`), kept beside it.
+    public var nextPrivateKey: PrivateKeyMaterial?
     /// The issuing CA up to but excluding the root, leaf-most first.
     public let chain: CertificateChain
     public var manifest: BundleManifest
@@ -122,6 +124,7 @@ public struct Bundle: Sendable {
     public var files: [(name: String, contents: [UInt8], mode: mode_t)] {
         var files: [(String, [UInt8], mode_t)] = [("cert.pem", PEM.bytes(certificateDER, type: "CERTIFICATE"), 0o644)]
         if let privateKey { files.append(("key.pem", PEM.bytes(privateKey.pkcs8DER, type: "PRIVATE KEY"), 0o600)) }
+        if let nextPrivateKey { files.append(("next-key.pem", PEM.bytes(nextPrivateKey.pkcs8DER, type: "PRIVATE KEY"), 0o600)) }
         files.append(("chain.pem", chain.intermediatesPEMBytes, 0o644))
         files.append(("root.pem", chain.rootPEMBytes, 0o644))
         files.append(("manifest.json", manifest.prettyJSON, 0o644))

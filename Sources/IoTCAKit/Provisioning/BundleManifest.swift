@@ -21,6 +21,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var rootSPKISHA256: String
     public var rootSPKISHA256Hex: String
     public var files: [String]
+    /// Hex SHA-256 of the prepared next key's SubjectPublicKeyInfo (`next-key.pem`): the
+    /// backup pin of a server whose clients pin its key.
+    public var nextSPKISHA256: String?
 
     enum CodingKeys: String, CodingKey {
         case thing, serial, authority, template, subject, files
@@ -34,6 +37,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         case rootCertificateSHA256 = "root_certificate_sha256"
         case rootSPKISHA256 = "root_spki_sha256"
         case rootSPKISHA256Hex = "root_spki_sha256_hex"
+        case nextSPKISHA256 = "next_spki_sha256"
     }
 }
 
@@ -59,6 +63,7 @@ extension BundleManifest {
         writer.list("files", files)
         writer.text("key_source", keySource)
         writer.text("key_type", keyType)
+        if let nextSPKISHA256 { writer.text("next_spki_sha256", nextSPKISHA256) }
         writer.text("not_after", CivilTime(notAfter).rfc3339)
         writer.text("not_before", CivilTime(notBefore).rfc3339)
         writer.text("root_certificate_sha256", rootCertificateSHA256)

@@ -4,7 +4,8 @@ import X509
 
 /// One hash a client can pin: a CA in use, or a standby root key (a backup pin).
 public struct Pin: Sendable, Equatable, Codable {
-    public enum Role: String, Sendable, Codable { case root, intermediate, backup }
+    /// `leaf`: a thing's own certificate (a server whose clients pin its key).
+    public enum Role: String, Sendable, Codable { case root, intermediate, leaf, backup }
 
     public var name: String
     public var role: Role
@@ -101,6 +102,36 @@ public enum PinSet {
         for standby in try store.standbyKeys() {
             pins.append(Pin(name: standby.name, role: .backup, subject: nil, notAfter: nil,
                             spkiSHA256: try Self.pinBytes(standby), certificateSHA256: nil, certificateSHA1: nil))
+        }
+        return pins
+    }
+
+    /// The pins of `thing`'s active certificates, then its prepared next key's as the backup:
+    /// what clients that pin a server's own key compile in (curl's --pinnedpubkey checks only
+    /// the server's certificate, so CA pins do not help there).
+    /// - Throws: `CertificateNotFound` when it has no active certificate, `StoreError`.
+    public static func collect(from store: Store, thing: String) throws -> [Pin] {
+        let active = try store.certificates(CertificateFilter(thing: thing, status: .active))
+        guard !active.isEmpty else { throw CertificateNotFound(selector: thing) }
+        var pins: [Pin] = []
+        for entry in active {
+            let certificate = try Certificate(derEncoded: entry.der)
+            let spki = try Fingerprints.spkiSHA256(of: certificate.publicKey)
+            // A renewal that kept the key: one pin for both certificates.
+            if pins.contains(where: { $0.spkiSHA256 == spki }) { continue }
+            pins.append(Pin(name: thing, role: .leaf, subject: certificate.subject.description, notAfter: certificate.notValidAfter,
+                            spkiSHA256: spki, certificateSHA256: Array(SHA256.hash(data: entry.der)),
+                            certificateSHA1: Array(Insecure.SHA1.hash(data: entry.der))))
+        }
+        // The newest certificate's prepared key: the one next-key.pem holds now.
+        if let (_, spki) = try store.nextKeyPins(thing: thing).last {
+            guard let bytes = Hex.decode(spki), bytes.count == 32 else {
+                throw StoreError.corruptRow(table: "next_keys", key: thing, detail: "spki_sha256: not 32 bytes of hex")
+            }
+            if !pins.contains(where: { $0.spkiSHA256 == bytes }) {
+                pins.append(Pin(name: "\(thing)-next", role: .backup, subject: nil, notAfter: nil, spkiSHA256: bytes,
+                                certificateSHA256: nil, certificateSHA1: nil))
+            }
         }
         return pins
     }

@@ -17,10 +17,12 @@ public struct IssueRequest: Sendable {
     public var force: Bool
     /// With `renew`: revoke the thing's previous certificates (superseded) once the new one is recorded.
     public var supersede: Bool
+    /// With `renew` and no CSR: which key the new certificate certifies.
+    public var renewalKey: RenewalKey
 
     public init(thing: String, authority: String = "issuing", template: String = "device", validity: ValidityPeriod? = nil,
                 subjectAltNames: [SubjectAltName] = [], attributes: [String: String] = [:], csr: [UInt8]? = nil,
-                renew: Bool = false, force: Bool = false, supersede: Bool = false) {
+                renew: Bool = false, force: Bool = false, supersede: Bool = false, renewalKey: RenewalKey = .next) {
         self.thing = thing
         self.authority = authority
         self.template = template
@@ -31,6 +33,7 @@ public struct IssueRequest: Sendable {
         self.renew = renew
         self.force = force
         self.supersede = supersede
+        self.renewalKey = renewalKey
     }
 }
 
@@ -152,9 +155,9 @@ public final class Provisioner {
     }
 
     /// The key (generated unless the request brought one) and the signed certificate for it.
-    static func keyAndCertificate(_ plan: Plan, generator: KeyGenerator, now: Date) throws
+    static func keyAndCertificate(_ plan: Plan, generator: KeyGenerator, now: Date, key chosen: PrivateKeyMaterial? = nil) throws
         -> (IssuedCertificate, PrivateKeyMaterial?, KeyAlgorithm) {
-        let key = plan.requestKey == nil ? try generator.generate(plan.template.keyType) : nil
+        let key = plan.requestKey == nil ? try chosen ?? generator.generate(plan.template.keyType) : nil
         guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
             throw PolicyError.invalidCSR(reason: "unsupported public key")
         }
@@ -222,11 +225,21 @@ public final class Provisioner {
                       bundlePassphrase: Passphrase? = nil) throws -> IssueResult {
         try format.requirePassphrase(bundlePassphrase)
         let plan = try self.plan(request, bundleParent: bundleParent, format: format)
+        let keys = try KeyRoll.choose(plan, format: format, bundleParent: bundleParent, store: store, generator: generator)
         let now = store.clock.now()
-        let (issued, key, algorithm) = try Self.keyAndCertificate(plan, generator: generator, now: now)
+        let (issued, key, algorithm) = try Self.keyAndCertificate(plan, generator: generator, now: now, key: keys.key)
         let (entry, previous) = try record(plan, issued: issued, keyAlgorithm: algorithm, now: now,
                                            target: DeliveryTarget.make(format: format, out: bundleParent))
-        let bundle = try Self.bundle(plan, entry: entry, key: key)
+        var bundle = try Self.bundle(plan, entry: entry, key: key)
+        if let next = keys.next {
+            // On record before the bundle leaves: a kill between the two leaves a pin whose key
+            // never reached disk, and the next renewal refuses to roll past it (the safe side).
+            let pin = try Fingerprints.spkiSHA256(of: next.publicKey).hexString
+            try store.recordNextKey(serial: entry.serial, authority: entry.authority, spki: pin)
+            bundle.nextPrivateKey = next
+            bundle.manifest.nextSPKISHA256 = pin
+            bundle.manifest.files.insert("next-key.pem", at: 2)
+        }
         var result: IssueResult
         do {
             let location = try bundle.write(format, into: bundleParent, replace: request.renew || request.force, passphrase: bundlePassphrase)

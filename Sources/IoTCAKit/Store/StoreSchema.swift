@@ -167,6 +167,14 @@ enum StoreSchema {
             // What to run after a CA's CRL is written, so running servers read it.
             try db.alter(table: "authorities") { t in t.add(column: "on_publish", .text) }
         }
+        migrator.registerMigration("v8-next-keys") { db in
+            // The key prepared to succeed a certificate's key (its private key is in the bundle
+            // only): the backup pin clients of a server compile in.
+            try db.create(table: "next_keys") { t in
+                t.primaryKey("certificate_id", .integer).references("certificates", onDelete: .cascade)
+                t.column("spki_sha256", .text).notNull()
+            }
+        }
         return migrator
     }
 }

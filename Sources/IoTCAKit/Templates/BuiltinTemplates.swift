@@ -32,7 +32,8 @@ enum BuiltinTemplates {
   "subjectAltNames": ["dns:{{thing}}"],
   "keyUsage": ["digitalSignature"],
   "extendedKeyUsage": ["serverAuth"],
-  "ca": false
+  "ca": false,
+  "nextKey": true
 }
 """#,
         "station": #"""

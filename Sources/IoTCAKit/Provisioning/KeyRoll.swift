@@ -1,0 +1,64 @@
+import Foundation
+
+/// Which key an issuance certifies and which it prepares next, for templates with `nextKey`
+/// (a server whose clients pin its key): a renewal rolls to the key prepared last time, so
+/// clients that compiled in its pin as a backup keep connecting, and prepares the one after.
+enum KeyRoll {
+    struct Choice {
+        /// nil: generate one (or the CSR's).
+        var key: PrivateKeyMaterial?
+        /// The key to prepare as the successor; nil when none is prepared.
+        var next: PrivateKeyMaterial?
+    }
+
+    static func choose(_ plan: Provisioner.Plan, format: BundleFormat, bundleParent: URL, store: Store,
+                       generator: KeyGenerator) throws -> Choice {
+        let request = plan.request
+        guard request.csr == nil else { return Choice() }
+        let prepares = plan.template.nextKey == true && format == .dir
+        guard request.renew, request.renewalKey != .new else {
+            return Choice(key: nil, next: prepares ? try generator.generate(plan.template.keyType) : nil)
+        }
+        guard format == .dir, let folder = Bundle.location(of: request.thing, format: .dir, in: bundleParent) else {
+            let pinned = try plan.template.nextKey == true && !store.nextKeyPins(thing: request.thing).isEmpty
+            if request.renewalKey == .keep || pinned {
+                throw KeyRollError.needsBundleFolder(format: format.rawValue)
+            }
+            return Choice()
+        }
+        let current = folder.appendingPathComponent("key.pem"), prepared = folder.appendingPathComponent("next-key.pem")
+        let recordedNext = try store.nextKeyPins(thing: request.thing).last?.spki
+        switch request.renewalKey {
+        case .keep:
+            let active = try store.certificates(CertificateFilter(thing: request.thing, status: .active)).map(\.spkiSHA256)
+            let key = try load(current, purpose: "the key being kept", expected: active)
+            // The prepared successor stays the same: clients' backup pins still hold.
+            let next = prepares ? try loadIfPresent(prepared, expected: recordedNext) ?? generator.generate(plan.template.keyType) : nil
+            return Choice(key: key, next: next)
+        case .next:
+            guard let recordedNext else {
+                return Choice(key: nil, next: prepares ? try generator.generate(plan.template.keyType) : nil)
+            }
+            let key = try load(prepared, purpose: "the prepared next key whose pin clients may hold as a backup", expected: [recordedNext])
+            return Choice(key: key, next: prepares ? try generator.generate(plan.template.keyType) : nil)
+        case .new:
+            return Choice()
+        }
+    }
+
+    /// The key in `file`, checked to be one of `expected` (hex SPKI SHA-256).
+    private static func load(_ file: URL, purpose: String, expected: [String]) throws -> PrivateKeyMaterial {
+        guard let pem = try? String(contentsOf: file, encoding: .utf8) else {
+            throw KeyRollError.keyFileMissing(path: file.path, purpose: purpose)
+        }
+        let key = try PrivateKeyMaterial(pem: pem, passphrase: nil, path: file.path)
+        let pin = try Fingerprints.spkiSHA256(of: key.publicKey).hexString
+        guard expected.contains(pin) else { throw KeyRollError.keyMismatch(path: file.path, expected: expected.joined(separator: " or ")) }
+        return key
+    }
+
+    private static func loadIfPresent(_ file: URL, expected: String?) throws -> PrivateKeyMaterial? {
+        guard FileManager.default.fileExists(atPath: file.path), let expected else { return nil }
+        return try load(file, purpose: "the prepared next key", expected: [expected])
+    }
+}

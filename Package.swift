@@ -37,10 +37,15 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // The OASIS PKCS#11 interface (p11-kit's header, vendored: its licence allows it), for CA
+        // keys in a hardware token; the module itself is loaded with dlopen at run time, so
+        // iotca builds and runs without any token library installed.
+        .systemLibrary(name: "CPKCS11", path: "Sources/CPKCS11"),
         .target(
             name: "IoTCAKit",
             dependencies: [
                 "COpenSSL",
+                "CPKCS11",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),

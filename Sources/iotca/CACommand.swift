@@ -36,8 +36,10 @@ struct CACommand: ParsableCommand {
         var template = "subordinate-ca"
 
         @OptionGroup var settings: SettingsOptions
+        @OptionGroup var token: TokenOptions
 
         func validate() throws {
+            if external && token.uri != nil { throw ValidationError("an --external CA's key is a key file (its CSR is signed with it)") }
             if external {
                 guard parent == nil else { throw ValidationError("--external and --parent exclude each other") }
                 guard csrOut != nil else { throw ValidationError("--external needs --csr-out FILE") }
@@ -59,7 +61,8 @@ struct CACommand: ParsableCommand {
                         Output.line("Created CA \(name) (pending): have its CSR \(csrOut) signed, then run `iotca ca import \(name) --cert FILE`")
                     }
                 } else {
-                    authority = try manager.createCA(name, parent: parent ?? "", keyType: keyType, validity: validity, template: template)
+                    authority = try manager.createCA(name, parent: parent ?? "", keyType: keyType, validity: validity, template: template,
+                                                     token: try token.location())
                     if !output.json {
                         Output.line("Created CA \(name) signed by \(parent ?? ""): \(authority.subject) until \(Output.date(authority.notAfter))")
                     }
@@ -190,13 +193,18 @@ struct CACommand: ParsableCommand {
                     }
                     throw AuthorityError.pending(name)
                 }
+                // The record as it is (a token CA's key_file is its URI): scripts read this shape.
                 if output.json { return try Output.json(authority) }
+                let key = try storeOptions.authority().keyStatus(of: name)
                 let fingerprints = try? authority.certificate().fingerprints()
+                let keyFields: [(String, String)] = key.inToken
+                    ? [("key", "in a PKCS#11 token: \(key.location)"),
+                       ("key reachable", key.reachable.map { $0 ? "yes" : "NO: \(key.problem ?? "")" } ?? (key.problem ?? "not checked"))]
+                    : [("key file", authority.keyFile), ("key encrypted", authority.keyEncrypted ? "yes" : "NO")]
                 let fields: [(String, String)] = [
                     ("name", authority.name), ("kind", authority.kind.rawValue), ("status", authority.status.rawValue),
                     ("parent", authority.parentName ?? "-"), ("subject", authority.subject),
-                    ("key type", authority.keyAlgorithm.rawValue), ("key file", authority.keyFile),
-                    ("key encrypted", authority.keyEncrypted ? "yes" : "NO"),
+                    ("key type", authority.keyAlgorithm.rawValue)] + keyFields + [
                     ("not before", Output.date(authority.notBefore)), ("not after", Output.date(authority.notAfter)),
                     ("certificate sha256", fingerprints?.certificateSHA256Colons ?? "-"),
                     ("crl validity", "\(authority.crlValidity) s"), ("crl url", authority.crlURL ?? "-"),

@@ -16,13 +16,43 @@ struct StoreOptions: ParsableArguments {
         return URL(fileURLWithPath: path)
     }
 
+    @Option(name: .long, help: ArgumentHelp("Read the PKCS#11 token's user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).", valueName: "FILE"))
+    var pinFile: String?
+
     var passphraseSource: PassphraseSource { TerminalPrompt.source(file: passphraseFile) }
+
+    /// The user PIN of CA keys in a PKCS#11 token: never an argument (it would show in `ps`).
+    var pinSource: PassphraseSource {
+        TerminalPrompt.source(file: pinFile, variable: "IOTCA_PKCS11_PIN", purpose: "PKCS#11 user PIN")
+    }
 
     /// The library's front door on this store: every command goes through it.
     func authority() throws -> CertificateAuthority {
         let authority = try CertificateAuthority(store: storeURL, passphrase: passphraseSource)
         authority.keyring.publishHook = ShellPublishHook.run
+        authority.keyring.tokenPIN = pinSource
         return authority
+    }
+}
+
+/// Where `init` and `ca create` make CA keys in a PKCS#11 token instead of key files.
+struct TokenOptions: ParsableArguments {
+    @Option(name: .customLong("pkcs11"), help: ArgumentHelp("Make the CA keys in this token (RFC 7512: pkcs11:token=LABEL; with object= or id=, use that existing key).", valueName: "URI"))
+    var uri: String?
+
+    @Option(name: .customLong("pkcs11-module"), help: ArgumentHelp("The token's PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so).", valueName: "PATH"))
+    var module: String?
+
+    func validate() throws {
+        if (uri == nil) != (module == nil) { throw ValidationError("--pkcs11 and --pkcs11-module go together") }
+    }
+
+    /// The token location, with the module's path; nil for key files.
+    func location() throws -> PKCS11URI? {
+        guard let uri, let module else { return nil }
+        var location = try PKCS11URI(parsing: uri)
+        location.modulePath = URL(fileURLWithPath: module).standardizedFileURL.path
+        return location
     }
 }
 

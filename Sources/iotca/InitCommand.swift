@@ -31,14 +31,22 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Store CA keys unencrypted (tests and throwaway stores only).")
     var insecureNoPassphrase = false
 
+    @OptionGroup var token: TokenOptions
+
     func run() throws {
         try Output.run {
-            let passphrase = insecureNoPassphrase ? nil : try storeOptions.passphraseSource.passphrase(confirm: true)
+            let location = try token.location()
+            // Keys in a token need no passphrase; one given now protects file CAs made later.
+            let passphrase = insecureNoPassphrase ? nil
+                : location != nil ? try storeOptions.passphraseSource.passphraseIfAvailable()
+                : try storeOptions.passphraseSource.passphrase(confirm: true)
             var options = StoreInitializer.Options(
                 organization: org, keyType: keyType, rootValidity: rootValidity, issuingValidity: issuingValidity,
                 passphrase: passphrase)
             options.crlValidity = crlValidity
             options.publicURL = publicURL
+            options.token = location
+            options.tokenPIN = storeOptions.pinSource
             let result = try CertificateAuthority.initialize(at: storeOptions.storeURL, options: options)
             if output.json {
                 struct Report: Encodable {
@@ -54,7 +62,11 @@ struct InitCommand: ParsableCommand {
                     root_spki_sha256: result.rootFingerprints.spkiSHA256Base64))
                 return
             }
-            Output.line("Created store \(storeOptions.storeURL.path) (CA keys \(passphrase == nil ? "UNENCRYPTED" : "encrypted"))")
+            if let location {
+                Output.line("Created store \(storeOptions.storeURL.path) (CA keys in the token \(location.token ?? ""), never extractable)")
+            } else {
+                Output.line("Created store \(storeOptions.storeURL.path) (CA keys \(passphrase == nil ? "UNENCRYPTED" : "encrypted"))")
+            }
             for authority in [result.root, result.issuing] {
                 Output.line("  \(authority.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(authority.subject)  until \(Output.date(authority.notAfter))")
             }

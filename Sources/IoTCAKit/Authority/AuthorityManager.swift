@@ -19,7 +19,7 @@ public struct AuthorityManager {
     @discardableResult
     public func createSubordinate(_ name: String, parent parentName: String, keyType: KeyAlgorithm? = nil,
                                   validity: ValidityPeriod? = nil, template templateName: String = "subordinate-ca",
-                                  now time: Date? = nil) throws -> Authority {
+                                  token: PKCS11URI? = nil, now time: Date? = nil) throws -> Authority {
         let now = time ?? store.clock.now()
         try checkNewName(name)
         let parent = try store.authority(named: parentName)
@@ -29,7 +29,7 @@ public struct AuthorityManager {
             throw AuthorityError.cannotCertifyCA(parent: parentName, reason: "its pathLength is 0 (it may sign only end-entity certificates); certify the new CA from the root")
         }
         let template = try caTemplate(templateName)
-        let key = try KeyGenerator().generate(keyType ?? parent.keyAlgorithm)
+        let key = try keyring.newCAKey(keyType ?? parent.keyAlgorithm, name: name, token: token)
         let policy = IssuancePolicy(template: template, thing: name, organization: try store.organization(), validity: validity)
         var spec = try policy.decide(publicKey: key.publicKey, issuerName: parentName, issuer: signer.certificate, now: now)
         spec.crlDistributionPoint = parent.crlURL
@@ -67,7 +67,7 @@ public struct AuthorityManager {
         let authority = try record(.init(
             name: name, kind: .subordinate, parentName: nil, status: .pending, keyAlgorithm: keyType,
             keyFile: StoreLayout.newKeyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: nil,
-            template: template.name, csrDER: der, subject: profile.subject.description), key: key, now: now)
+            template: template.name, csrDER: der, subject: profile.subject.description), key: .file(key), now: now)
         return (authority, PEM.encode(der, type: "CERTIFICATE REQUEST"))
     }
 
@@ -164,10 +164,19 @@ public struct AuthorityManager {
 
     /// Writes the key file (a name of its own, synced with its folder), then records the CA;
     /// removes the key file if recording fails, e.g. because another process recorded a CA
-    /// of the same name first.
-    func record(_ draft: Store.NewAuthority, key: PrivateKeyMaterial, now: Date) throws -> Authority {
+    /// of the same name first. A token's key is recorded by its URI; there is no file.
+    func record(_ draft: Store.NewAuthority, key caKey: CAKey, now: Date) throws -> Authority {
         var new = draft
         try applyStoreDefaults(&new)
+        guard case .file(let key) = caKey else {
+            if case .token(_, let location) = caKey {
+                new.keyFile = location.description
+                new.keyEncrypted = false
+            }
+            try store.insertAuthority(new, now: now)
+            if let issued = new.issued { try publish(new.name, der: issued.der) }
+            return try store.authority(named: new.name)
+        }
         let keyURL = store.layout.url(new.keyFile)
         try KeyFileLock.withLock(store) {
             try KeyFile.create(new.keyFile, in: store.layout, bytes: try keyring.keyFileBytes(key))

@@ -1,4 +1,5 @@
 import Foundation
+import X509
 import Synchronization
 
 /// Opens CA keys from the store's key files, asking for the passphrase at most once per
@@ -13,6 +14,7 @@ public final class Keyring: Sendable {
         var signers: [String: Signer] = [:]
         var keyProtection: KeyProtection = .standard
         var publishHook: PublishHook.Runner?
+        var tokenPIN: PassphraseSource?
     }
     private let state = Mutex(State())
     /// Held while the passphrase is asked for, so two threads never prompt at once.
@@ -38,6 +40,12 @@ public final class Keyring: Sendable {
     public var publishHook: PublishHook.Runner? {
         get { state.withLock { $0.publishHook } }
         set { state.withLock { $0.publishHook = newValue } }
+    }
+
+    /// Where the user PIN of PKCS#11 tokens comes from (set by the front end); nil has none.
+    public var tokenPIN: PassphraseSource? {
+        get { state.withLock { $0.tokenPIN } }
+        set { state.withLock { $0.tokenPIN = newValue } }
     }
 
     /// The passphrase new CA keys are encrypted with: the store's, or nil for an insecure store.
@@ -98,8 +106,17 @@ public final class Keyring: Sendable {
         if let cached = state.withLock({ $0.signers[authority.name] }), cached.certificateDER == authority.certificateDER {
             return cached
         }
-        let key = try KeyFile.open(authority.keyFile, in: store.layout, passphrase: authority.keyEncrypted ? storePassphrase() : nil)
-        let signer = try Signer(authorityName: authority.name, certificate: authority.certificate(), key: key)
+        let signer: Signer
+        if PKCS11URI.isURI(authority.keyFile) {
+            let certificate = try authority.certificate()
+            let key = try openTokenKey(try PKCS11URI(parsing: authority.keyFile), algorithm: authority.keyAlgorithm,
+                                       authority: authority.name, expected: certificate.publicKey)
+            signer = try Signer(authorityName: authority.name, certificate: certificate, signingKey: Certificate.PrivateKey(key),
+                                publicKey: key.publicKey, algorithm: authority.keyAlgorithm)
+        } else {
+            let key = try KeyFile.open(authority.keyFile, in: store.layout, passphrase: authority.keyEncrypted ? storePassphrase() : nil)
+            signer = try Signer(authorityName: authority.name, certificate: authority.certificate(), key: key)
+        }
         state.withLock { $0.signers[authority.name] = signer }
         return signer
     }

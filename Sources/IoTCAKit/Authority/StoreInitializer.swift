@@ -19,6 +19,10 @@ public enum StoreInitializer {
         public var publicURL: String?
         /// How the CA key files are encrypted (`.standard` but in test fixtures).
         public var keyProtection: KeyProtection = .standard
+        /// Make the root, issuing and standby keys in this PKCS#11 token (its URI with the
+        /// module's path) instead of key files; `tokenPIN` gives its user PIN.
+        public var token: PKCS11URI?
+        public var tokenPIN: PassphraseSource?
 
         public init(organization: String = "iotca", keyType: KeyAlgorithm = .ecP256, rootValidity: ValidityPeriod? = nil,
                     issuingValidity: ValidityPeriod? = nil, passphrase: Passphrase?) {
@@ -99,27 +103,30 @@ public enum StoreInitializer {
         try makeFolder(layout.templates, mode: 0o755)
         try makeFolder(layout.locks, mode: 0o700)
         let store = try Store.create(folder, organization: options.organization, clock: clock)
-        try store.setSetting("keys_encrypted", options.passphrase == nil ? "false" : "true")
+        try store.setSetting("keys_encrypted", options.passphrase == nil && options.token == nil ? "false" : "true")
         if let validity = options.crlValidity { try store.setSetting("crl_validity_seconds", String(validity.seconds)) }
         if let url = options.publicURL {
             try store.setSetting("public_url", url.hasSuffix("/") ? String(url.dropLast()) : url)
         }
         let keyring = Keyring(store: store, passphrase: .fixed(options.passphrase))
         keyring.keyProtection = options.keyProtection
+        keyring.tokenPIN = options.tokenPIN
         let manager = AuthorityManager(keyring: keyring)
 
         let template = try manager.caTemplate("root-ca")
-        let key = try KeyGenerator().generate(options.keyType)
+        let key = try keyring.newCAKey(options.keyType, name: rootName, token: options.token)
         let policy = IssuancePolicy(template: template, thing: rootName, organization: options.organization, validity: options.rootValidity)
         let spec = try policy.decide(publicKey: key.publicKey, issuerName: rootName, issuer: nil, now: now)
-        let issued = try Signer.selfSign(spec, key: key)
+        let issued = try key.selfSign(spec)
         let root = try manager.record(.init(
             name: rootName, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
             keyFile: StoreLayout.newKeyFile(for: rootName), keyEncrypted: options.passphrase != nil, issued: issued,
             template: template.name, csrDER: nil, subject: issued.subject.description), key: key, now: now)
+        // A token URI naming one object is the root's; the issuing and standby keys are made new.
+        let newKeys = options.token.map { PKCS11URI(token: $0.token, modulePath: $0.modulePath) }
         let issuing = try manager.createSubordinate(issuingName, parent: rootName, keyType: options.keyType,
-                                                    validity: options.issuingValidity, now: now)
-        try manager.createStandbyKey(options.keyType, now: now)
+                                                    validity: options.issuingValidity, token: newKeys, now: now)
+        try manager.createStandbyKey(options.keyType, token: newKeys, now: now)
         try store.write { db in
             try store.appendEvent(db, action: "store.init", subject: options.organization, details: [
                 "root_certificate_sha256": issued.fingerprints.certificateSHA256Hex,

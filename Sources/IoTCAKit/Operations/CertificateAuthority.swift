@@ -197,8 +197,30 @@ public final class CertificateAuthority {
 
     /// `ca create NAME --parent CA`. - Throws: see `AuthorityManager.createSubordinate`.
     public func createCA(_ name: String, parent: String, keyType: KeyAlgorithm? = nil, validity: ValidityPeriod? = nil,
-                         template: String = "subordinate-ca") throws -> Authority {
-        try authorities.createSubordinate(name, parent: parent, keyType: keyType, validity: validity, template: template)
+                         template: String = "subordinate-ca", token: PKCS11URI? = nil) throws -> Authority {
+        try authorities.createSubordinate(name, parent: parent, keyType: keyType, validity: validity, template: template, token: token)
+    }
+
+    /// Where a CA's key lives and whether it can be reached now: a token's is opened (PIN from
+    /// the keyring's source, when one is at hand without asking) and checked against the CA's
+    /// certificate; a file's is checked by `doctor`.
+    public func keyStatus(of name: String) throws -> KeyStatus {
+        let authority = try store.authority(named: name)
+        guard PKCS11URI.isURI(authority.keyFile) else {
+            return KeyStatus(location: authority.keyFile, inToken: false, reachable: nil, problem: nil)
+        }
+        let uri = try PKCS11URI(parsing: authority.keyFile)
+        let location = uri.withoutModule + " (module \(uri.modulePath ?? "-"))"
+        guard keyring.tokenPIN?.canAnswerWithoutAsking ?? false else {
+            return KeyStatus(location: location, inToken: true, reachable: nil, problem: "not checked: no PIN given")
+        }
+        do {
+            _ = try keyring.openTokenKey(uri, algorithm: authority.keyAlgorithm, authority: name,
+                                         expected: try authority.certifiedPublicKey())
+            return KeyStatus(location: location, inToken: true, reachable: true, problem: nil)
+        } catch {
+            return KeyStatus(location: location, inToken: true, reachable: false, problem: "\(error)")
+        }
     }
 
     /// `ca create NAME --external`: the CA and its CSR (PEM).

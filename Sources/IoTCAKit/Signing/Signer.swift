@@ -14,19 +14,28 @@ public struct Signer: Sendable {
     private let issuer: CertificateWriter.Issuer
 
     public init(authorityName: String, certificate: Certificate, key: PrivateKeyMaterial) throws(SigningError) {
-        guard key.publicKey == certificate.publicKey else {
+        let signingKey: Certificate.PrivateKey
+        do { signingKey = try key.signingKey() } catch { throw .signatureFailed("\(error)") }
+        try self.init(authorityName: authorityName, certificate: certificate, signingKey: signingKey, publicKey: key.publicKey,
+                      algorithm: key.algorithm)
+    }
+
+    /// A signer whose key is anywhere swift-certificates can sign with (a key file's, a token's).
+    public init(authorityName: String, certificate: Certificate, signingKey: Certificate.PrivateKey,
+                publicKey: Certificate.PublicKey, algorithm: KeyAlgorithm) throws(SigningError) {
+        guard publicKey == certificate.publicKey else {
             throw .keyDoesNotMatchCertificate(authority: authorityName)
         }
         self.authorityName = authorityName
         self.certificate = certificate
         self.certificateDER = (try? certificate.serializeAsPEM().derBytes) ?? []
-        self.keyAlgorithm = key.algorithm
+        self.keyAlgorithm = algorithm
+        self.key = signingKey
         do {
-            self.key = try key.signingKey()
             let keyID = (try? certificate.extensions.subjectKeyIdentifier)??.keyIdentifier
                 ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
             self.issuer = try CertificateWriter.Issuer(name: certificate.subject, keyIdentifier: Array(keyID),
-                                                       signatureAlgorithm: key.algorithm)
+                                                       signatureAlgorithm: algorithm)
         } catch {
             throw .signatureFailed("\(error)")
         }
@@ -59,19 +68,24 @@ public struct Signer: Sendable {
     /// A self-signed root: issuer = subject, and the AKI repeats the SKI, which `openssl verify
     /// -x509_strict` accepts and chain builders use to match the root.
     public static func selfSign(_ spec: CertificateSpec, key: PrivateKeyMaterial) throws(SigningError) -> IssuedCertificate {
-        guard spec.publicKey == key.publicKey else { throw .lintFailed("a self-signed certificate must carry its own key") }
-        try Linter.check(spec, issuer: nil)
         let signingKey: Certificate.PrivateKey
         do { signingKey = try key.signingKey() } catch { throw .signatureFailed("\(error)") }
+        return try selfSign(spec, signingKey: signingKey, publicKey: key.publicKey, algorithm: key.algorithm)
+    }
+
+    public static func selfSign(_ spec: CertificateSpec, signingKey: Certificate.PrivateKey, publicKey: Certificate.PublicKey,
+                                algorithm: KeyAlgorithm) throws(SigningError) -> IssuedCertificate {
+        guard spec.publicKey == publicKey else { throw .lintFailed("a self-signed certificate must carry its own key") }
+        try Linter.check(spec, issuer: nil)
         let issuer: CertificateWriter.Issuer
         do {
             issuer = try CertificateWriter.Issuer(name: spec.subject, keyIdentifier: Array(SubjectKeyIdentifier(hash: spec.publicKey).keyIdentifier),
-                                                  signatureAlgorithm: key.algorithm)
+                                                  signatureAlgorithm: algorithm)
         } catch {
             throw .signatureFailed("\(error)")
         }
         let issued = try build(spec, issuer: issuer, issuerName: spec.subject, key: signingKey)
-        try ReleaseCheck.check(issued.der, against: spec, issuerName: spec.subject, issuerKey: key.publicKey, verifySignature: true)
+        try ReleaseCheck.check(issued.der, against: spec, issuerName: spec.subject, issuerKey: publicKey, verifySignature: true)
         return issued
     }
 

@@ -26,11 +26,12 @@ public struct IoTCAServer: Sendable {
     /// Opens the store and unlocks every CA key that may sign (active CAs, and disabled ones,
     /// which still sign their CRLs), so a wrong passphrase stops the start, not a request.
     /// - Throws: `ServiceError` (configuration), `StoreError`, `KeyError`, `AuthorityError`.
-    public init(store root: URL, passphrase: PassphraseSource, configuration: ServiceConfiguration,
+    public init(store root: URL, passphrase: PassphraseSource, tokenPIN: PassphraseSource? = nil, configuration: ServiceConfiguration,
                 clock: WallClock = .system, logger: Logger) throws {
         try configuration.validate()
         let authority = try CertificateAuthority(store: root, passphrase: passphrase, clock: clock)
         authority.keyring.publishHook = ShellPublishHook.run
+        authority.keyring.tokenPIN = tokenPIN
         for ca in try authority.listAuthorities() where ca.status == .active || ca.status == .disabled {
             _ = try authority.keyring.signer(for: ca, toIssue: false)
         }

@@ -5,7 +5,7 @@ import IoTCAKit
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "Create, import, list and disable certificate authorities.",
-        subcommands: [Create.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self, VerificationCert.self])
+        subcommands: [Create.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self, VerificationCert.self, MoveKey.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -39,7 +39,6 @@ struct CACommand: ParsableCommand {
         @OptionGroup var token: TokenOptions
 
         func validate() throws {
-            if external && token.uri != nil { throw ValidationError("an --external CA's key is a key file (its CSR is signed with it)") }
             if external {
                 guard parent == nil else { throw ValidationError("--external and --parent exclude each other") }
                 guard csrOut != nil else { throw ValidationError("--external needs --csr-out FILE") }
@@ -54,7 +53,8 @@ struct CACommand: ParsableCommand {
                 let manager = try storeOptions.authority()
                 let authority: Authority
                 if external, let csrOut {
-                    let (created, csr) = try manager.createExternalCA(name, keyType: keyType ?? .ecP256, template: template)
+                    let (created, csr) = try manager.createExternalCA(name, keyType: keyType ?? .ecP256, template: template,
+                                                                         token: try token.location())
                     try AtomicFile.write(csr, to: URL(fileURLWithPath: csrOut))
                     authority = created
                     if !output.json {
@@ -285,6 +285,30 @@ struct CACommand: ParsableCommand {
             let authority = try storeOptions.authority().setStatus(status, of: name)
             if output.json { return try Output.json(authority) }
             Output.line("CA \(name) is \(authority.status.rawValue)")
+        }
+    }
+
+    struct MoveKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "move-key",
+            abstract: "Move a CA's key file into a PKCS#11 token (sensitive, never extractable); the file is deleted after a verified test signature.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The CA.") var name: String
+        @Option(name: .customLong("to"), help: ArgumentHelp("The token (RFC 7512), e.g. pkcs11:token=LABEL.", valueName: "URI"))
+        var uri: String
+        @Option(name: .customLong("pkcs11-module"), help: ArgumentHelp("The token's PKCS#11 library.", valueName: "PATH"))
+        var module: String
+
+        func run() throws {
+            try Output.run {
+                var token = try PKCS11URI(parsing: uri)
+                token.modulePath = URL(fileURLWithPath: module).standardizedFileURL.path
+                let (authority, location) = try storeOptions.authority().moveKey(of: name, to: token)
+                if output.json { return try Output.json(authority) }
+                Output.line("Moved the key of CA \(name) into \(location.withoutModule); its key file is deleted")
+            }
         }
     }
 }

@@ -45,12 +45,13 @@ public struct AuthorityManager {
     /// A CA whose certificate will come from outside (an offline root, ACM PCA): its key and a
     /// CSR now, its certificate later through `importCertificate`. Returns the CSR in PEM.
     /// - Throws: `AuthorityError.alreadyExists` (conflict), `PolicyError`, `KeyError`.
-    public func createExternal(_ name: String, keyType: KeyAlgorithm = .ecP256,
-                               template templateName: String = "subordinate-ca", now time: Date? = nil) throws -> (Authority, String) {
+    public func createExternal(_ name: String, keyType: KeyAlgorithm = .ecP256, template templateName: String = "subordinate-ca",
+                               token: PKCS11URI? = nil, now time: Date? = nil) throws -> (Authority, String) {
         let now = time ?? store.clock.now()
         try checkNewName(name)
         let template = try caTemplate(templateName)
-        let key = try KeyGenerator().generate(keyType)
+        // In a token: a new key there, or (object=/id=) one it already holds.
+        let key = try keyring.newCAKey(keyType, name: name, token: token)
         let profile = try IssuancePolicy(template: template, thing: name, organization: try store.organization())
             .profile(issuerName: "external")
         var extensions = Certificate.Extensions()
@@ -67,7 +68,7 @@ public struct AuthorityManager {
         let authority = try record(.init(
             name: name, kind: .subordinate, parentName: nil, status: .pending, keyAlgorithm: keyType,
             keyFile: StoreLayout.newKeyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: nil,
-            template: template.name, csrDER: der, subject: profile.subject.description), key: .file(key), now: now)
+            template: template.name, csrDER: der, subject: profile.subject.description), key: key, now: now)
         return (authority, PEM.encode(der, type: "CERTIFICATE REQUEST"))
     }
 

@@ -109,11 +109,12 @@ public struct PassphraseChange {
             keys[file] = key
             return key
         }
-        for authority in try store.authorities() {
+        // Keys in a token are not under the passphrase.
+        for authority in try store.authorities() where !PKCS11URI.isURI(authority.keyFile) {
             let key = try open(authority.keyFile, encrypted: authority.keyEncrypted)
             if let certified = try authority.certifiedPublicKey(), certified != key.publicKey { throw SigningError.keyDoesNotMatchCertificate(authority: authority.name) }
         }
-        for standby in try store.standbyKeys(includingUsed: true) {
+        for standby in try store.standbyKeys(includingUsed: true) where !PKCS11URI.isURI(standby.keyFile) {
             let key = try open(standby.keyFile, encrypted: try store.setting("keys_encrypted") != "false")
             guard try Fingerprints.spkiSHA256(of: key.publicKey).hexString == standby.spkiSHA256 else {
                 throw KeyError.unsupportedKey(detail: "the standby key file \(standby.keyFile) does not hold the key its pin names")

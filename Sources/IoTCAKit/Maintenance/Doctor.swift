@@ -148,8 +148,20 @@ public struct Doctor {
     /// Each CA's key file exists and is readable; with the passphrase, it opens and holds the
     /// key its certificate (or, while pending, its CSR) certifies. Key files no CA or standby
     /// key refers to are left by a create that was killed before it committed.
-    private func examineKeys(_ authorities: [Authority], standby: [StandbyKey], keyFiles: [String]) throws -> [(String, String, String)] {
+    private func examineKeys(_ allAuthorities: [Authority], standby allStandby: [StandbyKey],
+                             keyFiles: [String]) throws -> [(String, String, String)] {
         var findings: [(String, String, String)] = []
+        // Keys in a token have no file: each is opened there when a PIN is at hand.
+        let authorities = allAuthorities.filter { !PKCS11URI.isURI($0.keyFile) }
+        let standby = allStandby.filter { !PKCS11URI.isURI($0.keyFile) }
+        if let keyring {
+            for authority in allAuthorities where PKCS11URI.isURI(authority.keyFile) {
+                let status = try CertificateAuthority(keyring: keyring).keyStatus(of: authority.name)
+                if status.reachable == false {
+                    findings.append(("key", authority.name, "its key in the token does not answer: \(status.problem ?? "")"))
+                }
+            }
+        }
         let used = Set(authorities.map(\.keyFile) + standby.map(\.keyFile))
         let passphrase = try keyring?.passphraseIfAvailable()
         if try PassphraseChange(store: store).isInterrupted() {

@@ -226,8 +226,8 @@ public final class CertificateAuthority {
     /// `ca create NAME --external`: the CA and its CSR (PEM).
     /// - Throws: see `AuthorityManager.createExternal`.
     public func createExternalCA(_ name: String, keyType: KeyAlgorithm = .ecP256,
-                                 template: String = "subordinate-ca") throws -> (Authority, String) {
-        try authorities.createExternal(name, keyType: keyType, template: template)
+                                 template: String = "subordinate-ca", token: PKCS11URI? = nil) throws -> (Authority, String) {
+        try authorities.createExternal(name, keyType: keyType, template: template, token: token)
     }
 
     /// `ca import`. - Throws: see `AuthorityManager.importCertificate`.
@@ -241,6 +241,11 @@ public final class CertificateAuthority {
                             caIssuersURL: String? = nil, ocspURL: String? = nil, onPublish: String? = nil) throws -> Authority {
         try authorities.updateSettings(of: name, crlValidity: crlValidity, crlURL: crlURL, caIssuersURL: caIssuersURL, ocspURL: ocspURL,
                                        onPublish: onPublish)
+    }
+
+    /// `ca move-key`: a CA's file key into a token. - Throws: see `AuthorityManager.moveKey`.
+    public func moveKey(of name: String, to token: PKCS11URI) throws -> (authority: Authority, location: PKCS11URI) {
+        try authorities.moveKey(of: name, to: token)
     }
 
     /// `ca enable` / `ca disable`. - Throws: `AuthorityError` (not found, pending, revoked).

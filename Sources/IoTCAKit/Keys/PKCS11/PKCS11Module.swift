@@ -62,7 +62,8 @@ final class PKCS11Module: @unchecked Sendable {
             let text = withUnsafeBytes(of: &info.label) { String(decoding: $0, as: UTF8.self) }
                 .trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
             if text == label { return slot }
-            labels.append(text)
+            // SoftHSM2 and others show an empty token in a free slot: not worth naming.
+            if !text.isEmpty { labels.append(text) }
         }
         throw .tokenNotFound(label: label, present: labels)
     }

@@ -69,6 +69,29 @@ struct PKCS11Tests {
         // Another CA in the same token, and the service's OCSP signer and root rotation sign there too.
         #expect(try iotca(["ca", "create", "line-2", "--parent", "root", "--pkcs11", uri, "--pkcs11-module", SoftHSM.module]).succeeded)
         #expect(try iotca(["issue", "meter-3", "--ca", "line-2", "--out", folder.path("bundles")]).succeeded)
+        // An external CA whose key is made in the token: its CSR is signed there, an outside CA
+        // (openssl) certifies it, and it issues through the token.
+        let csr = folder.path("partner.csr")
+        #expect(try iotca(["ca", "create", "partner", "--external", "--csr-out", csr, "--pkcs11", uri, "--pkcs11-module", SoftHSM.module]).succeeded)
+        #expect(try OpenSSLCLI.run(["req", "-in", csr, "-verify", "-noout"]).succeeded)
+        let outside = folder.appending("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try Data("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n".utf8)
+            .write(to: outside.appendingPathComponent("ext.cnf"))
+        for arguments in [
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=Outside Root", "-days", "30",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+             "-keyout", outside.appendingPathComponent("root.key").path, "-out", outside.appendingPathComponent("root.pem").path],
+            ["x509", "-req", "-in", csr, "-CA", outside.appendingPathComponent("root.pem").path, "-CAkey", outside.appendingPathComponent("root.key").path,
+             "-days", "20", "-extfile", outside.appendingPathComponent("ext.cnf").path, "-out", outside.appendingPathComponent("partner.pem").path],
+        ] {
+            let made = try OpenSSLCLI.run(arguments)
+            #expect(made.succeeded, "\(made.stderr)")
+        }
+        let imported = try iotca(["ca", "import", "partner", "--cert", outside.appendingPathComponent("partner.pem").path,
+                                  "--chain", outside.appendingPathComponent("root.pem").path])
+        #expect(imported.succeeded, "\(imported.stderr)")
+        #expect(try iotca(["issue", "meter-4", "--ca", "partner", "--out", folder.path("bundles")]).succeeded)
         let rotated = try iotca(["ca", "rotate-root"])
         #expect(rotated.succeeded, "\(rotated.stderr)")
         #expect(try token.tool(["--list-objects", "--type", "privkey"]).stdout.contains("label:      root-3\n"))

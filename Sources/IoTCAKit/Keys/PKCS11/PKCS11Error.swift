@@ -41,7 +41,7 @@ public enum PKCS11Error: IoTCAError, Equatable {
         case .tokenNotFound(let label, let present):
             return "no token labelled \(PolicyError.quoted(label)) in the module (present: \(present.isEmpty ? "none" : present.map(PolicyError.quoted).joined(separator: ", "))): insert it or fix token= in the URI"
         case .objectNotFound(let location):
-            return "no private key at \(location) in the token: check object= and id= (pkcs11-tool --list-objects shows them)"
+            return "no private key at \(location) in the token: check object= and id= against the objects the token lists"
         case .keyMismatch(let authority, let location):
             return "the key at \(location) is not the key CA \(authority)'s certificate certifies: the token holds another key under that name; nothing was signed"
         case .unsupportedKey(let detail):

@@ -305,7 +305,11 @@ struct CACommand: ParsableCommand {
             try Output.run {
                 var token = try PKCS11URI(parsing: uri)
                 token.modulePath = URL(fileURLWithPath: module).standardizedFileURL.path
-                let (authority, location) = try storeOptions.authority().moveKey(of: name, to: token)
+                // For the crash tests only: stop dead (SIGKILL) at a named step.
+                let killAt = ProcessInfo.processInfo.environment["IOTCA_TEST_KILL_AT"]
+                let (authority, location) = try storeOptions.authority().moveKey(of: name, to: token) { step in
+                    if step.rawValue == killAt { kill(getpid(), SIGKILL) }
+                }
                 if output.json { return try Output.json(authority) }
                 Output.line("Moved the key of CA \(name) into \(location.withoutModule); its key file is deleted")
             }

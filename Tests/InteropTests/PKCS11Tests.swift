@@ -139,6 +139,36 @@ struct PKCS11Tests {
         #expect(doctor.status == 3 && doctor.stdout.contains("issuing"), "\(doctor.stdout)")
     }
 
+    /// Killed with the key in the token but not recorded, a second run finds it there (one key,
+    /// not two); killed after the record, the CA signs from the token and doctor names the file
+    /// left behind.
+    @Test func aKilledKeyMoveIsFinishedByRunningItAgain() throws {
+        let passphrase = "pkcs11 test passphrase"
+        #expect(try iotca(["init"], passphrase: passphrase).succeeded)
+        func move(_ name: String, killAt step: String?) throws -> ProcessResult {
+            var environment = token.environment
+            environment["IOTCA_STORE"] = store
+            environment["IOTCA_PKCS11_PIN"] = SoftHSM.userPIN
+            environment["IOTCA_PASSPHRASE"] = passphrase
+            environment["IOTCA_TEST_KILL_AT"] = step
+            return try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["ca", "move-key", name, "--to", uri, "--pkcs11-module", SoftHSM.module],
+                                         environment: environment, directory: folder.url)
+        }
+        #expect(!(try move("issuing", killAt: "imported")).succeeded, "imported was not reached")
+        #expect(try iotca(["ca", "show", "issuing"], passphrase: passphrase).stdout.contains("key file"), "still the file's")
+        let finished = try move("issuing", killAt: nil)
+        #expect(finished.succeeded, "\(finished.stderr)")
+        let keys = try token.tool(["--list-objects", "--type", "privkey"]).stdout
+        #expect(keys.components(separatedBy: "label:      issuing\n").count == 2, "one key, not two: \(keys)")
+        #expect(try iotca(["issue", "meter-1", "--out", folder.path("bundles")]).succeeded)
+
+        #expect(!(try move("root", killAt: "recorded")).succeeded, "recorded was not reached")
+        #expect(try iotca(["ca", "show", "root"]).stdout.contains("in a PKCS#11 token"))
+        let doctor = try iotca(["doctor"], passphrase: passphrase)
+        #expect(doctor.status == 3 && doctor.stdout.contains("no CA or standby key uses") && doctor.stdout.contains("root."), "\(doctor.stdout)")
+        #expect(try iotca(["crl", "publish", "--ca", "root"]).succeeded, "the root signs from the token")
+    }
+
     @Test func aFileKeyMovesIntoTheTokenAndTheFileIsGone() throws {
         let passphrase = "pkcs11 test passphrase"
         #expect(try iotca(["init"], passphrase: passphrase).succeeded)

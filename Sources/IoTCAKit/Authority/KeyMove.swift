@@ -5,6 +5,14 @@ import GRDB
 import SwiftASN1
 import X509
 
+/// Where a key move can be stopped, for the crash tests (`kill -9` at each).
+public enum KeyMoveStep: String, Sendable, CaseIterable {
+    /// The key is in the token; the store still names the file.
+    case imported
+    /// The store names the token; the file is not deleted yet.
+    case recorded
+}
+
 extension AuthorityManager {
     /// `ca move-key NAME --to pkcs11:...`: puts a CA's file key into a token (sensitive, never
     /// extractable), proves the token signs for the CA's certificate, records the token as the
@@ -12,7 +20,8 @@ extension AuthorityManager {
     /// already in the token (same label, same public key) instead of importing a second copy;
     /// a file left behind by a kill after the record is reported by `doctor`.
     /// - Throws: `AuthorityError` (not found), `KeyError` (passphrase), `PKCS11Error`.
-    public func moveKey(of name: String, to token: PKCS11URI) throws -> (authority: Authority, location: PKCS11URI) {
+    public func moveKey(of name: String, to token: PKCS11URI,
+                        step: (KeyMoveStep) -> Void = { _ in }) throws -> (authority: Authority, location: PKCS11URI) {
         let authority = try store.authority(named: name)
         guard !PKCS11URI.isURI(authority.keyFile) else {
             throw PKCS11Error.invalidURI(authority.keyFile, reason: "CA \(name)'s key is already in a token")
@@ -30,6 +39,7 @@ extension AuthorityManager {
             _ = try session.importKeyPair(privateAttributes: privateAttributes, publicAttributes: publicAttributes, label: name, id: id)
             location = PKCS11URI(token: target.token, object: name, id: id, modulePath: target.modulePath)
         }
+        step(.imported)
         let tokenKey = try keyring.openTokenKey(location, algorithm: authority.keyAlgorithm, authority: name, expected: expected)
         try Keyring.proveMatch(tokenKey, expected: expected, authority: name)
         let file = authority.keyFile
@@ -38,6 +48,7 @@ extension AuthorityManager {
                            arguments: [location.description, authority.id])
             try store.appendEvent(db, action: "ca.key.moved", subject: name, details: ["from": file, "to": location.withoutModule])
         }
+        step(.recorded)
         unlink(store.layout.url(file).path)
         try AtomicFile.syncFolder(store.layout.keys)
         return (try store.authority(named: name), location)

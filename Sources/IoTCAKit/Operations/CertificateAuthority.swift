@@ -244,8 +244,9 @@ public final class CertificateAuthority {
     }
 
     /// `ca move-key`: a CA's file key into a token. - Throws: see `AuthorityManager.moveKey`.
-    public func moveKey(of name: String, to token: PKCS11URI) throws -> (authority: Authority, location: PKCS11URI) {
-        try authorities.moveKey(of: name, to: token)
+    public func moveKey(of name: String, to token: PKCS11URI,
+                        step: (KeyMoveStep) -> Void = { _ in }) throws -> (authority: Authority, location: PKCS11URI) {
+        try authorities.moveKey(of: name, to: token, step: step)
     }
 
     /// `ca enable` / `ca disable`. - Throws: `AuthorityError` (not found, pending, revoked).

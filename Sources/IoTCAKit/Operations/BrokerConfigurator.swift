@@ -17,7 +17,10 @@ extension CertificateAuthority {
         let depth = try chainCAs.map { try self.depth(of: $0) }.max() ?? 1
         let caPEM = chainCAs.compactMap(\.certificateDER).flatMap { PEM.bytes($0, type: "CERTIFICATE") }
 
-        let existing = try serverCertificateInFolder(setup, files: files)
+        // Read once: renewing is decided by what was checked, so a second run at once that finds
+        // no certificate is refused as a conflict instead of renewing the first one's.
+        let activeAtStart = try store.activeSerials(thing: setup.serverThing)
+        let existing = try serverCertificateInFolder(setup, files: files, active: activeAtStart)
         var planned: [(URL, [UInt8], mode_t)] = [(files.caChain, caPEM, 0o644)]
         if setup.servers.contains(.mosquitto) {
             planned.append((files.mosquittoConfiguration, Array(MosquittoConfiguration.text(setup, files: files).utf8), 0o644))
@@ -52,7 +55,7 @@ extension CertificateAuthority {
         if let existing {
             server = existing
         } else {
-            let renew = try !store.activeSerials(thing: setup.serverThing).isEmpty
+            let renew = !activeAtStart.isEmpty
             server = try issue(IssueRequest(thing: setup.serverThing, authority: setup.serverAuthority, template: "server",
                                             subjectAltNames: setup.subjectAltNames, renew: renew, force: setup.force,
                                             // Its key (and any prepared next key) is in another folder.
@@ -114,8 +117,7 @@ extension CertificateAuthority {
     /// there; nil when one is to be issued.
     /// - Throws: `BrokerSetupError.serverKeyElsewhere` when the thing has an active certificate
     ///   whose key is not in the folder (and `force` does not renew it).
-    private func serverCertificateInFolder(_ setup: BrokerSetup, files: BrokerFiles) throws -> CertificateEntry? {
-        let active = try store.activeSerials(thing: setup.serverThing)
+    private func serverCertificateInFolder(_ setup: BrokerSetup, files: BrokerFiles, active: [SerialNumber]) throws -> CertificateEntry? {
         guard let newest = active.last else { return nil }
         let onDisk = Bundle.certificatesOnDisk(of: setup.serverThing, format: .dir, in: setup.folder)
             .compactMap { try? SerialNumber(Certificate(derEncoded: $0).serialNumber) }

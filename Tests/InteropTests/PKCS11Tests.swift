@@ -61,6 +61,12 @@ struct PKCS11Tests {
         let files = try FileManager.default.contentsOfDirectory(atPath: store + "/keys")
         #expect(files.filter { $0.hasSuffix(".key.pem") }.isEmpty, "\(files)")
 
+        // Signatures made in the token (r||s written as DER) and everything around them lint clean.
+        for file in [folder.path("bundles/meter-1/cert.pem"), store + "/public/issuing.crt", store + "/public/root.crt"] {
+            #expect(try LintTests.lintCertificate(file).isEmpty, "\(file)")
+        }
+        for crl in [crl, store + "/public/root.crl.pem"] { #expect(try LintTests.lintCRL(crl).isEmpty, "\(crl)") }
+
         let shown = try iotca(["ca", "show", "issuing"])
         #expect(shown.stdout.contains("in a PKCS#11 token: pkcs11:token=iotca;object=issuing;id=") && shown.stdout.contains("key reachable       yes"),
                 "\(shown.stdout)")

@@ -31,6 +31,9 @@ struct PinsCommand: AsyncParsableCommand {
                 pins = try await serverOptions.run(remote: { try await $0.pins(of: ca) }, local: { try storeOptions.authority().pins(of: ca) })
             } else {
                 // A server's own pins come from the store that issued it (they are not served).
+                if try serverOptions.settings() != nil {
+                    throw ValidationError("--thing reads the store that issued the server's certificate: run it there, without --server")
+                }
                 let authority = try storeOptions.authority()
                 pins = try (ca.isEmpty ? [] : authority.pins(of: ca)) + thing.flatMap { try authority.pins(ofThing: $0) }
             }

@@ -3,16 +3,18 @@
 
 A subscriber (one device) subscribes; a publisher (another device) publishes one message; the
 script reports, as one JSON line, whether each connected (and why not) and whether the message
-arrived. Every wait is bounded. Exit 0 only when both connected and the message arrived.
+arrived. Exit 0 only when both connected and the message arrived.
+
+Everything runs on this one thread, each client driven by client.loop() in bounded loops: an
+SSL socket must not be read by one thread while another writes it, and an error on the socket
+(a TLS 1.3 server sends its refusal after the handshake) is reported here rather than printed
+by a paho thread.
 """
-import argparse, json, ssl, sys, threading
+import argparse, json, ssl, sys, time
 import paho.mqtt.client as mqtt
 
 
 class Connection:
-    """A paho client run by a thread of ours, so an error on its socket (a TLS 1.3 server
-    sends its refusal after the handshake) is reported rather than printed by paho's thread."""
-
     def __init__(self, args, identity, client_id):
         cert, key = identity.split(",")
         self.client = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv311,
@@ -20,27 +22,29 @@ class Connection:
         if args.websockets:
             self.client.ws_set_options(path="/mqtt")
         self.client.tls_set(ca_certs=args.cafile, certfile=cert, keyfile=key, cert_reqs=ssl.CERT_REQUIRED)
-        self.connected = threading.Event()
-        self.stopped = threading.Event()
+        self.connected = False
         self.error = None
         self.client.on_connect = self.on_connect
-        self.thread = None
 
     def on_connect(self, _client, _userdata, _flags, rc):
-        if rc != 0:
+        if rc == 0:
+            self.connected = True
+        else:
             self.error = f"CONNACK {rc}"
-        self.connected.set()
 
-    def run(self):
-        while not self.stopped.is_set():
-            try:
-                rc = self.client.loop(0.05)
-            except Exception as error:
-                rc, self.error = -1, f"{type(error).__name__}: {error}"
-            if rc != 0:
-                self.error = self.error or f"connection lost (rc {rc})"
-                self.connected.set()
-                return
+    def step(self):
+        """One turn of the network loop; False once the connection failed."""
+        if self.error:
+            return False
+        try:
+            rc = self.client.loop(0.02)
+        except Exception as error:
+            self.error = f"{type(error).__name__}: {error}"
+            return False
+        if rc != mqtt.MQTT_ERR_SUCCESS:
+            self.error = self.error or f"connection lost (rc {rc})"
+            return False
+        return True
 
     def open(self, args):
         """None when connected, else why not."""
@@ -48,17 +52,26 @@ class Connection:
             self.client.connect(args.host, args.port, keepalive=10)
         except Exception as error:  # a refused handshake or WebSocket upgrade
             return f"{type(error).__name__}: {error}"
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-        if not self.connected.wait(args.timeout):
-            self.error = "no CONNACK"
-        return self.error
+        deadline = time.monotonic() + args.timeout
+        while not self.connected and time.monotonic() < deadline:
+            if not self.step():
+                return self.error
+        return None if self.connected else "no CONNACK"
 
     def close(self):
-        self.client.disconnect()
-        self.stopped.set()
-        if self.thread:
-            self.thread.join(2)
+        try:
+            self.client.disconnect()
+            self.client.loop(0.02)
+        except Exception:
+            pass
+
+
+def run_until(condition, connections, timeout):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        for connection in connections:
+            connection.step()
+    return condition()
 
 
 def main():
@@ -74,8 +87,8 @@ def main():
     args = parser.parse_args()
 
     report = {"publisher": None, "subscriber": None, "received": False}
-    received = threading.Event()
-    subscriber = publisher = None
+    state = {"subscribed": False, "received": False}
+    subscriber = None
     if args.subscriber:
         subscriber = Connection(args, args.subscriber, "subscriber")
         error = subscriber.open(args)
@@ -83,20 +96,20 @@ def main():
         if error:
             subscriber = None
         else:
-            subscribed = threading.Event()
-            subscriber.client.on_subscribe = lambda *_: subscribed.set()
-            subscriber.client.on_message = lambda _c, _u, message: received.set() if message.payload == b"reading" else None
+            subscriber.client.on_subscribe = lambda *_: state.update(subscribed=True)
+            subscriber.client.on_message = lambda _c, _u, message: state.update(received=message.payload == b"reading")
             subscriber.client.subscribe(args.topic, qos=1)
-            subscribed.wait(args.timeout)
+            run_until(lambda: state["subscribed"], [subscriber], args.timeout)
     publisher = Connection(args, args.publisher, "publisher")
     error = publisher.open(args)
     report["publisher"] = error or "connected"
     if error:
         publisher = None
     else:
-        publisher.client.publish(args.topic, b"reading", qos=1).wait_for_publish(args.timeout)
-        if subscriber:
-            report["received"] = received.wait(args.timeout)
+        info = publisher.client.publish(args.topic, b"reading", qos=1)
+        live = [c for c in (publisher, subscriber) if c]
+        run_until(lambda: info.is_published() and (subscriber is None or state["received"]), live, args.timeout)
+        report["received"] = state["received"]
         publisher.close()
     if subscriber:
         subscriber.close()

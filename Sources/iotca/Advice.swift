@@ -58,6 +58,26 @@ enum Advice {
             case .noNewPassphraseSource: return "use --new-passphrase-file FILE"
             default: return nil
             }
+        case let error as BrokerSetupError:
+            switch error {
+            case .wouldReplace: return "pass --force to replace them"
+            case .serverKeyElsewhere(let thing, _, let folder):
+                return "run `iotca issue \(thing) --template server --renew --out \(folder)`, or pass --force"
+            default: return nil
+            }
+        case let error as KeyRollError:
+            switch error {
+            case .keyFileMissing: return "or pass --new-key to roll to a key no device has pinned"
+            case .needsBundleFolder: return "use --format dir (the default)"
+            default: return nil
+            }
+        case let error as PKCS11Error:
+            switch error {
+            case .pinRequired: return "set IOTCA_PKCS11_PIN or use --pin-file FILE"
+            case .call(let function, let code) where function == "C_Login" && code == 0xA0: return "check IOTCA_PKCS11_PIN or --pin-file"
+            case .moduleUnavailable: return "check --pkcs11-module"
+            default: return nil
+            }
         default:
             return nil
         }

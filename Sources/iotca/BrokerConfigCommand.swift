@@ -59,6 +59,9 @@ struct BrokerConfigCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How nginx is made to re-read its CRL file.", valueName: "COMMAND"))
     var nginxReload = BrokerSetup.Server.nginx.defaultReload
 
+    @Option(help: ArgumentHelp("A group that may read the server's key (Debian's mosquitto reads it as the user mosquitto: --key-group mosquitto).", valueName: "GROUP"))
+    var keyGroup: String?
+
     @Flag(help: "Set every CA's on-publish command to DIR/reload-crls, so each new CRL reaches the servers.")
     var setOnPublish = false
 
@@ -67,13 +70,14 @@ struct BrokerConfigCommand: ParsableCommand {
 
     func run() throws {
         try Output.run {
-            let setup = BrokerSetup(
+            var setup = BrokerSetup(
                 servers: servers, folder: URL(fileURLWithPath: out).standardizedFileURL, serverThing: serverThing,
                 subjectAltNames: try subjectAltNames.map { text throws(PolicyError) in try SubjectAltName(text) },
                 authorities: ca.isEmpty ? ["issuing"] : ca, serverAuthority: serverCa, bindAddress: bind,
                 mqttPort: mqttPort, wssPort: wssPort, httpsPort: httpsPort, websocketsPort: websocketsPort,
                 serverName: serverName, httpsUpstream: httpsUpstream,
                 reloadCommands: [.mosquitto: mosquittoReload, .nginx: nginxReload], force: force, setOnPublish: setOnPublish)
+            setup.keyGroup = keyGroup
             let result = try storeOptions.authority().writeBrokerConfiguration(setup)
             if output.json {
                 struct Report: Encodable {
@@ -94,6 +98,9 @@ struct BrokerConfigCommand: ParsableCommand {
             Output.line("Server certificate of \(certificate.thing ?? serverThing): serial \(certificate.serial.hex)\(result.issuedServerCertificate ? " (issued now)" : ""), valid until \(Output.date(certificate.notAfter))")
             Output.line("CRLs checked: \(result.crlAuthorities.joined(separator: ", "))")
             Output.line("")
+            if servers.contains(.mosquitto) && keyGroup == nil {
+                Output.line("Debian's mosquitto reads its key as the user mosquitto: run again with --key-group mosquitto, or give it read access.")
+            }
             if servers.contains(.mosquitto) {
                 Output.line("mosquitto: include \(setup.folder.path)/mosquitto.conf (MQTT/TLS on \(mqttPort); plain WebSockets on 127.0.0.1:\(websocketsPort) for nginx only).")
             }

@@ -22,6 +22,8 @@ struct TransportTests {
 
         struct SetupFailed: Error { let stderr: String }
 
+        static var mosquittoUser: Bool { getuid() == 0 && getpwnam("mosquitto") != nil && getgrnam("mosquitto") != nil }
+
         func iotca(_ arguments: [String]) throws -> ProcessResult { try Self.iotca(arguments, in: folder) }
 
         static func iotca(_ arguments: [String], in folder: TemporaryFolder) throws -> ProcessResult {
@@ -46,9 +48,13 @@ struct TransportTests {
                      "--websockets-port", "\(websocketsPort)",
                      "--mosquitto-reload", "kill -HUP \"$(cat '\(folder.path("mosquitto.pid"))')\"",
                      "--nginx-reload", "kill -HUP \"$(cat '\(folder.path("nginx.pid"))')\"", "--set-on-publish"]
+                + (Self.mosquittoUser ? ["--key-group", "mosquitto"] : [])
             try run(configuration)
+            // As Debian's mosquitto runs: it reads its key as the user mosquitto (given the key's
+            // group by broker-config), when this machine has that user and we are root.
+            chmod(folder.url.path, 0o755)
             broker = try Broker(folder: folder.url, complete: try String(contentsOf: out.appendingPathComponent("mosquitto.conf"), encoding: .utf8),
-                                port: mqttPort)
+                                port: mqttPort, dropsPrivileges: Self.mosquittoUser)
             try Data("\(broker.processID)\n".utf8).write(to: folder.appending("mosquitto.pid"))
             nginx = try Nginx(folder: folder.url, http: "include \(out.appendingPathComponent("nginx.conf").path);",
                               ports: [wssPort, httpsPort], masterProcess: true)

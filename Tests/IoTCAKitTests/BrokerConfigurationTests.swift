@@ -98,6 +98,22 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    /// Debian's mosquitto reads its key as the user mosquitto: the key's group may read it.
+    @Test func theServersKeyCanBeSharedWithAGroupAndAnUnknownOneIsRefused() throws {
+        var shared = try setup()
+        shared.keyGroup = "no-such-group-here"
+        #expect(throws: BrokerSetupError.unknownGroup("no-such-group-here")) { try authority.writeBrokerConfiguration(shared) }
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let group = try #require(getgrgid(getgid())).pointee
+        shared.keyGroup = String(cString: group.gr_name)
+        _ = try authority.writeBrokerConfiguration(shared)
+        for (path, mode) in [(out.appendingPathComponent("broker").path, 0o750), (out.appendingPathComponent("broker/key.pem").path, 0o640),
+                             (out.appendingPathComponent("broker/next-key.pem").path, 0o640)] {
+            var info = stat()
+            #expect(stat(path, &info) == 0 && Int(info.st_mode & 0o777) == mode && info.st_gid == group.gr_gid, "\(path)")
+        }
+    }
+
     @Test func refusesHostileNamesAndClashingPorts() throws {
         var bad = try setup()
         bad.serverName = "example.com; return 200 owned"

@@ -13,13 +13,19 @@ public final class Broker: @unchecked Sendable {
         try self.init(folder: folder, complete: "listener \(port) 127.0.0.1\n\(configuration)", port: port)
     }
 
-    /// A configuration with its own listeners (one written by `iotca broker-config`), run as
-    /// this user; ready when `port` accepts.
-    public init(folder: URL, complete configuration: String, port: Int) throws {
+    /// A configuration with its own listeners (one written by `iotca broker-config`); ready when
+    /// `port` accepts. Run as root unless `dropsPrivileges`: then as mosquitto does by default
+    /// when started by root, as the user `mosquitto` before it loads its keys.
+    public init(folder: URL, complete configuration: String, port: Int, dropsPrivileges: Bool = false) throws {
         self.port = port
         log = folder.appendingPathComponent("mosquitto.log")
         let file = folder.appendingPathComponent("mosquitto-test.conf")
-        try Data("user root\nlog_dest file \(log.path)\nlog_type all\n\(configuration)\n".utf8).write(to: file)
+        try Data("\(dropsPrivileges ? "" : "user root\n")log_dest file \(log.path)\nlog_type all\n\(configuration)\n".utf8).write(to: file)
+        if dropsPrivileges, let user = getpwnam("mosquitto") {
+            // It reopens its log on SIGHUP, by then as that user.
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            chown(log.path, user.pointee.pw_uid, user.pointee.pw_gid)
+        }
         do {
             pid = try Spawn.start(Self.executable, ["-c", file.path])
         } catch {

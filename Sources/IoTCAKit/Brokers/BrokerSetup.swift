@@ -45,6 +45,9 @@ public struct BrokerSetup: Sendable {
     public var force: Bool
     /// Make every CA in the chains run the reload script after each new CRL.
     public var setOnPublish: Bool
+    /// A group that may read the server's key (its folder 0750, the key 0640): Debian's
+    /// mosquitto drops to the user `mosquitto` before it loads its key.
+    public var keyGroup: String? = nil
 
     public init(servers: [Server], folder: URL, serverThing: String = "broker", subjectAltNames: [SubjectAltName] = [],
                 authorities: [String] = ["issuing"], serverAuthority: String = "issuing", bindAddress: String? = nil,

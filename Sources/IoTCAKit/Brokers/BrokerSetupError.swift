@@ -8,11 +8,12 @@ public enum BrokerSetupError: IoTCAError, Equatable {
     /// The server thing has an active certificate whose key is not in the folder.
     case serverKeyElsewhere(thing: String, serial: String, folder: String)
     case noServers
+    case unknownGroup(String)
 
     public var kind: ErrorKind {
         switch self {
         case .wouldReplace, .serverKeyElsewhere: return .conflict
-        case .unsafeValue, .invalidPorts, .noServers: return .policy
+        case .unsafeValue, .invalidPorts, .noServers, .unknownGroup: return .policy
         }
     }
 
@@ -28,6 +29,8 @@ public enum BrokerSetupError: IoTCAError, Equatable {
             return "\(thing) has an active certificate (\(serial)) whose key is not in \(folder): issue it a new one into that folder (renewing it), or point at the folder it was written into"
         case .noServers:
             return "name at least one server: mosquitto, nginx"
+        case .unknownGroup(let name):
+            return "no group \(PolicyError.quoted(name)) on this machine to give the server's key to"
         }
     }
 }

@@ -7,7 +7,8 @@ enum MosquittoConfiguration {
         return """
             # Written by iotca broker-config for the CAs \(setup.authorities.joined(separator: ", ")).
             # Include it from /etc/mosquitto/conf.d/ or run mosquitto -c with it. Debian's mosquitto
-            # runs as the user mosquitto: it must be able to read \(files.serverKey.path).
+            # reads its key as the user mosquitto: it must be able to read \(files.serverKey.path)
+            # (broker-config's key group option shares it with a group).
             # Each listener has its own settings: the TLS listener requires a certificate, the
             # loopback WebSockets listener trusts nginx, which checked it.
             per_listener_settings true

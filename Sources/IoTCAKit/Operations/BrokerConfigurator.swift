@@ -12,6 +12,10 @@ extension CertificateAuthority {
     ///   the server certificate throws, `OutputError`.
     public func writeBrokerConfiguration(_ setup: BrokerSetup) throws -> BrokerSetupResult {
         try Self.check(setup)
+        let group = try setup.keyGroup.map { name throws -> gid_t in
+            guard let entry = getgrnam(name) else { throw BrokerSetupError.unknownGroup(name) }
+            return entry.pointee.gr_gid
+        }
         let files = BrokerFiles(folder: setup.folder, serverThing: setup.serverThing)
         let chainCAs = try caChain(of: setup.authorities)
         let depth = try chainCAs.map { try self.depth(of: $0) }.max() ?? 1
@@ -77,6 +81,7 @@ extension CertificateAuthority {
             try AtomicFile.write(bytes, to: url, mode: mode)
             written.append(.init(path: url.path, change: existed ? .replaced : .written))
         }
+        if let group { try Self.share(files, with: group) }
         var onPublishSet: [String] = []
         if setup.setOnPublish {
             for authority in chainCAs where authority.onPublish != hook {
@@ -126,6 +131,18 @@ extension CertificateAuthority {
         }
         if setup.force { return nil }
         throw BrokerSetupError.serverKeyElsewhere(thing: setup.serverThing, serial: newest.hex, folder: setup.folder.path)
+    }
+
+    /// The server's bundle folder and its keys readable by `group` (a renewal writes them
+    /// owner-only again: broker-config run after it shares them again).
+    private static func share(_ files: BrokerFiles, with group: gid_t) throws {
+        let keys = ["key.pem", "next-key.pem"].map { files.serverBundle.appendingPathComponent($0) }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
+        for (url, mode) in [(files.serverBundle, mode_t(0o750))] + keys.map({ ($0, mode_t(0o640)) }) {
+            guard chown(url.path, uid_t.max, group) == 0, chmod(url.path, mode) == 0 else {
+                throw OutputError.writeFailed(path: url.path, detail: String(cString: strerror(errno)))
+            }
+        }
     }
 
     private static func differs(_ url: URL, from bytes: [UInt8]) -> Bool {

@@ -76,9 +76,9 @@ extension Keyring {
         switch algorithm {
         case .ecP256, .ecP384:
             guard var point = try session.attribute(CK_ATTRIBUTE_TYPE(CKA_EC_POINT), of: object) else { return nil }
-            if point.first == 0x04, point.count > 2, Int(point[1]) == point.count - 2 || point[1] == 0x81 {
-                if let octets = try? ASN1OctetString(derEncoded: point[...]) { point = Array(octets.bytes) }
-            }
+            // By length, not by the first bytes: a bare point also starts with 0x04.
+            let bare = algorithm == .ecP256 ? 65 : 97
+            if point.count != bare, let octets = try? ASN1OctetString(derEncoded: point[...]) { point = Array(octets.bytes) }
             return algorithm == .ecP256
                 ? Certificate.PublicKey(try P256.Signing.PublicKey(x963Representation: point))
                 : Certificate.PublicKey(try P384.Signing.PublicKey(x963Representation: point))

@@ -44,10 +44,7 @@ extension Keyring {
         if token.object != nil || token.id != nil {
             let key = try openTokenKey(token, algorithm: algorithm, authority: name, expected: nil)
             var location = token
-            if location.id == nil {
-                let session = try tokenSession(token)
-                location.id = try session.attribute(CK_ATTRIBUTE_TYPE(CKA_ID), of: key.handle)
-            }
+            if location.id == nil { location.id = try key.session.attribute(CK_ATTRIBUTE_TYPE(CKA_ID), of: key.handle) }
             return .token(key, location)
         }
         let (key, location) = try generateTokenKey(algorithm, in: token, label: name)

@@ -66,7 +66,10 @@ public struct PassphraseSource: Sendable {
     /// The passphrase when a file, the variable or a terminal can give one; nil otherwise, for
     /// callers that report the absence in their own words.
     public func passphraseIfAvailable() throws(KeyError) -> Passphrase? {
-        guard fixed != nil || file != nil || !(environment[variable] ?? "").isEmpty || interactive else { return nil }
+        guard availableWithoutAsking || interactive else { return nil }
         return try passphrase()
     }
+
+    /// Whether it is given (fixed, a file, the variable), so no person would be asked.
+    public var availableWithoutAsking: Bool { fixed != nil || file != nil || !(environment[variable] ?? "").isEmpty }
 }

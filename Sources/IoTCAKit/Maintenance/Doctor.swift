@@ -155,8 +155,9 @@ public struct Doctor {
         let authorities = allAuthorities.filter { !PKCS11URI.isURI($0.keyFile) }
         let standby = allStandby.filter { !PKCS11URI.isURI($0.keyFile) }
         if let keyring {
+            let front = CertificateAuthority(keyring: keyring)
             for authority in allAuthorities where PKCS11URI.isURI(authority.keyFile) {
-                let status = try CertificateAuthority(keyring: keyring).keyStatus(of: authority.name)
+                let status = try front.keyStatus(of: authority.name)
                 if status.reachable == false {
                     findings.append(("key", authority.name, "its key in the token does not answer: \(status.problem ?? "")"))
                 }

@@ -17,26 +17,29 @@ extension CertificateAuthority {
             return entry.pointee.gr_gid
         }
         let files = BrokerFiles(folder: setup.folder, serverThing: setup.serverThing)
-        let chainCAs = try caChain(of: setup.authorities)
-        let depth = try chainCAs.map { try self.depth(of: $0) }.max() ?? 1
+        let (chainCAs, depth) = try caChain(of: setup.authorities)
         let caPEM = chainCAs.compactMap(\.certificateDER).flatMap { PEM.bytes($0, type: "CERTIFICATE") }
 
         // Read once: renewing is decided by what was checked, so a second run at once that finds
         // no certificate is refused as a conflict instead of renewing the first one's.
         let activeAtStart = try store.activeSerials(thing: setup.serverThing)
         let existing = try serverCertificateInFolder(setup, files: files, active: activeAtStart)
-        var planned: [(URL, [UInt8], mode_t)] = [(files.caChain, caPEM, 0o644)]
+        // Configuration: compared with what exists, replaced only with `force`.
+        var configuration: [(URL, [UInt8], mode_t)] = [(files.caChain, caPEM, 0o644)]
         if setup.servers.contains(.mosquitto) {
-            planned.append((files.mosquittoConfiguration, Array(MosquittoConfiguration.text(setup, files: files).utf8), 0o644))
+            configuration.append((files.mosquittoConfiguration, Array(MosquittoConfiguration.text(setup, files: files).utf8), 0o644))
         }
         if setup.servers.contains(.nginx) {
-            planned.append((files.nginxConfiguration, Array(NginxConfiguration.text(setup, files: files, chainDepth: depth).utf8), 0o644))
+            configuration.append((files.nginxConfiguration, Array(NginxConfiguration.text(setup, files: files, chainDepth: depth).utf8), 0o644))
         }
         let script = CRLReloadScript.text(setup, files: files, crls: chainCAs.map { crlFiles(of: $0.name).pem })
-        planned.append((files.reloadScript, Array(script.utf8), 0o755))
+        configuration.append((files.reloadScript, Array(script.utf8), 0o755))
         let hook = CRLReloadScript.shellQuoted(files.reloadScript.path)
 
-        var conflicts = planned.filter { url, bytes, _ in Self.differs(url, from: bytes) }.map { $0.0.path }
+        // Each file read once, for the conflict check and for "unchanged".
+        let onDisk = Dictionary(uniqueKeysWithValues: configuration.map { url, _, _ in (url, FileManager.default.contents(atPath: url.path)) })
+        func replaces(_ url: URL, _ bytes: [UInt8]) -> Bool { (onDisk[url] ?? nil).map { Array($0) != bytes } ?? false }
+        var conflicts = configuration.filter { url, bytes, _ in replaces(url, bytes) }.map { $0.0.path }
         if setup.setOnPublish {
             conflicts += chainCAs.filter { $0.onPublish != nil && $0.onPublish != hook }.map { "the on-publish command of \($0.name) (\($0.onPublish ?? ""))" }
         }
@@ -68,13 +71,14 @@ extension CertificateAuthority {
         }
         let serverAuthority = try store.authority(named: server.authority)
         let serverChain = PEM.bytes(server.der, type: "CERTIFICATE") + (try store.chain(of: serverAuthority)).intermediatesPEMBytes
-        planned.insert((files.serverChain, serverChain, 0o644), at: 1)
-        planned.insert((files.crlChain, crls.flatMap { $0 }, 0o644), at: 2)
+        // State: derived from the store and the server's certificate, always brought up to date.
+        let state: [(URL, [UInt8], mode_t)] = [(files.serverChain, serverChain, 0o644), (files.crlChain, crls.flatMap { $0 }, 0o644)]
 
         var written: [BrokerSetupResult.File] = []
-        for (url, bytes, mode) in planned {
-            let existed = FileManager.default.fileExists(atPath: url.path)
-            if !Self.differs(url, from: bytes) && Self.mode(of: url) == mode {
+        for (url, bytes, mode) in state + configuration {
+            let current = onDisk[url] ?? FileManager.default.contents(atPath: url.path)
+            let existed = current != nil
+            if current.map({ Array($0) == bytes }) == true && Self.mode(of: url) == mode {
                 written.append(.init(path: url.path, change: .unchanged))
                 continue
             }
@@ -93,29 +97,22 @@ extension CertificateAuthority {
                                  crlAuthorities: chainCAs.map(\.name), reloadScript: files.reloadScript, onPublishCommand: hook, onPublishSet: onPublishSet)
     }
 
-    /// The named CAs and every CA above them, each once, leaf-most first.
-    private func caChain(of names: [String]) throws -> [Authority] {
-        var chain: [Authority] = []
+    /// The named CAs and every CA above them, each once, leaf-most first; and how many CAs the
+    /// longest of those chains holds (nginx's verify depth).
+    private func caChain(of names: [String]) throws -> (authorities: [Authority], depth: Int) {
+        var chain: [Authority] = [], depth = 1
         for name in names {
-            var next: String? = name
+            var next: String? = name, length = 0
             while let current = next {
                 let authority = try store.authority(named: current)
                 guard authority.certificateDER != nil else { throw AuthorityError.pending(authority.name) }
                 if !chain.contains(where: { $0.name == authority.name }) { chain.append(authority) }
+                length += 1
                 next = authority.parentName
             }
+            depth = max(depth, length)
         }
-        return chain
-    }
-
-    /// How many CAs a device certificate of `authority` chains through (nginx's verify depth).
-    private func depth(of authority: Authority) throws -> Int {
-        var count = 1, current = authority
-        while let parent = current.parentName, count < 16 {
-            current = try store.authority(named: parent)
-            count += 1
-        }
-        return count
+        return (chain, depth)
     }
 
     /// The server thing's certificate already in the folder, if it is active and its key is
@@ -143,11 +140,6 @@ extension CertificateAuthority {
                 throw OutputError.writeFailed(path: url.path, detail: String(cString: strerror(errno)))
             }
         }
-    }
-
-    private static func differs(_ url: URL, from bytes: [UInt8]) -> Bool {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return false }
-        return Array(data) != bytes
     }
 
     private static func mode(of url: URL) -> mode_t? {

@@ -211,7 +211,7 @@ public final class CertificateAuthority {
         }
         let uri = try PKCS11URI(parsing: authority.keyFile)
         let location = uri.withoutModule + " (module \(uri.modulePath ?? "-"))"
-        guard keyring.tokenPIN?.canAnswerWithoutAsking ?? false else {
+        guard keyring.tokenPIN?.availableWithoutAsking ?? false else {
             return KeyStatus(location: location, inToken: true, reachable: nil, problem: "not checked: no PIN given")
         }
         do {

@@ -16,34 +16,25 @@ enum KeyRoll {
         let request = plan.request
         guard request.csr == nil else { return Choice() }
         let prepares = plan.template.nextKey == true && format == .dir
-        guard request.renew, request.renewalKey != .new else {
-            return Choice(key: nil, next: prepares ? try generator.generate(plan.template.keyType) : nil)
-        }
+        func freshNext() throws -> PrivateKeyMaterial? { prepares ? try generator.generate(plan.template.keyType) : nil }
+        guard request.renew, request.renewalKey != .new else { return Choice(key: nil, next: try freshNext()) }
+        let recordedNext = try store.nextKeyPins(thing: request.thing).last?.spki
         guard format == .dir, let folder = Bundle.location(of: request.thing, format: .dir, in: bundleParent) else {
-            let pinned = try plan.template.nextKey == true && !store.nextKeyPins(thing: request.thing).isEmpty
-            if request.renewalKey == .keep || pinned {
+            if request.renewalKey == .keep || (plan.template.nextKey == true && recordedNext != nil) {
                 throw KeyRollError.needsBundleFolder(format: format.rawValue)
             }
             return Choice()
         }
-        let current = folder.appendingPathComponent("key.pem"), prepared = folder.appendingPathComponent("next-key.pem")
-        let recordedNext = try store.nextKeyPins(thing: request.thing).last?.spki
-        switch request.renewalKey {
-        case .keep:
+        let prepared = folder.appendingPathComponent("next-key.pem")
+        if request.renewalKey == .keep {
             let active = try store.certificates(CertificateFilter(thing: request.thing, status: .active)).map(\.spkiSHA256)
-            let key = try load(current, purpose: "the key being kept", expected: active)
+            let key = try load(folder.appendingPathComponent("key.pem"), purpose: "the key being kept", expected: active)
             // The prepared successor stays the same: clients' backup pins still hold.
-            let next = prepares ? try loadIfPresent(prepared, expected: recordedNext) ?? generator.generate(plan.template.keyType) : nil
-            return Choice(key: key, next: next)
-        case .next:
-            guard let recordedNext else {
-                return Choice(key: nil, next: prepares ? try generator.generate(plan.template.keyType) : nil)
-            }
-            let key = try load(prepared, purpose: "the prepared next key whose pin clients may hold as a backup", expected: [recordedNext])
-            return Choice(key: key, next: prepares ? try generator.generate(plan.template.keyType) : nil)
-        case .new:
-            return Choice()
+            return Choice(key: key, next: prepares ? try loadIfPresent(prepared, expected: recordedNext) ?? freshNext() : nil)
         }
+        guard let recordedNext else { return Choice(key: nil, next: try freshNext()) }
+        let key = try load(prepared, purpose: "the prepared next key whose pin clients may hold as a backup", expected: [recordedNext])
+        return Choice(key: key, next: try freshNext())
     }
 
     /// The key in `file`, checked to be one of `expected` (hex SPKI SHA-256).

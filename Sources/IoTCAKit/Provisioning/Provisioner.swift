@@ -200,10 +200,12 @@ public final class Provisioner {
         return (entry, previous)
     }
 
-    public static func bundle(_ plan: Plan, entry: CertificateEntry, key: PrivateKeyMaterial?) throws -> Bundle {
+    public static func bundle(_ plan: Plan, entry: CertificateEntry, key: PrivateKeyMaterial?,
+                              nextKey: (key: PrivateKeyMaterial, pin: String)? = nil) throws -> Bundle {
         let root = plan.chain.rootFingerprints
         var files = ["cert.pem", "chain.pem", "root.pem", "manifest.json"]
         if key != nil { files.insert("key.pem", at: 1) }
+        if nextKey != nil { files.insert("next-key.pem", at: 2) }
         let manifest = BundleManifest(
             thing: plan.request.thing, serial: entry.serial.hex, authority: entry.authority, template: entry.template,
             keyType: entry.keyAlgorithm.rawValue, keySource: key == nil ? "csr" : "generated", subject: entry.subject,
@@ -211,8 +213,10 @@ public final class Provisioner {
             certificateSHA256: entry.fingerprintSHA256, spkiSHA256: entry.spkiSHA256,
             rootCertificateSHA256: root.certificateSHA256Hex,
             rootSPKISHA256: root.spkiSHA256Base64, rootSPKISHA256Hex: root.spkiSHA256Hex,
-            files: files)
-        return Bundle(thing: plan.request.thing, certificateDER: entry.der, privateKey: key, chain: plan.chain, manifest: manifest)
+            files: files, nextSPKISHA256: nextKey?.pin)
+        var bundle = Bundle(thing: plan.request.thing, certificateDER: entry.der, privateKey: key, chain: plan.chain, manifest: manifest)
+        bundle.nextPrivateKey = nextKey?.key
+        return bundle
     }
 
     /// The whole issuance: plan, key, sign, record, then the bundle in `format` under
@@ -230,16 +234,13 @@ public final class Provisioner {
         let (issued, key, algorithm) = try Self.keyAndCertificate(plan, generator: generator, now: now, key: keys.key)
         let (entry, previous) = try record(plan, issued: issued, keyAlgorithm: algorithm, now: now,
                                            target: DeliveryTarget.make(format: format, out: bundleParent))
-        var bundle = try Self.bundle(plan, entry: entry, key: key)
-        if let next = keys.next {
+        let nextKey = try keys.next.map { next in (key: next, pin: try Fingerprints.spkiSHA256(of: next.publicKey).hexString) }
+        if let nextKey {
             // On record before the bundle leaves: a kill between the two leaves a pin whose key
             // never reached disk, and the next renewal refuses to roll past it (the safe side).
-            let pin = try Fingerprints.spkiSHA256(of: next.publicKey).hexString
-            try store.recordNextKey(serial: entry.serial, authority: entry.authority, spki: pin)
-            bundle.nextPrivateKey = next
-            bundle.manifest.nextSPKISHA256 = pin
-            bundle.manifest.files.insert("next-key.pem", at: 2)
+            try store.recordNextKey(serial: entry.serial, authority: entry.authority, spki: nextKey.pin)
         }
+        let bundle = try Self.bundle(plan, entry: entry, key: key, nextKey: nextKey)
         var result: IssueResult
         do {
             let location = try bundle.write(format, into: bundleParent, replace: request.renew || request.force, passphrase: bundlePassphrase)

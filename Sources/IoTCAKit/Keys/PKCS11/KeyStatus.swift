@@ -7,8 +7,3 @@ public struct KeyStatus: Sendable, Equatable, Encodable {
     public let reachable: Bool?
     public let problem: String?
 }
-
-extension PassphraseSource {
-    /// Whether a file or the environment holds it (no person would be asked).
-    public var canAnswerWithoutAsking: Bool { file != nil || !(environment[variable] ?? "").isEmpty }
-}

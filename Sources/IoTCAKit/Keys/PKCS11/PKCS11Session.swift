@@ -37,6 +37,13 @@ final class PKCS11Session: @unchecked Sendable {
         }
     }
 
+    /// A session that lost the race to be the token's (two threads opened one at once) or
+    /// outlived its keys: its handles go back to the token; the login stays with the others.
+    deinit {
+        for session in idleSigners.withLock({ $0 }) { _ = functions.C_CloseSession?(session) }
+        _ = functions.C_CloseSession?(handle)
+    }
+
     // MARK: Objects
 
     /// Handles of the objects of `objectClass` with the label and id given (nil matches any).

@@ -175,6 +175,24 @@ struct PKCS11Tests {
         #expect(try iotca(["crl", "publish", "--ca", "root"]).succeeded, "the root signs from the token")
     }
 
+    /// Two moves of one CA at once: one moves it, the other finds it already in the token; the
+    /// token holds one key for it, and the store is consistent.
+    @Test func twoMovesAtOnceLeaveOneKeyInTheToken() throws {
+        let passphrase = "pkcs11 test passphrase"
+        #expect(try iotca(["init"], passphrase: passphrase).succeeded)
+        var environment = token.environment
+        environment["IOTCA_STORE"] = store
+        environment["IOTCA_PKCS11_PIN"] = SoftHSM.userPIN
+        environment["IOTCA_PASSPHRASE"] = passphrase
+        let statuses = try ProcessRunner.race(ProcessRunner.iotcaExecutable, ["ca", "move-key", "issuing", "--to", uri,
+                                                                             "--pkcs11-module", SoftHSM.module], environment: environment)
+        #expect(statuses.first == 0 && statuses.last != 0, "\(statuses)")
+        let keys = try token.tool(["--list-objects", "--type", "privkey"]).stdout
+        #expect(keys.components(separatedBy: "label:      issuing\n").count == 2, "one key, not two: \(keys)")
+        #expect(try iotca(["issue", "meter-1", "--out", folder.path("bundles")]).succeeded)
+        #expect(try iotca(["doctor"], passphrase: passphrase).succeeded)
+    }
+
     @Test func aFileKeyMovesIntoTheTokenAndTheFileIsGone() throws {
         let passphrase = "pkcs11 test passphrase"
         #expect(try iotca(["init"], passphrase: passphrase).succeeded)

@@ -18,10 +18,17 @@ extension AuthorityManager {
     /// extractable), proves the token signs for the CA's certificate, records the token as the
     /// key's home, and only then deletes the file. Run again after a kill, it finds the key
     /// already in the token (same label, same public key) instead of importing a second copy;
-    /// a file left behind by a kill after the record is reported by `doctor`.
+    /// a file left behind by a kill after the record is reported by `doctor`. Moves wait for
+    /// each other (and for a passphrase change) on the key-file lock: a second move at once
+    /// finds the key already in the token, instead of importing another copy.
     /// - Throws: `AuthorityError` (not found), `KeyError` (passphrase), `PKCS11Error`.
     public func moveKey(of name: String, to token: PKCS11URI,
                         step: (KeyMoveStep) -> Void = { _ in }) throws -> (authority: Authority, location: PKCS11URI) {
+        try KeyFileLock.withLock(store) { try moveKeyHoldingLock(of: name, to: token, step: step) }
+    }
+
+    private func moveKeyHoldingLock(of name: String, to token: PKCS11URI,
+                                    step: (KeyMoveStep) -> Void) throws -> (authority: Authority, location: PKCS11URI) {
         let authority = try store.authority(named: name)
         guard !PKCS11URI.isURI(authority.keyFile) else {
             throw PKCS11Error.invalidURI(authority.keyFile, reason: "CA \(name)'s key is already in a token")

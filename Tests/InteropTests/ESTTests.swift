@@ -18,9 +18,7 @@ import TestSupport
             authority = CertificateAuthority(keyring: store.keyring)
             let anyBundle = try store.issue(IssueRequest(thing: "first"))
             root = anyBundle.folder.appendingPathComponent("root.pem").path
-            server = try ServiceProcess(store: store.storeURL, environment: [
-                "IOTCA_PASSPHRASE": TemporaryStore.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            ], folder: store.folder.url)
+            server = try ServiceProcess(store: store.storeURL, environment: store.processEnvironment, folder: store.folder.url)
         }
 
         /// curl to `path` under /.well-known/est/: the status, and the body decoded from base64

@@ -12,9 +12,7 @@ import TestSupport
         let server: ServiceProcess
         let good: IssueResult
         let revoked: IssueResult
-        var environment: [String: String] {
-            ["IOTCA_PASSPHRASE": TemporaryStore.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        }
+        var environment: [String: String] { store.processEnvironment }
 
         init() throws {
             // The public URL puts the OCSP URL in certificates; the tests ask the real port.
@@ -23,9 +21,7 @@ import TestSupport
             good = try store.issue(IssueRequest(thing: "dev-good"))
             revoked = try store.issue(IssueRequest(thing: "dev-revoked"))
             _ = try authority.revoke(.thing("dev-revoked"), reason: .keyCompromise)
-            server = try ServiceProcess(store: store.storeURL, environment: [
-                "IOTCA_PASSPHRASE": TemporaryStore.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            ], folder: store.folder.url)
+            server = try ServiceProcess(store: store.storeURL, environment: store.processEnvironment, folder: store.folder.url)
         }
 
         var url: String { server.publicURL + "/ocsp" }

@@ -13,9 +13,7 @@ import TestSupport
         let authority: CertificateAuthority
         let clients: URL
         let server: ServiceProcess
-        var environment: [String: String] {
-            ["IOTCA_PASSPHRASE": TemporaryStore.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        }
+        var environment: [String: String] { store.processEnvironment }
 
         init(publicURL: String? = nil, configuration: String? = nil) throws {
             store = try TemporaryStore(publicURL: publicURL)
@@ -29,9 +27,7 @@ import TestSupport
                 try Data(configuration.utf8).write(to: file)
                 arguments = ["--config", file.path]
             }
-            server = try ServiceProcess(store: store.storeURL, environment: [
-                "IOTCA_PASSPHRASE": TemporaryStore.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            ], arguments: arguments, folder: store.folder.url)
+            server = try ServiceProcess(store: store.storeURL, environment: store.processEnvironment, arguments: arguments, folder: store.folder.url)
         }
 
         /// curl as `client` (a folder with cert.pem and key.pem, or nil for none); the status and body.

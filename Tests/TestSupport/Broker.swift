@@ -76,7 +76,7 @@ public final class Broker: @unchecked Sendable {
     public var processID: pid_t { pid }
 
     /// How many times its log says it reloaded.
-    public var reloads: Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Reloading").count - 1 }
+    public var reloads: Int { FileWatch.occurrences(of: "Reloading", in: log) }
 
     /// Waits (woken by its log, 2 s at most) until it has reloaded more than `count` times.
     public func waitForReload(after count: Int) -> Bool {

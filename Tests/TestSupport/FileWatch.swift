@@ -5,6 +5,11 @@ import Foundation
 /// created, written or moved in (a log line, a bundle), up to a deadline. A real broker or a
 /// real `iotca batch` runs on its own time; what the test waits for is its next event.
 public enum FileWatch {
+    /// How many times `text` stands in `file` (0 when it cannot be read): a server's log lines.
+    public static func occurrences(of text: String, in file: URL) -> Int {
+        ((try? String(contentsOf: file, encoding: .utf8)) ?? "").components(separatedBy: text).count - 1
+    }
+
     /// True once `condition` holds; false if `timeout` seconds pass first.
     public static func wait(in folder: URL, timeout: TimeInterval, until condition: () -> Bool) -> Bool {
         let descriptor = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))

@@ -65,9 +65,7 @@ public final class Nginx: @unchecked Sendable {
 
     /// How many times its workers were told to finish after a reload: once they are, only
     /// workers with the new configuration accept connections.
-    public var reloads: Int {
-        ((try? String(contentsOf: errorLog, encoding: .utf8)) ?? "").components(separatedBy: "gracefully shutting down").count - 1
-    }
+    public var reloads: Int { FileWatch.occurrences(of: "gracefully shutting down", in: errorLog) }
 
     /// Waits (woken by its log, 5 s at most) until it has reloaded more than `count` times.
     public func waitForReload(after count: Int) -> Bool {

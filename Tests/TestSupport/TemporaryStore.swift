@@ -45,6 +45,12 @@ public final class TemporaryStore: @unchecked Sendable {
     }
 
     public var storeURL: URL { folder.appending("store") }
+
+    /// The environment of an iotca process (a CLI, `iotca serve`) that opens this store: its
+    /// passphrase and a PATH, nothing else of the runner's.
+    public var processEnvironment: [String: String] {
+        ["IOTCA_PASSPHRASE": Self.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+    }
     public var bundles: URL { folder.appending("bundles") }
 
     @discardableResult

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 @testable import IoTCAKit
 import Testing
 import TestSupport
@@ -24,8 +23,8 @@ import TestSupport
     @Test func tamperingIsFound() throws {
         let fixture = try healthyStore()
         try fixture.store.write { db in
-            try db.execute(sql: "UPDATE certificates SET not_after = '2099-01-01 00:00:00.000' WHERE thing = 'a'")
-            try db.execute(sql: "UPDATE events SET details = '{}' WHERE id = 4")
+            try db.execute("UPDATE certificates SET not_after = '2099-01-01 00:00:00.000' WHERE thing = 'a'")
+            try db.execute("UPDATE events SET details = '{}' WHERE id = 4")
         }
         chmod(fixture.store.layout.url(try fixture.store.authority(named: "issuing").keyFile).path, 0o644)
         try Data([0x30, 0x00]).write(to: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl"))
@@ -80,21 +79,21 @@ import TestSupport
         // Whoever can write the database edits an early event and re-hashes every row after it:
         // the unkeyed chain is intact again, but the checkpoints signed the old heads.
         try fixture.store.write { db in
-            try db.execute(sql: "UPDATE events SET subject = 'mallory' WHERE action = 'certificate.issue' AND subject = 'a'")
+            try db.execute("UPDATE events SET subject = 'mallory' WHERE action = 'certificate.issue' AND subject = 'a'")
             var previous = AuditEvent.genesisHash
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY id") {
-                let hash = AuditEvent.hash(previous: previous, at: row["at"], action: row["action"], subject: row["subject"], details: row["details"])
-                var details: String = row["details"]
-                if (row["action"] as String) == AuditCheckpoint.action {
+            for row in try db.rows("SELECT * FROM events ORDER BY id") {
+                let at: String = try #require(row.get("at")), action: String = try #require(row.get("action"))
+                let subject: String = try #require(row.get("subject"))
+                var details: String = try #require(row.get("details"))
+                if action == AuditCheckpoint.action {
                     // The forger can point the checkpoint at the new head, but cannot sign it.
                     var object = try JSONSerialization.jsonObject(with: Data(details.utf8)) as? [String: String] ?? [:]
                     object["head"] = previous
                     details = CompactJSON.object(object)
                 }
-                let rehashed = AuditEvent.hash(previous: previous, at: row["at"], action: row["action"], subject: row["subject"], details: details)
-                _ = hash
-                try db.execute(sql: "UPDATE events SET details = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                               arguments: [details, previous, rehashed, row["id"]])
+                let rehashed = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: details)
+                try db.execute("UPDATE events SET details = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                               details, previous, rehashed, try #require(row.get("id", as: Int64.self)))
                 previous = rehashed
             }
         }
@@ -112,9 +111,9 @@ import TestSupport
         try fixture.store.write { db in
             // Each of these used to be read back as a default (an empty serial, ec-p256, a
             // subordinate CA) and looked healthy.
-            try db.execute(sql: "UPDATE certificates SET serial = 'not-hex' WHERE thing = 'a'")
-            try db.execute(sql: "UPDATE certificates SET key_algorithm = 'dsa-512' WHERE thing = 'c'")
-            try db.execute(sql: "UPDATE authorities SET kind = 'emperor' WHERE name = 'issuing'")
+            try db.execute("UPDATE certificates SET serial = 'not-hex' WHERE thing = 'a'")
+            try db.execute("UPDATE certificates SET key_algorithm = 'dsa-512' WHERE thing = 'c'")
+            try db.execute("UPDATE authorities SET kind = 'emperor' WHERE name = 'issuing'")
         }
         let error = #expect(throws: StoreError.self) { try fixture.store.certificates(CertificateFilter()) }
         guard case .corruptRow(let table, _, let detail) = error else { Issue.record("not a corrupt row: \(String(describing: error))"); return }

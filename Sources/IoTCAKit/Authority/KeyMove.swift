@@ -1,7 +1,6 @@
 import CPKCS11
 import Crypto
 import Foundation
-import GRDB
 import SwiftASN1
 import X509
 
@@ -51,8 +50,7 @@ extension AuthorityManager {
         try Keyring.proveMatch(tokenKey, expected: expected, authority: name)
         let file = authority.keyFile
         try store.write { db in
-            try db.execute(sql: "UPDATE authorities SET key_file = ?, key_encrypted = 0 WHERE id = ?",
-                           arguments: [location.description, authority.id])
+            try db.execute("UPDATE authorities SET key_file = ?, key_encrypted = FALSE WHERE id = ?", location.description, authority.id)
             try store.appendEvent(db, action: "ca.key.moved", subject: name, details: ["from": file, "to": location.withoutModule])
         }
         step(.recorded)

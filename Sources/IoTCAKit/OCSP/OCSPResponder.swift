@@ -32,9 +32,6 @@ public final class OCSPResponder: Sendable {
 
     let keyring: Keyring
     var store: Store { keyring.store }
-    /// The revocation count without a read transaction per request (nil: a store SQLite cannot
-    /// open a second connection to, which is asked through the pool instead).
-    private let watch: StoreChangeWatch?
     /// nextUpdate - thisUpdate of every answer.
     public let validity: Int64
     /// At most this many answers are kept; past it the cache starts over.
@@ -68,7 +65,6 @@ public final class OCSPResponder: Sendable {
     public init(keyring: Keyring, validity: Int64 = 3_600) {
         self.keyring = keyring
         self.validity = validity
-        watch = StoreChangeWatch(path: keyring.store.layout.database.path)
     }
 
     /// The answer to one DER request. Never throws: every failure is an OCSP status.
@@ -81,7 +77,7 @@ public final class OCSPResponder: Sendable {
         }
         let now = Int64(store.clock.now().timeIntervalSince1970.rounded(.down))
         do {
-            let epoch = try watch?.revocationEpoch() ?? store.revocationEpoch()
+            let epoch = try store.revocationEpoch()
             let cacheable = request.nonceExtension == nil && request.certIDs.count == 1
             let (known, hit) = state.withLock { state -> ([Issuer]?, Answer?) in
                 if state.epoch != epoch {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension CertificateEntry {
     init(issued: IssuedCertificate, authority: String, thing: String?, subjectAuthority: String?, template: String,
@@ -16,7 +15,7 @@ extension CertificateEntry {
     }
 
     /// A certificate row; a value that does not parse is a `StoreError.corruptRow`.
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         let read = RowDecoder(row, table: "certificates", key: "serial")
         self.init(
             serial: try read.parsed("serial", SerialNumber.init(hex:)),

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension Store {
     /// A CA about to be recorded, with the certificate a CA of this store issued it (nil for an
@@ -29,15 +28,15 @@ extension Store {
         """
 
     public func authorities() throws -> [Authority] {
-        try read { db in try Row.fetchAll(db, sql: Self.authorityQuery + " ORDER BY a.id").map { try Authority(row: $0) } }
+        try read { db in try db.rows(Self.authorityQuery + " ORDER BY a.id").map { try Authority(row: $0) } }
     }
 
     public func authority(named name: String) throws -> Authority {
         try read { db in try Self.authority(db, named: name) }
     }
 
-    static func authority(_ db: Database, named name: String) throws -> Authority {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: authorityQuery + " WHERE a.name = ?"), arguments: [name]) else {
+    static func authority(_ db: any SQLConnection, named name: String) throws -> Authority {
+        guard let row = try db.row(authorityQuery + " WHERE a.name = ?", name) else {
             throw AuthorityError.notFound(name)
         }
         return try Authority(row: row)
@@ -46,23 +45,23 @@ extension Store {
     /// Records a new CA, the certificate its parent issued it and the audit event, atomically.
     func insertAuthority(_ new: NewAuthority, now: Date) throws {
         try write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM authorities WHERE name = ?", arguments: [new.name]) == true {
+            if try db.row("SELECT 1 FROM authorities WHERE name = ?", new.name) != nil {
                 throw AuthorityError.alreadyExists(new.name)
             }
             let parentID = try new.parentName.map { try Self.authority(db, named: $0).id }
             let certificate = new.issued
-            try db.execute(sql: """
+            guard let id = try db.value(Int64.self, """
                 INSERT INTO authorities (name, kind, parent_id, status, key_algorithm, key_file, key_encrypted,
                     certificate_der, csr_der, subject, not_before, not_after, created_at,
                     crl_validity_seconds, crl_url, ca_issuers_url, ocsp_url)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    new.name, new.kind.rawValue, parentID, new.status.rawValue, new.keyAlgorithm.rawValue,
-                    new.keyFile, new.keyEncrypted, new.issued.map { Data($0.der) }, new.csrDER.map { Data($0) },
-                    new.subject, certificate?.notValidBefore, certificate?.notValidAfter, now,
-                    new.crlValidity, new.crlURL, new.caIssuersURL, new.ocspURL,
-                ])
-            let id = db.lastInsertedRowID
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                """,
+                new.name, new.kind.rawValue, parentID, new.status.rawValue, new.keyAlgorithm.rawValue,
+                new.keyFile, new.keyEncrypted, new.issued?.der, new.csrDER,
+                new.subject, certificate?.notValidBefore, certificate?.notValidAfter, now,
+                new.crlValidity, new.crlURL, new.caIssuersURL, new.ocspURL) else {
+                throw StoreError.database("the new CA's row id did not come back")
+            }
             if let standby = new.standbyKey { try Self.useStandbyKey(db, name: standby) }
             if let issued = new.issued {
                 let entry = CertificateEntry(
@@ -83,7 +82,7 @@ extension Store {
             guard authority.status != .pending else { throw AuthorityError.pending(name) }
             guard authority.status != .revoked else { throw AuthorityError.revoked(name) }
             guard authority.status != status else { return authority }
-            try db.execute(sql: "UPDATE authorities SET status = ? WHERE id = ?", arguments: [status.rawValue, authority.id])
+            try db.execute("UPDATE authorities SET status = ? WHERE id = ?", status.rawValue, authority.id)
             try appendEvent(db, action: status == .active ? "ca.enable" : "ca.disable", subject: name)
             var updated = authority
             updated.status = status
@@ -111,9 +110,9 @@ extension Store {
             apply(caIssuersURL, \.caIssuersURL, "ca_issuers_url")
             apply(ocspURL, \.ocspURL, "ocsp_url")
             apply(onPublish, \.onPublish, "on_publish")
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE authorities SET crl_validity_seconds = ?, crl_url = ?, ca_issuers_url = ?, ocsp_url = ?, on_publish = ? WHERE id = ?
-                """, arguments: [authority.crlValidity, authority.crlURL, authority.caIssuersURL, authority.ocspURL, authority.onPublish, authority.id])
+                """, authority.crlValidity, authority.crlURL, authority.caIssuersURL, authority.ocspURL, authority.onPublish, authority.id)
             try appendEvent(db, action: "ca.set", subject: name, details: details)
             return authority
         }
@@ -125,13 +124,10 @@ extension Store {
             let authority = try Self.authority(db, named: name)
             guard authority.status == .pending else { throw AuthorityError.notPending(name) }
             let chainPEM = chain.map(IssuedCertificate.pem).joined()
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE authorities SET status = 'active', certificate_der = ?, chain_pem = ?, subject = ?,
                     not_before = ?, not_after = ? WHERE id = ?
-                """, arguments: [
-                    Data(issued.der), chainPEM, issued.subject.description,
-                    issued.notValidBefore, issued.notValidAfter, authority.id,
-                ])
+                """, issued.der, chainPEM, issued.subject.description, issued.notValidBefore, issued.notValidAfter, authority.id)
             try appendEvent(db, action: "ca.import", subject: name, details: [
                 "serial": issued.serial.hex, "issuer": issued.issuer.description,
                 "certificate_sha256": issued.fingerprints.certificateSHA256Hex,
@@ -142,7 +138,7 @@ extension Store {
 
 extension Authority {
     /// An authority row; a value that does not parse is a `StoreError.corruptRow`.
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         let read = RowDecoder(row, table: "authorities", key: "name")
         let chainPEM: String = try read.optional("chain_pem") ?? ""
         self.init(
@@ -154,8 +150,8 @@ extension Authority {
             keyAlgorithm: try read.parsed("key_algorithm", KeyAlgorithm.init(rawValue:)),
             keyFile: try read.value("key_file"),
             keyEncrypted: try read.value("key_encrypted"),
-            certificateDER: try read.optional("certificate_der", as: Data.self).map { Array($0) },
-            csrDER: try read.optional("csr_der", as: Data.self).map { Array($0) },
+            certificateDER: try read.optional("certificate_der"),
+            csrDER: try read.optional("csr_der"),
             externalChainDER: PEMBundle.derDocuments(in: chainPEM, type: "CERTIFICATE"),
             subject: try read.value("subject"),
             notBefore: try read.optional("not_before"),

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension Store {
     /// Every certificate column and its CA's name: the one query certificate rows are read by.
@@ -7,10 +6,9 @@ extension Store {
         SELECT c.*, a.name AS authority_name FROM certificates c JOIN authorities a ON a.id = c.authority_id
         """
 
-    static func activeSerials(_ db: Database, thing: String) throws -> [SerialNumber] {
-        var select = try RawStatement(db, sql: "SELECT serial FROM certificates WHERE thing = ? AND status = 'active' ORDER BY id")
-        select.bind(1, thing)
-        return try select.texts().compactMap(SerialNumber.init(hex:))
+    static func activeSerials(_ db: any SQLConnection, thing: String) throws -> [SerialNumber] {
+        try db.values(String.self, "SELECT serial FROM certificates WHERE thing = ? AND status = 'active' ORDER BY id", thing)
+            .compactMap(SerialNumber.init(hex:))
     }
 
     public func activeSerials(thing: String) throws -> [SerialNumber] {
@@ -26,20 +24,20 @@ extension Store {
 
     public func certificates(_ filter: CertificateFilter) throws -> [CertificateEntry] {
         var conditions: [String] = []
-        var arguments = StatementArguments()
+        var arguments: [SQLValue] = []
         if !filter.includeAuthorities { conditions.append("c.thing IS NOT NULL") }
-        if let thing = filter.thing { conditions.append("c.thing = ?"); arguments += [thing] }
-        if let status = filter.status { conditions.append("c.status = ?"); arguments += [status.rawValue] }
-        if let authority = filter.authority { conditions.append("a.name = ?"); arguments += [authority] }
-        if let before = filter.expiringBefore { conditions.append("c.not_after <= ?"); arguments += [before] }
+        if let thing = filter.thing { conditions.append("c.thing = ?"); arguments.append(.text(thing)) }
+        if let status = filter.status { conditions.append("c.status = ?"); arguments.append(.text(status.rawValue)) }
+        if let authority = filter.authority { conditions.append("a.name = ?"); arguments.append(.text(authority)) }
+        if let before = filter.expiringBefore { conditions.append("c.not_after <= ?"); arguments.append(before.sqlValue) }
         if let after = filter.after {
             conditions.append("c.id > COALESCE((SELECT MIN(id) FROM certificates WHERE serial = ?), -1)")
-            arguments += [after.hex]
+            arguments.append(.text(after.hex))
         }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let limitClause = filter.limit.map { " LIMIT \(max(0, $0))" } ?? ""
         return try read { db in
-            try Row.fetchAll(db, sql: Self.certificateQuery + whereClause + " ORDER BY c.id" + limitClause, arguments: arguments)
+            try db.rows(Self.certificateQuery + whereClause + " ORDER BY c.id" + limitClause, arguments)
                 .map { try CertificateEntry(row: $0) }
         }
     }
@@ -57,9 +55,9 @@ extension Store {
     func examination() throws -> Examination {
         try read { db in
             var corrupt: [StoreError] = []
-            func each<T>(_ sql: String, _ decode: (Row) throws -> T) throws -> [T] {
+            func each<T>(_ sql: String, _ decode: (SQLRow) throws -> T) throws -> [T] {
                 var list: [T] = []
-                for row in try Row.fetchAll(db, sql: sql) {
+                for row in try db.rows(sql) {
                     do { list.append(try decode(row)) } catch let error as StoreError { corrupt.append(error) }
                 }
                 return list
@@ -77,7 +75,7 @@ extension Store {
     /// practice one).
     public func certificates(serial: SerialNumber) throws -> [CertificateEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.serial = ? ORDER BY c.id", arguments: [serial.hex])
+            try db.rows(Self.certificateQuery + " WHERE c.serial = ? ORDER BY c.id", serial.hex)
                 .map { try CertificateEntry(row: $0) }
         }
     }

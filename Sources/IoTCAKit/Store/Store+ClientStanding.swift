@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What the service needs to know about a client certificate on every request, read in one
 /// transaction: the certificate's status and template, whether its CA may still act, and the
@@ -22,22 +21,22 @@ extension Store {
     /// - Throws: `StoreError` (a corrupt row is an error, not a default).
     public func clientStanding(serial: SerialNumber, der: [UInt8]) throws -> ClientStanding? {
         try read { db -> ClientStanding? in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            let rows = try db.rows("""
                 SELECT c.thing, c.template, c.status, c.der, a.name, a.status
                 FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.serial = ? ORDER BY c.id
-                """), arguments: [serial.hex])
+                """, serial.hex)
             // Several CAs may have issued the same serial: the bytes say which one this is.
-            guard let row = rows.first(where: { ($0[3] as Data?).map { $0.elementsEqual(der) } ?? false }) else { return nil }
-            let authority: String = row[4]
-            guard let status = CertificateEntry.Status(rawValue: row[2]) else {
+            guard let row = rows.first(where: { $0[3] == .blob(der) }) else { return nil }
+            let authority: String = row.get(4) ?? "?"
+            guard let status = row.get(2, as: String.self).flatMap(CertificateEntry.Status.init(rawValue:)) else {
                 throw StoreError.corruptRow(table: "certificates", key: serial.hex, detail: "unreadable status")
             }
-            guard let authorityStatus = Authority.Status(rawValue: row[5]) else {
+            guard let authorityStatus = row.get(5, as: String.self).flatMap(Authority.Status.init(rawValue:)) else {
                 throw StoreError.corruptRow(table: "authorities", key: authority, detail: "unreadable status")
             }
-            let thing: String? = row[0]
+            let thing: String? = row.get(0)
             let grants = try thing.map { try Self.grants(db, of: $0) } ?? []
-            return ClientStanding(serial: serial, thing: thing, template: row[1], status: status, authority: authority,
+            return ClientStanding(serial: serial, thing: thing, template: row.get(1) ?? "", status: status, authority: authority,
                                   authorityStatus: authorityStatus, grants: grants)
         }
     }

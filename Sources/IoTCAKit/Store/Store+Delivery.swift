@@ -1,15 +1,13 @@
-import GRDB
 
 extension Store {
     /// The serials, delivery states and targets of a thing's active certificates.
-    static func activeDeliveries(_ db: Database, thing: String) throws
+    static func activeDeliveries(_ db: any SQLConnection, thing: String) throws
         -> [(serial: SerialNumber, delivery: CertificateEntry.Delivery, target: String?)] {
-        try Row.fetchAll(db, sql: "SELECT serial, delivery, delivery_target FROM certificates WHERE thing = ? AND status = 'active' ORDER BY id",
-                         arguments: [thing]).map { row in
-            guard let serial = SerialNumber(hex: row["serial"]), let delivery = CertificateEntry.Delivery(rawValue: row["delivery"]) else {
-                throw StoreError.corruptRow(table: "certificates", key: row["serial"] ?? "?", detail: "unreadable serial or delivery state")
-            }
-            return (serial, delivery, row["delivery_target"])
+        try db.rows("SELECT serial, delivery, delivery_target FROM certificates WHERE thing = ? AND status = 'active' ORDER BY id",
+                    thing).map { row in
+            let read = RowDecoder(row, table: "certificates", key: "serial")
+            return (try read.parsed("serial", SerialNumber.init(hex:)), try read.parsed("delivery", CertificateEntry.Delivery.init(rawValue:)),
+                    try read.optional("delivery_target"))
         }
     }
 
@@ -18,11 +16,9 @@ extension Store {
     public func markWritten(_ serials: [(thing: String, serial: SerialNumber)]) throws {
         guard !serials.isEmpty else { return }
         try write { db in
-            var update = try RawStatement(db, sql: "UPDATE certificates SET delivery = 'written' WHERE thing = ? AND serial = ? AND delivery = 'recorded'")
             for (thing, serial) in serials {
-                update.bind(1, thing)
-                update.bind(2, serial.hex)
-                try update.run()
+                try db.execute("UPDATE certificates SET delivery = 'written' WHERE thing = ? AND serial = ? AND delivery = 'recorded'",
+                               [.text(thing), .text(serial.hex)])
             }
         }
     }
@@ -31,8 +27,7 @@ extension Store {
     /// bundle reaching the disk and the store hearing of it.
     func setDelivery(_ delivery: CertificateEntry.Delivery, thing: String, serial: SerialNumber) throws {
         try write { db in
-            try db.execute(sql: "UPDATE certificates SET delivery = ? WHERE thing = ? AND serial = ?",
-                           arguments: [delivery.rawValue, thing, serial.hex])
+            try db.execute("UPDATE certificates SET delivery = ? WHERE thing = ? AND serial = ?", delivery.rawValue, thing, serial.hex)
         }
     }
 
@@ -41,11 +36,12 @@ extension Store {
     public func activeThings(recoverableFor target: String) throws -> [String: Bool] {
         try read { db in
             var result: [String: Bool] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT thing, MIN(delivery = 'recorded' AND delivery_target IS ?) AS recoverable FROM certificates
-                WHERE status = 'active' AND thing IS NOT NULL GROUP BY thing
-                """, arguments: [target])
-            while let row = try rows.next() { result[row["thing"]] = row["recoverable"] }
+            for row in try db.rows("""
+                SELECT thing, MIN(CASE WHEN delivery = 'recorded' AND delivery_target IS NOT DISTINCT FROM ? THEN 1 ELSE 0 END) AS recoverable
+                FROM certificates WHERE status = 'active' AND thing IS NOT NULL GROUP BY thing
+                """, target) {
+                if let thing = row.get("thing", as: String.self) { result[thing] = row.get("recoverable", as: Bool.self) ?? false }
+            }
             return result
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A one-time enrolment secret as the store keeps it: its hash, never the secret.
 struct EnrolmentTokenRow: Sendable {
@@ -14,11 +13,11 @@ extension Store {
     /// Records the token of `row.thing`, replacing one not yet spent, with its audit event.
     func putEnrolmentToken(_ row: EnrolmentTokenRow, event: String = "enrolment.token") throws {
         try write { db in
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO enrolment_tokens (thing, template, secret_sha256, expires_at, created_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(thing) DO UPDATE SET template = excluded.template, secret_sha256 = excluded.secret_sha256,
                     expires_at = excluded.expires_at, created_at = excluded.created_at
-                """, arguments: [row.thing, row.template, row.secretSHA256, row.expiresAt, row.createdAt])
+                """, row.thing, row.template, row.secretSHA256, row.expiresAt, row.createdAt)
             try appendEvent(db, action: event, subject: row.thing, details: [
                 "template": row.template, "expires_at": Self.timestamp(row.expiresAt),
             ])
@@ -31,16 +30,18 @@ extension Store {
     /// - Throws: `EnrolmentError` (no such token or a wrong secret alike, expired).
     func spendEnrolmentToken(thing: String, secretSHA256: String, now: Date) throws -> EnrolmentTokenRow {
         try write { db in
-            guard let found = try Row.fetchOne(db, sql: "SELECT * FROM enrolment_tokens WHERE thing = ?", arguments: [thing]) else {
+            guard let found = try db.row("SELECT * FROM enrolment_tokens WHERE thing = ?", thing) else {
                 throw EnrolmentError.invalidCredentials(thing: thing)
             }
-            let row = EnrolmentTokenRow(thing: found["thing"], template: found["template"], secretSHA256: found["secret_sha256"],
-                                        expiresAt: found["expires_at"], createdAt: found["created_at"])
+            let read = RowDecoder(found, table: "enrolment_tokens", key: "thing")
+            let row = EnrolmentTokenRow(thing: try read.value("thing"), template: try read.value("template"),
+                                        secretSHA256: try read.value("secret_sha256"), expiresAt: try read.value("expires_at"),
+                                        createdAt: try read.value("created_at"))
             guard ConstantTime.equal(Array(row.secretSHA256.utf8), Array(secretSHA256.utf8)) else {
                 throw EnrolmentError.invalidCredentials(thing: thing)
             }
             guard now < row.expiresAt else { throw EnrolmentError.expired(thing: thing, at: row.expiresAt) }
-            try db.execute(sql: "DELETE FROM enrolment_tokens WHERE thing = ?", arguments: [thing])
+            try db.execute("DELETE FROM enrolment_tokens WHERE thing = ?", thing)
             try appendEvent(db, action: "enrolment.token.spent", subject: thing, details: ["template": row.template])
             return row
         }

@@ -1,34 +1,22 @@
 import Foundation
-import GRDB
 
 extension Store {
-    static func insertCertificate(_ db: Database, _ entry: CertificateEntry, authorityID: Int64) throws {
-        // A batch runs this thousands of times per transaction: bound through SQLite's C API,
-        // dates as GRDB's own text form, written without its DateFormatter.
-        var insert = try RawStatement(db, sql: """
+    static func insertCertificate(_ db: any SQLConnection, _ entry: CertificateEntry, authorityID: Int64) throws {
+        // A batch runs this thousands of times per transaction: values built directly, dates
+        // as GRDB's own text form written without a DateFormatter.
+        try db.execute("""
             INSERT INTO certificates (serial, authority_id, thing, subject_authority, template, subject, sans,
                 key_algorithm, not_before, not_after, status, fingerprint_sha256, spki_sha256, der, created_at,
                 delivery, delivery_target)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        insert.bind(1, entry.serial.hex)
-        insert.bind(2, authorityID)
-        insert.bind(3, entry.thing)
-        insert.bind(4, entry.subjectAuthority)
-        insert.bind(5, entry.template)
-        insert.bind(6, entry.subject)
-        insert.bind(7, CompactJSON.array(entry.subjectAltNames))
-        insert.bind(8, entry.keyAlgorithm.rawValue)
-        insert.bind(9, CivilTime.storeText(entry.notBefore))
-        insert.bind(10, CivilTime.storeText(entry.notAfter))
-        insert.bind(11, entry.status.rawValue)
-        insert.bind(12, entry.fingerprintSHA256)
-        insert.bind(13, entry.spkiSHA256)
-        insert.bind(14, blob: entry.der)
-        insert.bind(15, CivilTime.storeText(entry.createdAt))
-        insert.bind(16, entry.delivery.rawValue)
-        insert.bind(17, entry.deliveryTarget)
-        try insert.run()
+            """, [
+                .text(entry.serial.hex), .integer(authorityID), entry.thing.sqlValue, entry.subjectAuthority.sqlValue,
+                .text(entry.template), .text(entry.subject), .text(CompactJSON.array(entry.subjectAltNames)),
+                .text(entry.keyAlgorithm.rawValue), .text(CivilTime.storeText(entry.notBefore)),
+                .text(CivilTime.storeText(entry.notAfter)), .text(entry.status.rawValue), .text(entry.fingerprintSHA256),
+                .text(entry.spkiSHA256), .blob(entry.der), .text(CivilTime.storeText(entry.createdAt)),
+                .text(entry.delivery.rawValue), entry.deliveryTarget.sqlValue,
+            ])
     }
 
     /// Records a certificate issued to a thing, with the thing's attributes and the audit event,
@@ -108,7 +96,7 @@ extension Store {
         var lastEventHash: String?
     }
 
-    private func insertIssuance(_ db: Database, _ entry: CertificateEntry, attributes: [String: String], renew: Bool,
+    private func insertIssuance(_ db: any SQLConnection, _ entry: CertificateEntry, attributes: [String: String], renew: Bool,
                                 context: inout IssuanceContext) throws -> [SerialNumber] {
         guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
         let active = try Self.activeSerials(db, thing: thing)
@@ -121,15 +109,10 @@ extension Store {
             context.authorityIDs[entry.authority] = authorityID
         }
         let created = CivilTime.storeText(entry.createdAt)
-        var upsert = try RawStatement(db, sql: """
+        try db.execute("""
             INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
-            """)
-        upsert.bind(1, thing)
-        upsert.bind(2, CompactJSON.object(attributes))
-        upsert.bind(3, created)
-        upsert.bind(4, created)
-        try upsert.run()
+            """, [.text(thing), .text(CompactJSON.object(attributes)), .text(created), .text(created)])
         try Self.insertCertificate(db, entry, authorityID: authorityID)
         try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
             "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
@@ -138,8 +121,8 @@ extension Store {
         return active
     }
     /// The row id of CA `name`: what recording needs, without decoding the CA's row.
-    static func authorityID(_ db: Database, named name: String) throws -> Int64 {
-        guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM authorities WHERE name = ?"), arguments: [name]) else {
+    static func authorityID(_ db: any SQLConnection, named name: String) throws -> Int64 {
+        guard let id = try db.value(Int64.self, "SELECT id FROM authorities WHERE name = ?", name) else {
             throw AuthorityError.notFound(name)
         }
         return id

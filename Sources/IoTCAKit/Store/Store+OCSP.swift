@@ -1,18 +1,16 @@
 import Foundation
-import GRDB
 
 extension Store {
     /// What OCSP says of the certificate `serial` of the CA with row id `authorityID`: nil
     /// when the CA never issued it (`unknown`).
     func ocspStatus(authorityID: Int64, serial: SerialNumber) throws -> OCSPCertificateStatus? {
         try read { db -> OCSPCertificateStatus? in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            guard let row = try db.row("""
                 SELECT status, revoked_at, revocation_reason FROM certificates WHERE authority_id = ? AND serial = ?
-                """), arguments: [authorityID, serial.hex]) else { return nil }
-            let status: String = row[0]
-            guard status == CertificateEntry.Status.revoked.rawValue else { return .good }
-            let revokedAt: Date? = row[1]
-            let reason: String? = row[2]
+                """, authorityID, serial.hex) else { return nil }
+            guard row.get(0, as: String.self) == CertificateEntry.Status.revoked.rawValue else { return .good }
+            let revokedAt: Date? = row.get(1)
+            let reason: String? = row.get(2)
             return .revoked(at: Int64((revokedAt ?? Date(timeIntervalSince1970: 0)).timeIntervalSince1970.rounded(.down)),
                             reason: reason.flatMap(RevocationReason.init(rawValue:)) ?? .unspecified)
         }
@@ -22,8 +20,6 @@ extension Store {
     /// it (the triggers of migration v5-revocation-epoch count every such update): answers
     /// cached before it grew may be stale.
     func revocationEpoch() throws -> Int64 {
-        try read { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'revocation_epoch'")) ?? 0
-        }
+        try database.revocationEpoch()
     }
 }

@@ -1,7 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
-import GRDBSQLite
 
 extension Store {
     /// Marks certificates revoked and writes the audit event, in one transaction. A revoked CA
@@ -12,22 +10,22 @@ extension Store {
             let targets: [(id: Int64, entry: CertificateEntry)]
             switch target {
             case .serial(let serial, let authority):
-                var rows = try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.serial = ?", arguments: [serial.hex])
-                if let authority { rows = rows.filter { $0["authority_name"] == authority } }
+                var rows = try db.rows(Self.certificateQuery + " WHERE c.serial = ?", serial.hex)
+                if let authority { rows = rows.filter { $0.get("authority_name") == authority } }
                 guard !rows.isEmpty else { throw CertificateNotFound(selector: serial.hex) }
                 guard rows.count == 1 else {
-                    throw RevocationError.ambiguousSerial(serial.hex, authorities: rows.map { $0["authority_name"] })
+                    throw RevocationError.ambiguousSerial(serial.hex, authorities: rows.map { $0.get("authority_name") ?? "?" })
                 }
-                targets = [(rows[0]["id"], try CertificateEntry(row: rows[0]))]
+                targets = [try Self.identified(rows[0])]
             case .thing(let thing):
-                let rows = try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.thing = ? AND c.status = 'active' ORDER BY c.id", arguments: [thing])
+                let rows = try db.rows(Self.certificateQuery + " WHERE c.thing = ? AND c.status = 'active' ORDER BY c.id", thing)
                 guard !rows.isEmpty else {
-                    if try Bool.fetchOne(db, sql: "SELECT 1 FROM certificates WHERE thing = ?", arguments: [thing]) == true {
+                    if try db.row("SELECT 1 FROM certificates WHERE thing = ?", thing) != nil {
                         throw RevocationError.noActiveCertificate(thing: thing)
                     }
                     throw CertificateNotFound(selector: thing)
                 }
-                targets = try rows.map { ($0["id"], try CertificateEntry(row: $0)) }
+                targets = try rows.map(Self.identified)
             }
             return try revokeRows(db, targets, reason: reason, invalidityDate: invalidityDate, at: now)
         }
@@ -43,17 +41,21 @@ extension Store {
         return try write { db in try supersedeRows(db, thing: thing, serials: serials, at: now) }
     }
 
-    func supersedeRows(_ db: Database, thing: String, serials: [SerialNumber], at now: Date) throws -> [CertificateEntry] {
+    func supersedeRows(_ db: any SQLConnection, thing: String, serials: [SerialNumber], at now: Date) throws -> [CertificateEntry] {
         let wanted = Set(serials.map(\.hex))
-        let rows = try Row.fetchAll(db, sql: Self.certificateQuery + " WHERE c.thing = ? AND c.status = 'active' ORDER BY c.id",
-                                    arguments: [thing])
-        let targets: [(id: Int64, entry: CertificateEntry)] = try rows.map { ($0["id"], try CertificateEntry(row: $0)) }
+        let rows = try db.rows(Self.certificateQuery + " WHERE c.thing = ? AND c.status = 'active' ORDER BY c.id", thing)
+        let targets: [(id: Int64, entry: CertificateEntry)] = try rows.map(Self.identified)
             .filter { wanted.contains($0.entry.serial.hex) }
         return try revokeRows(db, targets, reason: .superseded, invalidityDate: nil, at: now)
     }
 
     /// Marks rows revoked inside the caller's transaction, with their audit events.
-    func revokeRows(_ db: Database, _ targets: [(id: Int64, entry: CertificateEntry)], reason: RevocationReason,
+    /// A certificate row with its row id.
+    static func identified(_ row: SQLRow) throws -> (id: Int64, entry: CertificateEntry) {
+        (try RowDecoder(row, table: "certificates", key: "serial").value("id"), try CertificateEntry(row: row))
+    }
+
+    func revokeRows(_ db: any SQLConnection, _ targets: [(id: Int64, entry: CertificateEntry)], reason: RevocationReason,
                     invalidityDate: Date?, at now: Date) throws -> [CertificateEntry] {
         let revokedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         var revoked: [CertificateEntry] = []
@@ -65,13 +67,13 @@ extension Store {
             if let certified = entry.subjectAuthority {
                 let authority = try Self.authority(db, named: certified)
                 if authority.kind == .root { throw RevocationError.rootNotRevocable(certified) }
-                try db.execute(sql: "UPDATE authorities SET status = 'revoked' WHERE id = ?", arguments: [authority.id])
+                try db.execute("UPDATE authorities SET status = 'revoked' WHERE id = ?", authority.id)
             }
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, invalidity_date = ?
                 WHERE id = ?
-                """, arguments: [revokedAt, reason.rawValue, invalidityDate, id])
-            try db.execute(sql: "UPDATE authorities SET crl_stale = 1 WHERE name = ?", arguments: [entry.authority])
+                """, revokedAt, reason.rawValue, invalidityDate, id)
+            try db.execute("UPDATE authorities SET crl_stale = TRUE WHERE name = ?", entry.authority)
             var details = ["serial": entry.serial.hex, "ca": entry.authority, "reason": reason.rawValue]
             details["invalidity_date"] = invalidityDate.map(Self.timestamp)
             details["certified_ca"] = entry.subjectAuthority

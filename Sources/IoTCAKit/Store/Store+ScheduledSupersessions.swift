@@ -1,14 +1,14 @@
 import Foundation
-import GRDB
 
 extension Store {
     /// Schedules the certificate `serial` of CA `authority` to be revoked as superseded at `due`.
     func scheduleSupersession(serial: SerialNumber, authority: String, due: Date) throws {
         try write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO scheduled_supersessions (certificate_id, due_at)
+            try db.execute("""
+                INSERT INTO scheduled_supersessions (certificate_id, due_at)
                 SELECT c.id, ? FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.serial = ? AND a.name = ?
-                """, arguments: [due, serial.hex, authority])
+                ON CONFLICT (certificate_id) DO UPDATE SET due_at = excluded.due_at
+                """, due, serial.hex, authority)
             try appendEvent(db, action: "certificate.supersede.scheduled", subject: serial.hex, details: [
                 "ca": authority, "due_at": Self.timestamp(due),
             ])
@@ -20,20 +20,21 @@ extension Store {
     func supersedeDue(now: Date) throws -> [CertificateEntry] {
         // Asked every minute and at each re-enrolment: mostly nothing is due, which a read says
         // without taking the write lock.
-        guard try read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM scheduled_supersessions WHERE due_at <= ? LIMIT 1", arguments: [now]) })
-                == true else { return [] }
+        guard try read({ db in try db.row("SELECT 1 FROM scheduled_supersessions WHERE due_at <= ? LIMIT 1", now) }) != nil else {
+            return []
+        }
         return try write { db in
-            let due = try Row.fetchAll(db, sql: Self.certificateQuery + """
+            let due = try db.rows(Self.certificateQuery + """
                  JOIN scheduled_supersessions s ON s.certificate_id = c.id WHERE s.due_at <= ? ORDER BY s.due_at
-                """, arguments: [now])
+                """, now)
             var revoked: [CertificateEntry] = []
             for row in due {
-                let id: Int64 = row["id"]
+                let id: Int64 = try RowDecoder(row, table: "certificates", key: "serial").value("id")
                 let entry = try CertificateEntry(row: row)
                 if entry.status == .active {
                     revoked += try revokeRows(db, [(id, entry)], reason: .superseded, invalidityDate: nil, at: now)
                 }
-                try db.execute(sql: "DELETE FROM scheduled_supersessions WHERE certificate_id = ?", arguments: [id])
+                try db.execute("DELETE FROM scheduled_supersessions WHERE certificate_id = ?", id)
             }
             return revoked
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A key pair made ahead of need for the next root CA. Its SPKI pin goes into firmware as a
 /// backup pin today, so devices keep trusting the fleet after the root is rotated.
@@ -14,7 +13,7 @@ public struct StandbyKey: Sendable, Equatable {
 
 extension StandbyKey {
     /// A standby_keys row; a value that does not parse is a `StoreError.corruptRow`.
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         let read = RowDecoder(row, table: "standby_keys", key: "name")
         self.init(name: try read.value("name"), keyAlgorithm: try read.parsed("key_algorithm", KeyAlgorithm.init(rawValue:)),
                   keyFile: try read.value("key_file"), spkiSHA256: try read.value("spki_sha256"), createdAt: try read.value("created_at"))
@@ -24,10 +23,10 @@ extension StandbyKey {
 extension Store {
     func insertStandbyKey(_ key: StandbyKey) throws {
         try write { db in
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO standby_keys (name, key_algorithm, key_file, spki_sha256, status, created_at)
                 VALUES (?, ?, ?, ?, 'standby', ?)
-                """, arguments: [key.name, key.keyAlgorithm.rawValue, key.keyFile, key.spkiSHA256, key.createdAt])
+                """, key.name, key.keyAlgorithm.rawValue, key.keyFile, key.spkiSHA256, key.createdAt)
             try appendEvent(db, action: "key.standby", subject: key.name, details: [
                 "key_algorithm": key.keyAlgorithm.rawValue, "spki_sha256": key.spkiSHA256,
             ], at: key.createdAt)
@@ -37,17 +36,17 @@ extension Store {
     /// The keys waiting to become roots; with `includingUsed`, also those that did.
     public func standbyKeys(includingUsed: Bool = false) throws -> [StandbyKey] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM standby_keys" + (includingUsed ? "" : " WHERE status = 'standby'") + " ORDER BY id")
+            try db.rows("SELECT * FROM standby_keys" + (includingUsed ? "" : " WHERE status = 'standby'") + " ORDER BY id")
                 .map { try StandbyKey(row: $0) }
         }
     }
 
     func allStandbyKeyNames() throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT name FROM standby_keys") }
+        try read { db in try db.values(String.self, "SELECT name FROM standby_keys") }
     }
 
     /// Marks a standby key used inside the transaction that records the root it became.
-    static func useStandbyKey(_ db: Database, name: String) throws {
-        try db.execute(sql: "UPDATE standby_keys SET status = 'used' WHERE name = ?", arguments: [name])
+    static func useStandbyKey(_ db: any SQLConnection, name: String) throws {
+        try db.execute("UPDATE standby_keys SET status = 'used' WHERE name = ?", name)
     }
 }

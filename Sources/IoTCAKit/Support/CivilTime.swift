@@ -43,6 +43,54 @@ struct CivilTime {
     /// text read back as the same `Date` and compare in SQL like GRDB's own.
     static func storeText(_ date: Date) -> String { withMilliseconds(date, separator: UInt8(ascii: " "), zulu: false) }
 
+    /// The `Date` of a stored date text: `YYYY-MM-DD HH:MM:SS.SSS`, as GRDB writes it, with or
+    /// without seconds and milliseconds, with a space or a `T`; nil for anything else.
+    static func storeDate(_ text: String) -> Date? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 16, utf8[4] == 0x2D, utf8[7] == 0x2D, utf8[10] == 0x20 || utf8[10] == 0x54, utf8[13] == 0x3A else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= utf8.count else { return nil }
+            var value = 0
+            for byte in utf8[range] {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+              let minute = number(14..<16), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60 else { return nil }
+        var second = 0, fraction = 0.0
+        var end = 16
+        if utf8.count > 16 {
+            guard utf8[16] == 0x3A, let value = number(17..<19), value < 61 else { return nil }
+            second = value
+            end = 19
+            if utf8.count > 19 && utf8[19] == 0x2E {
+                var digits = 20, scale = 0.1
+                while digits < utf8.count, (0x30...0x39).contains(utf8[digits]) {
+                    fraction += Double(utf8[digits] - 0x30) * scale
+                    scale /= 10
+                    digits += 1
+                }
+                end = digits
+            }
+        }
+        if end < utf8.count && utf8[end] == 0x5A { end += 1 }
+        guard end == utf8.count else { return nil }
+        let seconds = unixSeconds(year: year, month: month, day: day) + Int64(hour * 3_600 + minute * 60 + second)
+        return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
+    }
+
+    /// Days-from-civil (Howard Hinnant), the inverse of `init(_:)`, in Unix seconds at midnight.
+    static func unixSeconds(year: Int, month: Int, day: Int) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return Int64(era * 146_097 + dayOfEra - 719_468) * 86_400
+    }
+
     private static func withMilliseconds(_ date: Date, separator: UInt8, zulu: Bool) -> String {
         let seconds = date.timeIntervalSince1970.rounded(.down)
         let milliseconds = min(999, Int((date.timeIntervalSince1970 - seconds) * 1000))

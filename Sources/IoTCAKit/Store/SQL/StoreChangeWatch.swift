@@ -21,7 +21,7 @@ final class StoreChangeWatch: @unchecked Sendable {
             sqlite3_close(handle)
             return nil
         }
-        sqlite3_busy_timeout(handle, Int32(Store.busyTimeout * 1000))
+        sqlite3_busy_timeout(handle, Int32(SQLiteDatabase.busyTimeout * 1000))
         var version: OpaquePointer?, epoch: OpaquePointer?
         guard sqlite3_prepare_v2(handle, "PRAGMA data_version", -1, &version, nil) == SQLITE_OK, let version,
               sqlite3_prepare_v2(handle, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'revocation_epoch'", -1, &epoch, nil) == SQLITE_OK,

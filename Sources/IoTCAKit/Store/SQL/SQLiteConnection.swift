@@ -1,0 +1,102 @@
+import GRDB
+import GRDBSQLite
+
+/// A transaction on SQLite: GRDB's cached statements, bound and stepped through SQLite's C
+/// API. A batch records thousands of rows a second, and GRDB's arguments (a boxed
+/// DatabaseValue per column, then its execution bookkeeping) cost more than SQLite's insert.
+final class SQLiteConnection: SQLConnection {
+    let db: Database
+
+    init(_ db: Database) { self.db = db }
+
+    /// SQLite copies the bytes (SQLITE_TRANSIENT): the Swift buffers need not outlive the call.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func prepared(_ sql: String, _ arguments: [SQLValue]) throws -> OpaquePointer {
+        let handle = try db.cachedStatement(sql: sql).sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (offset, value) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch value {
+            case .null: code = sqlite3_bind_null(handle, index)
+            case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
+            case .boolean(let flag): code = sqlite3_bind_int64(handle, index, flag ? 1 : 0)
+            case .real(let number): code = sqlite3_bind_double(handle, index, number)
+            case .text(var text):
+                code = text.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+            case .blob(let bytes):
+                // A zero-length blob must not bind as NULL (a NULL base address would).
+                code = bytes.isEmpty ? sqlite3_bind_zeroblob(handle, index, 0)
+                    : bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+            }
+            guard code == SQLITE_OK else { throw error(code) }
+        }
+        return handle
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        let handle = try prepared(sql, arguments)
+        defer { sqlite3_reset(handle) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return Int(sqlite3_changes(db.sqliteConnection)) }
+            guard code == SQLITE_ROW else { throw error(code) }
+        }
+    }
+
+    func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        let handle = try prepared(sql, arguments)
+        defer { sqlite3_reset(handle) }
+        let count = sqlite3_column_count(handle)
+        let columns = SQLRow.Columns((0..<count).map { String(cString: sqlite3_column_name(handle, $0)) })
+        var rows: [SQLRow] = []
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return rows }
+            guard code == SQLITE_ROW else { throw error(code) }
+            rows.append(SQLRow(columns: columns, values: (0..<count).map { Self.value(handle, $0) }))
+        }
+    }
+
+    func forEachTextRow(_ sql: String, _ arguments: [SQLValue], _ body: (any SQLTextRow) throws -> Void) throws {
+        let handle = try prepared(sql, arguments)
+        defer { sqlite3_reset(handle) }
+        let row = TextRow(handle: handle)
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw error(code) }
+            try body(row)
+        }
+    }
+
+    private struct TextRow: SQLTextRow {
+        let handle: OpaquePointer
+        func utf8<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+            guard let text = sqlite3_column_text(handle, Int32(index)) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, Int32(index)))))
+        }
+    }
+
+    private static func value(_ handle: OpaquePointer, _ index: Int32) -> SQLValue {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, index))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, index))
+        case SQLITE_TEXT:
+            guard let text = sqlite3_column_text(handle, index) else { return .null }
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, index))), as: UTF8.self))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard count > 0, let bytes = sqlite3_column_blob(handle, index) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default: return .null
+        }
+    }
+
+    private func error(_ code: Int32) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The embedded engine: one SQLite database (WAL, busy timeout) in the store folder. Several
+/// processes may share it: SQLite's locks arbitrate, and every write is one IMMEDIATE
+/// transaction.
+final class SQLiteDatabase: StoreDatabase {
+    let path: String
+    private let pool: DatabasePool
+    let isReadOnly: Bool
+    /// The revocation count's cheap watcher (a connection of its own), made on first use:
+    /// only the OCSP responder asks, thousands of times a second.
+    private let watch = Mutex<StoreChangeWatch?>(nil)
+
+    /// How long a writer waits for another process's transaction before giving up.
+    static let busyTimeout: TimeInterval = 15
+
+    var location: String { path }
+
+    init(path: String) throws(StoreError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.label = "iotca"
+        // FULL: in WAL mode every commit is synced before it returns. A bundle is written only
+        // after its row commits, so the row must outlive a power cut whenever the bundle does.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        do {
+            let writable = try DatabasePool(path: path, configuration: configuration)
+            try StoreSchema.migrator.migrate(writable)
+            pool = writable
+            isReadOnly = false
+        } catch {
+            let failure = Self.storeError(error, path: path)
+            // A store on read-only media or owned by someone else still answers reads (list,
+            // show, audit, pins, doctor); every write fails with the read-only error.
+            guard failure == .readOnly(path: path), let readable = Self.openReadOnly(path, configuration) else {
+                throw failure
+            }
+            pool = readable
+            isReadOnly = true
+        }
+    }
+
+    /// A read-only connection: plain first, which needs SQLite's WAL index files to exist or be
+    /// creatable; else `immutable=1`, for a folder nobody can write to (read-only media, a
+    /// backup owned by another user), where SQLite can take no locks at all.
+    private static func openReadOnly(_ path: String, _ configuration: Configuration) -> DatabasePool? {
+        var configuration = configuration
+        configuration.readonly = true
+        let uri = "file:" + path.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "?", with: "%3f")
+            .replacingOccurrences(of: "#", with: "%23") + "?immutable=1"
+        for candidate in [path, uri] {
+            if let pool = try? DatabasePool(path: candidate, configuration: configuration),
+               (try? pool.read({ try StoreSchema.migrator.hasCompletedMigrations($0) })) == true {
+                return pool
+            }
+        }
+        return nil
+    }
+
+    @discardableResult
+    func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do { return try pool.write { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
+    }
+
+    func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do { return try pool.read { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
+    }
+
+    func close() throws(StoreError) {
+        do { try pool.close() } catch { throw Self.storeError(error, path: path) }
+    }
+
+    func revocationEpoch() throws -> Int64 {
+        let watcher = watch.withLock { watch -> StoreChangeWatch? in
+            if watch == nil { watch = StoreChangeWatch(path: path) }
+            return watch
+        }
+        if let watcher { return try watcher.revocationEpoch() }
+        return try read { db in try db.value(Int64.self, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'revocation_epoch'") ?? 0 }
+    }
+
+    private func passThrough(_ error: any Error) -> any Error {
+        error is any IoTCAError ? error : Self.storeError(error, path: path)
+    }
+
+    static func storeError(_ error: any Error, path: String) -> StoreError {
+        if let known = error as? StoreError { return known }
+        guard let database = error as? DatabaseError else { return .database("\(error)") }
+        switch database.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(path: path)
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return .readOnly(path: path)
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .notAStore(path: path, detail: database.message ?? "\(database)")
+        default: return .database(database.message ?? "\(database)")
+        }
+    }
+}

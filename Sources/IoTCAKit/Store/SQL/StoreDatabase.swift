@@ -1,0 +1,20 @@
+/// The engine behind a `Store`: SQLite in the store folder, or a PostgreSQL database several
+/// nodes share. Each write is one transaction, serialized against every other writer of the
+/// same record (SQLite's write lock; an advisory lock on PostgreSQL), so the checks a write
+/// makes (one active certificate per thing, the next CRL number, the audit chain's end) hold
+/// across threads, processes and machines alike.
+protocol StoreDatabase: Sendable {
+    /// What names the database in messages: the SQLite file's path, or the URL without a password.
+    var location: String { get }
+    /// Opened without write access: reads work, every write fails.
+    var isReadOnly: Bool { get }
+    /// One write transaction; library errors thrown inside pass through, the engine's become
+    /// `StoreError`s a person can act on.
+    @discardableResult
+    func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T
+    /// One read transaction: every query inside sees the same snapshot.
+    func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T
+    func close() throws(StoreError)
+    /// The store's revocation count as cheaply as the engine can tell it (see `Store.revocationEpoch`).
+    func revocationEpoch() throws -> Int64
+}

@@ -109,7 +109,7 @@ enum Seeds {
     static func make() throws -> [(Int, [UInt8])] {
         let key = try KeyGenerator().generate(.ecP256)
         let request = try X509CSR.make(key: key)
-        let template = try TemplateCatalog(storeTemplates: nil).template("device")
+        let template = try TemplateCatalog.builtIn.template("device")
         let templateJSON = Array(try JSONEncoder().encode(template))
         let batch = Array("thing,template,csr,site\ndev-1,,,lyon\n\"dev,2\",server,,\"a \"\"b\"\"\"\n".utf8)
         var builder = CRLBuilder(expectedEntries: 2)
@@ -143,7 +143,7 @@ struct X509CSR {
     let issuerDER: [UInt8]
 
     static func make(key: PrivateKeyMaterial) throws -> X509CSR {
-        let template = try TemplateCatalog(storeTemplates: nil).template("root-ca")
+        let template = try TemplateCatalog.builtIn.template("root-ca")
         let spec = try IssuancePolicy(template: template, thing: "fuzz", organization: "fuzz")
             .decide(publicKey: key.publicKey, issuerName: "fuzz", issuer: nil, now: Date())
         let root = try Signer.selfSign(spec, key: key)

@@ -40,7 +40,7 @@ struct ESTRoutes {
 
     private func csrattrs(_ context: APIContext) async throws -> Response {
         let template = label(context) ?? "device"
-        let keyType = try await workers.run { try CertificateAuthority.template(template, store: $0.store.layout.root).keyType }
+        let keyType = try await workers.run { try $0.template(template).keyType }
         return Self.base64(Self.csrAttributes(keyType), contentType: "application/csrattrs")
     }
 

@@ -26,10 +26,17 @@ public struct IoTCAServer: Sendable {
     /// Opens the store and unlocks every CA key that may sign (active CAs, and disabled ones,
     /// which still sign their CRLs), so a wrong passphrase stops the start, not a request.
     /// - Throws: `ServiceError` (configuration), `StoreError`, `KeyError`, `AuthorityError`.
-    public init(store root: URL, passphrase: PassphraseSource, tokenPIN: PassphraseSource? = nil, configuration: ServiceConfiguration,
-                clock: WallClock = .system, logger: Logger) throws {
+    public init(store root: URL, passphrase: PassphraseSource, tokenPIN: PassphraseSource? = nil,
+                            configuration: ServiceConfiguration, clock: WallClock = .system, logger: Logger) throws {
+        try self.init(store: .folder(root), passphrase: passphrase, tokenPIN: tokenPIN, configuration: configuration, clock: clock, logger: logger)
+    }
+
+    /// The same, on a store in a folder or a shared database (one connection per worker thread).
+    public init(store location: StoreLocation, passphrase: PassphraseSource, tokenPIN: PassphraseSource? = nil,
+                configuration: ServiceConfiguration, clock: WallClock = .system, logger: Logger) throws {
         try configuration.validate()
-        let authority = try CertificateAuthority(store: root, passphrase: passphrase, clock: clock)
+        let authority = try CertificateAuthority(store: location, passphrase: passphrase, connections: configuration.workerThreads + 2,
+                                                 clock: clock)
         authority.keyring.publishHook = ShellPublishHook.run
         authority.keyring.tokenPIN = tokenPIN
         for ca in try authority.listAuthorities() where ca.status == .active || ca.status == .disabled {
@@ -45,7 +52,7 @@ public struct IoTCAServer: Sendable {
         let store = keyring.store
         let startup = CertificateAuthority(keyring: keyring)
         let tlsMaterial = try ServerCertificate.load(configuration, authority: startup)
-        let threads = configuration.workers > 0 ? configuration.workers : 4 * System.coreCount
+        let threads = configuration.workerThreads
         let workers = Workers(keyring: keyring, threads: threads)
         let metrics = ServiceMetrics()
         let limits = configuration.limits
@@ -94,7 +101,7 @@ public struct IoTCAServer: Sendable {
             router: publicRouter, server: .http1(configuration: http),
             configuration: .init(address: .hostname(configuration.publicListen.host, port: configuration.publicListen.port), serverName: nil),
             onServerRunning: { channel in bound.set(public: channel.localAddress); notify() }, logger: logger)
-        logger.info("starting", metadata: ["store": .string(store.layout.root.path), "tls": .string(tlsMaterial.origin),
+        logger.info("starting", metadata: ["store": .string(store.location.description), "tls": .string(tlsMaterial.origin),
                                            "workers": .stringConvertible(threads)])
         let group = ServiceGroup(configuration: .init(services: [apiApplication, publicApplication, ScheduledWork(workers: workers, logger: logger)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

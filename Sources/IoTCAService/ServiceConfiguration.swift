@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import IoTCAKit
 
 /// How `iotca serve` runs: read from a JSON file (`--config`), then overridden by the command
@@ -18,6 +19,9 @@ public struct ServiceConfiguration: Sendable, Equatable, Codable {
     /// Worker threads for the library's blocking work (SQLite, signing); 0 means four per core,
     /// so that threads waiting for the disk share a commit while others sign.
     public var workers = 0
+
+    /// The worker threads `workers` asks for (0: four per core).
+    public var workerThreads: Int { workers > 0 ? workers : 4 * System.coreCount }
     public var limits = Limits()
 
     public struct Limits: Sendable, Equatable, Codable {

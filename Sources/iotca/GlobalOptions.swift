@@ -5,15 +5,27 @@ import IoTCAService
 
 /// Options every command that touches a store takes.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The store folder (default: $IOTCA_STORE, else ./ca-store).", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("The store: a folder, or a shared PostgreSQL database postgres://USER@HOST[:PORT]/DB[?sslmode=MODE] (default: $IOTCA_STORE, else ./ca-store).", valueName: "DIR|URL"))
     var store: String?
+
+    @Option(name: .long, help: ArgumentHelp("A PostgreSQL store's password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).", valueName: "FILE"))
+    var dbPasswordFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("With a PostgreSQL store: this node's folder, for its copies of the public files and the service's TLS files (default: $IOTCA_NODE_DIR, else ./iotca-node).", valueName: "DIR"))
+    var nodeDir: String?
 
     @Option(name: .long, help: ArgumentHelp("Read the CA passphrase from the first line of FILE.", valueName: "FILE"))
     var passphraseFile: String?
 
-    var storeURL: URL {
-        let path = store ?? ProcessInfo.processInfo.environment["IOTCA_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "ca-store"
-        return URL(fileURLWithPath: path)
+    private static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The store's folder or database. - Throws: `StoreError.badLocation` for a URL that
+    /// cannot be used.
+    func storeLocation() throws -> StoreLocation {
+        try StoreLocation(store ?? Self.environment("IOTCA_STORE") ?? "ca-store", passwordFile: dbPasswordFile,
+                          nodeFolder: nodeDir ?? Self.environment("IOTCA_NODE_DIR"), environment: ProcessInfo.processInfo.environment)
     }
 
     @Option(name: .long, help: ArgumentHelp("Read the PKCS#11 token's user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).", valueName: "FILE"))
@@ -28,7 +40,7 @@ struct StoreOptions: ParsableArguments {
 
     /// The library's front door on this store: every command goes through it.
     func authority() throws -> CertificateAuthority {
-        let authority = try CertificateAuthority(store: storeURL, passphrase: passphraseSource)
+        let authority = try CertificateAuthority(store: try storeLocation(), passphrase: passphraseSource)
         authority.keyring.publishHook = ShellPublishHook.run
         authority.keyring.tokenPIN = pinSource
         return authority

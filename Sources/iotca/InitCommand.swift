@@ -47,7 +47,8 @@ struct InitCommand: ParsableCommand {
             options.publicURL = publicURL
             options.token = location
             options.tokenPIN = storeOptions.pinSource
-            let result = try CertificateAuthority.initialize(at: storeOptions.storeURL, options: options)
+            let store = try storeOptions.storeLocation()
+            let result = try CertificateAuthority.initialize(at: store, options: options)
             if output.json {
                 struct Report: Encodable {
                     let store: String
@@ -57,15 +58,15 @@ struct InitCommand: ParsableCommand {
                     let root_spki_sha256: String
                 }
                 try Output.json(Report(
-                    store: storeOptions.storeURL.path, root: result.root, issuing: result.issuing,
+                    store: store.description, root: result.root, issuing: result.issuing,
                     root_certificate_sha256: result.rootFingerprints.certificateSHA256Hex,
                     root_spki_sha256: result.rootFingerprints.spkiSHA256Base64))
                 return
             }
             if let location {
-                Output.line("Created store \(storeOptions.storeURL.path) (CA keys in the token \(location.token ?? ""), never extractable)")
+                Output.line("Created store \(store.description) (CA keys in the token \(location.token ?? ""), never extractable)")
             } else {
-                Output.line("Created store \(storeOptions.storeURL.path) (CA keys \(passphrase == nil ? "UNENCRYPTED" : "encrypted"))")
+                Output.line("Created store \(store.description) (CA keys \(passphrase == nil ? "UNENCRYPTED" : "encrypted"))")
             }
             for authority in [result.root, result.issuing] {
                 Output.line("  \(authority.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(authority.subject)  until \(Output.date(authority.notAfter))")

@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
                 handler.logLevel = level
                 return handler
             }
-            let server = try IoTCAServer(store: storeOptions.storeURL, passphrase: storeOptions.passphraseSource, tokenPIN: storeOptions.pinSource,
+            let server = try IoTCAServer(store: try storeOptions.storeLocation(), passphrase: storeOptions.passphraseSource, tokenPIN: storeOptions.pinSource,
                                          configuration: settings, logger: Logger(label: "iotca.serve"))
             try await server.run { bound in
                 // One line each on stdout, for scripts and tests that asked for port 0.

@@ -14,7 +14,7 @@ struct TemplateCommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                let templates = CertificateAuthority.templates(store: storeOptions.storeURL)
+                let templates = CertificateAuthority.templates(store: try storeOptions.storeLocation())
                 if output.json { return try Output.json(templates) }
                 Output.table(["NAME", "ORIGIN", "DESCRIPTION"], templates.map { template in
                     template.error.map { ["(invalid)", template.origin, $0] } ?? [template.name, template.origin, template.description ?? ""]
@@ -30,7 +30,7 @@ struct TemplateCommand: ParsableCommand {
 
         func run() throws {
             try Output.run {
-                try Output.json(try CertificateAuthority.template(name, store: storeOptions.storeURL))
+                try Output.json(try CertificateAuthority.template(name, store: try storeOptions.storeLocation()))
             }
         }
     }

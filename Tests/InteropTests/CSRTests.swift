@@ -61,7 +61,7 @@ import TestSupport
 
     @Test func templateRestrictsCSRKeyTypes() throws {
         let fixture = try TemporaryStore(encrypted: false)
-        var template = try TemplateCatalog(storeTemplates: nil).template("device")
+        var template = try TemplateCatalog.builtIn.template("device")
         template.name = "p256-only"
         template.allowedKeyTypes = [.ecP256]
         try JSONEncoder().encode(template).write(to: fixture.store.layout.templates.appendingPathComponent("p256-only.json"))

@@ -56,7 +56,7 @@ import TestSupport
     @Test func devicesPrepareNoKeyAndCATemplatesMayNot() throws {
         let device = try fixture.issue(IssueRequest(thing: "meter"))
         #expect(device.bundle.manifest.nextSPKISHA256 == nil && !device.bundle.manifest.files.contains("next-key.pem"))
-        var template = try CertificateAuthority.template("subordinate-ca", store: fixture.storeURL)
+        var template = try CertificateAuthority.template("subordinate-ca", store: fixture.location)
         template.nextKey = true
         #expect(throws: PolicyError.self) { try template.validate(source: "test") }
     }

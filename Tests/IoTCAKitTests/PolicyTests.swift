@@ -48,7 +48,7 @@ import X509
     }
 
     @Test func templateRendersSubjectAndNamesFromThingAndAttributes() throws {
-        var template = try TemplateCatalog(storeTemplates: nil).template("device")
+        var template = try TemplateCatalog.builtIn.template("device")
         template.subject.organizationalUnit = "{{attr.site}}"
         template.subject.country = "FR"
         template.subjectAltNames = ["uri:urn:iotca:{{ca}}:{{thing}}", "dns:{{thing}}.{{attr.site}}.example"]
@@ -66,7 +66,7 @@ import X509
     }
 
     @Test func subjectFieldLimitsAreEnforcedAfterRendering() throws {
-        var template = try TemplateCatalog(storeTemplates: nil).template("device")
+        var template = try TemplateCatalog.builtIn.template("device")
         template.subject.commonName = "{{thing}}-{{thing}}"
         let policy = IssuancePolicy(template: template, thing: String(repeating: "a", count: 40), organization: "Acme")
         #expect(throws: PolicyError.self) { try policy.profile(issuerName: "issuing") }
@@ -80,7 +80,7 @@ import X509
     @Test func validityIsBackdatedAndClippedToTheIssuer() throws {
         let fixture = try TemporaryStore(encrypted: false)
         let issuing = try fixture.store.authority(named: "issuing").certificate()
-        let template = try TemplateCatalog(storeTemplates: nil).template("device")
+        let template = try TemplateCatalog.builtIn.template("device")
         let key = try KeyGenerator().generate(.ecP256)
         let now = Date()
 

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 @Suite struct TemplateTests {
-    let catalog = TemplateCatalog(storeTemplates: nil)
+    let catalog = TemplateCatalog.builtIn
 
     @Test(arguments: ["device", "server", "subordinate-ca", "root-ca"])
     func builtInTemplateEqualsTheFileInTemplatesFolder(name: String) throws {
@@ -51,10 +51,11 @@ import TestSupport
         let folder = TemporaryFolder()
         var device = try catalog.template("device")
         device.validity = "7d"
-        try JSONEncoder().encode(device).write(to: folder.appending("device.json"))
-        let shadowed = TemplateCatalog(storeTemplates: folder.url)
+        try FileManager.default.createDirectory(at: folder.appending("templates"), withIntermediateDirectories: true)
+        try JSONEncoder().encode(device).write(to: folder.appending("templates/device.json"))
+        let shadowed = TemplateCatalog(storeFolder: folder.url)
         #expect(try shadowed.template("device").validity == "7d")
-        #expect(try catalog.template(folder.path("device.json")).validity == "7d")
+        #expect(try catalog.template(folder.path("templates/device.json")).validity == "7d")
         #expect(throws: PolicyError.templateNotFound("missing")) { try catalog.template("missing") }
     }
 }

@@ -27,6 +27,39 @@ public final class TemporaryStore: @unchecked Sendable {
     public let result: StoreInitializer.Result
     /// The time the store reads: tests move it instead of sleeping.
     public let clock: ManualClock
+    /// Where the store is: `storeURL`'s folder, or a database of `postgres`.
+    public let location: StoreLocation
+    /// The PostgreSQL server of a shared store, kept running as long as the store is.
+    public let postgres: PostgresServer?
+
+    /// The engines a store can be on: the store's shared tests run on each.
+    public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
+        case sqlite, postgres
+        public var description: String { rawValue }
+    }
+
+    /// A store on `backend`: a folder, or a new database on a PostgreSQL server of its own.
+    public convenience init(backend: Backend, keyType: KeyAlgorithm = .ecP256, start: Date = Date()) throws {
+        switch backend {
+        case .sqlite: try self.init(keyType: keyType, start: start)
+        case .postgres: try self.init(postgres: try PostgresServer(), keyType: keyType, start: start)
+        }
+    }
+
+    /// A store in a new database of `server`, made by `init` as on a folder.
+    public init(postgres server: PostgresServer, keyType: KeyAlgorithm = .ecP256, start: Date = Date()) throws {
+        folder = TemporaryFolder()
+        clock = ManualClock(start)
+        postgres = server
+        location = try server.location(try server.createDatabase(), node: folder.appending("node"))
+        var options = StoreInitializer.Options(organization: "Test Fleet", keyType: keyType, passphrase: Passphrase(Self.passphrase))
+        options.keyProtection = .insecureFastForTests
+        result = try StoreInitializer.initialize(at: location, options: options, clock: clock.clock)
+        store = try Store.open(location, connections: 8, clock: clock.clock)
+        keyring = Keyring(store: store, passphrase: .fixed(Passphrase(Self.passphrase)))
+        keyring.keyProtection = .insecureFastForTests
+        provisioner = Provisioner(keyring: keyring)
+    }
 
     public init(keyType: KeyAlgorithm = .ecP256, encrypted: Bool = true, organization: String = "Test Fleet",
                 publicURL: String? = nil, start: Date = Date()) throws {
@@ -39,6 +72,8 @@ public final class TemporaryStore: @unchecked Sendable {
         options.keyProtection = .insecureFastForTests
         result = try StoreInitializer.initialize(at: folder.appending("store"), options: options, clock: clock.clock)
         store = try Store.open(folder.appending("store"), clock: clock.clock)
+        location = .folder(folder.appending("store"))
+        postgres = nil
         keyring = Keyring(store: store, passphrase: .fixed(passphrase))
         keyring.keyProtection = .insecureFastForTests
         provisioner = Provisioner(keyring: keyring)
@@ -46,10 +81,28 @@ public final class TemporaryStore: @unchecked Sendable {
 
     public var storeURL: URL { folder.appending("store") }
 
+    /// What `--store` (or IOTCA_STORE) names: the folder's path or the database's URL.
+    public var storeArgument: String {
+        switch location {
+        case .folder(let url): url.path
+        case .postgres: postgres.map { server in (try? storeDatabaseURL(server)) ?? "" } ?? ""
+        }
+    }
+
+    private func storeDatabaseURL(_ server: PostgresServer) throws -> String {
+        guard case .postgres(let database, _) = location else { return "" }
+        return server.url(database.database)
+    }
+
     /// The environment of an iotca process (a CLI, `iotca serve`) that opens this store: its
     /// passphrase and a PATH, nothing else of the runner's.
     public var processEnvironment: [String: String] {
-        ["IOTCA_PASSPHRASE": Self.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        var environment = ["IOTCA_PASSPHRASE": Self.passphrase, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        if postgres != nil {
+            environment["PGPASSWORD"] = PostgresServer.password
+            environment["IOTCA_NODE_DIR"] = location.folder.path
+        }
+        return environment
     }
     public var bundles: URL { folder.appending("bundles") }
 

@@ -156,7 +156,7 @@ public struct AuthorityManager {
     }
 
     func caTemplate(_ name: String) throws -> Template {
-        let template = try TemplateCatalog(storeTemplates: store.layout.templates).template(name)
+        let template = try TemplateCatalog(store: store).template(name)
         guard template.ca else {
             throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca", reason: "a CA needs a CA template (\"ca\": true), such as subordinate-ca")
         }
@@ -178,13 +178,12 @@ public struct AuthorityManager {
             if let issued = new.issued { try publish(new.name, der: issued.der) }
             return try store.authority(named: new.name)
         }
-        let keyURL = store.layout.url(new.keyFile)
         try KeyFileLock.withLock(store) {
-            try KeyFile.create(new.keyFile, in: store.layout, bytes: try keyring.keyFileBytes(key))
+            try KeyFile.create(new.keyFile, in: store.files, bytes: try keyring.keyFileBytes(key))
             do {
                 try store.insertAuthority(new, now: now)
             } catch {
-                unlink(keyURL.path)
+                try? store.files.remove([new.keyFile])
                 throw error
             }
         }

@@ -3,11 +3,10 @@ import Foundation
 /// Serializes the operations that write CA key files under the store passphrase: `ca create`,
 /// `ca rotate-root` and `passphrase change`. Without it, a CA created while the passphrase
 /// changes could be encrypted with the old passphrase after the change, and the store would
-/// open with neither passphrase alone. An flock(2) on `STORE/locks/keys.lock`, released with
-/// the process; waiting is bounded by the operations themselves (seconds).
+/// open with neither passphrase alone. The store lock `keys` (an flock(2) on
+/// `STORE/locks/keys.lock`, or an advisory lock in a shared database), released with the process; waiting is bounded by the operations themselves (seconds).
 enum KeyFileLock {
     static func withLock<T>(_ store: Store, _ body: () throws -> T) throws -> T {
-        try LockFile.withExclusive(try store.layout.locksFolder().appendingPathComponent("keys.lock"),
-                                   failure: { StoreError.io(path: $0, detail: $1) }, body)
+        try store.files.withLock("keys", body)
     }
 }

@@ -33,7 +33,7 @@ extension AuthorityManager {
             throw PKCS11Error.invalidURI(authority.keyFile, reason: "CA \(name)'s key is already in a token")
         }
         guard let expected = try authority.certifiedPublicKey() else { throw AuthorityError.pending(name) }
-        let key = try KeyFile.open(authority.keyFile, in: store.layout, passphrase: authority.keyEncrypted ? keyring.storePassphrase() : nil)
+        let key = try KeyFile.open(authority.keyFile, in: store.files, passphrase: authority.keyEncrypted ? keyring.storePassphrase() : nil)
         let target = PKCS11URI(token: token.token, modulePath: token.modulePath)
         let session = try keyring.tokenSession(target)
         var location: PKCS11URI
@@ -54,8 +54,7 @@ extension AuthorityManager {
             try store.appendEvent(db, action: "ca.key.moved", subject: name, details: ["from": file, "to": location.withoutModule])
         }
         step(.recorded)
-        unlink(store.layout.url(file).path)
-        try AtomicFile.syncFolder(store.layout.keys)
+        try store.files.remove([file])
         return (try store.authority(named: name), location)
     }
 

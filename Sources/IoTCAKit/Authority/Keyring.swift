@@ -114,7 +114,7 @@ public final class Keyring: Sendable {
             signer = try Signer(authorityName: authority.name, certificate: certificate, signingKey: Certificate.PrivateKey(key),
                                 publicKey: key.publicKey, algorithm: authority.keyAlgorithm)
         } else {
-            let key = try KeyFile.open(authority.keyFile, in: store.layout, passphrase: authority.keyEncrypted ? storePassphrase() : nil)
+            let key = try KeyFile.open(authority.keyFile, in: store.files, passphrase: authority.keyEncrypted ? storePassphrase() : nil)
             signer = try Signer(authorityName: authority.name, certificate: authority.certificate(), key: key)
         }
         state.withLock { $0.signers[authority.name] = signer }

@@ -57,9 +57,9 @@ public struct PassphraseChange {
             step(.journaled)
             for (index, file) in keys.keys.sorted().enumerated() {
                 guard let key = keys[file], let target = replacements[file] else { continue }
-                try KeyFile.create(target, in: store.layout, bytes: Array(try key.pem(encryptedWith: new, protection: protection).utf8))
-                guard try KeyFile.open(target, in: store.layout, passphrase: new).publicKey == key.publicKey else {
-                    throw KeyError.encodingFailed(detail: "\(store.layout.url(target).path) did not read back as the key it was written from")
+                try KeyFile.create(target, in: store.files, bytes: Array(try key.pem(encryptedWith: new, protection: protection).utf8))
+                guard try KeyFile.open(target, in: store.files, passphrase: new).publicKey == key.publicKey else {
+                    throw KeyError.encodingFailed(detail: "\(store.files.describe(target)) did not read back as the key it was written from")
                 }
                 if index == 0 { step(.firstFileWritten) }
             }
@@ -92,12 +92,7 @@ public struct PassphraseChange {
     @discardableResult
     private func removeUnreferenced(_ files: [String]) throws -> Int {
         let referenced = try store.referencedKeyFiles()
-        var removed = 0
-        for file in files where !referenced.contains(file) && file.hasPrefix("keys/") && !file.contains("/../") {
-            if unlink(store.layout.url(file).path) == 0 { removed += 1 }
-        }
-        try AtomicFile.syncFolder(store.layout.keys)
-        return removed
+        return try store.files.remove(files.filter { !referenced.contains($0) && $0.hasPrefix("keys/") && !$0.contains("/../") })
     }
 
     /// Every key file the rows name, opened and checked against what certifies it.
@@ -105,7 +100,7 @@ public struct PassphraseChange {
         var keys: [String: PrivateKeyMaterial] = [:]
         func open(_ file: String, encrypted: Bool) throws -> PrivateKeyMaterial {
             if let key = keys[file] { return key }
-            let key = try KeyFile.open(file, in: store.layout, passphrase: encrypted ? passphrase : nil)
+            let key = try KeyFile.open(file, in: store.files, passphrase: encrypted ? passphrase : nil)
             keys[file] = key
             return key
         }

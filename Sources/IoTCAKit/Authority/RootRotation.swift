@@ -17,15 +17,14 @@ extension AuthorityManager {
         }
         let key = try KeyGenerator().generate(algorithm)
         let keyFile = StoreLayout.newKeyFile(for: name)
-        let keyURL = store.layout.url(keyFile)
         let standby = StandbyKey(name: name, keyAlgorithm: algorithm, keyFile: keyFile,
                                  spkiSHA256: try Fingerprints.spkiSHA256(of: key.publicKey).hexString, createdAt: now)
         try KeyFileLock.withLock(store) {
-            try KeyFile.create(keyFile, in: store.layout, bytes: try keyring.keyFileBytes(key))
+            try KeyFile.create(keyFile, in: store.files, bytes: try keyring.keyFileBytes(key))
             do {
                 try store.insertStandbyKey(standby)
             } catch {
-                unlink(keyURL.path)
+                try? store.files.remove([keyFile])
                 throw error
             }
         }
@@ -50,7 +49,7 @@ extension AuthorityManager {
             key = .token(opened, location)
             token = location
         } else {
-            key = .file(try KeyFile.open(standby.keyFile, in: store.layout, passphrase: try keyring.encryptsKeys() ? keyring.storePassphrase() : nil))
+            key = .file(try KeyFile.open(standby.keyFile, in: store.files, passphrase: try keyring.encryptsKeys() ? keyring.storePassphrase() : nil))
         }
         let template = try caTemplate("root-ca")
         let policy = IssuancePolicy(template: template, thing: standby.name, organization: try store.organization(), validity: validity)

@@ -43,6 +43,35 @@ public enum StoreInitializer {
     public static let rootName = "root"
     public static let issuingName = "issuing"
 
+    /// A new store in a folder or a shared database. In a database, the store is built in a
+    /// private folder exactly as in a folder, then copied in one transaction (`StoreCopy`), so
+    /// a database holds a whole store or none; its CA keys must be encrypted or in a token.
+    public static func initialize(at location: StoreLocation, options: Options, clock: WallClock = .system) throws -> Result {
+        guard case .postgres(let postgres, let node) = location else { return try initialize(at: location.folder, options: options, clock: clock) }
+        if options.passphrase == nil && options.token == nil {
+            throw StoreError.badLocation(postgres.description, detail: "a shared database takes encrypted CA keys only: give a passphrase, or make the keys in a PKCS#11 token")
+        }
+        try check(options)
+        if let passphrase = options.passphrase { try PassphrasePolicy.check(passphrase) }
+        if let url = options.publicURL { try URLPolicy.check(url, field: "public URL") }
+        // Refused before any key is made when the database already holds a store.
+        let target = try Store.createShared(postgres, nodeFolder: node, clock: clock)
+        defer { try? target.close() }
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-init-\(AtomicFile.randomSuffix())")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let result = try initialize(at: staging, options: options, clock: clock)
+        let built = try Store.open(staging, clock: clock)
+        defer { try? built.close() }
+        try StoreCopy.copy(from: built, to: target)
+        // This node's copies of the CA certificates, as a folder store has them.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: built.layout.publicFolder.path)) ?? [] where !name.hasPrefix(".") {
+            if let bytes = FileManager.default.contents(atPath: built.layout.publicFolder.appendingPathComponent(name).path) {
+                try AtomicFile.write(Array(bytes), to: target.layout.publicFolder.appendingPathComponent(name))
+            }
+        }
+        return result
+    }
+
     /// - Throws: `StoreError.alreadyExists` (store), `PolicyError` (organization, URL),
     ///   `KeyError` (passphrase policy); nothing is left behind.
     public static func initialize(at location: URL, options: Options, clock: WallClock = .system) throws -> Result {

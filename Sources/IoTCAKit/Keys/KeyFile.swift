@@ -1,23 +1,20 @@
 import Foundation
 
-/// The one way CA key files are read and created: PEM under the store's `keys/` folder,
-/// created 0600 from the first byte and synced with its folder, opened with the passphrase
-/// when the key is encrypted.
+/// The one way CA key files are read and created: PEM under the store's `keys/` (a folder,
+/// or the shared database's files), created 0600 from the first byte and durably, opened with
+/// the passphrase when the key is encrypted.
 enum KeyFile {
     /// Opens the key file `relative` (as the store records it, `keys/NAME.HEX.key.pem`).
-    static func open(_ relative: String, in layout: StoreLayout, passphrase: Passphrase?) throws -> PrivateKeyMaterial {
-        let path = layout.url(relative).path
-        let pem: String
-        do {
-            pem = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw KeyError.unreadableKeyFile(path: path, detail: (error as NSError).localizedDescription)
+    static func open(_ relative: String, in files: any StoreFiles, passphrase: Passphrase?) throws -> PrivateKeyMaterial {
+        let path = files.describe(relative)
+        guard let bytes = try files.read(relative) else {
+            throw KeyError.unreadableKeyFile(path: path, detail: "no such file")
         }
-        return try PrivateKeyMaterial(pem: pem, passphrase: passphrase, path: path)
+        return try PrivateKeyMaterial(pem: String(decoding: bytes, as: UTF8.self), passphrase: passphrase, path: path)
     }
 
     /// Creates the key file `relative`, which must not exist yet.
-    static func create(_ relative: String, in layout: StoreLayout, bytes: [UInt8]) throws {
-        try AtomicFile.writeNew(bytes, to: layout.url(relative), mode: 0o600)
+    static func create(_ relative: String, in files: any StoreFiles, bytes: [UInt8]) throws {
+        try files.createNew(relative, bytes, mode: 0o600)
     }
 }

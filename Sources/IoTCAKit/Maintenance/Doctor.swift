@@ -29,6 +29,11 @@ public struct Doctor {
         public var certificates = 0
         public var crls = 0
         public var events = 0
+        /// The audit chain's head: the last event's hash (two copies of a store agree on it).
+        public var head: String?
+        /// CAs, things and certificates by status, for comparing two copies of a store.
+        public var authorities = 0
+        public var things = 0
         public var bundles = 0
         public var findings: [Finding] = []
         public var healthy: Bool { findings.isEmpty }
@@ -90,7 +95,17 @@ public struct Doctor {
             guard let record = try store.latestCRL(of: authority.name), let issuer = issuers[authority.name] else { continue }
             report.crls += 1
             let file = store.layout.publicFolder.appendingPathComponent("\(authority.name).crl")
-            guard let der = FileManager.default.contents(atPath: file.path).map(Array.init) else {
+            let der: [UInt8]
+            if store.isShared {
+                // Nodes serve the CRL from the database; a node's copy in its folder is optional.
+                guard let (_, stored) = try store.latestCRLDER(of: authority.name) else {
+                    find("crl", authority.name, "CRL \(record.number) is recorded without its DER: publish it again")
+                    continue
+                }
+                der = stored
+            } else if let onDisk = FileManager.default.contents(atPath: file.path).map(Array.init) {
+                der = onDisk
+            } else {
                 find("crl", authority.name, "CRL \(record.number) is recorded but \(file.path) is missing")
                 continue
             }
@@ -115,16 +130,20 @@ public struct Doctor {
 
         let events = try store.events()
         report.events = events.count
+        report.head = events.last?.hash
+        report.authorities = authorities.count
+        report.things = Set(examination.certificates.compactMap(\.thing)).count
         if let broken = AuditEvent.firstBrokenLink(events) {
             find("audit", "events", "the hash chain breaks at event \(broken): a row was changed, inserted or deleted")
         }
         for problem in AuditCheckpoint.verify(events, authorities: authorities).problems { find("audit", "checkpoints", problem) }
 
-        for (path, mode) in [(store.layout.root.path, 0o700), (store.layout.keys.path, 0o700)] where Self.mode(path) & 0o077 != 0 {
-            find("files", path, String(format: "mode %o lets others in (want %o)", Self.mode(path), mode))
+        let folders = store.isShared ? [store.layout.root.path] : [store.layout.root.path, store.layout.keys.path]
+        for path in folders where Self.mode(path) & 0o077 != 0 {
+            find("files", path, String(format: "mode %o lets others in (want %o)", Self.mode(path), 0o700))
         }
-        let keyFiles = (try? FileManager.default.contentsOfDirectory(atPath: store.layout.keys.path)) ?? []
-        for name in keyFiles where name.hasSuffix(".pem") {
+        let keyFiles = try store.files.list("keys")
+        for name in keyFiles where name.hasSuffix(".pem") && !store.isShared {
             let path = store.layout.keys.appendingPathComponent(name).path
             if Self.mode(path) & 0o077 != 0 { find("files", path, String(format: "key file mode %o (want 600)", Self.mode(path))) }
         }
@@ -170,7 +189,7 @@ public struct Doctor {
         }
         // Each key file read once; a used standby key's file is also its root's.
         var pems: [String: String] = [:]
-        for file in used { pems[file] = try? String(contentsOf: store.layout.url(file), encoding: .utf8) }
+        for file in used { pems[file] = (try? store.files.read(file) ?? nil).map { String(decoding: $0, as: UTF8.self) } }
         var reported: Set<String> = []
         for (name, file) in authorities.map({ ($0.name, $0.keyFile) }) + standby.map({ ($0.name, $0.keyFile) })
         where reported.insert(file).inserted {
@@ -178,10 +197,13 @@ public struct Doctor {
             findings.append(("kdf", name, "\(file) is protected by \(protection.summary), below the policy (PBKDF2-HMAC-SHA256 with at least \(KeyProtection.minimumIterations) iterations): change the passphrase (the same one twice will do) to re-encrypt it"))
         }
         for authority in authorities {
-            let path = store.layout.url(authority.keyFile).path
+            let path = store.files.describe(authority.keyFile)
             guard let pem = pems[authority.keyFile] else {
                 findings.append(("key", authority.name, "the key file \(path) is missing or unreadable: the CA cannot sign"))
                 continue
+            }
+            if store.isShared && !authority.keyEncrypted {
+                findings.append(("key", authority.name, "\(path) is not encrypted, in a database other machines read: change the passphrase to encrypt it"))
             }
             guard authority.keyEncrypted ? passphrase != nil : true else { continue }
             let key: PrivateKeyMaterial
@@ -196,7 +218,7 @@ public struct Doctor {
             }
         }
         for name in keyFiles.sorted() where name.hasSuffix(".key.pem") && !used.contains("keys/" + name) {
-            findings.append(("key", name, "no CA or standby key uses \(store.layout.keys.path)/\(name) (left by a CA creation killed before it committed): remove it once you are sure"))
+            findings.append(("key", name, "no CA or standby key uses \(store.files.describe("keys/" + name)) (left by a CA creation killed before it committed): remove it once you are sure"))
         }
         return findings
     }

@@ -16,11 +16,23 @@ public final class CertificateAuthority {
         keyring = Keyring(store: store, passphrase: passphrase)
     }
 
+    /// Opens the store in a folder or a shared database.
+    public init(store location: StoreLocation, passphrase: PassphraseSource, connections: Int = 4, clock: WallClock = .system) throws {
+        store = try Store.open(location, connections: connections, clock: clock)
+        keyring = Keyring(store: store, passphrase: passphrase)
+    }
+
     /// `init`: a new store with `root` and `issuing` CAs.
     /// - Throws: see `StoreInitializer.initialize`.
     public static func initialize(at root: URL, options: StoreInitializer.Options, clock: WallClock = .system) throws
         -> StoreInitializer.Result {
         try StoreInitializer.initialize(at: root, options: options, clock: clock)
+    }
+
+    /// `init` on a folder or an empty shared database.
+    public static func initialize(at location: StoreLocation, options: StoreInitializer.Options, clock: WallClock = .system) throws
+        -> StoreInitializer.Result {
+        try StoreInitializer.initialize(at: location, options: options, clock: clock)
     }
 
     /// Shares an unlocked keyring (and its store): the service gives each of its workers one
@@ -168,7 +180,7 @@ public final class CertificateAuthority {
         if role == .operator && !grants.isEmpty {
             throw PolicyError.invalidValue("grants", reason: "an operator may issue with every template; grants are for stations")
         }
-        let catalog = TemplateCatalog(storeTemplates: store.layout.templates)
+        let catalog = TemplateCatalog(store: store)
         for grant in grants {
             let template = try catalog.template(grant.template)
             if template.ca || ClientRole(template: template.name) != nil || template.name == Self.claimTemplate {
@@ -179,19 +191,32 @@ public final class CertificateAuthority {
 
     // MARK: Templates (no store needed: the built-in ones always exist)
 
+    /// The catalog of the store at `location`: a folder's templates are read without opening
+    /// its database (so `template list` works beside a store that is not made yet); a database
+    /// store is opened, and if it cannot be, only the built-in templates are listed.
+    static func catalog(_ location: StoreLocation) -> TemplateCatalog {
+        switch location {
+        case .folder(let root): TemplateCatalog(storeFolder: root)
+        case .postgres: (try? Store.open(location, connections: 2)).map(TemplateCatalog.init(store:)) ?? .builtIn
+        }
+    }
+
     /// `template list`: the store's templates, then the built-in ones they do not shadow.
-    public static func templates(store root: URL) -> [TemplateSummary] {
-        TemplateCatalog(storeTemplates: StoreLayout(root: root).templates).summaries()
+    public static func templates(store location: StoreLocation) -> [TemplateSummary] {
+        catalog(location).summaries()
     }
 
     /// `template show`: a template by name (the store's, else built-in) or path.
     /// - Throws: `PolicyError` (not found: unknown name or unreadable file; policy: invalid).
-    public static func template(_ nameOrPath: String, store root: URL) throws(PolicyError) -> Template {
-        try TemplateCatalog(storeTemplates: StoreLayout(root: root).templates).template(nameOrPath)
+    public static func template(_ nameOrPath: String, store location: StoreLocation) throws(PolicyError) -> Template {
+        try catalog(location).template(nameOrPath)
     }
 
+    /// A template of this instance's store, else built-in, by name or path.
+    public func template(_ nameOrPath: String) throws(PolicyError) -> Template { try TemplateCatalog(store: store).template(nameOrPath) }
+
     /// The templates of this instance's store (for the service).
-    public func templates() -> [TemplateSummary] { Self.templates(store: store.layout.root) }
+    public func templates() -> [TemplateSummary] { TemplateCatalog(store: store).summaries() }
 
     // MARK: CAs
 

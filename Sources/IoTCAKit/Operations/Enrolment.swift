@@ -28,7 +28,7 @@ extension CertificateAuthority {
     /// - Throws: `PolicyError` (thing name, a template that is not a device's, lifetime).
     public func createEnrolmentToken(thing: String, template: String = "device", expires: ValidityPeriod? = nil) throws -> EnrolmentToken {
         try ThingName.validate(thing)
-        let checked = try TemplateCatalog(storeTemplates: store.layout.templates).template(template)
+        let checked = try TemplateCatalog(store: store).template(template)
         guard !checked.ca, ClientRole(template: checked.name) == nil, checked.name != Self.claimTemplate else {
             throw PolicyError.invalidValue("template \(template)", reason: "devices enrol with end-entity templates, not CA, station, operator or claim ones")
         }
@@ -149,7 +149,7 @@ extension CertificateAuthority {
         }
         let result = try issue(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, csr: csr, renew: true),
                                into: URL(fileURLWithPath: "/"), format: .json)
-        let grace = (try? TemplateCatalog(storeTemplates: store.layout.templates).template(standing.template))?.renewalGraceSeconds ?? 86_400
+        let grace = (try? TemplateCatalog(store: store).template(standing.template))?.renewalGraceSeconds ?? 86_400
         try store.scheduleSupersession(serial: serial, authority: standing.authority, due: now.addingTimeInterval(TimeInterval(grace)))
         // What earlier renewals left due goes now (besides cron and the service's timer).
         _ = try? RevocationService(keyring: keyring).supersedeDue()

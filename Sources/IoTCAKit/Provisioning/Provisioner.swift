@@ -87,7 +87,7 @@ public final class Provisioner {
 
     public init(keyring: Keyring) {
         self.keyring = keyring
-        self.catalog = TemplateCatalog(storeTemplates: keyring.store.layout.templates)
+        self.catalog = TemplateCatalog(store: keyring.store)
     }
 
     /// A checked request, ready for a key: everything that can be refused is refused here,

@@ -6,8 +6,12 @@ import Foundation
 /// types and operations. Several processes may share a store: every write is one
 /// transaction per logical operation, serialized against every other writer.
 public final class Store: Sendable {
+    /// The folder of this store (a folder store), or this node's folder (a database store):
+    /// where `crl publish` writes the public files and `serve` keeps its own TLS material.
     public let layout: StoreLayout
     let database: any StoreDatabase
+    /// Key files, templates and locks: in the folder, or in the shared database.
+    let files: any StoreFiles
     /// Opened read-only (no write access to the store): reads work, every write fails.
     public var isReadOnly: Bool { database.isReadOnly }
     /// The time every operation on this store reads (injected by tests).
@@ -19,15 +23,66 @@ public final class Store: Sendable {
         self.layout = layout
         self.clock = clock
         database = try SQLiteDatabase(path: layout.database.path)
+        files = FolderFiles(layout: layout)
+        location = .folder(layout.root)
     }
+
+    private init(postgres: PostgresLocation, nodeFolder: URL, connections: Int, create: Bool, clock: WallClock) throws(StoreError) {
+        layout = StoreLayout(root: nodeFolder)
+        self.clock = clock
+        let database = try PostgresDatabase(postgres, connections: connections, create: create)
+        self.database = database
+        files = DatabaseFiles(database: database)
+        location = .postgres(postgres, nodeFolder: nodeFolder)
+        // This node's copies of the public files are written here (`crl publish`).
+        for (folder, mode) in [(layout.root, mode_t(0o700)), (layout.publicFolder, mode_t(0o755))] {
+            if mkdir(folder.path, mode) != 0 && errno != EEXIST {
+                throw .io(path: folder.path, detail: String(cString: strerror(errno)))
+            }
+        }
+    }
+
+    /// Where this store's record lives.
+    public let location: StoreLocation
+
+    /// Whether the record is in a database that several nodes may share.
+    public var isShared: Bool { if case .postgres = location { true } else { false } }
 
     /// Opens an existing store.
     public static func open(_ root: URL, clock: WallClock = .system) throws(StoreError) -> Store {
-        let layout = StoreLayout(root: root)
-        guard FileManager.default.fileExists(atPath: layout.database.path) else {
-            throw .notFound(path: layout.root.path)
+        try open(.folder(root), clock: clock)
+    }
+
+    /// Opens an existing store in a folder or a database; `connections` bounds how many a
+    /// database store opens (the service's workers each want one).
+    public static func open(_ location: StoreLocation, connections: Int = 4, clock: WallClock = .system) throws(StoreError) -> Store {
+        switch location {
+        case .folder(let root):
+            let layout = StoreLayout(root: root)
+            guard FileManager.default.fileExists(atPath: layout.database.path) else {
+                throw .notFound(path: layout.root.path)
+            }
+            return try Store(layout: layout, clock: clock)
+        case .postgres(let postgres, let node):
+            return try Store(postgres: postgres, nodeFolder: node, connections: connections, create: false, clock: clock)
         }
-        return try Store(layout: layout, clock: clock)
+    }
+
+    /// The empty database store at `postgres`, its schema made: what `init` and `store migrate`
+    /// fill in one transaction. - Throws: `StoreError.alreadyExists` when it holds a store.
+    static func createShared(_ postgres: PostgresLocation, nodeFolder: URL, clock: WallClock) throws(StoreError) -> Store {
+        let store = try Store(postgres: postgres, nodeFolder: nodeFolder, connections: 2, create: true, clock: clock)
+        let occupied: Bool
+        do {
+            occupied = try store.read { db in try db.row("SELECT 1 FROM authorities LIMIT 1") != nil }
+        } catch {
+            throw error as? StoreError ?? .database("\(error)")
+        }
+        if occupied {
+            try? store.close()
+            throw .alreadyExists(path: postgres.description)
+        }
+        return store
     }
 
     /// Creates the database of a new store in `root`, an empty folder the caller made.

@@ -7,6 +7,11 @@ public enum StoreError: IoTCAError, Equatable {
     case database(String)
     case io(path: String, detail: String)
     case corruptRow(table: String, key: String, detail: String)
+    /// A store URL that cannot be used as written.
+    case badLocation(String, detail: String)
+    /// The database server cannot be reached, refused the login, or went away mid-transaction
+    /// (the transaction then did not commit).
+    case unavailable(location: String, detail: String)
 
     public var kind: ErrorKind { .store }
 
@@ -28,6 +33,10 @@ public enum StoreError: IoTCAError, Equatable {
             return "cannot write \(path): \(detail)"
         case .corruptRow(let table, let key, let detail):
             return "the store's \(table) row \(key) is corrupt (\(detail)): restore it from a backup"
+        case .badLocation(let location, let detail):
+            return "the store \(location) cannot be used: \(detail)"
+        case .unavailable(let location, let detail):
+            return "the database of the store \(location) is unavailable (\(detail)): nothing was recorded; try again when it is back"
         }
     }
 }

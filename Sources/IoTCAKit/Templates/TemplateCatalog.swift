@@ -4,11 +4,21 @@ import Foundation
 /// file; a bare name is looked up in the store's `templates/` folder first (operators' own
 /// profiles), then among the built-in ones.
 public struct TemplateCatalog: Sendable {
-    public let storeTemplates: URL?
+    /// The store's own templates (`templates/NAME.json`): its folder, or the shared database.
+    let files: (any StoreFiles)?
 
-    public init(storeTemplates: URL?) {
-        self.storeTemplates = storeTemplates
+    init(files: (any StoreFiles)?) {
+        self.files = files
     }
+
+    /// The catalog of `store`.
+    public init(store: Store) { files = store.files }
+
+    /// The templates of the folder store at `root`, read without opening its database.
+    public init(storeFolder root: URL) { files = FolderFiles(layout: StoreLayout(root: root)) }
+
+    /// The built-in templates only.
+    public static let builtIn = TemplateCatalog(files: nil)
 
     public static let builtinNames = BuiltinTemplates.sources.keys.sorted()
 
@@ -17,9 +27,9 @@ public struct TemplateCatalog: Sendable {
             return try Self.load(URL(fileURLWithPath: nameOrPath))
         }
         try ThingName.validate(nameOrPath, kind: "template")
-        if let storeTemplates {
-            let file = storeTemplates.appendingPathComponent("\(nameOrPath).json")
-            if FileManager.default.fileExists(atPath: file.path) { return try Self.load(file) }
+        let relative = "templates/\(nameOrPath).json"
+        if let files, let bytes = try? files.read(relative) {
+            return try Template.parse(Data(bytes), source: files.describe(relative))
         }
         guard let source = BuiltinTemplates.sources[nameOrPath] else { throw .templateNotFound(nameOrPath) }
         return try Template.parse(Data(source.utf8), source: "built-in template \(nameOrPath)")
@@ -29,11 +39,14 @@ public struct TemplateCatalog: Sendable {
     public func all() -> [(template: Result<Template, PolicyError>, origin: String)] {
         var seen = Set<String>()
         var entries: [(Result<Template, PolicyError>, String)] = []
-        if let storeTemplates,
-           let files = try? FileManager.default.contentsOfDirectory(at: storeTemplates, includingPropertiesForKeys: nil) {
-            for file in files.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) where file.pathExtension == "json" {
-                seen.insert(file.deletingPathExtension().lastPathComponent)
-                entries.append((Result { () throws(PolicyError) in try Self.load(file) }, file.path))
+        if let files, let names = try? files.list("templates") {
+            for name in names where name.hasSuffix(".json") {
+                seen.insert(String(name.dropLast(5)))
+                let relative = "templates/\(name)"
+                entries.append((Result { () throws(PolicyError) in
+                    guard let bytes = try? files.read(relative) else { throw .templateNotFound(files.describe(relative)) }
+                    return try Template.parse(Data(bytes), source: files.describe(relative))
+                }, files.describe(relative)))
             }
         }
         for name in Self.builtinNames where !seen.contains(name) {

@@ -1,0 +1,43 @@
+import Foundation
+
+/// `iotca store migrate --from DIR --to postgres://...`: a folder store copied into an empty
+/// shared database (`StoreCopy`, one transaction), then both examined by `Doctor` and
+/// compared: the same number of CAs, things, certificates, CRLs and events, and the same audit
+/// chain head, or the migration reports the difference (the copy is kept for inspection).
+public enum StoreMigration {
+    public struct Report: Sendable, Encodable {
+        public let from: String
+        public let to: String
+        public let rows: [String: Int]
+        public let files: Int
+        public let source: Doctor.Report
+        public let copy: Doctor.Report
+        /// The counts and chain heads agree, and the copy has no finding the source lacks.
+        public var verified: Bool {
+            source.certificates == copy.certificates && source.crls == copy.crls && source.events == copy.events
+                && source.head == copy.head && source.authorities == copy.authorities && source.things == copy.things
+                && Set(copy.findings.map(\.problem)).subtracting(source.findings.map(\.problem)).isEmpty
+        }
+    }
+
+    /// - Throws: `StoreError` (no source store, a target that already holds one, a key that is
+    ///   not encrypted, either database failing); nothing is written to the target then.
+    public static func migrate(from source: URL, to target: StoreLocation, clock: WallClock = .system) throws -> Report {
+        guard case .postgres(let postgres, let node) = target else {
+            throw StoreError.badLocation(target.description, detail: "a folder store is migrated into a PostgreSQL database, named by a postgres://USER@HOST/DB URL")
+        }
+        let from = try Store.open(source, clock: clock)
+        defer { try? from.close() }
+        let into = try Store.createShared(postgres, nodeFolder: node, clock: clock)
+        defer { try? into.close() }
+        let counts = try StoreCopy.copy(from: from, to: into)
+        // The node's copies of the public files, so this node's brokers find them as before.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: from.layout.publicFolder.path)) ?? [] where !name.hasPrefix(".") {
+            if let bytes = FileManager.default.contents(atPath: from.layout.publicFolder.appendingPathComponent(name).path) {
+                try AtomicFile.write(Array(bytes), to: into.layout.publicFolder.appendingPathComponent(name))
+            }
+        }
+        return Report(from: source.path, to: postgres.description, rows: counts.rows, files: counts.files,
+                      source: try Doctor(store: from).examine(), copy: try Doctor(store: into).examine())
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import PostgresNIO
+
+/// The store files of a PostgreSQL store: rows of its `files` table, so every node reads the
+/// same encrypted key files and templates; locks are session advisory locks, which the server
+/// drops with the session if the process holding one dies.
+struct DatabaseFiles: StoreFiles {
+    let database: PostgresDatabase
+
+    /// The first key of the two-key advisory locks ("io" "tc" in ASCII); the write lock uses the
+    /// one-key space, which PostgreSQL keeps apart.
+    static let lockSpace: Int64 = 0x696f_7463
+
+    func read(_ relative: String) throws -> [UInt8]? {
+        try database.read { db in try db.value([UInt8].self, "SELECT content FROM files WHERE path = ?", relative) }
+    }
+
+    func createNew(_ relative: String, _ bytes: [UInt8], mode: mode_t) throws {
+        try database.write { db in
+            guard try db.execute("""
+                INSERT INTO files (path, content, mode, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO NOTHING
+                """, relative, bytes, Int64(mode), Date()) == 1 else {
+                throw OutputError.exists(path: describe(relative))
+            }
+        }
+    }
+
+    @discardableResult
+    func remove(_ relatives: [String]) throws -> Int {
+        guard !relatives.isEmpty else { return 0 }
+        return try database.write { db in
+            try relatives.reduce(0) { count, relative in count + (try db.execute("DELETE FROM files WHERE path = ?", relative)) }
+        }
+    }
+
+    func list(_ folder: String) throws -> [String] {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        return try database.read { db in
+            try db.values(String.self, "SELECT path FROM files WHERE starts_with(path, ?) ORDER BY path", prefix)
+        }.map { String($0.dropFirst(prefix.count)) }.filter { !$0.contains("/") }
+    }
+
+    func withLock<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        let connection = try database.pool.acquire()
+        let session = PostgresSQLConnection(connection)
+        do {
+            try session.execute("SELECT pg_advisory_lock(CAST(? AS INTEGER), hashtext(?))", [.integer(Self.lockSpace), .text(name)])
+        } catch {
+            database.pool.release(connection, healthy: false)
+            throw PostgresConnectionPool.storeError(error, location: database.location)
+        }
+        defer {
+            let unlocked = (try? session.execute("SELECT pg_advisory_unlock(CAST(? AS INTEGER), hashtext(?))",
+                                                 [.integer(Self.lockSpace), .text(name)])) != nil
+            database.pool.release(connection, healthy: unlocked)
+        }
+        return try body()
+    }
+
+    func tryLock(_ name: String) throws -> (any StoreFileLock)? {
+        let connection = try database.pool.acquire()
+        let session = PostgresSQLConnection(connection)
+        let taken: Bool
+        do {
+            taken = try session.rows("SELECT pg_try_advisory_lock(CAST(? AS INTEGER), hashtext(?))",
+                                     [.integer(Self.lockSpace), .text(name)]).first?.get(0, as: Bool.self) ?? false
+        } catch {
+            database.pool.release(connection, healthy: false)
+            throw PostgresConnectionPool.storeError(error, location: database.location)
+        }
+        guard taken else {
+            database.pool.release(connection, healthy: true)
+            return nil
+        }
+        return SessionLock(pool: database.pool, connection: connection, name: name)
+    }
+
+    func describe(_ relative: String) -> String { "\(database.location) (file \(relative))" }
+
+    /// An advisory lock held by a session kept out of the pool until released.
+    struct SessionLock: StoreFileLock, @unchecked Sendable {
+        let pool: PostgresConnectionPool
+        let connection: PostgresConnection
+        let name: String
+
+        func release() {
+            let unlocked = (try? PostgresSQLConnection(connection).execute(
+                "SELECT pg_advisory_unlock(CAST(? AS INTEGER), hashtext(?))", [.integer(DatabaseFiles.lockSpace), .text(name)])) != nil
+            pool.release(connection, healthy: unlocked)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Copies a whole store into an empty shared database, in one transaction: every row of every
+/// table with its id (so the audit chain, which hashes ids' order, and every reference stay
+/// exactly as they were), and the store files (encrypted key files, templates). A copy killed
+/// half-way leaves the database as empty as it found it. `iotca store migrate` and `init` on a
+/// database (which builds the store in a private folder first) both end here.
+enum StoreCopy {
+    /// Tables in an order that puts every referenced row before its referrers.
+    static let tables: [(name: String, order: String)] = [
+        ("settings", "key"), ("authorities", "id"), ("things", "id"), ("certificates", "id"), ("crls", "id"),
+        ("standby_keys", "id"), ("events", "id"), ("client_grants", "client, template, pattern"),
+        ("enrolment_tokens", "thing"), ("scheduled_supersessions", "certificate_id"), ("next_keys", "certificate_id"),
+    ]
+    /// SQLite keeps booleans as integers; PostgreSQL's columns want booleans.
+    static let booleans: Set<String> = ["key_encrypted", "crl_stale"]
+    /// Rows read and written per statement: bounded memory for a store of millions of rows, and
+    /// under PostgreSQL's 65,535 parameters per statement.
+    static let page = 2_000
+
+    struct Counts: Sendable, Equatable, Encodable {
+        var rows: [String: Int] = [:]
+        var files = 0
+    }
+
+    /// Copies `source` (a folder store) into `target` (a shared store with no CA yet).
+    /// - Throws: `StoreError.badLocation` when a CA key is not encrypted (it would sit in the
+    ///   clear in a database other machines read); store errors of either side.
+    @discardableResult
+    static func copy(from source: Store, to target: Store) throws -> Counts {
+        let plaintext = try source.read { db in
+            try db.values(String.self, "SELECT name FROM authorities WHERE key_encrypted = FALSE AND key_file NOT LIKE 'pkcs11:%'")
+        }
+        if let name = plaintext.first {
+            throw StoreError.badLocation(target.location.description, detail: "CA \(name)'s key file is not encrypted, and a shared database would hold it in the clear for every machine that reads it: change the store's passphrase first, which encrypts every key")
+        }
+        let files = try source.read { db in
+            try db.values(String.self, "SELECT key_file FROM authorities UNION SELECT key_file FROM standby_keys")
+        }.filter { !PKCS11URI.isURI($0) }.sorted() + (try source.files.list("templates")).map { "templates/" + $0 }
+        var counts = Counts()
+        try target.write { into in
+            // A new database has only its schema's own settings (the revocation count).
+            try into.execute("DELETE FROM settings", [])
+            for (table, order) in tables {
+                var offset = 0
+                while true {
+                    let rows = try source.read { db in try db.rows("SELECT * FROM \(table) ORDER BY \(order) LIMIT \(page) OFFSET \(offset)") }
+                    guard let first = rows.first else { break }
+                    let names = first.columns.names
+                    let width = names.count
+                    for chunk in stride(from: 0, to: rows.count, by: max(1, 60_000 / width)).map({ rows[$0..<min(rows.count, $0 + 60_000 / width)] }) {
+                        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+                        let sql = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES "
+                            + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
+                        var values: [SQLValue] = []
+                        values.reserveCapacity(chunk.count * width)
+                        for row in chunk {
+                            for (index, name) in names.enumerated() {
+                                let value = row[index]
+                                if booleans.contains(name), case .integer(let number) = value { values.append(.boolean(number != 0)) }
+                                else { values.append(value) }
+                            }
+                        }
+                        try into.execute(sql, values)
+                    }
+                    counts.rows[table, default: 0] += rows.count
+                    offset += rows.count
+                }
+            }
+            // Identity columns carry on after the copied ids.
+            for (table, order) in tables where order == "id" {
+                try into.execute("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), GREATEST((SELECT MAX(id) FROM \(table)), 1))", [])
+            }
+            for file in files {
+                guard let bytes = try source.files.read(file) else {
+                    throw StoreError.io(path: source.files.describe(file), detail: "the store refers to it but it is missing")
+                }
+                try into.execute("INSERT INTO files (path, content, mode, created_at) VALUES (?, ?, ?, ?)",
+                                 [.text(file), .blob(bytes), .integer(file.hasPrefix("keys/") ? 0o600 : 0o644), Date().sqlValue])
+                counts.files += 1
+            }
+        }
+        return counts
+    }
+}

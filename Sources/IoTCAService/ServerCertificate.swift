@@ -32,9 +32,13 @@ enum ServerCertificate {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let renew = try !authority.store.activeSerials(thing: configuration.serverName).isEmpty
             // Nodes of a shared store each keep their own certificate under one name: a node
-            // starting must not revoke the certificate another node is serving with.
-            _ = try authority.issue(IssueRequest(thing: configuration.serverName, template: "server", subjectAltNames: names,
-                                                 renew: renew, force: true, supersede: renew && !authority.store.isShared), into: folder)
+            // starting must not revoke the certificate another node is serving with, nor roll
+            // onto a next key that only the other node's folder holds.
+            let shared = authority.store.isShared
+            var request = IssueRequest(thing: configuration.serverName, template: "server", subjectAltNames: names,
+                                       renew: renew, force: true, supersede: renew && !shared)
+            if shared { request.renewalKey = .new }
+            _ = try authority.issue(request, into: folder)
         }
         // The leaf and the issuing CAs above it; the root stays with the clients.
         let chainFile = bundle.appendingPathComponent("chain.pem")

@@ -37,8 +37,9 @@ struct StoreCommand: ParsableCommand {
                 } else {
                     Output.line("Copied \(report.from) to \(report.to): " + report.rows.sorted(by: { $0.key < $1.key })
                         .map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ", \(report.files) files")
-                    for (name, side) in [("source", report.source), ("copy", report.copy)] {
-                        Output.line("  \(name): \(side.authorities) CAs, \(side.things) things, \(side.certificates) certificates, \(side.crls) CRLs, \(side.events) events, head \(side.head ?? "-")")
+                    for (name, side, digest) in [("source", report.source, report.sourceDigest), ("copy", report.copy, report.copyDigest)] {
+                        let counts = side.map { "\($0.authorities) CAs, \($0.things) things, \($0.certificates) certificates, \($0.crls) CRLs, \($0.events) events, head \($0.head ?? "-"), " } ?? ""
+                        Output.line("  \(name): \(counts)digest \(digest)")
                     }
                     Output.line(report.verified ? "Verified: the copy matches." : "NOT verified: the copy differs (see above); the source is untouched.")
                 }

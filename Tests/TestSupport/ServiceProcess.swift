@@ -16,11 +16,16 @@ public final class ServiceProcess: @unchecked Sendable {
     /// Starts `iotca serve` on `store` with `environment` (the passphrase's variable, say) and
     /// `arguments`; returns once both listeners are bound (woken by its output, 60 s at most:
     /// the start unlocks the CA keys at 600,000 PBKDF2 iterations each).
-    public init(store: URL, environment: [String: String], arguments: [String] = [], folder: URL) throws {
+    public convenience init(store: URL, environment: [String: String], arguments: [String] = [], folder: URL) throws {
+        try self.init(store: store.path, environment: environment, arguments: arguments, folder: folder)
+    }
+
+    /// The same on a store named by its folder's path or a database URL (`TemporaryStore.storeArgument`).
+    public init(store: String, environment: [String: String], arguments: [String] = [], folder: URL) throws {
         let output = folder.appendingPathComponent("serve.out")
         log = folder.appendingPathComponent("serve.log")
         pid = try Spawn.start(ProcessRunner.iotcaExecutable,
-                              ["serve", "--store", store.path, "--api-listen", "127.0.0.1:0", "--public-listen", "127.0.0.1:0"] + arguments,
+                              ["serve", "--store", store, "--api-listen", "127.0.0.1:0", "--public-listen", "127.0.0.1:0"] + arguments,
                               environment: environment, stdout: output, stderr: log)
         let pid = self.pid
         func lines() -> [String] { ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }

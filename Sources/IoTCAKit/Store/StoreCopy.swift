@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Copies a whole store into an empty shared database, in one transaction: every row of every
@@ -7,10 +8,13 @@ import Foundation
 /// database (which builds the store in a private folder first) both end here.
 enum StoreCopy {
     /// Tables in an order that puts every referenced row before its referrers.
+    /// Settings last: the target's triggers count CA rows as they arrive, and the copied
+    /// settings then carry the source's own count.
     static let tables: [(name: String, order: String)] = [
-        ("settings", "key"), ("authorities", "id"), ("things", "id"), ("certificates", "id"), ("crls", "id"),
+        ("authorities", "id"), ("things", "id"), ("certificates", "id"), ("crls", "id"),
         ("standby_keys", "id"), ("events", "id"), ("client_grants", "client, template, pattern"),
         ("enrolment_tokens", "thing"), ("scheduled_supersessions", "certificate_id"), ("next_keys", "certificate_id"),
+        ("settings", "key"),
     ]
     /// SQLite keeps booleans as integers; PostgreSQL's columns want booleans.
     static let booleans: Set<String> = ["key_encrypted", "crl_stale"]
@@ -21,6 +25,49 @@ enum StoreCopy {
     struct Counts: Sendable, Equatable, Encodable {
         var rows: [String: Int] = [:]
         var files = 0
+    }
+
+    /// The store files a copy carries: the key files rows refer to (not a killed create's
+    /// leftovers), and the templates.
+    static func copiedFiles(of store: Store) throws -> [String] {
+        try store.read { db in
+            try db.values(String.self, "SELECT key_file FROM authorities UNION SELECT key_file FROM standby_keys")
+        }.filter { !PKCS11URI.isURI($0) }.sorted() + (try store.files.list("templates")).map { "templates/" + $0 }
+    }
+
+    /// A SHA-256 of every row of every table, in key order, and of every store file: two
+    /// stores with equal digests hold the same record, value for value (booleans compare as
+    /// the integers both engines read them as; dates are the same text in both).
+    static func digest(of store: Store) throws -> String {
+        var hash = SHA256()
+        func feed(_ text: String) { hash.update(data: Array(text.utf8)) }
+        for (table, order) in tables {
+            var offset = 0
+            while true {
+                let rows = try store.read { db in try db.rows("SELECT * FROM \(table) ORDER BY \(order) LIMIT \(page) OFFSET \(offset)") }
+                guard !rows.isEmpty else { break }
+                for row in rows {
+                    feed("\u{1}\(table)")
+                    for (name, value) in zip(row.columns.names, row.values) {
+                        feed("\u{2}\(name)=")
+                        switch value {
+                        case .null: feed("null")
+                        case .integer(let number): feed("i\(number)")
+                        case .boolean(let flag): feed("i\(flag ? 1 : 0)")
+                        case .real(let number): feed("r\(number)")
+                        case .text(let text): feed("t"); feed(text)
+                        case .blob(let bytes): feed("b"); hash.update(data: bytes)
+                        }
+                    }
+                }
+                offset += rows.count
+            }
+        }
+        for file in try copiedFiles(of: store) {
+            feed("\u{3}\(file)")
+            hash.update(data: try store.files.read(file) ?? [])
+        }
+        return Array(hash.finalize()).hexString
     }
 
     /// Copies `source` (a folder store) into `target` (a shared store with no CA yet).
@@ -34,9 +81,7 @@ enum StoreCopy {
         if let name = plaintext.first {
             throw StoreError.badLocation(target.location.description, detail: "CA \(name)'s key file is not encrypted, and a shared database would hold it in the clear for every machine that reads it: change the store's passphrase first, which encrypts every key")
         }
-        let files = try source.read { db in
-            try db.values(String.self, "SELECT key_file FROM authorities UNION SELECT key_file FROM standby_keys")
-        }.filter { !PKCS11URI.isURI($0) }.sorted() + (try source.files.list("templates")).map { "templates/" + $0 }
+        let files = try copiedFiles(of: source)
         var counts = Counts()
         try target.write { into in
             // A new database has only its schema's own settings (the revocation count).

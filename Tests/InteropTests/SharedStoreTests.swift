@@ -151,4 +151,26 @@ import TestSupport
         #expect(Set(try fixture.store.files.list("keys").map { "keys/" + $0 }) == referenced)
         #expect(findings(try Doctor(store: fixture.store, keyring: reopened).examine()).isEmpty)
     }
+
+    /// A template added on one node is the store's: another node issues with it; adding it
+    /// twice is refused unless replaced; removed, its name is unknown again.
+    @Test(arguments: backends)
+    func templatesAreTheStoresOnEveryNode(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try TemporaryStore(backend: backend)
+        var template = try TemplateCatalog.builtIn.template("device")
+        template.name = "meter"
+        template.validity = "30d"
+        let file = fixture.folder.appending("meter.json")
+        try JSONEncoder().encode(template).write(to: file)
+        let first = CertificateAuthority(keyring: fixture.keyring), second = CertificateAuthority(keyring: try node(fixture))
+        _ = try first.addTemplate(from: file)
+        #expect(throws: TemplateExists.self) { try first.addTemplate(from: file) }
+        let issued = try second.issue(IssueRequest(thing: "gas-meter", template: "meter"), into: fixture.bundles)
+        #expect(issued.entry.notAfter.timeIntervalSince(issued.entry.notBefore) <= 30 * 86_400 + 3_600)
+        #expect(try OpenSSLCLI.verifyBundle(issued.folder).succeeded)
+        #expect(second.templates().contains { $0.name == "meter" })
+        try second.removeTemplate("meter")
+        #expect(throws: PolicyError.templateNotFound("meter")) { try first.template("meter") }
+        #expect(throws: PolicyError.templateNotFound("meter")) { try second.removeTemplate("meter") }
+    }
 }

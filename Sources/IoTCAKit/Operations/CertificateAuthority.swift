@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The library's front door: one operation per user verb, with typed inputs and results, that
@@ -193,23 +194,49 @@ public final class CertificateAuthority {
 
     /// The catalog of the store at `location`: a folder's templates are read without opening
     /// its database (so `template list` works beside a store that is not made yet); a database
-    /// store is opened, and if it cannot be, only the built-in templates are listed.
-    static func catalog(_ location: StoreLocation) -> TemplateCatalog {
+    /// store is opened. - Throws: `StoreError` when the database cannot be.
+    static func catalog(_ location: StoreLocation) throws -> TemplateCatalog {
         switch location {
         case .folder(let root): TemplateCatalog(storeFolder: root)
-        case .postgres: (try? Store.open(location, connections: 2)).map(TemplateCatalog.init(store:)) ?? .builtIn
+        case .postgres: TemplateCatalog(store: try Store.open(location, connections: 2))
         }
     }
 
     /// `template list`: the store's templates, then the built-in ones they do not shadow.
-    public static func templates(store location: StoreLocation) -> [TemplateSummary] {
-        catalog(location).summaries()
+    public static func templates(store location: StoreLocation) throws -> [TemplateSummary] {
+        try catalog(location).summaries()
     }
 
     /// `template show`: a template by name (the store's, else built-in) or path.
-    /// - Throws: `PolicyError` (not found: unknown name or unreadable file; policy: invalid).
-    public static func template(_ nameOrPath: String, store location: StoreLocation) throws(PolicyError) -> Template {
+    /// - Throws: `PolicyError` (not found: unknown name or unreadable file; policy: invalid),
+    ///   `StoreError` (a database that cannot be opened).
+    public static func template(_ nameOrPath: String, store location: StoreLocation) throws -> Template {
         try catalog(location).template(nameOrPath)
+    }
+
+    /// `template add FILE`: the template, checked, becomes the store's own under its name
+    /// (`templates/NAME.json`: in the folder, or in the database where every node reads it).
+    /// - Throws: `PolicyError` (unreadable or invalid), `TemplateExists` (the store has one of
+    ///   that name and `replace` is false); nothing is written then.
+    public func addTemplate(from file: URL, replace: Bool = false) throws -> Template {
+        let template = try TemplateCatalog.load(file)
+        let relative = "templates/\(template.name).json"
+        try ThingName.validate(template.name, kind: "template")
+        if !replace, try store.files.read(relative) != nil { throw TemplateExists(name: template.name) }
+        let bytes = Array(try Data(contentsOf: file))
+        try store.files.write(relative, bytes, mode: 0o644)
+        try store.write { db in
+            try store.appendEvent(db, action: "template.add", subject: template.name, details: ["sha256": Array(SHA256.hash(data: bytes)).hexString])
+        }
+        return template
+    }
+
+    /// `template remove NAME`: the store's own template goes (a built-in one of that name is then
+    /// used again). - Throws: `PolicyError.templateNotFound` when the store has none.
+    public func removeTemplate(_ name: String) throws {
+        try ThingName.validate(name, kind: "template")
+        guard try store.files.remove(["templates/\(name).json"]) == 1 else { throw PolicyError.templateNotFound(name) }
+        try store.write { db in try store.appendEvent(db, action: "template.remove", subject: name) }
     }
 
     /// A template of this instance's store, else built-in, by name or path.

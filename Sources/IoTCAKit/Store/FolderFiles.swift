@@ -18,6 +18,10 @@ struct FolderFiles: StoreFiles {
         try AtomicFile.writeNew(bytes, to: layout.url(relative), mode: mode)
     }
 
+    func write(_ relative: String, _ bytes: [UInt8], mode: mode_t) throws {
+        try AtomicFile.write(bytes, to: layout.url(relative), mode: mode)
+    }
+
     @discardableResult
     func remove(_ relatives: [String]) throws -> Int {
         var removed = 0, folders = Set<URL>()

@@ -10,6 +10,8 @@ protocol StoreFiles: Sendable {
     func read(_ relative: String) throws -> [UInt8]?
     /// Creates the file, which must not exist yet (`OutputError.exists`), durably.
     func createNew(_ relative: String, _ bytes: [UInt8], mode: mode_t) throws
+    /// Creates or replaces the file, atomically and durably.
+    func write(_ relative: String, _ bytes: [UInt8], mode: mode_t) throws
     /// Removes the files that exist; returns how many did.
     @discardableResult
     func remove(_ relatives: [String]) throws -> Int

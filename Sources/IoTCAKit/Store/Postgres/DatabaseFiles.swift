@@ -25,6 +25,15 @@ struct DatabaseFiles: StoreFiles {
         }
     }
 
+    func write(_ relative: String, _ bytes: [UInt8], mode: mode_t) throws {
+        try database.write { db in
+            try db.execute("""
+                INSERT INTO files (path, content, mode, created_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (path) DO UPDATE SET content = excluded.content, mode = excluded.mode, created_at = excluded.created_at
+                """, relative, bytes, Int64(mode), Date())
+        }
+    }
+
     @discardableResult
     func remove(_ relatives: [String]) throws -> Int {
         guard !relatives.isEmpty else { return 0 }

@@ -38,7 +38,11 @@ public final class PostgresServer: @unchecked Sendable {
 
     public static var isInstalled: Bool { binaries != nil }
 
-    public init() throws {
+    /// Whether commits reach the disk (fsync on, as in production: benchmarks); tests turn it off.
+    public let durable: Bool
+
+    public init(durable: Bool = false) throws {
+        self.durable = durable
         guard let binaries = Self.binaries else { throw PostgresError.notInstalled }
         folder = TemporaryFolder("iotca-pg")
         port = try Broker.freePort()
@@ -54,7 +58,7 @@ public final class PostgresServer: @unchecked Sendable {
     public func start() throws {
         guard let binaries = Self.binaries else { throw PostgresError.notInstalled }
         let arguments = ["-D", data.path, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-k", folder.url.path,
-                         "-c", "fsync=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB"]
+                         "-c", "fsync=\(durable ? "on" : "off")", "-c", "max_connections=200", "-c", "shared_buffers=32MB"]
         pid = try Self.spawnAsPostgres("\(binaries)/postgres", arguments, output: log)
         let ready = FileWatch.wait(in: data, timeout: 20) {
             ((try? String(contentsOf: data.appendingPathComponent("postmaster.pid"), encoding: .utf8)) ?? "").contains("ready") || !Spawn.isRunning(pid)

@@ -28,11 +28,11 @@ extension Store {
         """
 
     public func authorities() throws -> [Authority] {
-        try read { db in try db.rows(Self.authorityQuery + " ORDER BY a.id").map { try Authority(row: $0) } }
+        try readOne { db in try db.rows(Self.authorityQuery + " ORDER BY a.id").map { try Authority(row: $0) } }
     }
 
     public func authority(named name: String) throws -> Authority {
-        try read { db in try Self.authority(db, named: name) }
+        try readOne { db in try Self.authority(db, named: name) }
     }
 
     static func authority(_ db: any SQLConnection, named name: String) throws -> Authority {

@@ -86,14 +86,14 @@ extension Store {
     /// The DER of a CA's newest CRL, while the store still keeps it.
     func latestCRLDER(of name: String) throws -> (CRLRecord, [UInt8])? {
         guard let record = try latestCRL(of: name) else { return nil }
-        return try read { db in
+        return try readOne { db in
             try db.value([UInt8].self, "SELECT l.der FROM crls l JOIN authorities a ON a.id = l.authority_id WHERE a.name = ? AND l.number = ?",
                          name, record.number).map { (record, $0) }
         }
     }
 
     public func latestCRL(of name: String) throws -> CRLRecord? {
-        try read { db in
+        try readOne { db in
             try db.row("""
                 SELECT l.number, l.this_update, l.next_update, l.entries, l.sha256, a.name AS authority_name
                 FROM crls l JOIN authorities a ON a.id = l.authority_id WHERE a.name = ? ORDER BY l.number DESC LIMIT 1
@@ -110,7 +110,7 @@ extension Store {
     /// may record in either order (each signs outside the store's lock), so the order that
     /// matters is the numbers': a higher number must never have an earlier thisUpdate.
     func crlNumbersInOrder() throws -> [String: [(number: Int64, thisUpdate: Date)]] {
-        try read { db in
+        try readOne { db in
             var numbers: [String: [(number: Int64, thisUpdate: Date)]] = [:]
             for row in try db.rows("""
                 SELECT a.name, l.number, l.this_update FROM crls l JOIN authorities a ON a.id = l.authority_id ORDER BY l.number

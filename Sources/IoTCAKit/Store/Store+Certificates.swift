@@ -12,7 +12,7 @@ extension Store {
     }
 
     public func activeSerials(thing: String) throws -> [SerialNumber] {
-        try read { db in try Self.activeSerials(db, thing: thing) }
+        try readOne { db in try Self.activeSerials(db, thing: thing) }
     }
 
     /// What planning an issuance reads, in one read transaction: the CA, and the thing's active
@@ -36,7 +36,7 @@ extension Store {
         }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let limitClause = filter.limit.map { " LIMIT \(max(0, $0))" } ?? ""
-        return try read { db in
+        return try readOne { db in
             try db.rows(Self.certificateQuery + whereClause + " ORDER BY c.id" + limitClause, arguments)
                 .map { try CertificateEntry(row: $0) }
         }
@@ -74,7 +74,7 @@ extension Store {
     /// Certificates with this serial (one per issuing CA at most; serials are random, so in
     /// practice one).
     public func certificates(serial: SerialNumber) throws -> [CertificateEntry] {
-        try read { db in
+        try readOne { db in
             try db.rows(Self.certificateQuery + " WHERE c.serial = ? ORDER BY c.id", serial.hex)
                 .map { try CertificateEntry(row: $0) }
         }

@@ -15,7 +15,9 @@ extension Store {
     /// recovers them.
     public func markWritten(_ serials: [(thing: String, serial: SerialNumber)]) throws {
         guard !serials.isEmpty else { return }
-        try write { db in
+        // Only ever `recorded` to `written`, checked by the statement itself: no other
+        // writer's check depends on it, so it need not wait for them.
+        try database.writeUnqueued { db in
             for (thing, serial) in serials {
                 try db.execute("UPDATE certificates SET delivery = 'written' WHERE thing = ? AND serial = ? AND delivery = 'recorded'",
                                [.text(thing), .text(serial.hex)])
@@ -34,7 +36,7 @@ extension Store {
     /// Each thing with an active certificate, and whether every one of them is still
     /// `recorded` for `target` (a batch re-run into the same output may recover those).
     public func activeThings(recoverableFor target: String) throws -> [String: Bool] {
-        try read { db in
+        try readOne { db in
             var result: [String: Bool] = [:]
             for row in try db.rows("""
                 SELECT thing, MIN(CASE WHEN delivery = 'recorded' AND delivery_target IS NOT DISTINCT FROM ? THEN 1 ELSE 0 END) AS recoverable

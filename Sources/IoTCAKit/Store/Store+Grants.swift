@@ -15,7 +15,7 @@ extension Store {
 
     /// A client's grants, in a stable order.
     public func grants(of client: String) throws -> [ClientGrant] {
-        try read { db in try Self.grants(db, of: client) }
+        try readOne { db in try Self.grants(db, of: client) }
     }
 
     static func grants(_ db: any SQLConnection, of client: String) throws -> [ClientGrant] {

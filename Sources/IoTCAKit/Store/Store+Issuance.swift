@@ -89,10 +89,9 @@ extension Store {
         }
     }
 
-    /// What the rows of one transaction share: the issuing CAs' row ids, and the audit chain's
-    /// last hash (no other writer can append while the transaction holds the write lock).
+    /// What the rows of one transaction share: the audit chain's last hash (no other writer
+    /// can append while the transaction holds the write lock).
     struct IssuanceContext {
-        var authorityIDs: [String: Int64] = [:]
         var lastEventHash: String?
     }
 
@@ -102,11 +101,11 @@ extension Store {
         let active = try Self.activeSerials(db, thing: thing)
         if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
         let authorityID: Int64
-        if let cached = context.authorityIDs[entry.authority] {
+        if let cached = authorityIDs.withLock({ $0[entry.authority] }) {
             authorityID = cached
         } else {
             authorityID = try Self.authorityID(db, named: entry.authority)
-            context.authorityIDs[entry.authority] = authorityID
+            authorityIDs.withLock { $0[entry.authority] = authorityID }
         }
         let created = CivilTime.storeText(entry.createdAt)
         try db.execute("""

@@ -10,7 +10,7 @@ extension Store {
 
     /// Every key file the store's rows refer to (CAs and standby keys, used or not).
     func referencedKeyFiles() throws -> Set<String> {
-        try read { db in
+        try readOne { db in
             Set(try db.values(String.self, "SELECT key_file FROM authorities UNION SELECT key_file FROM standby_keys"))
         }
     }

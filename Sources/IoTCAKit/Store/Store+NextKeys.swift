@@ -15,7 +15,7 @@ extension Store {
 
     /// The next-key pins of `thing`'s active certificates, oldest certificate first.
     public func nextKeyPins(thing: String) throws -> [(serial: SerialNumber, spki: String)] {
-        try read { db in
+        try readOne { db in
             try db.rows("""
                 SELECT c.serial, n.spki_sha256 FROM certificates c JOIN next_keys n ON n.certificate_id = c.id
                 WHERE c.thing = ? AND c.status = 'active' ORDER BY c.id

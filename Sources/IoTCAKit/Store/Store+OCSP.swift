@@ -4,7 +4,7 @@ extension Store {
     /// What OCSP says of the certificate `serial` of the CA with row id `authorityID`: nil
     /// when the CA never issued it (`unknown`).
     func ocspStatus(authorityID: Int64, serial: SerialNumber) throws -> OCSPCertificateStatus? {
-        try read { db -> OCSPCertificateStatus? in
+        try readOne { db -> OCSPCertificateStatus? in
             guard let row = try db.row("""
                 SELECT status, revoked_at, revocation_reason FROM certificates WHERE authority_id = ? AND serial = ?
                 """, authorityID, serial.hex) else { return nil }

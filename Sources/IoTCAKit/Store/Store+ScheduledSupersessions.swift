@@ -20,7 +20,7 @@ extension Store {
     func supersedeDue(now: Date) throws -> [CertificateEntry] {
         // Asked every minute and at each re-enrolment: mostly nothing is due, which a read says
         // without taking the write lock.
-        guard try read({ db in try db.row("SELECT 1 FROM scheduled_supersessions WHERE due_at <= ? LIMIT 1", now) }) != nil else {
+        guard try readOne({ db in try db.row("SELECT 1 FROM scheduled_supersessions WHERE due_at <= ? LIMIT 1", now) }) != nil else {
             return []
         }
         return try write { db in

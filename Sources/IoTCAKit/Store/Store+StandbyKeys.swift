@@ -35,14 +35,14 @@ extension Store {
 
     /// The keys waiting to become roots; with `includingUsed`, also those that did.
     public func standbyKeys(includingUsed: Bool = false) throws -> [StandbyKey] {
-        try read { db in
+        try readOne { db in
             try db.rows("SELECT * FROM standby_keys" + (includingUsed ? "" : " WHERE status = 'standby'") + " ORDER BY id")
                 .map { try StandbyKey(row: $0) }
         }
     }
 
     func allStandbyKeyNames() throws -> [String] {
-        try read { db in try db.values(String.self, "SELECT name FROM standby_keys") }
+        try readOne { db in try db.values(String.self, "SELECT name FROM standby_keys") }
     }
 
     /// Marks a standby key used inside the transaction that records the root it became.

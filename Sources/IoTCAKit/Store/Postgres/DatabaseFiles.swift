@@ -12,7 +12,7 @@ struct DatabaseFiles: StoreFiles {
     static let lockSpace: Int64 = 0x696f_7463
 
     func read(_ relative: String) throws -> [UInt8]? {
-        try database.read { db in try db.value([UInt8].self, "SELECT content FROM files WHERE path = ?", relative) }
+        try database.readOne { db in try db.value([UInt8].self, "SELECT content FROM files WHERE path = ?", relative) }
     }
 
     func createNew(_ relative: String, _ bytes: [UInt8], mode: mode_t) throws {
@@ -44,7 +44,7 @@ struct DatabaseFiles: StoreFiles {
 
     func list(_ folder: String) throws -> [String] {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        return try database.read { db in
+        return try database.readOne { db in
             try db.values(String.self, "SELECT path FROM files WHERE starts_with(path, ?) ORDER BY path", prefix)
         }.map { String($0.dropFirst(prefix.count)) }.filter { !$0.contains("/") }
     }

@@ -39,8 +39,22 @@ final class PostgresDatabase: StoreDatabase {
         try transaction("BEGIN ISOLATION LEVEL READ COMMITTED", lock: true, body)
     }
 
+    func writeUnqueued<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try transaction("BEGIN ISOLATION LEVEL READ COMMITTED", lock: false, body)
+    }
+
     func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
+    }
+
+    func readOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do {
+            return try pool.withConnection { connection in try body(PostgresSQLConnection(connection)) }
+        } catch let error as any IoTCAError {
+            throw error
+        } catch {
+            throw PostgresConnectionPool.storeError(error, location: location)
+        }
     }
 
     private func transaction<T>(_ begin: String, lock: Bool, _ body: (any SQLConnection) throws -> T) throws -> T {
@@ -69,6 +83,6 @@ final class PostgresDatabase: StoreDatabase {
     func close() throws(StoreError) { pool.close() }
 
     func revocationEpoch() throws -> Int64 {
-        try read { db in try db.value(Int64.self, "SELECT CAST(value AS BIGINT) FROM settings WHERE key = 'revocation_epoch'") ?? 0 }
+        try readOne { db in try db.value(Int64.self, "SELECT CAST(value AS BIGINT) FROM settings WHERE key = 'revocation_epoch'") ?? 0 }
     }
 }

@@ -69,6 +69,11 @@ final class SQLiteDatabase: StoreDatabase {
         do { return try pool.read { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
     }
 
+    func readOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try read(body) }
+
+    /// SQLite has one writer at a time whatever the write.
+    func writeUnqueued<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try write(body) }
+
     func close() throws(StoreError) {
         do { try pool.close() } catch { throw Self.storeError(error, path: path) }
     }

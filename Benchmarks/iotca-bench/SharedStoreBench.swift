@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import IoTCAKit
+import IoTCAService
+import TestSupport
+
+/// Issuances per second through `iotca serve` on the embedded store and on a shared
+/// PostgreSQL one, in the same run: one node on SQLite, one node on PostgreSQL, two nodes on
+/// the same PostgreSQL database (the clients split between them). The difference at one
+/// connection is what the shared record costs each issuance.
+struct SharedStoreBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shared",
+        abstract: "iotca serve on SQLite beside one and two nodes on one PostgreSQL database: issuances/s and latency.")
+
+    @Option(help: "CSR issuances per mode and connection count.") var count = 4_000
+    @Option(help: "Connection counts (repeatable), split evenly between the nodes.") var connections: [Int] = [1, 16]
+    @Option(help: "An empty PostgreSQL database to use (postgres://...; password from PGPASSWORD); default: a throwaway cluster on this machine, fsync on.")
+    var postgres: String?
+    @Option(help: "Each server's worker threads.") var workers = 8
+
+    func run() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-shared-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        print("Making \(count) CSRs...")
+        let csrs = try (0..<count).map { _ in try ServeBench.csr() }
+        // Request bodies made before the clock starts (the load generator shares the cores).
+        func bodies(_ prefix: String) throws -> [[UInt8]] {
+            try (0..<count).map { Array(try JSONSerialization.data(withJSONObject: ["thing": "\(prefix)-\($0)", "csr": csrs[$0]])) }
+        }
+
+        // The embedded store, one node.
+        let embedded = try BenchStore(in: root.appendingPathComponent("sqlite"))
+        let (sqliteServer, sqliteAPI, _) = try embedded.serve(["--workers", String(workers)])
+        defer { sqliteServer.stop() }
+
+        // The shared store: a database on a server of its own unless one is given.
+        let cluster = postgres == nil ? try PostgresServer(durable: true) : nil
+        let url = try postgres ?? (try cluster?.createDatabase() ?? "")
+        var environment = ProcessInfo.processInfo.environment
+        if let cluster { environment["PGPASSWORD"] = PostgresServer.password }
+        let location = try StoreLocation(url, nodeFolder: root.appendingPathComponent("node-0").path, environment: environment)
+        _ = try StoreInitializer.initialize(at: location, options: .init(passphrase: Passphrase(BenchStore.passphrase)))
+        let shared = try CertificateAuthority(store: location, passphrase: .fixed(Passphrase(BenchStore.passphrase)))
+        let clients = root.appendingPathComponent("shared-clients")
+        _ = try shared.createClient("bench", role: .operator, grants: [], into: clients)
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("iotca").path
+        var nodes: [(server: BenchServer, api: String)] = []
+        defer { nodes.forEach { $0.server.stop() } }
+        for index in 1...2 {
+            let folder = root.appendingPathComponent("node-\(index)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var nodeEnvironment = ["IOTCA_PASSPHRASE": BenchStore.passphrase, "IOTCA_NODE_DIR": folder.path]
+            nodeEnvironment["PGPASSWORD"] = environment["PGPASSWORD"]
+            let server = try BenchServer(binary, arguments: ["serve", "--store", url, "--api-listen", "127.0.0.1:0", "--public-listen", "127.0.0.1:0",
+                                                             "--log-level", "error", "--workers", String(workers)],
+                                         environment: nodeEnvironment, folder: folder, ready: "public listening on ")
+            let output = (try? String(contentsOf: server.output, encoding: .utf8)) ?? ""
+            let api = output.split(separator: "\n").first { $0.hasPrefix("api listening on ") }.map { String($0.dropFirst("api listening on ".count)) } ?? ""
+            nodes.append((server, api))
+        }
+        func client(_ api: String, _ folder: URL, connections: Int) throws -> APIClient {
+            try APIClient(.init(url: api, clientCertificate: folder.path + "/bench/cert.pem", clientKey: folder.path + "/bench/key.pem",
+                                serverCA: folder.path + "/bench/root.pem"), connections: max(1, connections))
+        }
+
+        var rows: [(String, Int, ServeBench.Measurement)] = []
+        for connections in connections {
+            let sqliteClient = try client(sqliteAPI, embedded.clients, connections: connections)
+            let sqliteBodies = try bodies("s-\(connections)")
+            let sqliteRun = try await ServeBench.load(count: count, connections: connections) { index in
+                try ServeBench.expect(201, try await sqliteClient.exchange(.POST, "/v1/certificates", json: sqliteBodies[index]).status, "sqlite node")
+            }
+            await sqliteClient.shutdown()
+            rows.append(("one node, SQLite (embedded)", connections, sqliteRun))
+
+            let one = try client(nodes[0].api, clients, connections: connections)
+            let oneBodies = try bodies("p1-\(connections)")
+            let oneRun = try await ServeBench.load(count: count, connections: connections) { index in
+                try ServeBench.expect(201, try await one.exchange(.POST, "/v1/certificates", json: oneBodies[index]).status, "node 1")
+            }
+            await one.shutdown()
+            rows.append(("one node, PostgreSQL", connections, oneRun))
+
+            // Two nodes: each connection talks to one of them, alternately.
+            guard connections >= 2 else { continue }
+            let both = try nodes.map { try client($0.api, clients, connections: connections / 2) }
+            let twoBodies = try bodies("p2-\(connections)")
+            let twoRun = try await ServeBench.load(count: count, connections: connections) { index in
+                try ServeBench.expect(201, try await both[index % 2].exchange(.POST, "/v1/certificates", json: twoBodies[index]).status, "node \(index % 2 + 1)")
+            }
+            for node in both { await node.shutdown() }
+            rows.append(("two nodes, one PostgreSQL", connections, twoRun))
+        }
+        let check = try shared.doctor()
+        let findings = check.findings
+        print("\nShared store on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores; nodes, database and load generator share them), "
+              + "\(count) CSR issuances per row, \(ServeBench.today()):")
+        print("| store, nodes | connections | issuances/s | p50 ms | p99 ms |")
+        print("|---|---|---|---|---|")
+        for (name, connections, measurement) in rows {
+            print(String(format: "| %@ | %d | %.0f | %.2f | %.2f |", name, connections, measurement.rate, measurement.p50, measurement.p99))
+        }
+        if let sqlite = rows.first(where: { $0.0.contains("SQLite") && $0.1 == 1 })?.2, let pg = rows.first(where: { $0.0 == "one node, PostgreSQL" && $0.1 == 1 })?.2 {
+            print(String(format: "Cost of the shared record per issuance (p50 at one connection, PostgreSQL minus SQLite): %.2f ms", pg.p50 - sqlite.p50))
+        }
+        print("doctor on the shared store afterwards: \(check.certificates) certificates, \(findings.isEmpty ? "no problems" : "\(findings.count) problems: \(findings.prefix(3))")")
+    }
+}

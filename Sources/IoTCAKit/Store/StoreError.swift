@@ -12,6 +12,9 @@ public enum StoreError: IoTCAError, Equatable {
     /// The database server cannot be reached, refused the login, or went away mid-transaction
     /// (the transaction then did not commit).
     case unavailable(location: String, detail: String)
+    /// The connection broke while the database was committing: the change may or may not
+    /// have been recorded (the one case a database cannot tell the client).
+    case commitUnknown(location: String, detail: String)
 
     public var kind: ErrorKind { .store }
 
@@ -37,6 +40,8 @@ public enum StoreError: IoTCAError, Equatable {
             return "the store \(location) cannot be used: \(detail)"
         case .unavailable(let location, let detail):
             return "the database of the store \(location) is unavailable (\(detail)): nothing was recorded; try again when it is back"
+        case .commitUnknown(let location, let detail):
+            return "the connection to the store \(location) broke while it committed (\(detail)): the change may have been recorded; look at the record before trying again"
         }
     }
 }

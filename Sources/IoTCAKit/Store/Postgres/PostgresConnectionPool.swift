@@ -137,6 +137,7 @@ final class PostgresConnectionPool: @unchecked Sendable {
     /// Whether the connection itself failed (it cannot be trusted for another transaction).
     static func isConnectionFailure(_ error: any Error) -> Bool {
         if case StoreError.unavailable = error { return true }
+        if case StoreError.commitUnknown = error { return true }
         guard let error = error as? PSQLError else { return false }
         return error.code != .server
     }

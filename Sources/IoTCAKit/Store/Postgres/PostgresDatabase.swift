@@ -65,7 +65,11 @@ final class PostgresDatabase: StoreDatabase {
                 do {
                     if lock { try db.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.writeLock)]) }
                     let result = try body(db)
-                    try db.execute("COMMIT", [])
+                    do {
+                        try db.execute("COMMIT", [])
+                    } catch let error as PSQLError where error.code != .server {
+                        throw StoreError.commitUnknown(location: location, detail: "\(error.code)")
+                    }
                     return result
                 } catch {
                     // A connection that broke has no transaction left to roll back.

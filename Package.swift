@@ -131,7 +131,8 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["IoTCAKit", "IoTCAService", "TestSupport"],
+            dependencies: ["IoTCAKit", "IoTCAService", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto")],
             // Read from the source tree by the tests, not built into them.
             exclude: ["Fixtures"]
         ),

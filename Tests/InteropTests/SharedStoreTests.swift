@@ -1,8 +1,10 @@
+import Crypto
 import Foundation
 @testable import IoTCAKit
 import Synchronization
 import Testing
 import TestSupport
+import X509
 
 /// The store's invariants, run on each engine: a folder (SQLite) and a PostgreSQL database.
 /// The same library operations on both; where a test stands in for several nodes, it opens the
@@ -172,5 +174,34 @@ import TestSupport
         try second.removeTemplate("meter")
         #expect(throws: PolicyError.templateNotFound("meter")) { try first.template("meter") }
         #expect(throws: PolicyError.templateNotFound("meter")) { try second.removeTemplate("meter") }
+    }
+
+    /// An enrolment secret sent to two nodes eight times at once enrols once; a re-enrolled
+    /// device's old certificate is superseded once when its grace has passed, however many
+    /// nodes sweep.
+    @Test(arguments: backends)
+    func enrolmentIsOnceAcrossNodes(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try TemporaryStore(backend: backend)
+        let nodes = [fixture.keyring, try node(fixture)]
+        let token = try CertificateAuthority(keyring: nodes[0]).createEnrolmentToken(thing: "raced")
+        let key = P256.Signing.PrivateKey()
+        let csr = Array(try CertificateSigningRequest(version: .v1, subject: try DistinguishedName { CommonName("raced") },
+                                                      privateKey: .init(key), attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256)
+            .serializeAsPEM().pemString.utf8)
+        let outcomes = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { lane in
+            let outcome: String
+            do {
+                _ = try CertificateAuthority(keyring: nodes[lane % 2]).enrol(thing: "raced", secret: token.secret, csr: csr)
+                outcome = "enrolled"
+            } catch let error as EnrolmentError {
+                outcome = error == .invalidCredentials(thing: "raced") ? "refused" : "\(error)"
+            } catch {
+                outcome = "\(error)"
+            }
+            outcomes.withLock { $0.append(outcome) }
+        }
+        #expect(outcomes.withLock { $0.sorted() } == ["enrolled"] + Array(repeating: "refused", count: 7))
+        #expect(try fixture.store.certificates(CertificateFilter(thing: "raced")).count == 1)
     }
 }

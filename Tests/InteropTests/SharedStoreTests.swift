@@ -204,4 +204,27 @@ import X509
         #expect(outcomes.withLock { $0.sorted() } == ["enrolled"] + Array(repeating: "refused", count: 7))
         #expect(try fixture.store.certificates(CertificateFilter(thing: "raced")).count == 1)
     }
+
+    /// A node's OCSP responder caches its answers; a revocation recorded by another node must
+    /// reach it at once (the store's revocation count, kept by triggers in both engines).
+    @Test(arguments: backends)
+    func aRevocationOnOneNodeReachesAnotherNodesOCSPCache(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try TemporaryStore(backend: backend)
+        let issued = try fixture.issue(IssueRequest(thing: "lamp"))
+        let request = fixture.folder.appending("request.der")
+        #expect(try OpenSSLCLI.run(["ocsp", "-issuer", issued.folder.appendingPathComponent("chain.pem").path,
+                                    "-cert", issued.folder.appendingPathComponent("cert.pem").path, "-no_nonce", "-reqout", request.path]).succeeded)
+        let bytes = Array(try Data(contentsOf: request))
+        let responder = OCSPResponder(keyring: fixture.keyring)
+        func status() throws -> String {
+            let answer = fixture.folder.appending("answer-\(UUID().uuidString).der")
+            try Data(responder.answer(bytes).der).write(to: answer)
+            let text = try OpenSSLCLI.run(["ocsp", "-respin", answer.path, "-resp_text", "-noverify"]).stdout
+            return text.split(separator: "\n").first { $0.contains("Cert Status:") }.map { String($0).trimmingCharacters(in: .whitespaces) } ?? text
+        }
+        #expect(try status() == "Cert Status: good")
+        #expect(try status() == "Cert Status: good")  // now cached
+        _ = try node(fixture).store.revoke(.thing("lamp"), reason: .keyCompromise, invalidityDate: nil)
+        #expect(try status() == "Cert Status: revoked")
+    }
 }

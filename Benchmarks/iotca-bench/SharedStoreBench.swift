@@ -93,6 +93,14 @@ struct SharedStoreBench: AsyncParsableCommand {
             for node in both { await node.shutdown() }
             rows.append(("two nodes, one PostgreSQL", connections, twoRun))
         }
+        // One read of one row, alone: the price of a statement through each engine.
+        func perRead(_ store: Store) throws -> Double {
+            let clock = ContinuousClock(), started = clock.now
+            for _ in 0..<2_000 { _ = try store.setting("organization") }
+            let elapsed = clock.now - started
+            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / 2_000 * 1e3
+        }
+        let readSQLite = try perRead(embedded.authority.store), readPostgres = try perRead(shared.store)
         let check = try shared.doctor()
         let findings = check.findings
         print("\nShared store on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores; nodes, database and load generator share them), "
@@ -105,6 +113,7 @@ struct SharedStoreBench: AsyncParsableCommand {
         if let sqlite = rows.first(where: { $0.0.contains("SQLite") && $0.1 == 1 })?.2, let pg = rows.first(where: { $0.0 == "one node, PostgreSQL" && $0.1 == 1 })?.2 {
             print(String(format: "Cost of the shared record per issuance (p50 at one connection, PostgreSQL minus SQLite): %.2f ms", pg.p50 - sqlite.p50))
         }
+        print(String(format: "One-row read through the store, alone: SQLite %.3f ms, PostgreSQL %.3f ms", readSQLite, readPostgres))
         print("doctor on the shared store afterwards: \(check.certificates) certificates, \(findings.isEmpty ? "no problems" : "\(findings.count) problems: \(findings.prefix(3))")")
     }
 }

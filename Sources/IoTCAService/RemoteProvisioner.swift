@@ -55,7 +55,9 @@ public struct RemoteProvisioner: Sendable {
         let lock = try Self.lock(out, format: options.format)
         defer { close(lock) }
 
-        enum Outcome: Sendable { case issued, recovered, skipped, failed(BatchRowError), unreachable(ServiceError) }
+        /// `stopped`: the server went away, or its store did (its database down): no row's
+        /// fault, and every row after it would fail the same way.
+        enum Outcome: Sendable { case issued, recovered, skipped, failed(BatchRowError), stopped(ServiceError) }
         let work: @Sendable (BatchRow) async -> Outcome = { row in
             do {
                 let template = row.template ?? options.template
@@ -91,7 +93,7 @@ public struct RemoteProvisioner: Sendable {
                 _ = try await client.delivered(issued.certificate.serial.hex, thing: row.thing, supersede: false)
                 return issued.superseded.isEmpty ? .issued : .recovered
             } catch {
-                if let lost = error as? ServiceError, case .unreachable = lost { return .unreachable(lost) }
+                if let lost = error as? ServiceError, lost.stopsABatch { return .stopped(lost) }
                 let cause = error as? any IoTCAError
                 return .failed(BatchRowError(line: row.line, thing: row.thing, error: cause?.description ?? "\(error)", cause: cause))
             }
@@ -116,7 +118,7 @@ public struct RemoteProvisioner: Sendable {
                 case .failed(let failure):
                     report.failed += 1
                     report.failures.append(failure)
-                case .unreachable(let error):
+                case .stopped(let error):
                     lost = lost ?? error
                 }
                 done += 1
@@ -124,7 +126,8 @@ public struct RemoteProvisioner: Sendable {
                 if !(options.failFast && report.failed > 0) && lost == nil { start() }
             }
         }
-        // The server went away: what was done is recorded there and on disk; a re-run finishes.
+        // The server or its store went away: what was done is recorded there and on disk; a
+        // re-run finishes.
         if let lost { throw lost }
         report.failures.sort { $0.line < $1.line }
         return Self.finish(report, started: started)

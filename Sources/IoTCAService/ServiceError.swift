@@ -23,6 +23,16 @@ public enum ServiceError: IoTCAError, Equatable {
         }
     }
 
+    /// Whether a batch stops at this error instead of counting a failed row: the server is
+    /// gone, or its store cannot be used (a shared database down), which is no row's fault.
+    var stopsABatch: Bool {
+        switch self {
+        case .unreachable: true
+        case .refused(let problem): problem.name == .store
+        default: false
+        }
+    }
+
     /// How the CLI exits for a protocol-level refusal (401, 403, 413, 429 and the like).
     static func kind(ofStatus status: Int) -> ErrorKind {
         switch status {

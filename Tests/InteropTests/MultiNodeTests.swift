@@ -130,6 +130,13 @@ import TestSupport
             let serial = try #require(try store.certificates(CertificateFilter(thing: thing, status: .revoked)).first).serial.hex.uppercased()
             #expect(text.contains(serial))
         }
+        // Each node serves the newest CRL from the database, whichever node made it.
+        for name in ["node-a", "node-b"] {
+            let file = work.appendingPathComponent("\(name).crl")
+            let url = try #require(cluster.nodes[name]).publicURL + "/issuing.crl"
+            #expect(try ProcessRunner.run("curl", ["-sS", "-f", "-o", file.path, url]).succeeded)
+            #expect(Array(try Data(contentsOf: file)) == der, "\(name)")
+        }
         #expect(AuditEvent.firstBrokenLink(try store.events()) == nil)
         let findings = try cluster.findings()
         #expect(findings.isEmpty, "\(findings)")
@@ -139,21 +146,45 @@ import TestSupport
     @Test func aDatabaseStoppedUnderLoadIs503AndTheNodeRecovers() throws {
         let cluster = try Cluster()
         let node = try cluster.start("node-a")
-        #expect(try cluster.call("node-a", "/v1/certificates", as: "line1", json: #"{"thing":"line1-0001"}"#).status == 201)
-        let before = try cluster.store.store.certificates(CertificateFilter()).count
-        try #require(cluster.store.postgres).stop()
-        let refused = try cluster.call("node-a", "/v1/certificates", as: "line1", json: #"{"thing":"line1-0002"}"#)
+        let work = cluster.store.folder.url
+        let rows = (1...300).map { String(format: "line1-%04d", $0) }
+        try Data((["thing"] + rows).joined(separator: "\n").utf8).write(to: work.appendingPathComponent("rows.csv"))
+        let out = work.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let batch = try Spawn.start(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path, "--jobs", "8"],
+                                    environment: cluster.remote("node-a", as: "line1"), stdout: work.appendingPathComponent("batch.out"),
+                                    stderr: work.appendingPathComponent("batch.err"))
+        // Stop the database once bundles are arriving: requests in flight meet it going away.
+        let started = FileWatch.wait(in: out, timeout: 60) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).filter { !$0.hasPrefix(".") }.count >= 20
+        }
+        #expect(started)
+        let postgres = try #require(cluster.store.postgres)
+        postgres.stop()
+        let status = Spawn.stop(batch, signal: 0)
+        let stderr = (try? String(contentsOf: work.appendingPathComponent("batch.err"), encoding: .utf8)) ?? ""
+        #expect(status == 3 && stderr.contains("unavailable"), "exit \(status): \(stderr)")
+        let refused = try cluster.call("node-a", "/v1/certificates", as: "line1", json: #"{"thing":"line1-0999"}"#)
         #expect(refused.status == 503 && refused.body.contains("unavailable"), "\(refused.body)")
         #expect(try cluster.call("node-a", "/v1/whoami", as: "line1").status == 503)
         // The CLI on the same database says so too: exit 3.
         let cli = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["list", "--store", cluster.store.storeArgument],
                                         environment: cluster.store.processEnvironment)
         #expect(cli.status == 3 && cli.stderr.contains("unavailable"), "\(cli.stderr)")
-        try #require(cluster.store.postgres).start()
-        let again = try cluster.call("node-a", "/v1/certificates", as: "line1", json: #"{"thing":"line1-0002"}"#)
-        #expect(again.status == 201, "\(again.body)")
-        #expect(try cluster.store.store.certificates(CertificateFilter()).count == before + 1)
-        #expect(try cluster.findings().isEmpty)
+        // Back: the same node, no restart; the batch run again finishes, nothing lost or doubled.
+        try postgres.start()
+        let rerun = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path],
+                                          environment: cluster.remote("node-a", as: "line1"))
+        #expect(rerun.succeeded, "\(rerun.stdout)\(rerun.stderr)")
+        let active = try cluster.store.store.certificates(CertificateFilter(status: .active)).filter { rows.contains($0.thing ?? "") }
+        #expect(active.count == 300 && Set(active.compactMap(\.thing)).count == 300)
+        for entry in active {
+            let pem = try String(contentsOf: out.appendingPathComponent("\(entry.thing ?? "")/cert.pem"), encoding: .utf8)
+            #expect(pem == entry.pem)
+        }
+        #expect(try cluster.call("node-a", "/v1/whoami", as: "line1").status == 200)
+        let findings = try cluster.findings()
+        #expect(findings.isEmpty, "\(findings)")
         #expect(node.stop() == 0)
     }
 }

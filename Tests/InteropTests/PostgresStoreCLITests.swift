@@ -136,4 +136,25 @@ import TestSupport
         #expect(try copy.certificates(CertificateFilter(status: .revoked)).count == 10_000)
         #expect(try copy.events().last?.hash == fixture.store.events().last?.hash)
     }
+
+    /// TLS to the database as the URL asks: a server that takes TLS logins only refuses
+    /// `sslmode=disable`, serves `require`, `prefer` and `verify-full` with its root, and a
+    /// `verify-ca` against another root is refused before any login.
+    @Test func theConnectionUsesTLSAsTheURLAsks() throws {
+        let secure = try PostgresServer(tls: true)
+        let base = try secure.createDatabase().replacingOccurrences(of: "?sslmode=disable", with: "")
+        let plain = try iotca(["init", "--store", base + "?sslmode=disable"], environment: secure.environment)
+        #expect(plain.status == 3 && plain.stderr.contains("login refused"), "\(plain.stderr)")
+        let made = try iotca(["init", "--store", base + "?sslmode=require"], environment: secure.environment)
+        #expect(made.succeeded, "\(made.stderr)")
+        #expect(try iotca(["list", "--store", base], environment: secure.environment).succeeded)
+        let verified = try iotca(["list", "--store", base + "?sslmode=verify-full&sslrootcert=" + secure.tlsCertificate.path],
+                                 environment: secure.environment)
+        #expect(verified.succeeded, "\(verified.stderr)")
+        let other = folder.appending("other.crt")
+        #expect(try OpenSSLCLI.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                                    "-subj", "/CN=elsewhere", "-keyout", folder.path("other.key"), "-out", other.path]).succeeded)
+        let wrong = try iotca(["list", "--store", base + "?sslmode=verify-ca&sslrootcert=" + other.path], environment: secure.environment)
+        #expect(wrong.status == 3 && wrong.stderr.contains("unavailable"), "\(wrong.stderr)")
+    }
 }

@@ -15,6 +15,8 @@ public final class PostgresServer: @unchecked Sendable {
     private var pid: pid_t = 0
     private var data: URL { folder.appending("data") }
     public var log: URL { folder.appending("postgres.log") }
+    /// The server's certificate when it was made with `tls` (its own root: self-signed).
+    public var tlsCertificate: URL { folder.appending("server.crt") }
 
     public enum PostgresError: Error, CustomStringConvertible {
         case notInstalled
@@ -41,13 +43,31 @@ public final class PostgresServer: @unchecked Sendable {
     /// Whether commits reach the disk (fsync on, as in production: benchmarks); tests turn it off.
     public let durable: Bool
 
-    public init(durable: Bool = false) throws {
+    /// With `tls`, the server has a self-signed certificate for 127.0.0.1 (`tlsCertificate`) and
+    /// takes logins over TLS only (`hostssl` in pg_hba.conf, plain connections rejected).
+    public init(durable: Bool = false, tls: Bool = false) throws {
         self.durable = durable
         guard let binaries = Self.binaries else { throw PostgresError.notInstalled }
         folder = TemporaryFolder("iotca-pg")
         port = try Broker.freePort()
         let template = try Self.template(binaries)
         try run("/bin/cp", ["-a", template.path, data.path])
+        if tls {
+            try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                         "-keyout", data.appendingPathComponent("server.key").path, "-out", tlsCertificate.path])
+            try run("/bin/cp", [tlsCertificate.path, data.appendingPathComponent("server.crt").path])
+            try run("/bin/chmod", ["600", data.appendingPathComponent("server.key").path])
+            let settings = try FileHandle(forWritingTo: data.appendingPathComponent("postgresql.conf"))
+            settings.seekToEndOfFile()
+            settings.write(Data("\nssl = on\n".utf8))
+            try settings.close()
+            try Data("""
+                local all all trust
+                hostssl all all 127.0.0.1/32 scram-sha-256
+                hostnossl all all 127.0.0.1/32 reject
+                """.utf8).write(to: data.appendingPathComponent("pg_hba.conf"))
+        }
         if getuid() == 0 { try run("/bin/chown", ["-R", "postgres:postgres", folder.url.path]) }
         try start()
     }

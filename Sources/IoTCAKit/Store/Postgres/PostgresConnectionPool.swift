@@ -131,13 +131,16 @@ final class PostgresConnectionPool: @unchecked Sendable {
         state.open -= idle.count
         condition.broadcast()
         condition.unlock()
-        for connection in idle { try? connection.close().wait() }
+        // Not waited for: a connection already broken may never report its close. The closure
+        // keeps each connection alive until its close completes (postgres-nio insists).
+        for connection in idle { connection.close().whenComplete { _ in _ = connection } }
     }
 
     /// Whether the connection itself failed (it cannot be trusted for another transaction).
     static func isConnectionFailure(_ error: any Error) -> Bool {
         if case StoreError.unavailable = error { return true }
         if case StoreError.commitUnknown = error { return true }
+        if error is PostgresSQLConnection.ConnectionLost { return true }
         guard let error = error as? PSQLError else { return false }
         return error.code != .server
     }

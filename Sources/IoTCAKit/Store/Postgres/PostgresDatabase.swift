@@ -69,6 +69,8 @@ final class PostgresDatabase: StoreDatabase {
                         try db.execute("COMMIT", [])
                     } catch let error as PSQLError where error.code != .server {
                         throw StoreError.commitUnknown(location: location, detail: "\(error.code)")
+                    } catch let error as PostgresSQLConnection.ConnectionLost {
+                        throw StoreError.commitUnknown(location: location, detail: error.description)
                     }
                     return result
                 } catch {

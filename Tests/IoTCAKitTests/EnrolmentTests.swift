@@ -15,28 +15,8 @@ import X509
         return Array(try request.serializeAsPEM().pemString.utf8)
     }
 
-    @Test func oneSecretEnrolsOnceEvenWhenSentEightTimesAtOnce() throws {
-        let fixture = try TemporaryStore(encrypted: false)
-        let authority = CertificateAuthority(keyring: fixture.keyring)
-        let token = try authority.createEnrolmentToken(thing: "raced")
-        let csr = try Self.csr()
-        let outcomes = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 8) { _ in
-            let door = CertificateAuthority(keyring: fixture.keyring)
-            let outcome: String
-            do {
-                _ = try door.enrol(thing: "raced", secret: token.secret, csr: csr)
-                outcome = "enrolled"
-            } catch let error as EnrolmentError {
-                outcome = error == .invalidCredentials(thing: "raced") ? "refused" : "\(error)"
-            } catch {
-                outcome = "\(error)"
-            }
-            outcomes.withLock { $0.append(outcome) }
-        }
-        #expect(outcomes.withLock { $0.sorted() } == ["enrolled"] + Array(repeating: "refused", count: 7))
-        #expect(try fixture.store.certificates(CertificateFilter(thing: "raced")).count == 1)
-    }
+    // One secret sent eight times at once enrols once: `SharedStoreTests.enrolmentIsOnceAcrossNodes`,
+    // on both engines and through two openings of the store.
 
     @Test func aFailedIssuancePutsTheTokenBackAndANewTokenReplacesTheOld() throws {
         let fixture = try TemporaryStore(encrypted: false)

@@ -157,4 +157,16 @@ import TestSupport
         let wrong = try iotca(["list", "--store", base + "?sslmode=verify-ca&sslrootcert=" + other.path], environment: secure.environment)
         #expect(wrong.status == 3 && wrong.stderr.contains("unavailable"), "\(wrong.stderr)")
     }
+
+    /// Two `init`s on one empty database at once: one store, the other refused (exit 3), and
+    /// the store whole.
+    @Test func twoInitsAtOnceMakeOneStore() throws {
+        let url = try server.createDatabase()
+        let statuses = try ProcessRunner.race(ProcessRunner.iotcaExecutable, ["init", "--store", url, "--org", "Raced"],
+                                              environment: environment)
+        #expect(statuses == [0, 3], "\(statuses)")
+        let doctor = try iotca(["doctor", "--store", url])
+        #expect(doctor.succeeded, "\(doctor.stdout)\(doctor.stderr)")
+        #expect(try iotca(["ca", "list", "--store", url, "--json"]).stdout.components(separatedBy: "\"name\"").count - 1 == 2)
+    }
 }

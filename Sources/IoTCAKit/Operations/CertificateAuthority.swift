@@ -222,9 +222,17 @@ public final class CertificateAuthority {
         let template = try TemplateCatalog.load(file)
         let relative = "templates/\(template.name).json"
         try ThingName.validate(template.name, kind: "template")
-        if !replace, try store.files.read(relative) != nil { throw TemplateExists(name: template.name) }
         let bytes = Array(try Data(contentsOf: file))
-        try store.files.write(relative, bytes, mode: 0o644)
+        if replace {
+            try store.files.write(relative, bytes, mode: 0o644)
+        } else {
+            // Created only if absent, in one step: of two adds at once, one is refused.
+            do {
+                try store.files.createNew(relative, bytes, mode: 0o644)
+            } catch OutputError.exists {
+                throw TemplateExists(name: template.name)
+            }
+        }
         try store.write { db in
             try store.appendEvent(db, action: "template.add", subject: template.name, details: ["sha256": Array(SHA256.hash(data: bytes)).hexString])
         }

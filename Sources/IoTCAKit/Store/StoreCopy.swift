@@ -84,6 +84,11 @@ enum StoreCopy {
         let files = try copiedFiles(of: source)
         var counts = Counts()
         try target.write { into in
+            // Checked again under the writers' lock: of two copies at once (two `init`s, two
+            // migrations), the second finds the first's CAs and changes nothing.
+            if try into.row("SELECT 1 FROM authorities LIMIT 1") != nil {
+                throw StoreError.alreadyExists(path: target.location.description)
+            }
             // A new database has only its schema's own settings (the revocation count).
             try into.execute("DELETE FROM settings", [])
             for (table, order) in tables {

@@ -23,6 +23,13 @@ final class PostgresDatabase: StoreDatabase {
     init(_ location: PostgresLocation, connections: Int, create: Bool) throws(StoreError) {
         pool = try PostgresConnectionPool(location, limit: max(2, connections))
         do {
+            // Up to date (every open but the first after an upgrade): no need to queue behind
+            // the writers.
+            let applied = try readOne { db in
+                try db.value(Bool.self, "SELECT to_regclass('schema_migrations') IS NOT NULL") == true
+                    ? Set(try db.values(String.self, "SELECT version FROM schema_migrations")) : []
+            }
+            if applied == Set(PostgresSchema.migrations.map(\.version)) { return }
             try write { db in
                 let exists = try db.value(Bool.self, "SELECT to_regclass('schema_migrations') IS NOT NULL") ?? false
                 guard exists || create else { throw StoreError.notFound(path: location.description) }

@@ -85,13 +85,8 @@ public final class TemporaryStore: @unchecked Sendable {
     public var storeArgument: String {
         switch location {
         case .folder(let url): url.path
-        case .postgres: postgres.map { server in (try? storeDatabaseURL(server)) ?? "" } ?? ""
+        case .postgres(let database, _): postgres?.url(database.database) ?? ""
         }
-    }
-
-    private func storeDatabaseURL(_ server: PostgresServer) throws -> String {
-        guard case .postgres(let database, _) = location else { return "" }
-        return server.url(database.database)
     }
 
     /// The environment of an iotca process (a CLI, `iotca serve`) that opens this store: its

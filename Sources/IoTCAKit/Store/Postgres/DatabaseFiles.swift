@@ -58,11 +58,7 @@ struct DatabaseFiles: StoreFiles {
             database.pool.release(connection, healthy: false)
             throw PostgresConnectionPool.storeError(error, location: database.location)
         }
-        defer {
-            let unlocked = (try? session.execute("SELECT pg_advisory_unlock(CAST(? AS INTEGER), hashtext(?))",
-                                                 [.integer(Self.lockSpace), .text(name)])) != nil
-            database.pool.release(connection, healthy: unlocked)
-        }
+        defer { Self.unlock(name, on: connection, pool: database.pool) }
         return try body()
     }
 
@@ -84,6 +80,13 @@ struct DatabaseFiles: StoreFiles {
         return SessionLock(pool: database.pool, connection: connection, name: name)
     }
 
+    /// Releases the session lock `name` and gives its connection back (closed if the unlock failed).
+    static func unlock(_ name: String, on connection: PostgresConnection, pool: PostgresConnectionPool) {
+        let unlocked = (try? PostgresSQLConnection(connection).execute(
+            "SELECT pg_advisory_unlock(CAST(? AS INTEGER), hashtext(?))", [.integer(lockSpace), .text(name)])) != nil
+        pool.release(connection, healthy: unlocked)
+    }
+
     func describe(_ relative: String) -> String { "\(database.location) (file \(relative))" }
 
     /// An advisory lock held by a session kept out of the pool until released.
@@ -92,10 +95,6 @@ struct DatabaseFiles: StoreFiles {
         let connection: PostgresConnection
         let name: String
 
-        func release() {
-            let unlocked = (try? PostgresSQLConnection(connection).execute(
-                "SELECT pg_advisory_unlock(CAST(? AS INTEGER), hashtext(?))", [.integer(DatabaseFiles.lockSpace), .text(name)])) != nil
-            pool.release(connection, healthy: unlocked)
-        }
+        func release() { DatabaseFiles.unlock(name, on: connection, pool: pool) }
     }
 }

@@ -55,8 +55,14 @@ final class PostgresDatabase: StoreDatabase {
     }
 
     func readOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try onConnection { connection in try body(PostgresSQLConnection(connection)) }
+    }
+
+    /// `body` on a pooled connection; library errors pass through, the driver's become
+    /// `StoreError`s.
+    private func onConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         do {
-            return try pool.withConnection { connection in try body(PostgresSQLConnection(connection)) }
+            return try pool.withConnection(body)
         } catch let error as any IoTCAError {
             throw error
         } catch {
@@ -65,31 +71,25 @@ final class PostgresDatabase: StoreDatabase {
     }
 
     private func transaction<T>(_ begin: String, lock: Bool, _ body: (any SQLConnection) throws -> T) throws -> T {
-        do {
-            return try pool.withConnection { connection in
-                let db = PostgresSQLConnection(connection)
-                try db.execute(begin, [])
+        try onConnection { connection in
+            let db = PostgresSQLConnection(connection)
+            try db.execute(begin, [])
+            do {
+                if lock { try db.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.writeLock)]) }
+                let result = try body(db)
                 do {
-                    if lock { try db.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.writeLock)]) }
-                    let result = try body(db)
-                    do {
-                        try db.execute("COMMIT", [])
-                    } catch let error as PSQLError where error.code != .server {
-                        throw StoreError.commitUnknown(location: location, detail: "\(error.code)")
-                    } catch let error as PostgresSQLConnection.ConnectionLost {
-                        throw StoreError.commitUnknown(location: location, detail: error.description)
-                    }
-                    return result
-                } catch {
-                    // A connection that broke has no transaction left to roll back.
-                    if !connection.isClosed { _ = try? db.execute("ROLLBACK", []) }
-                    throw error
+                    try db.execute("COMMIT", [])
+                } catch let error as PSQLError where error.code != .server {
+                    throw StoreError.commitUnknown(location: location, detail: "\(error.code)")
+                } catch let error as PostgresSQLConnection.ConnectionLost {
+                    throw StoreError.commitUnknown(location: location, detail: error.description)
                 }
-            }
-        } catch let error as any IoTCAError {
-            throw error
-        } catch {
-            throw PostgresConnectionPool.storeError(error, location: location)
+                return result
+            } catch {
+                // A connection that broke has no transaction left to roll back.
+                if !connection.isClosed { _ = try? db.execute("ROLLBACK", []) }
+                throw error
+                }
         }
     }
 

@@ -31,7 +31,11 @@ struct StoreCommand: ParsableCommand {
                 let environment = ProcessInfo.processInfo.environment
                 let target = try StoreLocation(to, passwordFile: dbPasswordFile, nodeFolder: nodeDir ?? environment["IOTCA_NODE_DIR"],
                                                environment: environment)
-                let report = try StoreMigration.migrate(from: URL(fileURLWithPath: from), to: target)
+                // For the crash tests only: stop dead (SIGKILL) at a named step.
+                let killAt = environment["IOTCA_TEST_KILL_AT"]
+                let report = try StoreMigration.migrate(from: URL(fileURLWithPath: from), to: target) { step in
+                    if step.rawValue == killAt { kill(getpid(), SIGKILL) }
+                }
                 if output.json {
                     try Output.json(report)
                 } else {

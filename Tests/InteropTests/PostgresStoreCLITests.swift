@@ -98,14 +98,23 @@ import TestSupport
         #expect(list.stdout.contains("\"a\"") && list.stdout.contains("\"c\"") && !list.stdout.contains("\"b\""))
         #expect(try iotca(["issue", "d", "--store", url, "--out", "bundles"]).succeeded)
         #expect(try OpenSSLCLI.verifyBundle(folder.appending("bundles/d")).succeeded)
+        // Killed with every row in its transaction, before the commit: the database keeps
+        // nothing, and the migration run again succeeds.
+        let other = try server.createDatabase()
+        let otherName = String(other.split(separator: "/").last?.split(separator: "?").first ?? "")
+        let killed = try iotca(["store", "migrate", "--from", fixture.storeURL.path, "--to", other], environment: ["IOTCA_TEST_KILL_AT": "copied"])
+        #expect(killed.status == SIGKILL, "\(killed.status) \(killed.stderr)")
+        #expect(try server.psql(otherName, "SELECT (SELECT count(*) FROM authorities) + (SELECT count(*) FROM certificates) + (SELECT count(*) FROM files)")
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try iotca(["store", "migrate", "--from", fixture.storeURL.path, "--to", other]).stdout.contains("Verified"))
         // Twice: the target holds a store now.
         #expect(try iotca(["store", "migrate", "--from", fixture.storeURL.path, "--to", url]).status == 3)
         // A store with unencrypted keys is refused, and the database left empty.
         let plain = try TemporaryStore(encrypted: false)
-        let other = try server.createDatabase()
-        let refused = try iotca(["store", "migrate", "--from", plain.storeURL.path, "--to", other])
+        let fresh = try server.createDatabase()
+        let refused = try iotca(["store", "migrate", "--from", plain.storeURL.path, "--to", fresh])
         #expect(refused.status == 3 && refused.stderr.contains("not encrypted"), "\(refused.stderr)")
-        let name = String(other.split(separator: "/").last?.split(separator: "?").first ?? "")
+        let name = String(fresh.split(separator: "/").last?.split(separator: "?").first ?? "")
         #expect(try server.psql(name, "SELECT count(*) FROM authorities").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }
 

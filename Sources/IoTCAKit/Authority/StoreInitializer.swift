@@ -64,11 +64,7 @@ public enum StoreInitializer {
         defer { try? built.close() }
         try StoreCopy.copy(from: built, to: target)
         // This node's copies of the CA certificates, as a folder store has them.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: built.layout.publicFolder.path)) ?? [] where !name.hasPrefix(".") {
-            if let bytes = FileManager.default.contents(atPath: built.layout.publicFolder.appendingPathComponent(name).path) {
-                try AtomicFile.write(Array(bytes), to: target.layout.publicFolder.appendingPathComponent(name))
-            }
-        }
+        try StoreCopy.copyPublicFiles(from: built, to: target)
         return result
     }
 

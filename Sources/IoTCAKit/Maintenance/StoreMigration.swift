@@ -31,7 +31,14 @@ public enum StoreMigration {
 
     /// - Throws: `StoreError` (no source store, a target that already holds one, a key that is
     ///   not encrypted, either database failing); nothing is written to the target then.
-    public static func migrate(from source: URL, to target: StoreLocation, examine: Bool = true, clock: WallClock = .system) throws -> Report {
+    /// The point a migration has reached (crash tests stop it there).
+    public enum Step: String, Sendable {
+        /// Every row and file is in the target's transaction, not yet committed.
+        case copied
+    }
+
+    public static func migrate(from source: URL, to target: StoreLocation, examine: Bool = true, clock: WallClock = .system,
+                               step: (Step) -> Void = { _ in }) throws -> Report {
         guard case .postgres(let postgres, let node) = target else {
             throw StoreError.badLocation(target.description, detail: "a folder store is migrated into a PostgreSQL database, named by a postgres://USER@HOST/DB URL")
         }
@@ -39,13 +46,9 @@ public enum StoreMigration {
         defer { try? from.close() }
         let into = try Store.createShared(postgres, nodeFolder: node, clock: clock)
         defer { try? into.close() }
-        let counts = try StoreCopy.copy(from: from, to: into)
+        let counts = try StoreCopy.copy(from: from, to: into, beforeCommit: { step(.copied) })
         // The node's copies of the public files, so this node's brokers find them as before.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: from.layout.publicFolder.path)) ?? [] where !name.hasPrefix(".") {
-            if let bytes = FileManager.default.contents(atPath: from.layout.publicFolder.appendingPathComponent(name).path) {
-                try AtomicFile.write(Array(bytes), to: into.layout.publicFolder.appendingPathComponent(name))
-            }
-        }
+        try StoreCopy.copyPublicFiles(from: from, to: into)
         return Report(from: source.path, to: postgres.description, rows: counts.rows, files: counts.files,
                       sourceDigest: try StoreCopy.digest(of: from), copyDigest: try StoreCopy.digest(of: into),
                       source: examine ? try Doctor(store: from).examine() : nil, copy: examine ? try Doctor(store: into).examine() : nil)

@@ -74,7 +74,7 @@ enum StoreCopy {
     /// - Throws: `StoreError.badLocation` when a CA key is not encrypted (it would sit in the
     ///   clear in a database other machines read); store errors of either side.
     @discardableResult
-    static func copy(from source: Store, to target: Store) throws -> Counts {
+    static func copy(from source: Store, to target: Store, beforeCommit: () -> Void = {}) throws -> Counts {
         let plaintext = try source.read { db in
             try db.values(String.self, "SELECT name FROM authorities WHERE key_encrypted = FALSE AND key_file NOT LIKE 'pkcs11:%'")
         }
@@ -129,7 +129,19 @@ enum StoreCopy {
                                  [.text(file), .blob(bytes), .integer(file.hasPrefix("keys/") ? 0o600 : 0o644), Date().sqlValue])
                 counts.files += 1
             }
+            beforeCommit()
         }
         return counts
+    }
+
+    /// The source's `public/` files (CA certificates, CRLs) into the target's folder: a node's
+    /// copies, for brokers beside it.
+    static func copyPublicFiles(from source: Store, to target: Store) throws {
+        let folder = source.layout.publicFolder
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where !name.hasPrefix(".") {
+            if let bytes = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) {
+                try AtomicFile.write(Array(bytes), to: target.layout.publicFolder.appendingPathComponent(name))
+            }
+        }
     }
 }

@@ -24,7 +24,10 @@ struct APIRoutes {
         v1.post("crls") { request, context in try await publish(request, context) }
         v1.get("cas") { _, context in
             let client = try context.requireClient()
-            return try JSONBody.response(try await workers.run(client: client.auditName) { try $0.listAuthorities() })
+            let authorities = try await workers.run(client: client.auditName) { try $0.listAuthorities() }
+            // A station sees what identifies each CA, not where its key lives or what it runs.
+            if client.caller.isOperator { return try JSONBody.response(authorities) }
+            return try JSONBody.response(authorities.map(Authority.PublicView.init))
         }
         v1.get("pins") { request, context in
             let client = try context.requireClient()
@@ -37,9 +40,8 @@ struct APIRoutes {
         }
         v1.get("audit") { request, context in
             let client = try context.requireClient()
-            try requireOperator(client, to: "read the audit log")
             let since = try request.uri.queryParameters.get("since").map { text throws(PolicyError) in try Timestamp.parse(String(text), option: "since") }
-            return try JSONBody.response(try await workers.run(client: client.auditName) { try $0.audit(since: since) })
+            return try JSONBody.response(try await workers.run(client: client.auditName) { try $0.audit(since: since, caller: client.caller) })
         }
     }
 
@@ -105,10 +107,6 @@ struct APIRoutes {
         let client = try context.requireClient()
         let body = try await JSONBody.decode(IssueBody.self, from: request, limit: bodyLimit)
         let template = body.template ?? "device"
-        guard client.mayIssue(template: template, thing: body.thing) else {
-            throw Problem(.forbidden, detail: "\(client.role.rawValue) \(client.name) may not issue \(template) certificates to \(body.thing)" +
-                          " (its grants: \(client.grants.map(\.description).joined(separator: ", ")))")
-        }
         if body.supersede == true && body.renew != true {
             throw Problem(.badRequest, detail: "supersede goes with renew")
         }
@@ -117,7 +115,7 @@ struct APIRoutes {
             validity: try body.validity.map { text throws(PolicyError) in try ValidityPeriod(text) },
             subjectAltNames: try (body.subjectAltNames ?? []).map { text throws(PolicyError) in try SubjectAltName(text) },
             attributes: body.attributes ?? [:], csr: body.csr.map { Array($0.utf8) },
-            renew: body.renew ?? false, supersede: body.supersede ?? false)
+            renew: body.renew ?? false, supersede: body.supersede ?? false, caller: client.caller)
         let result: IssueResult
         if let target = body.deliveryTarget {
             guard target.utf8.count <= 4_096, !target.contains("\0") else { throw Problem(.badRequest, detail: "delivery_target is too long") }
@@ -228,7 +226,6 @@ struct APIRoutes {
 
     private func revoke(_ request: Request, _ context: APIContext) async throws -> Response {
         let client = try context.requireClient()
-        try requireOperator(client, to: "revoke")
         let target: RevocationTarget
         let body = try await JSONBody.decode(RevokeBody.self, from: request, limit: bodyLimit)
         if let thing = context.parameters.get("thing") {
@@ -243,7 +240,7 @@ struct APIRoutes {
         }
         let invalidity = try body.invalidityDate.map { text throws(PolicyError) in try Timestamp.parse(text, option: "invalidity_date") }
         let outcome = try await workers.run(client: client.auditName) {
-            try $0.revoke(target, reason: reason, invalidityDate: invalidity)
+            try $0.revoke(target, reason: reason, invalidityDate: invalidity, caller: client.caller)
         }
         metrics.revoked(count: outcome.revoked.count)
         metrics.published(count: outcome.published.count)
@@ -275,7 +272,7 @@ struct APIRoutes {
             guard client.mayRead(entry) else {
                 throw Problem(.forbidden, detail: "\(client.name) may not confirm certificates of \(body.thing)")
             }
-            return try authority.confirmDelivery(thing: body.thing, serial: serial, supersede: supersede)
+            return try authority.confirmDelivery(thing: body.thing, serial: serial, supersede: supersede, caller: client.caller)
         }
         if !superseded.isEmpty { metrics.revoked(count: superseded.count) }
         return try JSONBody.response(DeliveredAnswer(serial: serial.hex, superseded: superseded.map(\.hex)))
@@ -292,16 +289,11 @@ struct APIRoutes {
 
     private func publish(_ request: Request, _ context: APIContext) async throws -> Response {
         let client = try context.requireClient()
-        try requireOperator(client, to: "publish CRLs")
         let body = try await JSONBody.decode(PublishBody.self, from: request, limit: bodyLimit)
-        let records = try await workers.run(client: client.auditName) { try $0.publishCRLs(of: body.cas ?? [], ifDue: body.ifDue ?? false) }
+        let records = try await workers.run(client: client.auditName) {
+            try $0.publishCRLs(of: body.cas ?? [], ifDue: body.ifDue ?? false, caller: client.caller)
+        }
         metrics.published(count: records.count)
         return try JSONBody.response(records)
-    }
-
-    private func requireOperator(_ client: ClientIdentity, to action: String) throws(Problem) {
-        guard client.role == .operator else {
-            throw Problem(.forbidden, detail: "only an operator may \(action); \(client.name) is a \(client.role.rawValue)")
-        }
     }
 }

@@ -13,17 +13,13 @@ public struct ClientIdentity: Sendable, Equatable, Encodable {
     /// How audit events name the client: role, name and certificate serial.
     public var auditName: String { "\(role.rawValue):\(name):\(serial)" }
 
-    /// Whether this client may issue (or renew) `template` certificates to `thing`.
-    public func mayIssue(template: String, thing: String) -> Bool {
-        switch role {
-        case .operator: true
-        case .station: grants.contains { $0.allows(template: template, thing: thing) }
-        }
+    /// The caller the library checks: an operator, or a station with its grants.
+    public var caller: Caller {
+        Caller(role: role == .operator ? .operator : .station, name: name, grants: grants)
     }
 
     /// Whether this client may read `entry`: operators everything, stations what they could issue.
     public func mayRead(_ entry: CertificateEntry) -> Bool {
-        guard let thing = entry.thing else { return role == .operator }
-        return mayIssue(template: entry.template, thing: thing)
+        caller.mayRead(template: entry.template, thing: entry.thing)
     }
 }

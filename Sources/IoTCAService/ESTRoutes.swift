@@ -16,6 +16,11 @@ struct ESTRoutes {
     let metrics: ServiceMetrics
     let peers: PeerCertificates
     let authenticator: ClientAuthenticator
+    /// Failed token attempts per source address: a guesser gets `failureBurst` tries, then one
+    /// every `1 / failureRefill` seconds (429 with Retry-After meanwhile, for every attempt).
+    let failures: RateLimiter
+    static let failureBurst: Double = 10
+    static let failureRefill: Double = 1.0 / 6
     /// A base64 PKCS#10 is a few hundred bytes; an RSA-4096 one under 3 KB.
     static let bodyLimit = 64 * 1024
 
@@ -29,24 +34,30 @@ struct ESTRoutes {
         }
     }
 
-    /// The label, when the path has one: a template name.
-    private func label(_ context: APIContext) -> String? { context.parameters.get("label") }
+    /// The label, when the path has one: the name of a template of the store (404 otherwise:
+    /// a label is never read as a path).
+    private func label(_ context: APIContext) async throws -> String? {
+        guard let label = context.parameters.get("label") else { return nil }
+        _ = try await workers.run { try $0.template(named: label) }
+        return label
+    }
 
     private func cacerts(_ context: APIContext) async throws -> Response {
+        _ = try await label(context)
         let chain = try await workers.run { try $0.chain(of: "issuing") }
         // The issuing CA first, then up to the root (RFC 7030 4.1.3 leaves the order open).
         return Self.base64(CertsOnlyCMS.encode(chain.intermediates + [chain.root]), contentType: "application/pkcs7-mime")
     }
 
     private func csrattrs(_ context: APIContext) async throws -> Response {
-        let template = label(context) ?? "device"
-        let keyType = try await workers.run { try $0.template(template).keyType }
+        let template = try await label(context) ?? "device"
+        let keyType = try await workers.run { try $0.template(named: template).keyType }
         return Self.base64(Self.csrAttributes(keyType), contentType: "application/csrattrs")
     }
 
     private func enroll(_ request: Request, _ context: APIContext) async throws -> Response {
+        let label = try await label(context)
         let csr = try await Self.requestBody(request)
-        let label = label(context)
         guard let (thing, secret) = Self.basicCredentials(request.headers) else {
             // Without a token, a claim certificate in the TLS handshake (fleet provisioning by claim).
             guard let presented = try await peers.presented(on: context.channel) else {
@@ -65,16 +76,24 @@ struct ESTRoutes {
                 throw error
             }
         }
+        let source = Self.sourceAddress(context)
+        if let wait = failures.wait(source) {
+            metrics.estRefused("rate_limited")
+            throw Problem(.rateLimited, detail: "too many failed enrolments from \(source); retry in \(wait) s", retryAfter: wait)
+        }
         do {
             let result = try await workers.run(client: "est:\(thing)") { try $0.enrol(thing: thing, secret: secret, csr: csr, template: label) }
             metrics.issued(template: result.entry.template, keySource: "est")
             return Self.issued(result)
         } catch let error as EnrolmentError {
+            _ = failures.take(source)
+            metrics.estRefused("failed")
             return Self.askForCredentials(error.description)
         }
     }
 
     private func reenroll(_ request: Request, _ context: APIContext) async throws -> Response {
+        _ = try await label(context)
         let csr = try await Self.requestBody(request)
         guard let presented = try await peers.presented(on: context.channel) else {
             throw Problem(.unauthenticated, detail: "simplereenroll needs the certificate being renewed in the TLS handshake")
@@ -90,6 +109,11 @@ struct ESTRoutes {
             default: throw Problem(.forbidden, detail: error.description)
             }
         }
+    }
+
+    /// Whom failed attempts are counted against: the peer's address (no port).
+    static func sourceAddress(_ context: APIContext) -> String {
+        context.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// The request body: base64 (line breaks allowed, RFC 8951: whatever the

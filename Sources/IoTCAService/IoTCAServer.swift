@@ -67,7 +67,8 @@ public struct IoTCAServer: Sendable {
             authenticator: authenticator, rateLimiter: limits.rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) },
             peers: peers)).add(to: api)
         // Devices, beside /v1 and not behind its client check: they prove themselves per route.
-        ESTRoutes(workers: workers, metrics: metrics, peers: peers, authenticator: authenticator).add(to: api)
+        ESTRoutes(workers: workers, metrics: metrics, peers: peers, authenticator: authenticator,
+                  failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst)).add(to: api)
 
         // What certificates point at, over plain HTTP.
         let publicRouter = Router()

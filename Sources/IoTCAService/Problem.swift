@@ -98,6 +98,7 @@ public struct Problem: Error, Sendable, Codable, Equatable {
             case .conflict: self = .conflict
             case .notFound: self = .notFound
             case .output: self = .output
+            case .forbidden: self = .forbidden
             }
         }
 
@@ -113,6 +114,7 @@ public struct Problem: Error, Sendable, Codable, Equatable {
             case .passphrase: .passphrase
             case .output: .output
             case .internalError: .internalError
+            case .forbidden: .forbidden
             default: nil
             }
         }

@@ -38,6 +38,16 @@ final class RateLimiter: Sendable {
         }
     }
 
+    /// Whole seconds until `client` has a token again; nil when it has one now (none taken).
+    func wait(_ client: String) -> Int? {
+        let time = now()
+        return buckets.withLock { buckets -> Int? in
+            guard let bucket = buckets[client] else { return nil }
+            let tokens = min(burst, bucket.tokens + (time - bucket.updated) * perSecond)
+            return tokens >= 1 ? nil : max(1, Int(((1 - tokens) / perSecond).rounded(.up)))
+        }
+    }
+
     private func forgetFull(_ buckets: inout [String: Bucket], at time: Double) {
         buckets = buckets.filter { $0.value.tokens + (time - $0.value.updated) * perSecond < burst }
     }

@@ -39,6 +39,12 @@ final class ServiceMetrics: Sendable {
         registry.makeCounter(name: "iotca_crls_published_total").increment(by: Int64(count))
     }
 
+    /// An EST enrolment refused for its credentials (`failed`), or not tried because its source
+    /// address failed too often (`rate_limited`).
+    func estRefused(_ outcome: String) {
+        registry.makeCounter(name: "iotca_est_refused_total", labels: [("outcome", outcome)]).increment()
+    }
+
     func ocspAnswered(_ status: String) {
         (ocspAnswers[status] ?? registry.makeCounter(name: "iotca_ocsp_responses_total", labels: [("status", status)])).increment()
     }

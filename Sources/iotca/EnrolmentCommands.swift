@@ -57,3 +57,23 @@ struct ClaimCommand: ParsableCommand {
         }
     }
 }
+
+/// `iotca thing reopen THING`: a claim may enrol a thing that has had certificates once more.
+struct ThingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thing", abstract: "What an operator decides about one thing.", subcommands: [Reopen.self])
+
+    struct Reopen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let a claim enrol THING once more although it has had certificates (claims enrol only new things), audited.")
+        @OptionGroup var storeOptions: StoreOptions
+        @Argument(help: "The thing (a device reset in the field, after you looked at why).") var thing: String
+
+        func run() throws {
+            try Output.run {
+                try storeOptions.authority().reopen(thing: thing)
+                Output.line("\(thing) may be enrolled once by a claim whose grants cover it")
+            }
+        }
+    }
+}

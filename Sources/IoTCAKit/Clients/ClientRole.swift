@@ -13,3 +13,15 @@ public enum ClientRole: String, Sendable, CaseIterable, Codable {
 
     public init?(template: String) { self.init(rawValue: template) }
 }
+
+extension ClientRole {
+    /// The template of the API's own TLS server certificate (`iotca serve`).
+    public static let apiServerTemplate = "api-server"
+
+    /// Templates whose certificates identify the service's clients or the service itself:
+    /// station, operator, claim and the API's server. No grant, token or claim reaches them, so
+    /// a station can neither make such a certificate nor renew, supersede or revoke one.
+    public static func isServiceTemplate(_ name: String) -> Bool {
+        ClientRole(template: name) != nil || name == "claim" || name == apiServerTemplate
+    }
+}

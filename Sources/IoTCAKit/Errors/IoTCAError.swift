@@ -17,6 +17,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case notFound = 8
     /// Writing an output file or folder failed.
     case output = 9
+    /// The caller may not do this: outside its grants, or an operator's action.
+    case forbidden = 10
     /// Command-line usage error (swift-argument-parser's own code).
     case usage = 64
 }
@@ -40,6 +42,9 @@ public enum ErrorKind: String, Sendable, CaseIterable {
     case notFound
     /// A bundle or file could not be written.
     case output
+    /// The caller (a station, a claim, a device) may not do this: it lies outside its grants,
+    /// or it is an operator's action.
+    case forbidden
 }
 
 extension ExitStatus {
@@ -54,6 +59,7 @@ extension ExitStatus {
         case .conflict: self = .conflict
         case .notFound: self = .notFound
         case .output: self = .output
+        case .forbidden: self = .forbidden
         }
     }
 }

@@ -97,9 +97,13 @@ public final class OCSPResponder: Sendable {
             }
             let signer = try currentSigner(for: issuer.authority, now: now)
             let nextUpdate = min(now + validity, Int64(signer.notAfter.timeIntervalSince1970.rounded(.down)))
+            // A revoked CA's certificates are all revoked as of the CA (RFC 6960 2.2): never `good`.
+            let caRevocation = issuer.authority.status == .revoked ? try store.authorityRevocation(issuer.authority.name) : nil
             var statuses: [OCSPCertificateStatus] = []
             for id in request.certIDs {
-                statuses.append(try store.ocspStatus(authorityID: issuer.authority.id, serial: SerialNumber(bytes: id.serial)) ?? .unknown)
+                var status = try store.ocspStatus(authorityID: issuer.authority.id, serial: SerialNumber(bytes: id.serial)) ?? .unknown
+                if let caRevocation, status == .good { status = caRevocation }
+                statuses.append(status)
             }
             let singles = zip(request.certIDs, statuses).map {
                 OCSPResponseWriter.Single(certID: $0.der, status: $1, thisUpdate: now, nextUpdate: nextUpdate)
@@ -165,7 +169,11 @@ public final class OCSPResponder: Sendable {
         // Certified under the lock, so concurrent first requests make one signer, not several.
         return try signers.withLock { signers in
             if let current = signers[authority.name], !current.isDue(at: date) { return current }
-            let made = try OCSPSigner.issue(for: authority, with: try keyring.signer(for: authority, toIssue: false), store: store, now: date)
+            let caSigner = try keyring.signer(for: authority, toIssue: false)
+            // A CA that may not issue certifies no new signer: it signs its answers itself.
+            let made = authority.status == .active
+                ? try OCSPSigner.issue(for: authority, with: caSigner, store: store, now: date)
+                : try OCSPSigner.caItself(authority, signer: caSigner)
             signers[authority.name] = made
             return made
         }

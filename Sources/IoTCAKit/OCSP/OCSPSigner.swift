@@ -15,7 +15,8 @@ public struct OCSPSigner: Sendable {
     let algorithm: KeyAlgorithm
     /// SHA-1 of the signer's subjectPublicKey bits: the responderID byKey (4.2.2.3).
     let keyHash: [UInt8]
-    private let key: Certificate.PrivateKey
+    /// The signature over a ResponseData: the delegated key's, or the CA's own.
+    private let signature: @Sendable ([UInt8]) throws -> [UInt8]
 
     /// How long a signer's certificate is valid, and how much of it may be left before it is
     /// replaced (responses are never valid past their signer).
@@ -42,15 +43,29 @@ public struct OCSPSigner: Sendable {
         guard let bits = CertificateWriter.subjectPublicKeyBits(key.subjectPublicKeyInfoDER) else {
             throw SigningError.signatureFailed("the OCSP signer's public key does not encode")
         }
+        let signingKey = try key.signingKey()
+        let algorithm = key.algorithm
         return OCSPSigner(authority: authority.name, certificateDER: issued.der, serial: issued.serial, notAfter: issued.notValidAfter,
-                          algorithm: key.algorithm, keyHash: Array(Insecure.SHA1.hash(data: bits)), key: try key.signingKey())
+                          algorithm: algorithm, keyHash: Array(Insecure.SHA1.hash(data: bits))) { tbs in
+            try signingKey.sign(bytes: tbs, signatureAlgorithm: algorithm.signatureAlgorithm).rawRepresentation
+        }
+    }
+
+    /// The CA answering for itself (RFC 6960 4.2.2.2 allows the issuing CA to sign): for a CA
+    /// that may certify nothing new (disabled or revoked), so no delegated signer is made; valid
+    /// as long as the CA's certificate.
+    static func caItself(_ authority: Authority, signer: Signer) throws -> OCSPSigner {
+        guard let der = authority.certificateDER, let (_, bits) = OCSPResponder.subjectAndKeyBits(der) else {
+            throw SigningError.signatureFailed("CA \(authority.name) has no certificate to answer OCSP with")
+        }
+        return OCSPSigner(authority: authority.name, certificateDER: der, serial: SerialNumber(signer.certificate.serialNumber),
+                          notAfter: signer.certificate.notValidAfter, algorithm: signer.keyAlgorithm,
+                          keyHash: Array(Insecure.SHA1.hash(data: bits))) { tbs in try signer.signature(forCRL: tbs) }
     }
 
     /// Whether it is time to certify the next one.
     func isDue(at now: Date) -> Bool { notAfter.timeIntervalSince(now) < Self.renewWhenLeft }
 
     /// The signature over a ResponseData, as it goes in the BIT STRING.
-    func sign(_ tbs: [UInt8]) throws -> [UInt8] {
-        try key.sign(bytes: tbs, signatureAlgorithm: algorithm.signatureAlgorithm).rawRepresentation
-    }
+    func sign(_ tbs: [UInt8]) throws -> [UInt8] { try signature(tbs) }
 }

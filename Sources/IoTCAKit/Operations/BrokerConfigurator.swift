@@ -88,6 +88,9 @@ extension CertificateAuthority {
         if let group { try Self.share(files, with: group) }
         var onPublishSet: [String] = []
         if setup.setOnPublish {
+            // On a shared store each node runs only what its own folder lists: this node, which
+            // serves these brokers, agrees to run their reload.
+            if store.isShared { try OnPublishAllowList(nodeFolder: store.layout.root).add(hook) }
             for authority in chainCAs where authority.onPublish != hook {
                 _ = try configureCA(authority.name, onPublish: hook)
                 onPublishSet.append(authority.name)

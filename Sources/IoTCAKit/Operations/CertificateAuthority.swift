@@ -69,8 +69,8 @@ public final class CertificateAuthority {
     }
 
     /// The caller's copy of the bundle is on its disk. - Throws: see `Provisioner.confirmDelivery`.
-    public func confirmDelivery(thing: String, serial: SerialNumber, supersede: Bool = false) throws -> [SerialNumber] {
-        try provisioner.confirmDelivery(thing: thing, serial: serial, supersede: supersede)
+    public func confirmDelivery(thing: String, serial: SerialNumber, supersede: Bool = false, caller: Caller = .local) throws -> [SerialNumber] {
+        try provisioner.confirmDelivery(thing: thing, serial: serial, supersede: supersede, caller: caller)
     }
 
     /// `batch`: every row of a batch file.
@@ -86,14 +86,16 @@ public final class CertificateAuthority {
     /// `revoke`: by serial or thing, then the issuers' CRLs.
     /// - Throws: see `RevocationService.revoke`.
     public func revoke(_ target: RevocationTarget, reason: RevocationReason = .unspecified,
-                       invalidityDate: Date? = nil) throws -> RevocationService.Outcome {
-        try revocation.revoke(target, reason: reason, invalidityDate: invalidityDate)
+                       invalidityDate: Date? = nil, caller: Caller = .local) throws -> RevocationService.Outcome {
+        try caller.requireOperator(to: "revoke certificates")
+        return try revocation.revoke(target, reason: reason, invalidityDate: invalidityDate)
     }
 
     /// `crl publish`: the named CAs' CRLs, or every CA's. With `ifDue` (cron), certificates
     /// devices replaced whose grace period is over are revoked first.
     /// - Throws: see `RevocationService.publish`.
-    public func publishCRLs(of names: [String] = [], ifDue: Bool = false) throws -> [CRLRecord] {
+    public func publishCRLs(of names: [String] = [], ifDue: Bool = false, caller: Caller = .local) throws -> [CRLRecord] {
+        try caller.requireOperator(to: "publish CRLs")
         let service = revocation
         if ifDue { try service.supersedeDue() }
         return names.isEmpty ? try service.publishAll(ifDue: ifDue) : try service.publishEach(names, ifDue: ifDue)
@@ -144,7 +146,10 @@ public final class CertificateAuthority {
     public func pins(ofThing thing: String) throws -> [Pin] { try PinSet.collect(from: store, thing: thing) }
 
     /// `audit`. - Throws: `StoreError`.
-    public func audit(since: Date? = nil) throws -> AuditReport { try AuditReport.make(store: store, since: since) }
+    public func audit(since: Date? = nil, caller: Caller = .local) throws -> AuditReport {
+        try caller.requireOperator(to: "read the audit log")
+        return try AuditReport.make(store: store, since: since)
+    }
 
     /// `doctor`: with the passphrase at hand, CA keys are opened and compared too.
     /// - Throws: `StoreError` when the store cannot be read at all.
@@ -184,7 +189,7 @@ public final class CertificateAuthority {
         let catalog = TemplateCatalog(store: store)
         for grant in grants {
             let template = try catalog.template(grant.template)
-            if template.ca || ClientRole(template: template.name) != nil || template.name == Self.claimTemplate {
+            if template.ca || ClientRole.isServiceTemplate(template.name) {
                 throw PolicyError.invalidValue("grant \(grant)", reason: "template \(template.name) does not issue to things a station makes")
             }
         }
@@ -234,6 +239,7 @@ public final class CertificateAuthority {
             }
         }
         try store.write { db in
+            try store.raiseTemplatesVersion(db)
             try store.appendEvent(db, action: "template.add", subject: template.name, details: ["sha256": Array(SHA256.hash(data: bytes)).hexString])
         }
         return template
@@ -244,11 +250,17 @@ public final class CertificateAuthority {
     public func removeTemplate(_ name: String) throws {
         try ThingName.validate(name, kind: "template")
         guard try store.files.remove(["templates/\(name).json"]) == 1 else { throw PolicyError.templateNotFound(name) }
-        try store.write { db in try store.appendEvent(db, action: "template.remove", subject: name) }
+        try store.write { db in
+            try store.raiseTemplatesVersion(db)
+            try store.appendEvent(db, action: "template.remove", subject: name)
+        }
     }
 
     /// A template of this instance's store, else built-in, by name or path.
     public func template(_ nameOrPath: String) throws(PolicyError) -> Template { try TemplateCatalog(store: store).template(nameOrPath) }
+
+    /// A template of this instance's store, else built-in, by name only (for the service).
+    public func template(named name: String) throws(PolicyError) -> Template { try TemplateCatalog(store: store).template(named: name) }
 
     /// The templates of this instance's store (for the service).
     public func templates() -> [TemplateSummary] { TemplateCatalog(store: store).summaries() }

@@ -28,8 +28,12 @@ extension CertificateAuthority {
     /// - Throws: `PolicyError` (thing name, a template that is not a device's, lifetime).
     public func createEnrolmentToken(thing: String, template: String = "device", expires: ValidityPeriod? = nil) throws -> EnrolmentToken {
         try ThingName.validate(thing)
+        // The thing is the HTTP Basic user name, which ends at the first colon (RFC 7617 2).
+        guard !thing.contains(":") else {
+            throw PolicyError.invalidValue("thing \(thing)", reason: "a thing that enrols with a token cannot have ':' in its name (HTTP Basic ends the user name there): rename it")
+        }
         let checked = try TemplateCatalog(store: store).template(template)
-        guard !checked.ca, ClientRole(template: checked.name) == nil, checked.name != Self.claimTemplate else {
+        guard !checked.ca, !ClientRole.isServiceTemplate(checked.name) else {
             throw PolicyError.invalidValue("template \(template)", reason: "devices enrol with end-entity templates, not CA, station, operator or claim ones")
         }
         let lifetime = expires.map { TimeInterval($0.seconds) } ?? Self.defaultTokenLifetime
@@ -60,10 +64,13 @@ extension CertificateAuthority {
                 throw PolicyError.invalidValue("EST label \(label)", reason: "the token of \(thing) enrols with template \(token.template)")
             }
             let renew = try !store.activeSerials(thing: thing).isEmpty
-            return try issue(IssueRequest(thing: thing, template: token.template, csr: csr, renew: renew),
+            // The token holder is the thing the operator named, for that template alone: it may
+            // not replace a certificate of another template the thing holds.
+            return try issue(IssueRequest(thing: thing, template: token.template, csr: csr, renew: renew,
+                                          caller: try .device(thing, template: token.template)),
                              into: URL(fileURLWithPath: "/"), format: .json)
         } catch {
-            try? store.putEnrolmentToken(token, event: "enrolment.token.restored")
+            try? store.restoreEnrolmentToken(token)
             throw error
         }
     }
@@ -86,8 +93,9 @@ extension CertificateAuthority {
 
     /// EST simpleenroll with a claim certificate in the TLS handshake (`claim`, DER, its chain
     /// already validated by the caller): the thing is the CSR's common name, which the claim's
-    /// grants must cover for the template; a thing that already has a certificate is refused
-    /// (a claim makes new things; an existing one renews itself).
+    /// grants must cover for the template; a thing that has ever had a certificate (revoked
+    /// ones included) is refused unless an operator re-opened it (`reopen`): a claim makes new
+    /// things, and a stolen claim key must not re-enrol a device revoked for key compromise.
     /// - Throws: `EnrolmentError` (not an active claim), `PolicyError` (CSR, outside the
     ///   grants), `IssuanceConflict`, the issuance's errors.
     public func enrol(claim der: [UInt8], csr: [UInt8], template label: String? = nil) throws -> IssueResult {
@@ -106,13 +114,37 @@ extension CertificateAuthority {
             throw PolicyError.invalidCSR(reason: "a request made with a claim names its thing as the subject's common name")
         }
         let template = label ?? "device"
-        let grants = try store.grants(of: claim)
-        guard grants.contains(where: { $0.allows(template: template, thing: thing) }) else {
-            throw PolicyError.invalidValue("thing \(thing)", reason: "claim \(claim) may enrol only \(grants.map(\.description).joined(separator: ", "))")
+        let caller = Caller(role: .claim, name: claim, grants: try store.grants(of: claim))
+        guard caller.grants.contains(where: { $0.allows(template: template, thing: thing) }) else {
+            throw AccessDenied(caller: caller.description, reason: "enrol \(template) certificates to \(thing) (its grants: \(caller.grantsText))")
         }
-        return try AuditEvent.$client.withValue("claim:\(claim):\(serial.hex)") {
-            try issue(IssueRequest(thing: thing, template: template, csr: csr), into: URL(fileURLWithPath: "/"), format: .json)
+        let opened = try !store.templateHistory(thing: thing).isEmpty
+        if opened {
+            guard try store.spendClaimOpening(thing) else {
+                throw AccessDenied(caller: caller.description,
+                                   reason: "enrol \(thing): it has had certificates, and only an operator can re-open it for a claim")
+            }
         }
+        do {
+            return try AuditEvent.$client.withValue("claim:\(claim):\(serial.hex)") {
+                try issue(IssueRequest(thing: thing, template: template, csr: csr, renew: opened, caller: caller),
+                          into: URL(fileURLWithPath: "/"), format: .json)
+            }
+        } catch {
+            if opened { try? store.restoreClaimOpening(thing, at: store.clock.now()) }
+            throw error
+        }
+    }
+
+    /// `thing reopen THING`: lets a claim enrol `thing` once more although it has had
+    /// certificates (a device reset in the field, after the operator looked at why), audited.
+    /// - Throws: `CertificateNotFound` (the thing never had a certificate: a claim may enrol it
+    ///   already), `StoreError`.
+    public func reopen(thing: String, caller: Caller = .local) throws {
+        try caller.requireOperator(to: "re-open things")
+        try ThingName.validate(thing)
+        guard try !store.templateHistory(thing: thing).isEmpty else { throw CertificateNotFound(selector: thing) }
+        try store.openForClaim(thing, at: store.clock.now())
     }
 
     /// EST simplereenroll: `current` (DER, its chain already validated by the caller) renews
@@ -134,7 +166,7 @@ extension CertificateAuthority {
         guard certificate.notValidBefore <= now, now < certificate.notValidAfter else {
             throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not valid now")
         }
-        guard let thing = standing.thing, ClientRole(template: standing.template) == nil, standing.template != Self.claimTemplate else {
+        guard let thing = standing.thing, !ClientRole.isServiceTemplate(standing.template) else {
             throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not a device's")
         }
         let request = try Self.parseRequest(csr)
@@ -147,7 +179,9 @@ extension CertificateAuthority {
                 throw EnrolmentError.subjectMismatch(reason: "the request's subject alternative names differ from the certificate's")
             }
         }
-        let result = try issue(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, csr: csr, renew: true),
+        let caller = try Caller.device(thing, template: standing.template, authority: standing.authority)
+        let result = try issue(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, csr: csr, renew: true,
+                                            caller: caller),
                                into: URL(fileURLWithPath: "/"), format: .json)
         let grace = (try? TemplateCatalog(store: store).template(standing.template))?.renewalGraceSeconds ?? 86_400
         try store.scheduleSupersession(serial: serial, authority: standing.authority, due: now.addingTimeInterval(TimeInterval(grace)))

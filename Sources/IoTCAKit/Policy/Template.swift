@@ -42,6 +42,10 @@ public struct Template: Codable, Sendable, Equatable {
     /// Prepare the key that will succeed each generated key (`next-key.pem` in the bundle), so
     /// clients that pin this certificate's key can pin its successor as a backup (servers).
     public var nextKey: Bool?
+    /// Which names any caller (the CLI included) may add beyond the template's own, as
+    /// `NameRule`s (`dns:*.plant-7.example.com`, `ip:10.7.0.0/16`); nil leaves it to the caller's
+    /// grants (an operator may add any name, a station only what its grants allow).
+    public var allowedSubjectAltNames: [String]?
 
     public init(name: String, description: String?, keyType: KeyAlgorithm, allowedKeyTypes: [KeyAlgorithm]?, validity: String,
                 subject: Subject, subjectAltNames: [String]?, keyUsage: [String], extendedKeyUsage: [String]?,
@@ -68,7 +72,7 @@ public struct Template: Codable, Sendable, Equatable {
     static let knownFields: Set<String> = [
         "name", "description", "keyType", "allowedKeyTypes", "validity", "subject",
         "subjectAltNames", "keyUsage", "extendedKeyUsage", "ca", "pathLength", "renewalGrace",
-        "nextKey",
+        "nextKey", "allowedSubjectAltNames",
     ]
     static let knownSubjectFields: Set<String> = [
         "commonName", "organization", "organizationalUnit", "country", "stateOrProvince",
@@ -182,6 +186,9 @@ public struct Template: Codable, Sendable, Equatable {
             // Fine per RFC 5280, but it restricts what the CA can issue in many verifiers.
             throw fail("extendedKeyUsage", "CA templates must not restrict extended key usage")
         }
+        for (index, rule) in (allowedSubjectAltNames ?? []).enumerated() {
+            do { _ = try NameRule(rule) } catch { throw fail("allowedSubjectAltNames[\(index)]", "\(error)") }
+        }
         for (index, san) in (subjectAltNames ?? []).enumerated() {
             try TemplateText.checkPlaceholders(san, source: source, field: "subjectAltNames[\(index)]")
         }
@@ -196,6 +203,9 @@ public struct Template: Codable, Sendable, Equatable {
             try checkKeyUsage(for: allowed, source: source, field: "allowedKeyTypes[\(index)]")
         }
     }
+
+    /// The template's name rules (validated when the template was parsed).
+    var nameRules: [NameRule]? { allowedSubjectAltNames.map { $0.compactMap { try? NameRule($0) } } }
 
     /// keyEncipherment needs an RSA key, keyAgreement an EC key (RFC 5480, RFC 8410).
     func checkKeyUsage(for key: KeyAlgorithm, source: String, field: String) throws(PolicyError) {

@@ -19,10 +19,13 @@ public struct IssueRequest: Sendable {
     public var supersede: Bool
     /// With `renew` and no CSR: which key the new certificate certifies.
     public var renewalKey: RenewalKey
+    /// Who asks: checked against the template, thing, CA, names and the thing's certificates.
+    public var caller: Caller
 
     public init(thing: String, authority: String = "issuing", template: String = "device", validity: ValidityPeriod? = nil,
                 subjectAltNames: [SubjectAltName] = [], attributes: [String: String] = [:], csr: [UInt8]? = nil,
-                renew: Bool = false, force: Bool = false, supersede: Bool = false, renewalKey: RenewalKey = .next) {
+                renew: Bool = false, force: Bool = false, supersede: Bool = false, renewalKey: RenewalKey = .next,
+                caller: Caller = .local) {
         self.thing = thing
         self.authority = authority
         self.template = template
@@ -34,6 +37,7 @@ public struct IssueRequest: Sendable {
         self.force = force
         self.supersede = supersede
         self.renewalKey = renewalKey
+        self.caller = caller
     }
 }
 
@@ -82,8 +86,10 @@ public final class Provisioner {
     private let catalog: TemplateCatalog
     var organization: String?
     private var chains: [String: CertificateChain] = [:]
-    /// Templates by the name or path asked for: read and validated once per process.
+    /// Templates by the name or path asked for: read and validated once per version of the
+    /// store's templates (`Store.templatesVersion`).
     private var templates: [String: Template] = [:]
+    private var templatesVersion: String?
 
     public init(keyring: Keyring) {
         self.keyring = keyring
@@ -119,10 +125,26 @@ public final class Provisioner {
     }
 
     public func plan(_ request: IssueRequest, bundleParent: URL?, format: BundleFormat = .dir) throws -> Plan {
-        let (authority, active) = try store.issuanceFacts(authority: request.authority, thing: request.thing)
+        let restricted = !request.caller.isOperator
+        let facts = try store.issuanceFacts(authority: request.authority, thing: request.thing, history: restricted)
+        let (authority, active) = (facts.authority, facts.active)
+        // Only the operator at the CA host names a template by path: the service's callers name
+        // templates, and never learn whether a server path exists.
+        if request.caller.role != .local && TemplateCatalog.isPath(request.template) {
+            throw PolicyError.templateNotFound(request.template)
+        }
+        if facts.templatesVersion != templatesVersion {
+            templates.removeAll()
+            templatesVersion = facts.templatesVersion
+        }
+        let template = try template(request.template)
+        // Who asks is checked before the CA key is touched: a station never learns more than
+        // its refusal.
+        try request.caller.authorizeIssuance(template: template.name, thing: request.thing, authority: authority.name,
+                                             extraNames: request.subjectAltNames, history: facts.history)
         let signer = try keyring.signer(for: authority)
         if organization == nil { organization = try store.organization() }
-        let plan = try Self.plan(request, template: try template(request.template), signer: signer, authority: authority,
+        let plan = try Self.plan(request, template: template, signer: signer, authority: authority,
                                  chain: try chain(of: authority), organization: organization ?? "iotca", format: format)
         if !request.renew && !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
         if let bundleParent, !(request.renew || request.force),
@@ -143,6 +165,14 @@ public final class Provisioner {
             throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca",
                                               reason: "a CA template cannot issue to a thing: things get end-entity certificates, CAs are created as CAs")
         }
+        if authority.kind == .root {
+            throw PolicyError.invalidValue("CA \(authority.name)", reason: "a root CA signs CA certificates, CRLs and OCSP responders only, never a thing's certificate: issue from a subordinate CA")
+        }
+        if let rules = template.nameRules {
+            for name in request.subjectAltNames where !rules.contains(where: { $0.allows(name) }) {
+                throw PolicyError.invalidSubjectAltName(name.description, reason: "template \(template.name) allows only \(rules.map(\.description).joined(separator: ", ")) beyond its own names")
+            }
+        }
         if format == .p12 && request.csr != nil {
             throw PolicyError.invalidValue("format p12", reason: "a PKCS#12 bundle holds the private key, which stays on the device that sent a CSR")
         }
@@ -150,7 +180,11 @@ public final class Provisioner {
         let policy = IssuancePolicy(template: template, thing: request.thing, organization: organization,
                                     attributes: request.attributes, extraSubjectAltNames: request.subjectAltNames,
                                     validity: request.validity)
-        return Plan(request: request, template: template, policy: policy, profile: try policy.profile(issuerName: authority.name),
+        let profile = try policy.profile(issuerName: authority.name)
+        if let asked = request.validity, asked.seconds > profile.templateValidity.seconds {
+            throw PolicyError.invalidValue("validity \(asked)", reason: "longer than template \(template.name)'s \(template.validity): ask for that or less")
+        }
+        return Plan(request: request, template: template, policy: policy, profile: profile,
                     signer: signer, authority: authority, chain: chain, requestKey: requestKey)
     }
 
@@ -196,7 +230,8 @@ public final class Provisioner {
     public func record(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date,
                        target: String) throws -> (entry: CertificateEntry, previous: [SerialNumber]) {
         let entry = Self.entry(plan, issued: issued, keyAlgorithm: keyAlgorithm, now: now, target: target)
-        let previous = try store.recordIssuance(entry, attributes: plan.request.attributes, renew: plan.request.renew)
+        let previous = try store.recordIssuance(entry, attributes: plan.request.attributes, renew: plan.request.renew,
+                                                reachable: plan.request.caller.reachableTemplates(thing: plan.request.thing))
         return (entry, previous)
     }
 

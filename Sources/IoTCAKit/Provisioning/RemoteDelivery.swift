@@ -31,7 +31,8 @@ extension Provisioner {
                 try RevocationService(keyring: keyring).publish(name)
             }
         } else {
-            _ = try store.recordIssuance(entry, attributes: request.attributes, renew: request.renew)
+            _ = try store.recordIssuance(entry, attributes: request.attributes, renew: request.renew,
+                                         reachable: request.caller.reachableTemplates(thing: request.thing))
         }
         var result = IssueResult(entry: entry, bundle: try Self.bundle(plan, entry: entry, key: key), location: nil)
         result.superseded = superseded
@@ -43,9 +44,12 @@ extension Provisioner {
     /// now that the new one is delivered. Confirming twice changes nothing.
     /// - Throws: `CertificateNotFound` (no such certificate of `thing`), `StoreError`,
     ///   `CRLNotPublished`.
-    public func confirmDelivery(thing: String, serial: SerialNumber, supersede: Bool) throws -> [SerialNumber] {
+    public func confirmDelivery(thing: String, serial: SerialNumber, supersede: Bool, caller: Caller = .local) throws -> [SerialNumber] {
         let entries = try store.certificates(CertificateFilter(thing: thing))
         guard let index = entries.firstIndex(where: { $0.serial == serial }) else { throw CertificateNotFound(selector: serial.hex) }
+        // A confirmation may supersede every older certificate of the thing: the caller must
+        // reach them all, not only the new one.
+        try caller.requireReach(thing: thing, history: Set(entries.map(\.template)))
         try store.markWritten([(thing, serial)])
         guard supersede else { return [] }
         let older = entries[..<index].filter { $0.status == .active }.map(\.serial)

@@ -112,8 +112,15 @@ public struct RevocationService {
         try writeFiles(of: name, record: record, der: der)
         if let command = authority.onPublish {
             let files = crlFiles(of: name)
-            let failure = keyring.publishHook.map { $0(command, name, files.der, files.pem) }
-                ?? "this program was not given a way to run commands"
+            let allowList = OnPublishAllowList(nodeFolder: store.layout.root)
+            let failure: String?
+            if store.isShared && !allowList.allows(command) {
+                failure = "this node runs only the commands listed in \(allowList.file.path), and this one is not: add it there to run it here"
+            } else if let hook = keyring.publishHook {
+                failure = hook(command, name, files.der, files.pem)
+            } else {
+                failure = "this program was not given a way to run commands"
+            }
             if let failure {
                 throw OnPublishFailed(failures: [.init(authority: name, number: record.number, reason: failure)], revoked: [])
             }

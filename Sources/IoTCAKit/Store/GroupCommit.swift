@@ -14,6 +14,8 @@ final class GroupCommit: Sendable {
         let entry: CertificateEntry
         let attributes: [String: String]
         let renew: Bool
+        /// For a caller limited by grants: the templates it may touch on this thing.
+        let reachable: Set<String>?
         /// The API client its audit event names: the leading thread writes other threads' events.
         let client: String?
     }

@@ -148,3 +148,32 @@ extension Authority: Encodable {
         try container.encode(createdAt, forKey: .createdAt)
     }
 }
+
+extension Authority {
+    /// What a station or claim may read of a CA: its identity, dates, status and public URLs;
+    /// not where its key lives (file, token module), nor its on-publish command.
+    public struct PublicView: Encodable, Sendable {
+        public let authority: Authority
+
+        public init(_ authority: Authority) { self.authority = authority }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Authority.CodingKeys.self)
+            let ca = authority
+            try container.encode(ca.name, forKey: .name)
+            try container.encode(ca.kind, forKey: .kind)
+            try container.encode(ca.parentName, forKey: .parent)
+            try container.encode(ca.status, forKey: .status)
+            try container.encode(ca.subject, forKey: .subject)
+            try container.encode(ca.keyAlgorithm, forKey: .keyAlgorithm)
+            try container.encode(ca.notBefore, forKey: .notBefore)
+            try container.encode(ca.notAfter, forKey: .notAfter)
+            let fingerprints = try? ca.certificate().fingerprints()
+            try container.encode(fingerprints?.certificateSHA256Hex, forKey: .certificateSHA256)
+            try container.encode(fingerprints?.spkiSHA256Base64, forKey: .spkiSHA256)
+            try container.encode(ca.crlURL, forKey: .crlURL)
+            try container.encode(ca.caIssuersURL, forKey: .caIssuersURL)
+            try container.encode(ca.ocspURL, forKey: .ocspURL)
+        }
+    }
+}

@@ -40,7 +40,7 @@ extension Store {
             let grants = try rows.filter { $0[3] == .blob(der) }.compactMap { grant -> ClientGrant? in
                 guard let template: String = grant.get(6), let pattern: String = grant.get(7) else { return nil }
                 do throws(PolicyError) {
-                    return try ClientGrant(template: template, pattern: pattern)
+                    return try ClientGrant(template: template, options: pattern)
                 } catch {
                     throw StoreError.corruptRow(table: "client_grants", key: thing ?? "?", detail: error.description)
                 }

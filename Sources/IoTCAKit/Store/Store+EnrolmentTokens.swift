@@ -24,26 +24,45 @@ extension Store {
         }
     }
 
-    /// Spends the token of `thing` if `secretSHA256` is its hash and it has not expired: the row
-    /// is deleted in the same transaction that checks it, so two requests with one secret
-    /// cannot both enrol. Returns the spent row (to restore if the issuance then fails).
+    /// Puts back a token spent by an issuance that then failed, unless the operator made a new
+    /// one for the thing meanwhile: the newer token stands.
+    func restoreEnrolmentToken(_ row: EnrolmentTokenRow) throws {
+        try write { db in
+            let restored = try db.execute("""
+                INSERT INTO enrolment_tokens (thing, template, secret_sha256, expires_at, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(thing) DO NOTHING
+                """, row.thing, row.template, row.secretSHA256, row.expiresAt, row.createdAt)
+            if restored > 0 {
+                try appendEvent(db, action: "enrolment.token.restored", subject: row.thing, details: ["template": row.template])
+            }
+        }
+    }
+
+    /// Spends the token of `thing` if `secretSHA256` is its hash and it has not expired. The
+    /// secret is compared on a read, in constant time, so a wrong guess never takes the writers'
+    /// lock; the row is then deleted on condition that it is still that token, so two requests
+    /// with one secret cannot both enrol. Returns the spent row (to restore if the issuance fails).
     /// - Throws: `EnrolmentError` (no such token or a wrong secret alike, expired).
     func spendEnrolmentToken(thing: String, secretSHA256: String, now: Date) throws -> EnrolmentTokenRow {
-        try write { db in
-            guard let found = try db.row("SELECT * FROM enrolment_tokens WHERE thing = ?", thing) else {
-                throw EnrolmentError.invalidCredentials(thing: thing)
-            }
+        let row = try readOne { db -> EnrolmentTokenRow? in
+            guard let found = try db.row("SELECT * FROM enrolment_tokens WHERE thing = ?", thing) else { return nil }
             let read = RowDecoder(found, table: "enrolment_tokens", key: "thing")
-            let row = EnrolmentTokenRow(thing: try read.value("thing"), template: try read.value("template"),
-                                        secretSHA256: try read.value("secret_sha256"), expiresAt: try read.value("expires_at"),
-                                        createdAt: try read.value("created_at"))
-            guard ConstantTime.equal(Array(row.secretSHA256.utf8), Array(secretSHA256.utf8)) else {
-                throw EnrolmentError.invalidCredentials(thing: thing)
-            }
-            guard now < row.expiresAt else { throw EnrolmentError.expired(thing: thing, at: row.expiresAt) }
-            try db.execute("DELETE FROM enrolment_tokens WHERE thing = ?", thing)
-            try appendEvent(db, action: "enrolment.token.spent", subject: thing, details: ["template": row.template])
-            return row
+            return EnrolmentTokenRow(thing: try read.value("thing"), template: try read.value("template"),
+                                     secretSHA256: try read.value("secret_sha256"), expiresAt: try read.value("expires_at"),
+                                     createdAt: try read.value("created_at"))
         }
+        // Compared even when there is no token, so the time taken tells nothing either.
+        let stored = row?.secretSHA256 ?? String(repeating: "0", count: 64)
+        guard ConstantTime.equal(Array(stored.utf8), Array(secretSHA256.utf8)), let row else {
+            throw EnrolmentError.invalidCredentials(thing: thing)
+        }
+        guard now < row.expiresAt else { throw EnrolmentError.expired(thing: thing, at: row.expiresAt) }
+        try write { db in
+            let spent = try db.execute("DELETE FROM enrolment_tokens WHERE thing = ? AND secret_sha256 = ?", thing, row.secretSHA256)
+            // Spent by another request since the read (or replaced by the operator).
+            guard spent == 1 else { throw EnrolmentError.invalidCredentials(thing: thing) }
+            try appendEvent(db, action: "enrolment.token.spent", subject: thing, details: ["template": row.template])
+        }
+        return row
     }
 }

@@ -6,7 +6,7 @@ extension Store {
         try write { db in
             try db.execute("DELETE FROM client_grants WHERE client = ?", client)
             for grant in Set(grants).sorted(by: { $0.description < $1.description }) {
-                try db.execute("INSERT INTO client_grants (client, template, pattern) VALUES (?, ?, ?)", client, grant.template, grant.pattern)
+                try db.execute("INSERT INTO client_grants (client, template, pattern) VALUES (?, ?, ?)", client, grant.template, grant.storedPattern)
             }
             try appendEvent(db, action: "client.grants", subject: client,
                             details: ["grants": grants.map(\.description).sorted().joined(separator: " ")])
@@ -21,7 +21,7 @@ extension Store {
     static func grants(_ db: any SQLConnection, of client: String) throws -> [ClientGrant] {
         try db.rows("SELECT template, pattern FROM client_grants WHERE client = ? ORDER BY template, pattern", client).map { row in
             do throws(PolicyError) {
-                return try ClientGrant(template: row.get("template") ?? "", pattern: row.get("pattern") ?? "")
+                return try ClientGrant(template: row.get("template") ?? "", options: row.get("pattern") ?? "")
             } catch {
                 throw StoreError.corruptRow(table: "client_grants", key: client, detail: error.description)
             }

@@ -25,20 +25,34 @@ extension Store {
     /// lock, so two factory lines cannot both issue to one thing.
     /// Returns the serials of the thing's other active certificates.
     @discardableResult
-    func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool) throws -> [SerialNumber] {
-        let issuance = GroupCommit.Issuance(entry: entry, attributes: attributes, renew: renew, client: AuditEvent.client)
+    /// With `reachable` (a caller limited by grants), a thing holding or having held a
+    /// certificate of another template is refused here too, under the write lock: an operator
+    /// certificate issued to the name since the plan read it is never replaced by a station.
+    func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool,
+                        reachable: Set<String>? = nil) throws -> [SerialNumber] {
+        let issuance = GroupCommit.Issuance(entry: entry, attributes: attributes, renew: renew, reachable: reachable,
+                                            client: AuditEvent.client)
         return try commits.record(issuance) { group in
             do {
                 return try write { db in
                     var context = IssuanceContext()
                     return try group.map { issuance -> GroupCommit.Outcome in
                         do {
+                            if let reachable = issuance.reachable, let thing = issuance.entry.thing {
+                                let outside = try Self.templateHistory(db, thing: thing).subtracting(reachable)
+                                if !outside.isEmpty {
+                                    throw AccessDenied(caller: issuance.client ?? "this caller",
+                                                       reason: "touch \(thing): it holds or held \(outside.sorted().joined(separator: ", ")) certificates")
+                                }
+                            }
                             return .success(try AuditEvent.$client.withValue(issuance.client) {
                                 try insertIssuance(db, issuance.entry, attributes: issuance.attributes, renew: issuance.renew, context: &context)
                             })
                         } catch let conflict as IssuanceConflict {
                             // Refused before it wrote anything: the others' rows stand.
                             return .failure(conflict)
+                        } catch let denied as AccessDenied {
+                            return .failure(denied)
                         }
                     }
                 }

@@ -16,6 +16,21 @@ extension Store {
         }
     }
 
+    /// What OCSP says of every certificate of the revoked CA `name`: revoked when the CA's own
+    /// certificate was, as `cACompromise` when its key was compromised, else with its reason.
+    func authorityRevocation(_ name: String) throws -> OCSPCertificateStatus {
+        try readOne { db -> OCSPCertificateStatus in
+            let row = try db.row("""
+                SELECT revoked_at, revocation_reason FROM certificates WHERE subject_authority = ? AND status = 'revoked'
+                ORDER BY revoked_at LIMIT 1
+                """, name)
+            let revokedAt: Date? = row?.get(0)
+            let reason = row?.get(1, as: String.self).flatMap(RevocationReason.init(rawValue:)) ?? .unspecified
+            return .revoked(at: Int64((revokedAt ?? Date(timeIntervalSince1970: 0)).timeIntervalSince1970.rounded(.down)),
+                            reason: reason == .keyCompromise || reason == .caCompromise ? .caCompromise : reason)
+        }
+    }
+
     /// A number that grows whenever a certificate's or a CA's status changes, whoever changed
     /// it (the triggers of migration v5-revocation-epoch count every such update): answers
     /// cached before it grew may be stale.

@@ -175,6 +175,14 @@ enum StoreSchema {
                 t.column("spki_sha256", .text).notNull()
             }
         }
+        migrator.registerMigration("v9-claim-openings") { db in
+            // A claim enrols only things that never had a certificate; an operator re-opens one
+            // (`thing reopen`) for a single enrolment by a claim.
+            try db.create(table: "claim_openings") { t in
+                t.primaryKey("thing", .text)
+                t.column("created_at", .text).notNull()
+            }
+        }
         return migrator
     }
 }

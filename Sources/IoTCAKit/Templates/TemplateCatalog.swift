@@ -22,8 +22,17 @@ public struct TemplateCatalog: Sendable {
 
     public static let builtinNames = BuiltinTemplates.sources.keys.sorted()
 
+    /// Whether `text` names a file rather than a template.
+    public static func isPath(_ text: String) -> Bool { text.contains("/") || text.hasSuffix(".json") }
+
+    /// A template by name only (the service: a caller never makes it read a server path).
+    public func template(named name: String) throws(PolicyError) -> Template {
+        guard !Self.isPath(name) else { throw .templateNotFound(name) }
+        return try template(name)
+    }
+
     public func template(_ nameOrPath: String) throws(PolicyError) -> Template {
-        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".json") {
+        if Self.isPath(nameOrPath) {
             return try Self.load(URL(fileURLWithPath: nameOrPath))
         }
         try ThingName.validate(nameOrPath, kind: "template")

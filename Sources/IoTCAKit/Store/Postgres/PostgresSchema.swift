@@ -130,6 +130,10 @@ enum PostgresSchema {
         CREATE TRIGGER revocation_epoch_authorities AFTER INSERT OR UPDATE ON authorities
             FOR EACH ROW EXECUTE FUNCTION iotca_revocation_epoch();
         """),
+        // SQLite's v9: things an operator re-opened for one enrolment by a claim.
+        ("v2", """
+        CREATE TABLE claim_openings (thing TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+        """),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

@@ -1,0 +1,23 @@
+import Foundation
+
+extension Store {
+    /// A value that changes whenever the store's templates may have: a counter that `template
+    /// add` and `template remove` raise (on every node of a shared store), and for a folder store
+    /// the templates folder's modification time too, which a template copied in by hand changes.
+    /// Processes that keep parsed templates (the service's workers) compare it on each issuance.
+    func templatesVersion(_ db: any SQLConnection) throws -> String {
+        let counter = try db.value(String.self, "SELECT value FROM settings WHERE key = 'templates_version'") ?? "0"
+        guard !isShared else { return counter }
+        var info = stat()
+        guard stat(layout.templates.path, &info) == 0 else { return counter }
+        return "\(counter):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
+    /// Raises the counter, in the transaction that records a template change.
+    func raiseTemplatesVersion(_ db: any SQLConnection) throws {
+        try db.execute("""
+            INSERT INTO settings (key, value) VALUES ('templates_version', '1')
+            ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)
+            """)
+    }
+}

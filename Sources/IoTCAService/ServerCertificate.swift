@@ -3,10 +3,11 @@ import IoTCAKit
 import NIOSSL
 import X509
 
-/// The API listener's certificate: the configured files, or a `server` certificate of the
-/// store's own issuing CA kept in `STORE/serve/NAME/` (a bundle folder like any other), made on
+/// The API listener's certificate: the configured files, or an `api-server` certificate of the
+/// store's service CA kept in `STORE/serve/NAME/` (a bundle folder like any other), made on
 /// first start and renewed at start when a third of its validity or less is left, or when it
-/// was revoked. Clients trust it with the store's root (`--server-ca root.pem`).
+/// was revoked. Clients trust it with the service root alone (the `root.pem` of a station's,
+/// operator's or claim's bundle), which certifies no other server.
 enum ServerCertificate {
     struct Material {
         let chain: [NIOSSLCertificate]
@@ -35,7 +36,8 @@ enum ServerCertificate {
             // starting must not revoke the certificate another node is serving with, nor roll
             // onto a next key that only the other node's folder holds.
             let shared = authority.store.isShared
-            var request = IssueRequest(thing: configuration.serverName, template: "server", subjectAltNames: names,
+            var request = IssueRequest(thing: configuration.serverName, authority: ServiceHierarchy.caName,
+                                       template: ClientRole.apiServerTemplate, subjectAltNames: names,
                                        renew: renew, force: true, supersede: renew && !shared)
             if shared { request.renewalKey = .new }
             _ = try authority.issue(request, into: folder)
@@ -55,7 +57,9 @@ enum ServerCertificate {
               let certificate = try? Certificate(pemEncoded: text) else { return false }
         let serial = SerialNumber(bytes: Array(certificate.serialNumber.bytes))
         guard let entry = try authority.store.certificates(serial: serial).first(where: { $0.thing == name }),
-              entry.status == .active, entry.template == "server" else { return false }
+              entry.status == .active, entry.template == ClientRole.apiServerTemplate, entry.authority == ServiceHierarchy.caName else {
+            return false
+        }
         let now = authority.store.clock.now()
         let lifetime = entry.notAfter.timeIntervalSince(entry.notBefore)
         return entry.notAfter.timeIntervalSince(now) > lifetime / 3

@@ -42,6 +42,8 @@ enum Advice {
             return "wait for it to finish, or use another --out"
         case let error as AuthorityError:
             switch error {
+            case .notFound(let name) where ServiceHierarchy.isReserved(name):
+                return "this store was made before the service had CAs of its own: run `iotca ca create-service`"
             case .notFound: return "see `iotca ca list`"
             case .disabled(let name): return "run `iotca ca enable \(name)`"
             case .pending(let name): return "run `iotca ca import \(name) --cert FILE`"

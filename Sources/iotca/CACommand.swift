@@ -5,7 +5,30 @@ import IoTCAKit
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "Create, import, list and disable certificate authorities.",
-        subcommands: [Create.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self, VerificationCert.self, MoveKey.self])
+        subcommands: [Create.self, CreateService.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self, VerificationCert.self, MoveKey.self])
+
+    /// `ca create-service`: the service's own CAs, for a store made before init made them.
+    struct CreateService: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-service",
+            abstract: "Create the service's own CAs (service-root, service) in a store made before init made them.",
+            discussion: """
+                They issue station, operator and claim certificates and the API's TLS certificate, and nothing else: \
+                brokers trusting the devices' root never admit a service client, and clients of the API trust no \
+                other server. Re-create existing stations, operators and claims afterwards (their bundles' root.pem \
+                becomes the service root).
+                """)
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try Output.run {
+                let (root, service) = try storeOptions.authority().createServiceHierarchy()
+                if output.json { return try Output.json([root, service]) }
+                Output.line("Created \(root.name) (\(root.subject)) and \(service.name) (\(service.subject))")
+            }
+        }
+    }
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(

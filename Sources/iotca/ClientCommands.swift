@@ -16,7 +16,7 @@ struct StationCommand: ParsableCommand {
         @Argument(help: "The station's name.") var name: String
         @Option(name: .customLong("grant"), help: ArgumentHelp("What it may issue: TEMPLATE, or TEMPLATE:PATTERN with * and ? (repeatable).", valueName: "TEMPLATE[:PATTERN]"))
         var grants: [String] = []
-        @Option(help: ArgumentHelp("The CA that issues the client certificate.", valueName: "CA")) var ca = "issuing"
+        @Option(help: ArgumentHelp("The CA that issues the client certificate (the service's own).", valueName: "CA")) var ca = ServiceHierarchy.caName
         @Option(help: ArgumentHelp("Folder for the bundle (written to DIR/NAME/).", valueName: "DIR")) var out = "clients"
 
         func run() throws {
@@ -57,7 +57,7 @@ struct OperatorCommand: ParsableCommand {
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The operator's name.") var name: String
-        @Option(help: ArgumentHelp("The CA that issues the client certificate.", valueName: "CA")) var ca = "issuing"
+        @Option(help: ArgumentHelp("The CA that issues the client certificate (the service's own).", valueName: "CA")) var ca = ServiceHierarchy.caName
         @Option(help: ArgumentHelp("Folder for the bundle (written to DIR/NAME/).", valueName: "DIR")) var out = "clients"
 
         func run() throws {

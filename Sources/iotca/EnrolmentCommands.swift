@@ -39,7 +39,7 @@ struct ClaimCommand: ParsableCommand {
         @Argument(help: "The claim's name (a batch, a production run).") var name: String
         @Option(name: .customLong("grant"), help: ArgumentHelp("What it may enrol: TEMPLATE or TEMPLATE:PATTERN with * and ? (repeatable).", valueName: "TEMPLATE[:PATTERN]"))
         var grants: [String] = []
-        @Option(help: ArgumentHelp("The CA that issues the claim certificate.", valueName: "CA")) var ca = "issuing"
+        @Option(help: ArgumentHelp("The CA that issues the claim certificate (the service's own).", valueName: "CA")) var ca = ServiceHierarchy.caName
         @Option(help: ArgumentHelp("Folder for the bundle (written to DIR/NAME/).", valueName: "DIR")) var out = "clients"
 
         func run() throws {

@@ -19,10 +19,13 @@ public struct AuthorityManager {
     @discardableResult
     public func createSubordinate(_ name: String, parent parentName: String, keyType: KeyAlgorithm? = nil,
                                   validity: ValidityPeriod? = nil, template templateName: String = "subordinate-ca",
-                                  token: PKCS11URI? = nil, now time: Date? = nil) throws -> Authority {
+                                  token: PKCS11URI? = nil, now time: Date? = nil, reserved: Bool = false) throws -> Authority {
         let now = time ?? store.clock.now()
-        try checkNewName(name)
+        try checkNewName(name, reserved: reserved)
         let parent = try store.authority(named: parentName)
+        if !reserved && (ServiceHierarchy.isReserved(parent.name)) {
+            throw AuthorityError.cannotCertifyCA(parent: parentName, reason: "the service's CAs certify no other CA")
+        }
         let signer = try keyring.signer(for: parent)
         if case .isCertificateAuthority(let pathLength) = try signer.certificate.extensions.basicConstraints ?? .notCertificateAuthority,
            pathLength == 0 {
@@ -150,8 +153,11 @@ public struct AuthorityManager {
 
     // MARK: -
 
-    func checkNewName(_ name: String) throws {
+    func checkNewName(_ name: String, reserved: Bool = false) throws {
         try ThingName.validate(name, kind: "CA")
+        if !reserved && ServiceHierarchy.isReserved(name) {
+            throw PolicyError.invalidValue("CA name \(name)", reason: "it is reserved for the service's own CAs (made by init, or ca create-service)")
+        }
         if (try? store.authority(named: name)) != nil { throw AuthorityError.alreadyExists(name) }
     }
 

@@ -138,20 +138,16 @@ public enum StoreInitializer {
         keyring.tokenPIN = options.tokenPIN
         let manager = AuthorityManager(keyring: keyring)
 
-        let template = try manager.caTemplate("root-ca")
-        let key = try keyring.newCAKey(options.keyType, name: rootName, token: options.token)
-        let policy = IssuancePolicy(template: template, thing: rootName, organization: options.organization, validity: options.rootValidity)
-        let spec = try policy.decide(publicKey: key.publicKey, issuerName: rootName, issuer: nil, now: now)
-        let issued = try key.selfSign(spec)
-        let root = try manager.record(.init(
-            name: rootName, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
-            keyFile: StoreLayout.newKeyFile(for: rootName), keyEncrypted: options.passphrase != nil, issued: issued,
-            template: template.name, csrDER: nil, subject: issued.subject.description), key: key, now: now)
-        // A token URI naming one object is the root's; the issuing and standby keys are made new.
+        let root = try manager.createRoot(rootName, keyType: options.keyType, validity: options.rootValidity, token: options.token, now: now)
+        // A token URI naming one object is the root's; the other keys are made new.
         let newKeys = options.token.map { PKCS11URI(token: $0.token, modulePath: $0.modulePath) }
         let issuing = try manager.createSubordinate(issuingName, parent: rootName, keyType: options.keyType,
                                                     validity: options.issuingValidity, token: newKeys, now: now)
         try manager.createStandbyKey(options.keyType, token: newKeys, now: now)
+        try manager.createServiceHierarchy(keyType: options.keyType, token: newKeys, now: now)
+        guard let issued = try? IssuedCertificate(try root.certificate()) else {
+            throw StoreError.database("the new root's certificate does not read back")
+        }
         try store.write { db in
             try store.appendEvent(db, action: "store.init", subject: options.organization, details: [
                 "root_certificate_sha256": issued.fingerprints.certificateSHA256Hex,

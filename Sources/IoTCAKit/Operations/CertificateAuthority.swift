@@ -164,7 +164,7 @@ public final class CertificateAuthority {
     /// so a kill between the two leaves nothing dangerous; `setGrants` finishes the job.
     /// - Throws: `PolicyError` (a grant of an unknown or CA template; grants for an operator),
     ///   and whatever `issue` throws.
-    public func createClient(_ name: String, role: ClientRole, grants: [ClientGrant], ca: String = "issuing",
+    public func createClient(_ name: String, role: ClientRole, grants: [ClientGrant], ca: String = ServiceHierarchy.caName,
                              into output: URL, format: BundleFormat = .dir) throws -> IssueResult {
         try checkGrants(grants, role: role)
         let result = try issue(IssueRequest(thing: name, authority: ca, template: role.template), into: output, format: format)
@@ -313,6 +313,14 @@ public final class CertificateAuthority {
                             caIssuersURL: String? = nil, ocspURL: String? = nil, onPublish: String? = nil) throws -> Authority {
         try authorities.updateSettings(of: name, crlValidity: crlValidity, crlURL: crlURL, caIssuersURL: caIssuersURL, ocspURL: ocspURL,
                                        onPublish: onPublish)
+    }
+
+    /// `ca create-service`: the service's own CAs for a store made before `init` made them.
+    /// - Throws: `AuthorityError.alreadyExists`, `KeyError`.
+    public func createServiceHierarchy() throws -> (root: Authority, service: Authority) {
+        let root = try store.authority(named: StoreInitializer.rootName)
+        let token = PKCS11URI.isURI(root.keyFile) ? (try? PKCS11URI(parsing: root.keyFile)).map { PKCS11URI(token: $0.token, modulePath: $0.modulePath) } : nil
+        return try authorities.createServiceHierarchy(keyType: root.keyAlgorithm, token: token)
     }
 
     /// `ca move-key`: a CA's file key into a token. - Throws: see `AuthorityManager.moveKey`.

@@ -79,7 +79,7 @@ extension CertificateAuthority {
     /// provisioning by claim), shared by a batch of devices, that may only enrol things whose
     /// names its grants cover. Revoke it to end the batch's enrolment.
     /// - Throws: `PolicyError` (grants), the issuance's errors.
-    public func createClaim(_ name: String, grants: [ClientGrant], ca: String = "issuing", into output: URL,
+    public func createClaim(_ name: String, grants: [ClientGrant], ca: String = ServiceHierarchy.caName, into output: URL,
                             format: BundleFormat = .dir) throws -> IssueResult {
         guard !grants.isEmpty else { throw PolicyError.invalidValue("grants", reason: "a claim needs at least one TEMPLATE:PATTERN it may enrol") }
         try checkGrants(grants, role: .station)

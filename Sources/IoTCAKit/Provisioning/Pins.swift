@@ -73,7 +73,9 @@ public enum PinSet {
     public static func collect(from store: Store, authorities names: [String] = []) throws -> [Pin] {
         var certificates: [(String, [UInt8])] = []
         if names.isEmpty {
-            certificates = try store.authorities().compactMap { authority in authority.certificateDER.map { (authority.name, $0) } }
+            // Firmware pins what devices connect to: the service's own CAs only when named.
+            certificates = try store.authorities().filter { !ServiceHierarchy.isReserved($0.name) }
+                .compactMap { authority in authority.certificateDER.map { (authority.name, $0) } }
         } else {
             for name in names {
                 let authority = try store.authority(named: name)

@@ -3,6 +3,23 @@
 /// Generated from templates/*.json; edit those and copy them here.
 enum BuiltinTemplates {
     static let sources: [String: String] = [
+        "api-server": #"""
+{
+  "name": "api-server",
+  "description": "TLS server certificate of iotca serve's API; issued by the service CA alone, which clients of the API trust.",
+  "keyType": "ec-p256",
+  "validity": "90d",
+  "subject": {
+    "commonName": "{{thing}}",
+    "organization": "{{org}}",
+    "organizationalUnit": "iotca API"
+  },
+  "subjectAltNames": ["dns:{{thing}}"],
+  "keyUsage": ["digitalSignature"],
+  "extendedKeyUsage": ["serverAuth"],
+  "ca": false
+}
+"""#,
         "device": #"""
 {
   "name": "device",

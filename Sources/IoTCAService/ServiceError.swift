@@ -38,7 +38,8 @@ public enum ServiceError: IoTCAError, Equatable {
         switch status {
         case 404: .notFound
         case 409: .conflict
-        case 401, 403, 400, 413, 415, 422: .policy
+        case 403: .forbidden
+        case 401, 400, 413, 415, 422: .policy
         default: .unavailable
         }
     }

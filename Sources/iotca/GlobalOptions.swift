@@ -24,8 +24,13 @@ struct StoreOptions: ParsableArguments {
     /// The store's folder or database. - Throws: `StoreError.badLocation` for a URL that
     /// cannot be used.
     func storeLocation() throws -> StoreLocation {
-        try StoreLocation(store ?? Self.environment("IOTCA_STORE") ?? "ca-store", passwordFile: dbPasswordFile,
-                          nodeFolder: nodeDir ?? Self.environment("IOTCA_NODE_DIR"), environment: ProcessInfo.processInfo.environment)
+        let location = try StoreLocation(store ?? Self.environment("IOTCA_STORE") ?? "ca-store", passwordFile: dbPasswordFile,
+                                         nodeFolder: nodeDir ?? Self.environment("IOTCA_NODE_DIR"),
+                                         environment: ProcessInfo.processInfo.environment)
+        if case .postgres(let database, _) = location, let warning = database.warning {
+            FileHandle.standardError.write(Data("iotca: warning: \(warning)\n".utf8))
+        }
+        return location
     }
 
     @Option(name: .long, help: ArgumentHelp("Read the PKCS#11 token's user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).", valueName: "FILE"))

@@ -34,7 +34,7 @@ import TestSupport
         }
         // No key files left behind by the losers, and doctor (with the passphrase) is clean.
         let keys = try FileManager.default.contentsOfDirectory(atPath: store.layout.keys.path)
-        #expect(keys.count == 3 + rounds, "\(keys)")  // root, issuing, standby root, and one per race
+        #expect(keys.count == 5 + rounds, "\(keys)")  // root, issuing, standby root, the service's two, and one per race
         let doctor = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["doctor"], environment: environment)
         #expect(doctor.succeeded, "\(doctor.stdout)")
     }

@@ -55,7 +55,7 @@ import TestSupport
         // grant` finishes the job. (The same state as a create whose grants step failed.)
         let fixture = try TemporaryStore()
         let authority = CertificateAuthority(keyring: fixture.keyring)
-        _ = try authority.issue(IssueRequest(thing: "line1", template: "station"), into: fixture.folder.appending("clients"))
+        _ = try authority.issue(IssueRequest(thing: "line1", authority: "service", template: "station"), into: fixture.folder.appending("clients"))
         #expect(try fixture.store.grants(of: "line1").isEmpty)
         let again = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["station", "grant", "line1", "--grant", "device:line1-*"],
                                           environment: environment(fixture))

@@ -37,7 +37,7 @@ import TestSupport
         let cli = CLI()
         #expect(try cli.run(["init"], passphrase: Self.old).succeeded)
         let files = try cli.keyFiles()
-        #expect(files.count == 3)  // root, issuing, standby root
+        #expect(files.count == 5)  // root, issuing, standby root, service-root, service
         for file in files {
             let path = cli.store.appendingPathComponent("keys/\(file)").path
             let parsed = try OpenSSLCLI.run(["asn1parse", "-in", path]).stdout
@@ -81,7 +81,7 @@ import TestSupport
         let before = try cli.run(["doctor", "--json"], passphrase: "legacy")
         #expect(before.status == ExitStatus.store.rawValue)
         let findings = try JSONDecoder().decode(DoctorFindings.self, from: Data(before.stdout.utf8)).findings
-        #expect(findings.filter { $0.check == "kdf" }.count == 3, "\(before.stdout)")
+        #expect(findings.filter { $0.check == "kdf" }.count == 5, "\(before.stdout)")
         #expect(before.stdout.contains("2048 iterations"))
         // A new CA is not encrypted with a passphrase below the policy.
         let keysBefore = try cli.keyFiles()
@@ -100,8 +100,8 @@ import TestSupport
         let file2 = try cli.newPassphraseFile(Self.new)
         let changed = try cli.run(["passphrase", "change", "--new-passphrase-file", file2], passphrase: "legacy")
         #expect(changed.succeeded, "\(changed.stderr)")
-        #expect(changed.stdout.contains("Re-encrypted 3 key files"))
-        #expect(try cli.keyFiles().count == 3 && Set(try cli.keyFiles()).isDisjoint(with: keysBefore))
+        #expect(changed.stdout.contains("Re-encrypted 5 key files"))
+        #expect(try cli.keyFiles().count == 5 && Set(try cli.keyFiles()).isDisjoint(with: keysBefore))
         #expect(try cli.run(["issue", "d-1"], passphrase: "legacy").status == ExitStatus.passphrase.rawValue)
         #expect(try cli.run(["issue", "d-1"], passphrase: Self.new).succeeded)
         #expect(try cli.run(["crl", "publish"], passphrase: Self.new).succeeded)
@@ -138,7 +138,7 @@ import TestSupport
         let rerun = try cli.run(["passphrase", "change", "--new-passphrase-file", file], passphrase: opens)
         #expect(rerun.succeeded, "\(step): \(rerun.stderr)")
         let left = try cli.keyFiles()
-        #expect(left.count == 3, "\(step): \(left)")
+        #expect(left.count == 5, "\(step): \(left)")
         let doctor = try cli.run(["doctor"], passphrase: Self.new)
         #expect(doctor.succeeded, "\(step): \(doctor.stdout)")
         #expect(try cli.run(["issue", "e-\(step.rawValue)"], passphrase: Self.new).succeeded)
@@ -157,7 +157,7 @@ import TestSupport
         let statuses = try ProcessRunner.race(ProcessRunner.iotcaExecutable, ["passphrase", "change", "--new-passphrase-file", file],
                                               environment: environment)
         #expect(statuses == [0, ExitStatus.passphrase.rawValue])
-        #expect(try cli.keyFiles().count == 3)
+        #expect(try cli.keyFiles().count == 5)
         #expect(try cli.run(["issue", "d-1"], passphrase: Self.new).succeeded)
         #expect(try cli.run(["doctor"], passphrase: Self.new).succeeded)
     }

@@ -138,7 +138,7 @@ import TestSupport
         let url = try server.createDatabase()
         let report = try StoreMigration.migrate(from: fixture.storeURL, to: try server.location(url, node: folder.appending("node")),
                                                 examine: false, clock: fixture.clock.clock)
-        #expect(report.rows["certificates"] == 100_000 + 2)  // the things' and the two CAs'
+        #expect(report.rows["certificates"] == 100_000 + 4)  // the things' and the four CAs'
         #expect(report.rows["events"] == (try fixture.store.events().count))
         #expect(report.verified && report.sourceDigest == report.copyDigest)
         let copy = try Store.open(try server.location(url, node: folder.appending("node")))
@@ -176,6 +176,6 @@ import TestSupport
         #expect(statuses == [0, 3], "\(statuses)")
         let doctor = try iotca(["doctor", "--store", url])
         #expect(doctor.succeeded, "\(doctor.stdout)\(doctor.stderr)")
-        #expect(try iotca(["ca", "list", "--store", url, "--json"]).stdout.components(separatedBy: "\"name\"").count - 1 == 2)
+        #expect(try iotca(["ca", "list", "--store", url, "--json"]).stdout.components(separatedBy: "\"name\"").count - 1 == 4)
     }
 }

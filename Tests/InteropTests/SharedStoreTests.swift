@@ -50,7 +50,7 @@ import X509
         let report = try authority.doctor()
         let head = try fixture.store.events().last?.hash
         #expect(findings(report).isEmpty, "\(report.findings)")
-        #expect(report.certificates == 4 && report.head == head)
+        #expect(report.certificates == 6 && report.head == head)
     }
 
     /// Two nodes and eight threads each issue to the same things at once: one certificate per

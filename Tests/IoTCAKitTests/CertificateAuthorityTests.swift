@@ -24,7 +24,7 @@ import TestSupport
         #expect(outcome.revoked.map(\.serial) == [issued.entry.serial] && outcome.published.map(\.authority) == ["issuing"])
         #expect(try ca.crlStatus(of: "issuing").first?.revoked.map(\.serial) == [issued.entry.serial.hex])
         clock.advance(by: 5 * 86_400)  // past half the CRLs' 7 days: every CA is due
-        #expect(try ca.publishCRLs(ifDue: true).map(\.authority).sorted() == ["issuing", "root"])
+        #expect(try ca.publishCRLs(ifDue: true).map(\.authority).sorted() == ["issuing", "root", "service", "service-root"])
 
         let created = try ca.createCA("line-2", parent: "root")
         #expect(try ca.setStatus(.disabled, of: created.name).status == .disabled)

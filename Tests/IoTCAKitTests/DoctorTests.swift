@@ -17,7 +17,7 @@ import TestSupport
         let fixture = try healthyStore()
         let report = try Doctor(store: fixture.store).examine(bundles: fixture.bundles)
         #expect(report.findings.isEmpty, "\(report.findings)")
-        #expect(report.certificates == 4 && report.crls == 2 && report.bundles == 2)
+        #expect(report.certificates == 6 && report.crls == 4 && report.bundles == 2)  // four CAs, two devices
     }
 
     @Test func tamperingIsFound() throws {
@@ -44,7 +44,7 @@ import TestSupport
         let keyring = Keyring(store: fixture.store, passphrase: .fixed(Passphrase(TemporaryStore.passphrase)))
         // The fixture's fast test KDF is below the policy, and doctor says so for each key file.
         let fresh = try Doctor(store: fixture.store, keyring: keyring).examine().findings
-        #expect(fresh.count == 3 && fresh.allSatisfy { $0.check == "kdf" && $0.problem.contains("2048 iterations") }, "\(fresh)")
+        #expect(fresh.count == 5 && fresh.allSatisfy { $0.check == "kdf" && $0.problem.contains("2048 iterations") }, "\(fresh)")
         let manager = AuthorityManager(keyring: fixture.keyring)
         try manager.createSubordinate("gone", parent: "root")
         try manager.createSubordinate("garbled", parent: "root")
@@ -132,7 +132,7 @@ import TestSupport
         let report = try AuditReport.make(store: fixture.store)
         #expect(report.chainIntact)
         let csv = report.certificatesCSV.split(separator: "\n")
-        #expect(csv.count == 5)  // header, root, issuing, a, b
+        #expect(csv.count == 7)  // header, root, issuing, service-root, service, a, b
         #expect(csv.contains { $0.contains(",b,") && $0.contains(",revoked,") && $0.contains("key-compromise") })
         #expect(report.eventsCSV.split(separator: "\n").count == report.events.count + 1)
         let later = try AuditReport.make(store: fixture.store, since: Date().addingTimeInterval(3600))

@@ -9,8 +9,8 @@ import X509
     @Test func initCreatesRootAndIssuingWithSafeModes() throws {
         let fixture = try TemporaryStore()
         let authorities = try fixture.store.authorities()
-        #expect(authorities.map(\.name) == ["root", "issuing"])
-        #expect(authorities.map(\.kind) == [.root, .subordinate])
+        #expect(authorities.map(\.name) == ["root", "issuing", "service-root", "service"])
+        #expect(authorities.map(\.kind) == [.root, .subordinate, .root, .subordinate])
         #expect(authorities[1].parentName == "root")
         let issuing = try authorities[1].certificate()
         #expect(try issuing.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
@@ -149,7 +149,7 @@ import X509
         try fixture.issue(IssueRequest(thing: "a"))
         try fixture.issue(IssueRequest(thing: "b"))
         let events = try fixture.store.events()
-        #expect(events.map(\.action) == ["ca.create", "ca.create", "key.standby", "store.init", "certificate.issue", "certificate.issue"])
+        #expect(events.map(\.action) == ["ca.create", "ca.create", "key.standby", "ca.create", "ca.create", "store.init", "certificate.issue", "certificate.issue"])
         #expect(AuditEvent.verifyChain(events))
         var tampered = events
         tampered[3].subject = "mallory"

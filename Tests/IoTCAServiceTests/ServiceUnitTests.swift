@@ -98,7 +98,7 @@ import X509
         #expect(Problem(Secret()).detail == "The server failed; its log has the details.")
         // The client exits as the CLI would have locally.
         #expect(ServiceError.refused(problem).exitStatus == .conflict)
-        #expect(ServiceError.refused(Problem(.forbidden, detail: "")).exitStatus == .rejected)
+        #expect(ServiceError.refused(Problem(.forbidden, detail: "")).exitStatus == .forbidden)
         #expect(ServiceError.unreachable(url: "https://x", reason: "").exitStatus == .authorityUnavailable)
     }
 
@@ -166,15 +166,16 @@ import X509
     @Test func aClientOfARevokedCAIsRefusedThoughItsChainWasRemembered() async throws {
         let fixture = try TemporaryStore()
         let authority = CertificateAuthority(keyring: fixture.keyring)
-        let edge = try authority.createCA("edge", parent: "root")
+        // Clients come from the service's CA alone: that CA is the one revoked.
+        let edge = try authority.authority(named: "service")
         let clients = fixture.folder.appending("clients")
-        _ = try authority.createClient("alice", role: .operator, grants: [], ca: "edge", into: clients)
+        _ = try authority.createClient("alice", role: .operator, grants: [], into: clients)
         let alice = try presented(clients.appendingPathComponent("alice"))
         let authenticator = ClientAuthenticator(store: fixture.store)
         #expect(try await authenticator.identify(alice).role == .operator)
         let edgeSerial = SerialNumber(bytes: Array(try edge.certificate().serialNumber.bytes))
-        _ = try authority.revoke(.serial(edgeSerial, authority: "root"))
+        _ = try authority.revoke(.serial(edgeSerial, authority: "service-root"))
         let refused = await #expect(throws: Problem.self) { try await authenticator.identify(alice) }
-        #expect(refused?.status == 401 && refused?.detail.contains("edge") == true)
+        #expect(refused?.status == 401 && refused?.detail.contains("service") == true)
     }
 }

@@ -37,7 +37,7 @@ public struct ClientGrant: Sendable, Hashable, Codable, CustomStringConvertible 
     public init(parsing text: String) throws(PolicyError) {
         let head = text.prefix { $0 != "," }
         guard let colon = head.firstIndex(of: ":") else {
-            try self.init(template: String(head), options: text.dropFirst(head.count))
+            try self.init(template: String(head), options: "*" + text.dropFirst(head.count))
             return
         }
         try self.init(template: String(head[..<colon]), options: String(head[head.index(after: colon)...]) + text.dropFirst(head.count))
@@ -46,7 +46,7 @@ public struct ClientGrant: Sendable, Hashable, Codable, CustomStringConvertible 
     /// A grant as the store keeps it: the template, and the rest of its text (`PATTERN,OPTION...`).
     init(template: String, options text: some StringProtocol) throws(PolicyError) {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
-        let pattern = parts.first.flatMap { $0.isEmpty ? nil : String($0) } ?? "*"
+        let pattern = parts.first.map { String($0) } ?? ""
         var authorities: [String] = [], names: [NameRule] = [], wildcards = false
         for option in parts.dropFirst() {
             if option == "wildcards" {

@@ -15,6 +15,14 @@ public struct PostgresLocation: Sendable, Equatable {
     public var sslRootCertificate: String?
     /// Seconds to wait for a connection (`connect_timeout`).
     public var connectTimeout: Int
+    /// What a front end should tell the user about this URL (a server left unauthenticated).
+    public var warning: String?
+
+    /// Loopback names and addresses: a server there is this machine's own.
+    static func isLocal(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.") || bare.hasPrefix("/")
+    }
 
     /// libpq's `sslmode`, minus `allow` (taken as prefer: TLS when the server offers it).
     public enum SSLMode: String, Sendable, CaseIterable {
@@ -32,7 +40,7 @@ public struct PostgresLocation: Sendable, Equatable {
     /// PGUSER and HOME.
     public init(url text: String, passwordFile: String? = nil, environment: [String: String]) throws(StoreError) {
         guard Self.isURL(text), let components = URLComponents(string: text), let host = components.host, !host.isEmpty else {
-            throw .badLocation(text, detail: "expected postgres://USER@HOST[:PORT]/DATABASE[?sslmode=MODE]")
+            throw .badLocation(Self.redacted(text), detail: "expected postgres://USER@HOST[:PORT]/DATABASE[?sslmode=MODE]")
         }
         self.host = host
         port = components.port ?? 5432
@@ -41,7 +49,10 @@ public struct PostgresLocation: Sendable, Equatable {
         self.user = user
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = path.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 } ?? user
-        sslMode = .prefer
+        // The database is the record: a server that is not on this machine is authenticated
+        // unless the URL says otherwise (libpq's own default, prefer, authenticates nothing).
+        sslMode = Self.isLocal(host) ? .prefer : .verifyFull
+        var written: SSLMode?
         connectTimeout = 10
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
@@ -51,6 +62,7 @@ public struct PostgresLocation: Sendable, Equatable {
                     throw .badLocation(Self.redacted(text), detail: "sslmode \(value) is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 sslMode = mode
+                written = mode
             case "sslrootcert": sslRootCertificate = value
             case "connect_timeout":
                 guard let seconds = Int(value), seconds > 0 else { throw .badLocation(Self.redacted(text), detail: "connect_timeout must be a number of seconds") }
@@ -59,6 +71,14 @@ public struct PostgresLocation: Sendable, Equatable {
             default:
                 throw .badLocation(Self.redacted(text), detail: "unknown parameter \(item.name) (known: sslmode, sslrootcert, connect_timeout, application_name)")
             }
+        }
+        if (sslMode == .verifyCA || sslMode == .verifyFull) && sslRootCertificate == nil {
+            throw .badLocation(Self.redacted(text), detail: written == nil
+                ? "\(host) is not on this machine, so its certificate is verified (sslmode=verify-full): give the CA that signed it as sslrootcert=FILE, or write sslmode=require to skip the check"
+                : "sslmode=\(sslMode.rawValue) verifies the server's certificate: give the CA that signed it as sslrootcert=FILE")
+        }
+        if let written, [.allow, .prefer, .require].contains(written), !Self.isLocal(host), sslRootCertificate == nil {
+            warning = "sslmode=\(written.rawValue): the database server \(host) is not authenticated, so whoever sits between this node and it can read and change the store; use sslmode=verify-full with sslrootcert=FILE"
         }
         if let passwordFile {
             guard let contents = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
@@ -105,9 +125,15 @@ public struct PostgresLocation: Sendable, Equatable {
         return text + "/\(database)"
     }
 
+    /// `url` with any password replaced by `***`, also when the URL does not parse (a password
+    /// must never reach a message): whatever stands between the user's `:` and the last `@` of
+    /// the authority.
     static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? url
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        guard let at = rest.lastIndex(of: "@") else { return url }
+        let userInfo = rest[..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else { return url }
+        return String(url[..<rest.startIndex]) + userInfo[..<colon] + ":***" + rest[at...]
     }
 }

@@ -53,6 +53,8 @@ final class ClientAuthenticator: Sendable {
         guard standing.status == .active else {
             throw Problem(.unauthenticated, detail: "client certificate \(serial) of \(standing.thing ?? "?") is revoked")
         }
+        // Disabling a CA pauses its issuance; what it issued stays valid (as on the CRLs and in
+        // OCSP), so its clients keep authenticating. Revoking it ends them.
         guard standing.authorityStatus == .active || standing.authorityStatus == .disabled else {
             throw Problem(.unauthenticated, detail: "client certificate \(serial) was issued by CA \(standing.authority), which is \(standing.authorityStatus.rawValue)")
         }
@@ -97,7 +99,7 @@ final class ClientAuthenticator: Sendable {
 
     /// The store's roots and intermediates, and whether `der` was validated against them before.
     /// A remembered certificate costs no read: the trust set is read again only to validate a
-    /// certificate not seen yet (a CA revoked or disabled since is caught by `clientStanding`).
+    /// certificate not seen yet (a CA revoked since is caught by `clientStanding`).
     private func currentTrust(_ der: [UInt8]) throws(Problem) -> ([Certificate], [Certificate], Bool, Int) {
         if let known = trust.withLock({ $0.validated.contains(der) ? ($0.roots, $0.intermediates, true, $0.generation) : nil }) {
             return known

@@ -29,8 +29,8 @@ public struct RemoteProvisioner: Sendable {
         var call = Self.call(request)
         call.deliveryTarget = DeliveryTarget.make(format: format, out: out)
         let issued = try await client.issue(call)
-        let written = try Self.write(issued, format: format, out: out, replace: request.renew || request.force, passphrase: bundlePassphrase,
-                                     durable: true)
+        let written = try Self.write(issued, thing: request.thing, csr: request.csr, format: format, out: out,
+                                     replace: request.renew || request.force, passphrase: bundlePassphrase, durable: true)
         let superseded = try await client.delivered(issued.certificate.serial.hex, thing: request.thing, supersede: request.supersede)
         var entry = issued.certificate
         entry.delivery = .written
@@ -77,9 +77,8 @@ public struct RemoteProvisioner: Sendable {
                 call.template = template
                 call.ca = options.authority
                 call.attributes = row.attributes.isEmpty ? nil : row.attributes
-                if let csr = row.csr {
-                    call.csr = Self.pem(ofRequest: try RequestFile.read(csr, limit: CSRCheck.maximumSize, within: file.deletingLastPathComponent()))
-                }
+                let csr = try row.csr.map { try RequestFile.read($0, limit: CSRCheck.maximumSize, within: file.deletingLastPathComponent()) }
+                call.csr = csr.map(Self.pem(ofRequest:))
                 call.deliveryTarget = target
                 call.recover = true
                 let issued: APIClient.Issued
@@ -88,8 +87,8 @@ public struct RemoteProvisioner: Sendable {
                 } catch ServiceError.refused(let problem) where problem.name == .conflict {
                     return .skipped
                 }
-                _ = try Self.write(issued, format: options.format, out: out, replace: true, passphrase: options.bundlePassphrase,
-                                   durable: true)
+                _ = try Self.write(issued, thing: row.thing, csr: csr, format: options.format, out: out, replace: true,
+                                   passphrase: options.bundlePassphrase, durable: true)
                 _ = try await client.delivered(issued.certificate.serial.hex, thing: row.thing, supersede: false)
                 return issued.superseded.isEmpty ? .issued : .recovered
             } catch {
@@ -158,9 +157,14 @@ public struct RemoteProvisioner: Sendable {
     }
 
     /// The answer as a bundle, written like a local one (`json` is printed by the caller).
-    static func write(_ issued: APIClient.Issued, format: BundleFormat, out: URL, replace: Bool, passphrase: Passphrase?,
-                      durable: Bool) throws -> (bundle: IoTCAKit.Bundle, location: URL?) {
-        let bundle = try IoTCAKit.Bundle(jsonForm: issued.bundle)
+    /// The answer is checked first (`Bundle.checkAnswer`): for `thing`, and certifying the
+    /// generated key or the request's (`csr`).
+    static func write(_ issued: APIClient.Issued, thing: String, csr: [UInt8]?, format: BundleFormat, out: URL, replace: Bool,
+                      passphrase: Passphrase?, durable: Bool) throws -> (bundle: IoTCAKit.Bundle, location: URL?) {
+        let bundle: IoTCAKit.Bundle
+        do { bundle = try IoTCAKit.Bundle(jsonForm: issued.bundle) } catch { throw AnswerRejected("its bundle does not read: \(error)") }
+        guard issued.certificate.thing == thing else { throw AnswerRejected("its record is for another thing") }
+        try bundle.checkAnswer(for: thing, serial: issued.certificate.serial, csrKey: try csr.map { try CSRCheck.publicKey(fromRequest: $0) })
         do {
             return (bundle, try bundle.write(format, into: out, replace: replace, passphrase: passphrase, durable: durable))
         } catch {

@@ -183,6 +183,40 @@ struct TransportTests {
         #expect(next.hasPrefix(parts[1] + ";") && next.split(separator: ";").count == 2, "\(next)")
     }
 
+    /// Brokers admit devices, not the service's clients: a station's, an operator's or a claim's
+    /// certificate, or the API's own server certificate, comes from the service's CAs, which
+    /// the brokers do not trust; each is refused on all three transports although it presents
+    /// its whole chain, while a device still gets through.
+    @Test func serviceIdentitiesAreRefusedOnEveryTransport() throws {
+        let site = try Site()
+        let devices = site.devices.path
+        for arguments in [["station", "create", "line-1", "--grant", "device", "--out", devices],
+                          ["operator", "create", "alice", "--out", devices],
+                          ["claim", "create", "batch-1", "--grant", "device", "--out", devices],
+                          ["issue", "api", "--template", "api-server", "--ca", "service", "--san", "ip:127.0.0.1", "--out", devices]] {
+            let made = try site.iotca(arguments)
+            #expect(made.succeeded, "\(arguments): \(made.stderr)")
+        }
+        for name in ["line-1", "alice", "batch-1", "api"] {
+            let bundle = site.devices.appendingPathComponent(name)
+            // The leaf with its chain, as a client that wants in would present it.
+            let certificate = try Data(contentsOf: bundle.appendingPathComponent("cert.pem"))
+            try (certificate + (try Data(contentsOf: bundle.appendingPathComponent("chain.pem")))).write(to: bundle.appendingPathComponent("cert.pem"))
+            let mqtt = try site.roundTrip(name, port: site.mqttPort, websockets: false)
+            #expect(!mqtt.ok && mqtt.report.contains("\"publisher\": \"SSL"), "\(name) over MQTT/TLS: \(mqtt.report)")
+            let wss = try site.roundTrip(name, port: site.wssPort, websockets: true)
+            #expect(!wss.ok, "\(name) over WebSockets: \(wss.report)")
+            let https = try ProcessRunner.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                                                       site.out.appendingPathComponent("broker/root.pem").path,
+                                                       "--cert", bundle.appendingPathComponent("cert.pem").path,
+                                                       "--key", bundle.appendingPathComponent("key.pem").path,
+                                                       "https://127.0.0.1:\(site.httpsPort)/whoami"], timeout: 30)
+            #expect(https.stdout == "400", "\(name) over HTTPS: \(https)")
+        }
+        let good = try site.roundTrip("good", port: site.mqttPort, websockets: false)
+        #expect(good.ok, "\(good.report)")
+    }
+
     @Test func httpsRequestsNeedAGoodCertificateFromTheStoresCA() throws {
         let site = try Site()
         let root = site.out.appendingPathComponent("broker/root.pem").path

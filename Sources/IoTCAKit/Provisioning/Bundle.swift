@@ -176,6 +176,13 @@ public struct Bundle: Sendable {
         }
     }
 
+    /// Whether the folder at `path` is a bundle of `thing`: its manifest names it.
+    static func isBundle(of thing: String, at path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path + "/manifest.json"),
+              let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return manifest["thing"] as? String == thing
+    }
+
     /// Renames the complete staging folder to `target`. A new bundle never lands on an
     /// existing one (RENAME_NOREPLACE, no check-then-rename race); a replaced one is swapped
     /// atomically (RENAME_EXCHANGE), so the thing never has no folder. File systems without
@@ -193,6 +200,11 @@ public struct Bundle: Sendable {
         }
         guard code == EEXIST || code == ENOTEMPTY else { throw failed(code) }
         guard replace else { throw .exists(path: parent.path + "/" + target) }
+        // Only a bundle of this thing is replaced (and so removed): never a folder someone
+        // else keeps under that name.
+        guard isBundle(of: target, at: parent.path + "/" + target) else {
+            throw .writeFailed(path: parent.path + "/" + target, detail: "it exists and is not a bundle of \(target) (no manifest.json naming it): move it away")
+        }
         if renameat2(from, staging, folder, target, exchange) == 0 {
             try? FileManager.default.removeItem(atPath: stagingFolder.path + "/" + staging)  // now holds the old bundle
             return

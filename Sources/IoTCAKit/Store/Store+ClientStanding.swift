@@ -10,7 +10,8 @@ public struct ClientStanding: Sendable, Equatable {
     public let template: String
     public let status: CertificateEntry.Status
     public let authority: String
-    /// The issuing CA's status: a client of a revoked or disabled CA is refused.
+    /// The issuing CA's status: a client of a revoked (or pending) CA is refused; a disabled
+    /// CA only stops issuing, and what it issued stays valid, clients included.
     public let authorityStatus: Authority.Status
     public let grants: [ClientGrant]
 }

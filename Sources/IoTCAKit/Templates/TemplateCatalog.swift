@@ -27,7 +27,8 @@ public struct TemplateCatalog: Sendable {
 
     /// A template by name only (the service: a caller never makes it read a server path).
     public func template(named name: String) throws(PolicyError) -> Template {
-        guard !Self.isPath(name) else { throw .templateNotFound(name) }
+        // Not a path, and not a name a template could have: unknown, as far as a caller learns.
+        guard !Self.isPath(name), (try? ThingName.validate(name, kind: "template")) != nil else { throw .templateNotFound(name) }
         return try template(name)
     }
 

@@ -46,6 +46,28 @@ import TestSupport
         #expect(try iotca(["revoke", "--thing", "d3"]).succeeded)
     }
 
+    /// The command runs with PATH and the CRL's names alone: never the CA passphrase, a token
+    /// PIN or a database password the CLI (or the service) was started with.
+    @Test func theCommandSeesNoSecretOfTheProcessThatRunsIt() throws {
+        #expect(try iotca(["init"]).succeeded)
+        #expect(try iotca(["issue", "d1"]).succeeded)
+        let out = folder.path("env.out")
+        #expect(try iotca(["ca", "set", "issuing", "--on-publish", "env > '\(out)'"]).succeeded)
+        var environment = ProcessInfo.processInfo.environment
+        environment["IOTCA_STORE"] = folder.path("store")
+        environment["IOTCA_PASSPHRASE"] = "hook test passphrase"
+        environment["IOTCA_PKCS11_PIN"] = "1234-secret-pin"
+        environment["PGPASSWORD"] = "secret-database-password"
+        let revoked = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["revoke", "--thing", "d1"], environment: environment,
+                                            directory: folder.url)
+        #expect(revoked.succeeded, "\(revoked.stderr)")
+        let names = Set(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
+        // What sh itself adds (PWD, SHLVL, _) besides what iotca gives.
+        #expect(names.isSubset(of: ["PATH", "IOTCA_CA", "IOTCA_CRL_DER", "IOTCA_CRL_PEM", "PWD", "SHLVL", "_", "OLDPWD"]), "\(names)")
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(!text.contains("hook test passphrase") && !text.contains("1234-secret-pin") && !text.contains("secret-database-password"))
+    }
+
     /// mosquitto reads its crlfile at start and on SIGHUP: with `kill -HUP` as the command, a
     /// revoked device is refused with no reload by hand.
     @Test(.enabled(if: Broker.isInstalled)) func mosquittoRefusesARevokedDeviceWithNoReloadByHand() throws {

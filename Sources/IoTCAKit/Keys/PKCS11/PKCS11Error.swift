@@ -24,6 +24,7 @@ public enum PKCS11Error: IoTCAError, Equatable {
             switch code {
             case 0xA0, 0xA1, 0xA2, 0xA4, 0x101: return .passphrase   // PIN incorrect, invalid, len range, locked; not logged in
             case 0xE0, 0xE1, 0x30, 0x31, 0x32: return .unavailable   // token not present / unrecognized, device error / memory / removed
+            case 0xB0, 0xB3: return .unavailable                      // session closed or invalid, still after logging in again
             case 0x70, 0x71, 0x140: return .policy                    // mechanism invalid, params, curve not supported
             default: return .internalError
             }

@@ -11,8 +11,12 @@ import Synchronization
 final class PKCS11Session: @unchecked Sendable {
     let module: PKCS11Module
     private let slot: CK_SLOT_ID
-    private let handle: CK_SESSION_HANDLE
-    private let lock = Mutex(())
+    /// The first session: lookups and key generation take turns on it. Replaced when the
+    /// token closed it (`reconnect`).
+    private let main: Mutex<CK_SESSION_HANDLE>
+    /// Kept to log in again once when the token forgot the login (removed and put back, a
+    /// session closed under us): a CA key in a token must not stop a service for good.
+    private let pin: Passphrase
     private let idleSigners = Mutex<[CK_SESSION_HANDLE]>([])
     private static let maximumSigners = 64
     private let openedSigners = Atomic<Int>(0)
@@ -21,27 +25,67 @@ final class PKCS11Session: @unchecked Sendable {
     init(module: PKCS11Module, slot: CK_SLOT_ID, pin: Passphrase) throws(PKCS11Error) {
         self.module = module
         self.slot = slot
+        self.pin = pin
+        main = Mutex(try Self.openLoggedIn(module.functions.pointee, slot: slot, pin: pin))
+    }
+
+    /// A new read-write session, logged in as the user.
+    private static func openLoggedIn(_ functions: CK_FUNCTION_LIST, slot: CK_SLOT_ID, pin: Passphrase) throws(PKCS11Error) -> CK_SESSION_HANDLE {
         var session: CK_SESSION_HANDLE = 0
         let flags = CK_FLAGS(CKF_SERIAL_SESSION | CKF_RW_SESSION)
-        try PKCS11Module.check(module.functions.pointee.C_OpenSession?(slot, flags, nil, nil, &session) ?? CK_RV(CKR_FUNCTION_FAILED), "C_OpenSession")
-        handle = session
+        try PKCS11Module.check(functions.C_OpenSession?(slot, flags, nil, nil, &session) ?? CK_RV(CKR_FUNCTION_FAILED), "C_OpenSession")
         var bytes = pin.bytes
         defer { for index in bytes.indices { bytes[index] = 0 } }
         let code = bytes.withUnsafeMutableBufferPointer { buffer in
-            module.functions.pointee.C_Login?(session, CK_USER_TYPE(CKU_USER), buffer.baseAddress, CK_ULONG(buffer.count)) ?? CK_RV(CKR_FUNCTION_FAILED)
+            functions.C_Login?(session, CK_USER_TYPE(CKU_USER), buffer.baseAddress, CK_ULONG(buffer.count)) ?? CK_RV(CKR_FUNCTION_FAILED)
         }
         // Logged in already (the token's login is per application, not per session): fine.
         guard code == CKR_OK || code == CKR_USER_ALREADY_LOGGED_IN else {
-            _ = module.functions.pointee.C_CloseSession?(session)
+            _ = functions.C_CloseSession?(session)
             throw .call(function: "C_Login", code: code)
         }
+        return session
+    }
+
+    /// After the token closed our sessions or forgot the login: the idle signing sessions go,
+    /// the first session is opened and logged in anew. - Throws: what the token says now (a
+    /// token still away: `CKR_TOKEN_NOT_PRESENT`, kind unavailable).
+    func reconnect() throws(PKCS11Error) {
+        let idle = idleSigners.withLock { sessions in
+            defer { sessions.removeAll() }
+            return sessions
+        }
+        for session in idle { _ = functions.C_CloseSession?(session) }
+        openedSigners.subtract(idle.count, ordering: .relaxed)
+        let functions = self.functions, slot = self.slot, pin = self.pin
+        try main.withLock { (handle: inout CK_SESSION_HANDLE) throws(PKCS11Error) in
+            // Another thread may have reconnected already: a session logged in is kept.
+            var info = CK_SESSION_INFO()
+            if functions.C_GetSessionInfo?(handle, &info) == CKR_OK && info.state == CK_STATE(CKS_RW_USER_FUNCTIONS) { return }
+            _ = functions.C_CloseSession?(handle)
+            handle = try Self.openLoggedIn(functions, slot: slot, pin: pin)
+        }
+    }
+
+    /// Codes after which the session or the login is gone, but the token may well be back. A
+    /// private key's handle is invalid while nobody is logged in (SoftHSM2 says so then).
+    static func lostSession(_ code: CK_RV) -> Bool {
+        code == CKR_SESSION_HANDLE_INVALID || code == CKR_SESSION_CLOSED || code == CKR_USER_NOT_LOGGED_IN
+            || code == CKR_TOKEN_NOT_PRESENT || code == CKR_DEVICE_REMOVED || code == CKR_OBJECT_HANDLE_INVALID
+            || code == CKR_KEY_HANDLE_INVALID
+    }
+
+    /// Closes every session of this application on the token, as removing it does (the login
+    /// goes with them): what the recovery is tested against, with a real token.
+    func closeAllSessions() {
+        _ = functions.C_CloseAllSessions?(slot)
     }
 
     /// A session that lost the race to be the token's (two threads opened one at once) or
     /// outlived its keys: its handles go back to the token; the login stays with the others.
     deinit {
         for session in idleSigners.withLock({ $0 }) { _ = functions.C_CloseSession?(session) }
-        _ = functions.C_CloseSession?(handle)
+        _ = functions.C_CloseSession?(main.withLock { $0 })
     }
 
     // MARK: Objects
@@ -52,7 +96,7 @@ final class PKCS11Session: @unchecked Sendable {
         template.add(CK_ATTRIBUTE_TYPE(CKA_CLASS), value: objectClass)
         if let label { template.add(CK_ATTRIBUTE_TYPE(CKA_LABEL), bytes: Array(label.utf8)) }
         if let id { template.add(CK_ATTRIBUTE_TYPE(CKA_ID), bytes: id) }
-        return try lock.withLock { _ throws(PKCS11Error) -> [CK_OBJECT_HANDLE] in
+        return try main.withLock { handle throws(PKCS11Error) -> [CK_OBJECT_HANDLE] in
             let started = template.withAttributes { attributes, count in
                 functions.C_FindObjectsInit?(handle, attributes, count) ?? CK_RV(CKR_FUNCTION_FAILED)
             }
@@ -73,7 +117,7 @@ final class PKCS11Session: @unchecked Sendable {
 
     /// The value of one attribute; nil when the object does not have it (or will not show it).
     func attribute(_ type: CK_ATTRIBUTE_TYPE, of object: CK_OBJECT_HANDLE) throws(PKCS11Error) -> [UInt8]? {
-        try lock.withLock { _ throws(PKCS11Error) -> [UInt8]? in
+        try main.withLock { handle throws(PKCS11Error) -> [UInt8]? in
             var query = CK_ATTRIBUTE(type: type, pValue: nil, ulValueLen: 0)
             let sized = functions.C_GetAttributeValue?(handle, object, &query, 1) ?? CK_RV(CKR_FUNCTION_FAILED)
             if sized == CKR_ATTRIBUTE_SENSITIVE || sized == CKR_ATTRIBUTE_TYPE_INVALID || query.ulValueLen == CK_ULONG.max { return nil }
@@ -107,7 +151,7 @@ final class PKCS11Session: @unchecked Sendable {
         }
         publicTemplate.addCAPublicKeyUse(label: label, id: id)
         privateTemplate.addCAPrivateKeyUse(label: label, id: id)
-        return try lock.withLock { _ throws(PKCS11Error) in
+        return try main.withLock { handle throws(PKCS11Error) in
             var publicKey: CK_OBJECT_HANDLE = 0, privateKey: CK_OBJECT_HANDLE = 0
             let code = publicTemplate.withAttributes { publicAttributes, publicCount in
                 privateTemplate.withAttributes { privateAttributes, privateCount in
@@ -129,7 +173,7 @@ final class PKCS11Session: @unchecked Sendable {
         privateTemplate.addCAPrivateKeyUse(label: label, id: id)
         publicTemplate.add(CK_ATTRIBUTE_TYPE(CKA_CLASS), value: CK_OBJECT_CLASS(CKO_PUBLIC_KEY))
         publicTemplate.addCAPublicKeyUse(label: label, id: id)
-        return try lock.withLock { _ throws(PKCS11Error) in
+        return try main.withLock { handle throws(PKCS11Error) in
             var privateKey: CK_OBJECT_HANDLE = 0, publicKey: CK_OBJECT_HANDLE = 0
             try PKCS11Module.check(privateTemplate.withAttributes { attributes, count in
                 functions.C_CreateObject?(handle, attributes, count, &privateKey) ?? CK_RV(CKR_FUNCTION_FAILED)
@@ -144,7 +188,7 @@ final class PKCS11Session: @unchecked Sendable {
     }
 
     func destroy(_ object: CK_OBJECT_HANDLE) {
-        lock.withLock { _ in _ = functions.C_DestroyObject?(handle, object) }
+        main.withLock { handle in _ = functions.C_DestroyObject?(handle, object) }
     }
 
     /// `C_Sign` of `data` with `mechanism` (no parameters), on a session of the pool.

@@ -1,6 +1,7 @@
 import CPKCS11
 import Crypto
 import Foundation
+import Synchronization
 import SwiftASN1
 import X509
 
@@ -11,7 +12,12 @@ import X509
 /// CKM_SHA256_RSA_PKCS (PKCS#1 v1.5).
 struct TokenKey: CustomPrivateKey {
     let session: PKCS11Session
-    let handle: CK_OBJECT_HANDLE
+    /// The private key's object handle, found again after the token lost the session.
+    private let object: ObjectHandle
+    /// What names the object in the token (label, id), to find it again.
+    private let label: String?
+    private let id: [UInt8]?
+    var handle: CK_OBJECT_HANDLE { object.value.withLock { $0 } }
     let algorithm: KeyAlgorithm
     let publicKey: Certificate.PublicKey
     /// Where it is, for messages.
@@ -28,8 +34,25 @@ struct TokenKey: CustomPrivateKey {
         return try Certificate.Signature(signatureAlgorithm: signatureAlgorithm, signatureBytes: ASN1BitString(bytes: raw[...]))
     }
 
-    /// The signature value as it goes into a certificate's or CRL's BIT STRING.
+    /// The signature value as it goes into a certificate's or CRL's BIT STRING. When the token
+    /// lost the process's session or login (removed and put back, sessions closed under us),
+    /// the session is opened and logged in again, the key found again, and the signature
+    /// tried once more: a token that stays away fails this signature (kind unavailable, 503).
     func sign(_ message: [UInt8]) throws(PKCS11Error) -> [UInt8] {
+        do {
+            return try signOnce(message)
+        } catch .call(_, let code) where PKCS11Session.lostSession(code) {
+            try session.reconnect()
+            guard let found = try session.find(CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label, id: id).first else {
+                throw .objectNotFound(location)
+            }
+            object.value.withLock { $0 = found }
+            return try signOnce(message)
+        }
+    }
+
+    private func signOnce(_ message: [UInt8]) throws(PKCS11Error) -> [UInt8] {
+        let handle = self.handle
         switch algorithm {
         case .ecP256:
             return try Self.derECDSA(session.sign(Array(SHA256.hash(data: message)), with: handle, mechanism: CK_MECHANISM_TYPE(CKM_ECDSA)))
@@ -62,11 +85,17 @@ struct TokenKey: CustomPrivateKey {
         return writer.bytes
     }
 
-    // Hashable: the same object in the same session.
-    static func == (lhs: TokenKey, rhs: TokenKey) -> Bool { lhs.session === rhs.session && lhs.handle == rhs.handle }
+    // Hashable: the same key opened once (its handle may be found again since).
+    static func == (lhs: TokenKey, rhs: TokenKey) -> Bool { lhs.session === rhs.session && lhs.object === rhs.object }
     func hash(into hasher: inout Hasher) {
         hasher.combine(ObjectIdentifier(session))
-        hasher.combine(handle)
+        hasher.combine(ObjectIdentifier(object))
+    }
+
+    /// A handle shared by the copies of one key.
+    final class ObjectHandle: Sendable {
+        let value: Mutex<CK_OBJECT_HANDLE>
+        init(_ handle: CK_OBJECT_HANDLE) { value = Mutex(handle) }
     }
 
     // A token key is never written out: there is nothing to serialize.
@@ -75,9 +104,12 @@ struct TokenKey: CustomPrivateKey {
     init(derEncoded: ArraySlice<UInt8>) throws { throw PKCS11Error.unsupportedKey("a token key cannot be read from DER") }
     func serialize(into coder: inout DER.Serializer) throws { throw PKCS11Error.unsupportedKey("a token key never leaves the token") }
 
-    init(session: PKCS11Session, handle: CK_OBJECT_HANDLE, algorithm: KeyAlgorithm, publicKey: Certificate.PublicKey, location: String) {
+    init(session: PKCS11Session, handle: CK_OBJECT_HANDLE, label: String?, id: [UInt8]?, algorithm: KeyAlgorithm,
+         publicKey: Certificate.PublicKey, location: String) {
         self.session = session
-        self.handle = handle
+        object = ObjectHandle(handle)
+        self.label = label
+        self.id = id
         self.algorithm = algorithm
         self.publicKey = publicKey
         self.location = location

@@ -37,7 +37,8 @@ extension Keyring {
         guard let publicKey = tokenPublic ?? expected else {
             throw PKCS11Error.unsupportedKey("the token shows no public key for \(uri.withoutModule)")
         }
-        let key = TokenKey(session: session, handle: handle, algorithm: algorithm, publicKey: publicKey, location: uri.withoutModule)
+        let key = TokenKey(session: session, handle: handle, label: uri.object, id: id, algorithm: algorithm, publicKey: publicKey,
+                           location: uri.withoutModule)
         if let expected {
             // A public object that disagrees, or a signature the certificate's key does not verify.
             if let tokenPublic, tokenPublic != expected { throw PKCS11Error.keyMismatch(authority: authority, location: uri.withoutModule) }
@@ -58,7 +59,8 @@ extension Keyring {
             throw PKCS11Error.unsupportedKey("the token shows no public key for the key it made")
         }
         let location = PKCS11URI(token: uri.token, object: label, id: id, modulePath: uri.modulePath)
-        return (TokenKey(session: session, handle: privateKey, algorithm: algorithm, publicKey: publicKey, location: location.withoutModule), location)
+        return (TokenKey(session: session, handle: privateKey, label: label, id: id, algorithm: algorithm, publicKey: publicKey,
+                         location: location.withoutModule), location)
     }
 
     /// Signs a test message in the token and verifies it with `expected`.

@@ -88,6 +88,20 @@ import TestSupport
         #expect(operatorView.body.contains("key_file") && operatorView.body.contains("systemctl reload mosquitto"))
     }
 
+    /// A disabled CA stops issuing; what it issued stays valid, its clients included (revoking
+    /// it ends them: `ServiceUnitTests`).
+    @Test func clientsOfADisabledCAKeepWorkingWhileItIssuesNothing() throws {
+        let fixture = try Fixture()
+        _ = try fixture.authority.setStatus(.disabled, of: "service")
+        #expect(try fixture.call("/v1/whoami", as: "alice").status == 200)
+        #expect(try fixture.call("/v1/certificates", as: "line1", json: #"{"thing":"line1-0042"}"#).status == 201)
+        #expect(throws: AuthorityError.self) { try fixture.authority.createClient("bob", role: .operator, grants: [], into: fixture.clients) }
+        _ = try fixture.authority.setStatus(.disabled, of: "issuing")
+        let refused = try fixture.call("/v1/certificates", as: "line1", json: #"{"thing":"line1-0043"}"#)
+        let problem = try fixture.problem(refused.body)
+        #expect(refused.status == 503 && problem == "unavailable", "\(refused.body)")
+    }
+
     /// The client trusts the API, not the PKI: a server with a perfectly valid server
     /// certificate of the same store (what a station granted `server:*` can get) is refused,
     /// as is the real API when the client is pointed at the devices' root.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 @testable import IoTCAKit
+import Synchronization
 import Testing
 import TestSupport
 import X509
@@ -204,6 +205,39 @@ import X509
         #expect(throws: PolicyError.self) { try authority.enrol(claim: claim.entry.der, csr: Array("junk".utf8)) }
         #expect(throws: (any Error).self) { try authority.enrol(claim: claim.entry.der, csr: try EnrolmentTests.csr("sensor-1"), template: "server") }
         #expect(try authority.enrol(claim: claim.entry.der, csr: try EnrolmentTests.csr("sensor-1")).entry.thing == "sensor-1")
+    }
+
+    /// One opening, eight enrolments at once with the claim: one new certificate.
+    @Test func aReopenedThingIsEnrolledOnceByClaimsAtOnce() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let authority = CertificateAuthority(keyring: fixture.keyring)
+        let claim = try authority.createClaim("batch-2", grants: [try ClientGrant(parsing: "device:valve-*")], into: fixture.folder.appending("c"))
+        _ = try authority.enrol(claim: claim.entry.der, csr: try EnrolmentTests.csr("valve-1"))
+        try authority.reopen(thing: "valve-1")
+        let requests = try (0..<8).map { _ in try EnrolmentTests.csr("valve-1") }
+        let enrolled = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let worker = CertificateAuthority(keyring: fixture.keyring)
+            if (try? worker.enrol(claim: claim.entry.der, csr: requests[index])) != nil { enrolled.withLock { $0 += 1 } }
+        }
+        #expect(enrolled.withLock { $0 } == 1)
+        #expect(try fixture.store.certificates(CertificateFilter(thing: "valve-1")).count == 2)
+    }
+
+    /// A folder under a thing's name that is not its bundle is never replaced (removed).
+    @Test func onlyABundleOfTheThingIsReplaced() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let mine = fixture.bundles.appendingPathComponent("meter-5")
+        try FileManager.default.createDirectory(at: mine, withIntermediateDirectories: true)
+        try Data("someone's notes".utf8).write(to: mine.appendingPathComponent("notes.txt"))
+        #expect(throws: OutputError.self) { try fixture.issue(IssueRequest(thing: "meter-5", force: true)) }
+        #expect(throws: OutputError.self) { try fixture.issue(IssueRequest(thing: "meter-5", renew: true)) }
+        #expect(try fixture.store.certificates(CertificateFilter(thing: "meter-5")).isEmpty)
+        #expect(try String(contentsOf: mine.appendingPathComponent("notes.txt"), encoding: .utf8) == "someone's notes")
+        // A bundle of the thing is replaced as before.
+        try FileManager.default.removeItem(at: mine)
+        try fixture.issue(IssueRequest(thing: "meter-5"))
+        #expect(try fixture.issue(IssueRequest(thing: "meter-5", renew: true)).folder.lastPathComponent == "meter-5")
     }
 
     @Test func tokensStayWithinTheirThingAndTemplate() throws {

@@ -148,10 +148,13 @@ public final class Provisioner {
         let plan = try Self.plan(request, template: template, signer: signer, authority: authority,
                                  chain: try chain(of: authority), organization: organization ?? "iotca", format: format)
         if !request.renew && !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
-        if let bundleParent, !(request.renew || request.force),
-           let location = Bundle.location(of: request.thing, format: format, in: bundleParent),
+        if let bundleParent, let location = Bundle.location(of: request.thing, format: format, in: bundleParent),
            FileManager.default.fileExists(atPath: location.path) {
-            throw OutputError.exists(path: location.path)
+            guard request.renew || request.force else { throw OutputError.exists(path: location.path) }
+            // Refused before anything is recorded: only a bundle of this thing is ever replaced.
+            if format == .dir && !Bundle.isBundle(of: request.thing, at: location.path) {
+                throw OutputError.writeFailed(path: location.path, detail: "it exists and is not a bundle of \(request.thing) (no manifest.json naming it): move it away")
+            }
         }
         return plan
     }

@@ -51,7 +51,7 @@ public struct Caller: Sendable, Equatable, CustomStringConvertible {
     /// nil for an operator (all of them).
     public func reachableTemplates(thing: String) -> Set<String>? {
         guard !isOperator else { return nil }
-        return Set(grants.filter { $0.allows(template: $0.template, thing: thing) }.map(\.template))
+        return Set(grants.filter { $0.covers(thing: thing) }.map(\.template))
     }
 
     /// Whether this caller may read `template` certificates of `thing` (stations see what they

@@ -84,9 +84,12 @@ public struct ClientGrant: Sendable, Hashable, Codable, CustomStringConvertible 
     /// The CAs this grant may issue from.
     public var allowedAuthorities: [String] { authorities.isEmpty ? [Self.defaultAuthority] : authorities }
 
+    /// Whether the thing-name pattern matches `thing` (whatever the template).
+    public func covers(thing: String) -> Bool { Self.matches(Array(pattern.utf8), Array(thing.utf8)) }
+
     /// Whether this grant covers issuing `template` to `thing`.
     public func allows(template: String, thing: String) -> Bool {
-        template == self.template && Self.matches(Array(pattern.utf8), Array(thing.utf8))
+        template == self.template && covers(thing: thing)
     }
 
     /// Glob matching without backtracking blow-up: remembers the last `*` and retries from it.

@@ -130,8 +130,7 @@ public final class Provisioner {
         let (authority, active) = (facts.authority, facts.active)
         // Only the operator at the CA host names a template by path: the service's callers name
         // templates, and never learn whether a server path exists.
-        if request.caller.role != .local && (TemplateCatalog.isPath(request.template)
-                                             || (try? ThingName.validate(request.template, kind: "template")) == nil) {
+        if request.caller.role != .local && !TemplateCatalog.isName(request.template) {
             throw PolicyError.templateNotFound(request.template)
         }
         if facts.templatesVersion != templatesVersion {

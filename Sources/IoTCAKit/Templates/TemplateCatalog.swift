@@ -25,10 +25,15 @@ public struct TemplateCatalog: Sendable {
     /// Whether `text` names a file rather than a template.
     public static func isPath(_ text: String) -> Bool { text.contains("/") || text.hasSuffix(".json") }
 
-    /// A template by name only (the service: a caller never makes it read a server path).
+    /// Whether `text` could name a template: not a path, and a valid name.
+    public static func isName(_ text: String) -> Bool {
+        !isPath(text) && (try? ThingName.validate(text, kind: "template")) != nil
+    }
+
+    /// A template by name only (the service: a caller never makes it read a server path). Not
+    /// a name a template could have is unknown, as far as a caller learns.
     public func template(named name: String) throws(PolicyError) -> Template {
-        // Not a path, and not a name a template could have: unknown, as far as a caller learns.
-        guard !Self.isPath(name), (try? ThingName.validate(name, kind: "template")) != nil else { throw .templateNotFound(name) }
+        guard Self.isName(name) else { throw .templateNotFound(name) }
         return try template(name)
     }
 

@@ -18,6 +18,8 @@ struct BenchStore {
         authority = try CertificateAuthority(store: store, passphrase: .fixed(Passphrase(Self.passphrase)))
         clients = root.appendingPathComponent("clients")
         _ = try authority.createClient("bench", role: .operator, grants: [], into: clients)
+        // A station whose every issuance passes the grant checks (and the thing-history read).
+        _ = try authority.createClient("bench-station", role: .station, grants: [try ClientGrant(parsing: "device:*")], into: clients)
     }
 
     /// `iotca serve` (the binary beside this one) with `arguments`; stop it when done.
@@ -33,9 +35,11 @@ struct BenchStore {
         return (server, address("api listening on "), address("public listening on "))
     }
 
-    /// The operator's client, with up to `connections` kept-alive connections.
-    func client(_ api: String, connections: Int) throws -> APIClient {
-        try APIClient(.init(url: api, clientCertificate: clients.path + "/bench/cert.pem", clientKey: clients.path + "/bench/key.pem",
-                            serverCA: clients.path + "/bench/root.pem"), connections: connections)
+    /// The operator's client (or, with `station`, the station's), with up to `connections`
+    /// kept-alive connections.
+    func client(_ api: String, connections: Int, station: Bool = false) throws -> APIClient {
+        let name = clients.path + (station ? "/bench-station" : "/bench")
+        return try APIClient(.init(url: api, clientCertificate: name + "/cert.pem", clientKey: name + "/key.pem",
+                                   serverCA: name + "/root.pem"), connections: connections)
     }
 }

@@ -24,6 +24,7 @@ struct ServeBench: AsyncParsableCommand {
     var folder: String?
     @Flag(help: "Skip cfssl even when it is installed.") var noCfssl = false
     @Option(help: "The server's worker threads (default: its own default).") var workers: Int?
+    @Flag(help: "Call as a station granted device:* instead of an operator: every issuance passes the grant checks.") var station = false
 
     func run() async throws {
         let root = folder.map { URL(fileURLWithPath: $0) }
@@ -38,7 +39,7 @@ struct ServeBench: AsyncParsableCommand {
         print("Making \(count) CSRs...")
         let csrs = try (0..<count).map { _ in try Self.csr() }
         let maxConnections = connections.max() ?? 1
-        let client = try bench.client(api, connections: maxConnections)
+        let client = try bench.client(api, connections: maxConnections, station: station)
         // Request bodies made before the clock starts, and answers checked by status only: the
         // load generator shares the cores with the server, so it does as little as it can (the
         // same for cfssl below).

@@ -236,7 +236,7 @@ public final class APIClient: Sendable {
             response = try await http.execute(request, timeout: .seconds(120))
             bytes = try await response.body.collect(upTo: Self.answerLimit)
         } catch {
-            throw ServiceError.unreachable(url: settings.url, reason: Self.describe(error))
+            throw ServiceError.unreachable(url: settings.url, reason: Self.describe(error, serverCA: settings.serverCA))
         }
         let data = Data(bytes.readableBytesView)
         let contentType = response.headers.first(name: "content-type") ?? ""
@@ -253,11 +253,15 @@ public final class APIClient: Sendable {
         }
     }
 
-    /// What a person can act on: TLS failures named as such.
-    private static func describe(_ error: any Error) -> String {
+    /// What a person can act on: TLS failures named as such. A server certificate that does not
+    /// verify is the identity check refusing the server: it is not the API this client trusts.
+    private static func describe(_ error: any Error, serverCA: String) -> String {
         let text = String(describing: error)
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("unableToValidateCertificate") || text.contains("certificate verify") {
+            return "the server is not the iotca API this client trusts: its TLS certificate does not verify against \(serverCA) (the service root of the client bundle) (\(text))"
+        }
         if text.contains("handshake") || text.contains("SSL") || text.contains("certificate") {
-            return "TLS failed (\(text)); check --server-ca (the store's root.pem) and the client certificate"
+            return "TLS failed (\(text)); check --server-ca (the service root: root.pem of the client bundle) and the client certificate"
         }
         if text.contains("connect") || text.contains("refused") { return "connection failed (\(text))" }
         return text

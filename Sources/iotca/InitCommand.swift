@@ -5,7 +5,7 @@ import IoTCAKit
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a store with a root CA `root` and an issuing CA `issuing` signed by it.")
+        abstract: "Create a store with a root CA `root` and an issuing CA `issuing` signed by it, and the service's own CAs `service-root` and `service`.")
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -71,6 +71,7 @@ struct InitCommand: ParsableCommand {
             for authority in [result.root, result.issuing] {
                 Output.line("  \(authority.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(authority.subject)  until \(Output.date(authority.notAfter))")
             }
+            Output.line("  and the service's own CAs, service-root and service (stations, operators, claims, the API's TLS certificate)")
             Output.line("Root certificate SHA-256: \(result.rootFingerprints.certificateSHA256Colons)")
             Output.line("Root SPKI pin (sha256/base64): \(result.rootFingerprints.spkiSHA256Base64)")
         }

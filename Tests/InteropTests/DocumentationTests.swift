@@ -82,6 +82,15 @@ import TestSupport
         #expect(rendered.succeeded, "\(rendered.stderr)")
         let committed = try String(contentsOf: Self.root.appendingPathComponent("docs/commands.md"), encoding: .utf8)
         #expect(rendered.stdout == committed, "docs/commands.md is stale: run scripts/render-commands")
+        let manual = try ProcessRunner.run("python3", [Self.root.appendingPathComponent("scripts/commands_markdown.py").path, "--man"],
+                                           input: Data(dump.stdout.utf8))
+        #expect(manual.stdout == (try String(contentsOf: Self.root.appendingPathComponent("docs/iotca.1"), encoding: .utf8)),
+                "docs/iotca.1 is stale: run scripts/render-commands")
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["--generate-completion-script", shell])
+            let file = Self.root.appendingPathComponent("docs/completions/iotca.\(shell)")
+            #expect(script.stdout == (try String(contentsOf: file, encoding: .utf8)), "docs/completions/iotca.\(shell) is stale: run scripts/render-commands")
+        }
     }
 
     /// A front page: what it is, the two commands, a tour, where the guides are.

@@ -120,7 +120,8 @@ struct APIRoutes {
         if let target = body.deliveryTarget {
             guard target.utf8.count <= 4_096, !target.contains("\0") else { throw Problem(.badRequest, detail: "delivery_target is too long") }
             // Per client, so two stations writing to folders of the same name never recover each other's.
-            let recorded = "api:\(client.name):\(target)"
+            // The name's colons escaped, so no station's name and target read as another's.
+            let recorded = "api:\(client.name.replacingOccurrences(of: ":", with: "%3A")):\(target)"
             let recover = body.recover ?? false
             var deferred = issueRequest
             deferred.supersede = false  // at confirmation, once the caller has the new bundle

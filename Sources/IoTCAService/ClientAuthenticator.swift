@@ -61,8 +61,21 @@ final class ClientAuthenticator: Sendable {
         guard let role = ClientRole(template: standing.template), let name = standing.thing else {
             throw Problem(.forbidden, detail: "certificate \(serial) is a \(standing.template) certificate; only station and operator certificates may call the API")
         }
+        // The role is what the certificate itself says, signed by the service's CA: a row
+        // whose template was changed (a device's made an operator's) does not make a client.
+        guard standing.authority == ServiceHierarchy.caName, Self.names(leaf, role: role, name: name) else {
+            throw Problem(.forbidden, detail: "certificate \(serial) is not a \(role.rawValue) certificate of this service's CA")
+        }
         return ClientIdentity(role: role, name: name, serial: serial, authority: standing.authority,
                               grants: role == .station ? standing.grants : [])
+    }
+
+    /// Whether the certificate names `name` as a client of `role` in its URI (as the built-in
+    /// `station` and `operator` templates write it).
+    static func names(_ leaf: Certificate, role: ClientRole, name: String) -> Bool {
+        let expected = "https://iotca.invalid/\(role == .station ? "stations" : "operators")/\(name)"
+        guard let names = try? leaf.extensions.subjectAlternativeNames else { return false }
+        return names.contains { if case .uniformResourceIdentifier(let uri) = $0 { uri == expected } else { false } }
     }
 
     /// Whether `presented` chains to one of the store's CAs and is within its dates (RFC 5280

@@ -93,10 +93,11 @@ import X509
 
         let ruled = try Self.station("server:gw-*,san=dns:*.plant-7.example.com,san=ip:10.7.0.0/16")
         func names(_ texts: [String], _ caller: Caller) throws -> IssueRequest {
-            IssueRequest(thing: "gw-2", template: "server", subjectAltNames: try texts.map(SubjectAltName.init), renew: true, caller: caller)
+            IssueRequest(thing: "gw-2.plant-7.example.com", template: "server", subjectAltNames: try texts.map(SubjectAltName.init), renew: true,
+                         caller: caller)
         }
         let allowed = try Self.issue(authority, fixture, try names(["dns:a.b.plant-7.example.com", "ip:10.7.255.1"], ruled))
-        #expect(allowed.entry.subjectAltNames == ["dns:gw-2", "dns:a.b.plant-7.example.com", "ip:10.7.255.1"])
+        #expect(allowed.entry.subjectAltNames == ["dns:gw-2.plant-7.example.com", "dns:a.b.plant-7.example.com", "ip:10.7.255.1"])
         for refused in ["dns:plant-7.example.com", "dns:x.plant-8.example.com", "ip:10.8.0.1", "ip:::1", "dns:*.plant-7.example.com"] {
             #expect(throws: AccessDenied.self) { try Self.issue(authority, fixture, try names([refused], ruled)) }
         }
@@ -104,6 +105,57 @@ import X509
         let wild = try Self.station("server:gw-*,san=dns:*.plant-7.example.com,wildcards")
         #expect(try Self.issue(authority, fixture, try names(["dns:*.line.plant-7.example.com"], wild)).entry.subjectAltNames.contains("dns:*.line.plant-7.example.com"))
         #expect(throws: AccessDenied.self) { try Self.issue(authority, fixture, try names(["dns:*.example.com"], wild)) }
+    }
+
+    /// A grant's name rules bind the names the template renders too, and a name rendered from
+    /// an attribute the caller sends is an extra name.
+    @Test func renderedNamesObeyTheGrant() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let authority = CertificateAuthority(keyring: fixture.keyring)
+        let ruled = try Self.station("server:gw-*,san=dns:*.plant-7.example.com")
+        #expect(throws: AccessDenied.self) { try Self.issue(authority, fixture, IssueRequest(thing: "gw-1.plant-9.example.com", template: "server", caller: ruled)) }
+        #expect(try Self.issue(authority, fixture, IssueRequest(thing: "gw-1.plant-7.example.com", template: "server", caller: ruled))
+            .entry.subjectAltNames == ["dns:gw-1.plant-7.example.com"])
+        var template = try authority.template("server")
+        template.name = "named-server"
+        template.subjectAltNames = ["dns:{{thing}}", "dns:{{attr.host}}"]
+        let file = fixture.folder.appending("named-server.json")
+        try JSONEncoder().encode(template).write(to: file)
+        _ = try authority.addTemplate(from: file)
+        let plain = try Self.station("named-server:gw-*")
+        let injected = IssueRequest(thing: "gw-2", template: "named-server", attributes: ["host": "localhost"], caller: plain)
+        #expect(throws: AccessDenied.self) { try Self.issue(authority, fixture, injected) }
+        #expect(try Self.record(fixture)[0] == 5)  // four CAs and gw-1.plant-7 only
+    }
+
+    /// Reach is per template and CA: a tenant's station never supersedes another CA's devices.
+    @Test func historyIsTemplateAndCA() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let authority = CertificateAuthority(keyring: fixture.keyring)
+        _ = try authority.createCA("line-b", parent: "root")
+        let theirs = try fixture.issue(IssueRequest(thing: "meter-9", authority: "line-b"))
+        _ = try authority.createCA("line-a", parent: "root")
+        let tenant = try Self.station("device:*,ca=line-a")
+        #expect(throws: AccessDenied.self) {
+            try Self.issue(authority, fixture, IssueRequest(thing: "meter-9", authority: "line-a", renew: true, supersede: true, caller: tenant))
+        }
+        #expect(try fixture.store.certificate(matching: theirs.entry.serial.hex).status == .active)
+        // A grant naming both CAs reaches both.
+        let both = try Self.station("device:*,ca=line-a,ca=line-b")
+        _ = try Self.issue(authority, fixture, IssueRequest(thing: "meter-9", authority: "line-a", renew: true, caller: both))
+    }
+
+    /// A compromised server answering a CSR with a key of its own is refused: the device's key
+    /// never comes from the server.
+    @Test func anAnswerToARequestMayNotBringAKey() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let generated = try fixture.issue(IssueRequest(thing: "dev-1"))
+        let csrKey = try CSRCheck.publicKey(fromRequest: try EnrolmentTests.csr("dev-1"))
+        #expect(throws: AnswerRejected.self) {
+            try generated.bundle.checkAnswer(for: "dev-1", serial: generated.entry.serial, csrKey: csrKey)
+        }
+        try generated.bundle.checkAnswer(for: "dev-1", serial: generated.entry.serial, csrKey: nil)
+        #expect(throws: AnswerRejected.self) { try generated.bundle.checkAnswer(for: "dev-2", serial: generated.entry.serial, csrKey: nil) }
     }
 
     @Test func aTemplateLimitsNamesForEveryCallerTheOperatorIncluded() throws {

@@ -16,7 +16,7 @@ import TestSupport
         DispatchQueue.concurrentPerform(iterations: 400) { index in
             var mine = entry
             mine.thing = "thing-\(index)"
-            let issuance = GroupCommit.Issuance(entry: mine, attributes: [:], renew: false, reachable: nil, client: nil)
+            let issuance = GroupCommit.Issuance(entry: mine, attributes: [:], renew: false, reach: nil, client: nil)
             // The "transaction" answers each issuance with its own number (odd ones refused).
             let outcome = Result {
                 try commits.record(issuance) { group in
@@ -40,7 +40,7 @@ import TestSupport
         let commits = GroupCommit()
         let fixture = try TemporaryStore(encrypted: false)
         let entry = try fixture.issue(IssueRequest(thing: "x")).entry
-        let issuance = GroupCommit.Issuance(entry: entry, attributes: [:], renew: false, reachable: nil, client: nil)
+        let issuance = GroupCommit.Issuance(entry: entry, attributes: [:], renew: false, reach: nil, client: nil)
         #expect(throws: StoreError.busy(path: "p")) {
             try commits.record(issuance) { group in group.map { _ in .failure(StoreError.busy(path: "p")) } }
         }

@@ -14,7 +14,8 @@ import Testing
         let verified = try PostgresLocation(url: "postgres://ca@db.example.com/iotca?sslrootcert=/etc/ssl/db-ca.pem", environment: Self.environment)
         #expect(verified.sslMode == .verifyFull && verified.warning == nil)
         // On this machine libpq's own default stands.
-        for host in ["127.0.0.1", "localhost", "[::1]"] {
+        #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://ca@127.example.com/iotca", environment: Self.environment) }
+        for host in ["127.0.0.1", "localhost", "[::1]", "127.8.9.10"] {
             let local = try PostgresLocation(url: "postgres://ca@\(host)/iotca", environment: Self.environment)
             #expect(local.sslMode == .prefer && local.warning == nil)
         }

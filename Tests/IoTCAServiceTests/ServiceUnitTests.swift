@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import IoTCAKit
+@testable import IoTCAKit
 @testable import IoTCAService
 import SwiftASN1
 import Testing
@@ -100,6 +100,12 @@ import X509
         #expect(ServiceError.refused(problem).exitStatus == .conflict)
         #expect(ServiceError.refused(Problem(.forbidden, detail: "")).exitStatus == .forbidden)
         #expect(ServiceError.unreachable(url: "https://x", reason: "").exitStatus == .authorityUnavailable)
+        // A token that stays away after the one reconnection: 503 for that request, its CKR_ named.
+        for code: UInt in [0xE0, 0x32, 0xB3, 0xB0] {
+            let away = Problem(PKCS11Error.call(function: "C_SignInit", code: code))
+            #expect(away.status == 503 && away.detail.contains("CKR_"), "\(away)")
+        }
+        #expect(Problem(AccessDenied(caller: "station line-7", reason: "revoke certificates: that is an operator's action")).status == 403)
     }
 
     @Test func theIssueAnswerWrittenAsBytesIsWhatItsEncodableFormEncodes() throws {
@@ -178,4 +184,18 @@ import X509
         let refused = await #expect(throws: Problem.self) { try await authenticator.identify(alice) }
         #expect(refused?.status == 401 && refused?.detail.contains("service") == true)
     }
+
+    /// A database writer who changes a device's row to an operator's does not make a client:
+    /// the role is read from the certificate itself, issued by the service's CA.
+    @Test func aRowMadeAnOperatorIsNotOne() async throws {
+        let fixture = try TemporaryStore()
+        let device = try fixture.issue(IssueRequest(thing: "sensor-1"))
+        try fixture.store.write { db in
+            _ = try db.execute("UPDATE certificates SET template = 'operator' WHERE serial = ?", device.entry.serial.hex)
+        }
+        let authenticator = ClientAuthenticator(store: fixture.store)
+        let refused = await #expect(throws: Problem.self) { try await authenticator.identify(try presented(device.folder)) }
+        #expect(refused?.status == 403 && refused?.detail.contains("not a operator certificate of this service's CA") == true, "\(String(describing: refused))")
+    }
+
 }

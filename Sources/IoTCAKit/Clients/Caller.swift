@@ -47,56 +47,91 @@ public struct Caller: Sendable, Equatable, CustomStringConvertible {
         guard isOperator else { throw AccessDenied(caller: description, reason: "\(action): that is an operator's action") }
     }
 
-    /// The templates of certificates this caller may issue, renew or supersede for `thing`;
-    /// nil for an operator (all of them).
-    public func reachableTemplates(thing: String) -> Set<String>? {
+    /// A certificate a thing holds or held, as far as reach is concerned: its template and CA.
+    public struct IssuedAs: Sendable, Hashable, CustomStringConvertible {
+        public let template: String
+        public let authority: String
+        public init(template: String, authority: String) {
+            self.template = template
+            self.authority = authority
+        }
+        public var description: String { "\(template) (CA \(authority))" }
+    }
+
+    /// What a caller limited by grants may touch on one thing: certificates of a template and
+    /// CA one of its grants for that thing covers.
+    public struct Reach: Sendable {
+        let grants: [ClientGrant]
+        public func covers(_ issued: IssuedAs) -> Bool {
+            grants.contains { $0.template == issued.template && $0.allowedAuthorities.contains(issued.authority) }
+        }
+    }
+
+    /// What this caller may issue, renew or supersede on `thing`; nil for an operator (all).
+    public func reach(thing: String) -> Reach? {
         guard !isOperator else { return nil }
-        return Set(grants.filter { $0.covers(thing: thing) }.map(\.template))
+        return Reach(grants: grants.filter { $0.covers(thing: thing) })
     }
 
     /// Whether this caller may read `template` certificates of `thing` (stations see what they
     /// could issue).
     public func mayRead(template: String, thing: String?) -> Bool {
         guard let thing else { return isOperator }
-        return reachableTemplates(thing: thing)?.contains(template) ?? true
+        guard let reach = reach(thing: thing) else { return true }
+        return reach.grants.contains { $0.template == template }
     }
 
-    /// Refuses a change to `thing` when it holds (or held) certificates of a template this
-    /// caller could not have issued: a renewal or supersession would replace what it does not own.
-    public func requireReach(thing: String, history: Set<String>) throws(AccessDenied) {
-        guard let reachable = reachableTemplates(thing: thing) else { return }
-        let outside = history.subtracting(reachable)
-        guard outside.isEmpty else {
-            throw AccessDenied(caller: description,
-                               reason: "touch \(thing): it holds or held \(outside.sorted().joined(separator: ", ")) certificates, which its grants do not cover")
+    /// Refuses a change to `thing` when it holds (or held) a certificate of a template or CA
+    /// this caller could not have issued: a renewal or supersession would replace what it does
+    /// not own (another tenant's CA included).
+    public func requireReach(thing: String, history: Set<IssuedAs>) throws(AccessDenied) {
+        guard let reach = reach(thing: thing) else { return }
+        guard history.allSatisfy(reach.covers) else {
+            // What exactly it holds is not said: the caller may not read it.
+            throw AccessDenied(caller: description, reason: "touch \(thing): it holds or held certificates its grants do not cover")
         }
     }
 
     var grantsText: String { grants.isEmpty ? "none" : grants.map(\.description).joined(separator: ", ") }
 
-    /// Whether this caller may issue `template` certificates to `thing` from `authority`, with
-    /// `extraNames` beyond the template's, `history` being the templates of every certificate the
-    /// thing holds or held. Operators may; others need one grant that covers it all.
+    /// Whether this caller may issue `template` certificates to `thing` from `authority`,
+    /// `history` being every certificate the thing holds or held. Operators may; others need a
+    /// grant that covers template, thing and CA, and reach over the whole history. The names
+    /// are checked once rendered (`authorizeNames`).
     /// - Throws: `AccessDenied`, naming what is outside the grants.
-    public func authorizeIssuance(template: String, thing: String, authority: String, extraNames: [SubjectAltName],
-                                  history: Set<String>) throws(AccessDenied) {
+    public func authorizeIssuance(template: String, thing: String, authority: String, history: Set<IssuedAs>) throws(AccessDenied) {
         guard !isOperator else { return }
         let covering = grants.filter { $0.allows(template: template, thing: thing) }
         guard !covering.isEmpty else {
             throw AccessDenied(caller: description, reason: "issue \(template) certificates to \(thing) (its grants: \(grantsText))")
         }
-        let fromAuthority = covering.filter { $0.allowedAuthorities.contains(authority) }
-        guard !fromAuthority.isEmpty else {
+        guard covering.contains(where: { $0.allowedAuthorities.contains(authority) }) else {
             let allowed = Set(covering.flatMap(\.allowedAuthorities)).sorted().joined(separator: ", ")
             throw AccessDenied(caller: description, reason: "issue from CA \(authority): its grants for \(thing) name \(allowed)")
         }
-        for name in extraNames {
-            guard fromAuthority.contains(where: { grant in grant.names.contains { $0.allows(name, wildcards: grant.wildcards) } }) else {
-                let rules = Set(fromAuthority.flatMap(\.names)).map(\.description).sorted()
-                throw AccessDenied(caller: description, reason: "add the name \(name) to \(thing)'s certificate: "
+        try requireReach(thing: thing, history: history)
+    }
+
+    /// Whether every name of the certificate is this caller's to have: a grant's `san=` rules
+    /// constrain every name of their type (the template's own included), and a name of a type
+    /// no rule mentions is allowed only when the template renders it from the thing alone
+    /// (`fixed`: not from attributes the caller sends, not an extra name).
+    /// - Throws: `AccessDenied`.
+    public func authorizeNames(template: String, thing: String, authority: String, names: [SubjectAltName],
+                               fixed: [SubjectAltName]) throws(AccessDenied) {
+        guard !isOperator else { return }
+        let grants = self.grants.filter { $0.allows(template: template, thing: thing) && $0.allowedAuthorities.contains(authority) }
+        for name in names {
+            let isFixed = fixed.contains(name)
+            let allowed = grants.contains { grant in
+                let rules = grant.names.filter { $0.kind == name.kind }
+                return rules.isEmpty ? isFixed : rules.contains { $0.allows(name, wildcards: grant.wildcards) }
+            }
+            guard allowed else {
+                let rules = Set(grants.flatMap(\.names)).map(\.description).sorted()
+                throw AccessDenied(caller: description, reason: "have the name \(name) in \(thing)'s certificate: "
                     + (rules.isEmpty ? "its grants allow the template's names only" : "its grants allow \(rules.joined(separator: ", "))"))
             }
         }
-        try requireReach(thing: thing, history: history)
     }
 }

@@ -118,7 +118,7 @@ extension CertificateAuthority {
         guard caller.grants.contains(where: { $0.allows(template: template, thing: thing) }) else {
             throw AccessDenied(caller: caller.description, reason: "enrol \(template) certificates to \(thing) (its grants: \(caller.grantsText))")
         }
-        let opened = try !store.templateHistory(thing: thing).isEmpty
+        let opened = try !store.history(thing: thing).isEmpty
         if opened {
             guard try store.spendClaimOpening(thing) else {
                 throw AccessDenied(caller: caller.description,
@@ -143,7 +143,7 @@ extension CertificateAuthority {
     public func reopen(thing: String, caller: Caller = .local) throws {
         try caller.requireOperator(to: "re-open things")
         try ThingName.validate(thing)
-        guard try !store.templateHistory(thing: thing).isEmpty else { throw CertificateNotFound(selector: thing) }
+        guard try !store.history(thing: thing).isEmpty else { throw CertificateNotFound(selector: thing) }
         try store.openForClaim(thing, at: store.clock.now())
     }
 

@@ -38,10 +38,15 @@ public struct IssuancePolicy: Sendable {
         public let subjectAltNameTexts: [String]
         /// The template's validity, parsed once.
         let templateValidity: ValidityPeriod
+        /// The names the template renders from the thing, the organization and the CA alone: not
+        /// from attributes a caller sends, and not asked for as extra names.
+        public let thingNames: [SubjectAltName]
 
-        init(subject: DistinguishedName, subjectAltNames: [SubjectAltName], templateValidity: ValidityPeriod) {
+        init(subject: DistinguishedName, subjectAltNames: [SubjectAltName], templateValidity: ValidityPeriod,
+             thingNames: [SubjectAltName] = []) {
             self.subject = subject
             self.subjectAltNames = subjectAltNames
+            self.thingNames = thingNames
             self.subjectText = DistinguishedNameText.text(subject)
             self.subjectAltNameTexts = subjectAltNames.map(\.description)
             self.templateValidity = templateValidity
@@ -51,18 +56,21 @@ public struct IssuancePolicy: Sendable {
     public func profile(issuerName: String) throws(PolicyError) -> Profile {
         let context = TemplateText.Context(thing: thing, org: organization, ca: issuerName, attributes: attributes)
         let subject = try Self.subject(template, context: context)
-        var names: [SubjectAltName] = []
+        var names: [SubjectAltName] = [], thingNames: [SubjectAltName] = []
         for (index, text) in (template.subjectAltNames ?? []).enumerated() {
             let field = "subjectAltNames[\(index)]"
             let rendered = try TemplateText.render(text, context: context, template: template.name, field: field)
             do {
-                names.append(try SubjectAltName(rendered))
+                let name = try SubjectAltName(rendered)
+                names.append(name)
+                if !text.contains("{{attr.") { thingNames.append(name) }
             } catch {
                 throw .renderedFieldInvalid(template: template.name, field: field, reason: "\(error)")
             }
         }
         for name in extraSubjectAltNames where !names.contains(name) { names.append(name) }
-        return Profile(subject: subject, subjectAltNames: names, templateValidity: try ValidityPeriod(template.validity))
+        return Profile(subject: subject, subjectAltNames: names, templateValidity: try ValidityPeriod(template.validity),
+                       thingNames: thingNames)
     }
 
     /// Decides the certificate for `publicKey`, issued by `issuer` (nil for a self-signed root).

@@ -30,9 +30,12 @@ extension Bundle {
         guard SerialNumber(bytes: Array(certificate.serialNumber.bytes)) == serial else {
             throw AnswerRejected("its certificate is not the one it says it recorded")
         }
-        let key: Certificate.PublicKey?
-        if let privateKey { key = privateKey.publicKey } else { key = csrKey }
-        guard let key else { throw AnswerRejected("it holds neither a private key nor a certificate for the request's key") }
+        // A request's key stays on the device: an answer to a CSR that brings a key of its own
+        // would hand the device a key the server knows.
+        if csrKey != nil && privateKey != nil { throw AnswerRejected("it holds a private key, but the request brought its own") }
+        guard let key = csrKey ?? privateKey?.publicKey else {
+            throw AnswerRejected("it holds neither a private key nor a certificate for the request's key")
+        }
         guard certificate.publicKey == key else { throw AnswerRejected("its certificate certifies another key") }
         var issuers: [Certificate] = []
         do {

@@ -141,11 +141,13 @@ public final class Provisioner {
         // Who asks is checked before the CA key is touched: a station never learns more than
         // its refusal.
         try request.caller.authorizeIssuance(template: template.name, thing: request.thing, authority: authority.name,
-                                             extraNames: request.subjectAltNames, history: facts.history)
+                                             history: facts.history)
         let signer = try keyring.signer(for: authority)
         if organization == nil { organization = try store.organization() }
         let plan = try Self.plan(request, template: template, signer: signer, authority: authority,
                                  chain: try chain(of: authority), organization: organization ?? "iotca", format: format)
+        try request.caller.authorizeNames(template: template.name, thing: request.thing, authority: authority.name,
+                                          names: plan.profile.subjectAltNames, fixed: plan.profile.thingNames)
         if !request.renew && !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
         if let bundleParent, let location = Bundle.location(of: request.thing, format: format, in: bundleParent),
            FileManager.default.fileExists(atPath: location.path) {
@@ -235,7 +237,7 @@ public final class Provisioner {
                        target: String) throws -> (entry: CertificateEntry, previous: [SerialNumber]) {
         let entry = Self.entry(plan, issued: issued, keyAlgorithm: keyAlgorithm, now: now, target: target)
         let previous = try store.recordIssuance(entry, attributes: plan.request.attributes, renew: plan.request.renew,
-                                                reachable: plan.request.caller.reachableTemplates(thing: plan.request.thing))
+                                                reach: plan.request.caller.reach(thing: plan.request.thing))
         return (entry, previous)
     }
 

@@ -22,7 +22,8 @@ extension Provisioner {
         let entry = Self.entry(plan, issued: issued, keyAlgorithm: algorithm, now: now, target: target)
         var superseded: [SerialNumber] = []
         if recover && !request.renew {
-            switch try store.recordIssuances([Store.Issuance(entry: entry, attributes: request.attributes, recoverTarget: target)])[0] {
+            switch try store.recordIssuances([Store.Issuance(entry: entry, attributes: request.attributes,
+                                                             reach: request.caller.reach(thing: request.thing), recoverTarget: target)])[0] {
             case .success(let previous): superseded = previous
             case .failure(let conflict): throw conflict
             }
@@ -32,7 +33,7 @@ extension Provisioner {
             }
         } else {
             _ = try store.recordIssuance(entry, attributes: request.attributes, renew: request.renew,
-                                         reachable: request.caller.reachableTemplates(thing: request.thing))
+                                         reach: request.caller.reach(thing: request.thing))
         }
         var result = IssueResult(entry: entry, bundle: try Self.bundle(plan, entry: entry, key: key), location: nil)
         result.superseded = superseded
@@ -49,7 +50,7 @@ extension Provisioner {
         guard let index = entries.firstIndex(where: { $0.serial == serial }) else { throw CertificateNotFound(selector: serial.hex) }
         // A confirmation may supersede every older certificate of the thing: the caller must
         // reach them all, not only the new one.
-        try caller.requireReach(thing: thing, history: Set(entries.map(\.template)))
+        try caller.requireReach(thing: thing, history: Set(entries.map { Caller.IssuedAs(template: $0.template, authority: $0.authority) }))
         try store.markWritten([(thing, serial)])
         guard supersede else { return [] }
         let older = entries[..<index].filter { $0.status == .active }.map(\.serial)

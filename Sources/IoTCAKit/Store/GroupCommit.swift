@@ -14,8 +14,8 @@ final class GroupCommit: Sendable {
         let entry: CertificateEntry
         let attributes: [String: String]
         let renew: Bool
-        /// For a caller limited by grants: the templates it may touch on this thing.
-        let reachable: Set<String>?
+        /// For a caller limited by grants: what it may touch on this thing.
+        let reach: Caller.Reach?
         /// The API client its audit event names: the leading thread writes other threads' events.
         let client: String?
     }

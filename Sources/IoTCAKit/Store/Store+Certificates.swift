@@ -18,25 +18,27 @@ extension Store {
     /// What planning an issuance reads, in one read transaction: the CA, and the thing's active
     /// certificates. (The write re-checks both under the write lock; this read lets a conflict
     /// or a disabled CA be refused before anything is signed.)
-    /// With `history`, also the templates of every certificate the thing holds or held (what a
-    /// caller limited by grants must cover to touch it).
+    /// With `history`, also the template and CA of every certificate the thing holds or held
+    /// (what a caller limited by grants must cover to touch it).
     /// And the templates' version (`templatesVersion`), so a long-lived process sees a template
     /// added, replaced or removed at once.
     public func issuanceFacts(authority name: String, thing: String, history: Bool = false) throws
-        -> (authority: Authority, active: [SerialNumber], history: Set<String>, templatesVersion: String) {
+        -> (authority: Authority, active: [SerialNumber], history: Set<Caller.IssuedAs>, templatesVersion: String) {
         try read { db in
             (try Self.authority(db, named: name), try Self.activeSerials(db, thing: thing),
-             history ? try Self.templateHistory(db, thing: thing) : [], try templatesVersion(db))
+             history ? try Self.history(db, thing: thing) : [], try templatesVersion(db))
         }
     }
 
-    /// The templates of every certificate `thing` holds or held.
-    static func templateHistory(_ db: any SQLConnection, thing: String) throws -> Set<String> {
-        Set(try db.values(String.self, "SELECT DISTINCT template FROM certificates WHERE thing = ?", thing))
+    /// The template and CA of every certificate `thing` holds or held.
+    static func history(_ db: any SQLConnection, thing: String) throws -> Set<Caller.IssuedAs> {
+        Set(try db.rows("""
+            SELECT DISTINCT c.template, a.name FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.thing = ?
+            """, thing).map { Caller.IssuedAs(template: $0.get(0) ?? "", authority: $0.get(1) ?? "") })
     }
 
-    public func templateHistory(thing: String) throws -> Set<String> {
-        try readOne { db in try Self.templateHistory(db, thing: thing) }
+    public func history(thing: String) throws -> Set<Caller.IssuedAs> {
+        try readOne { db in try Self.history(db, thing: thing) }
     }
 
     public func certificates(_ filter: CertificateFilter) throws -> [CertificateEntry] {

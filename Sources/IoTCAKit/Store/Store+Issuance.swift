@@ -29,8 +29,8 @@ extension Store {
     /// certificate of another template is refused here too, under the write lock: an operator
     /// certificate issued to the name since the plan read it is never replaced by a station.
     func recordIssuance(_ entry: CertificateEntry, attributes: [String: String], renew: Bool,
-                        reachable: Set<String>? = nil) throws -> [SerialNumber] {
-        let issuance = GroupCommit.Issuance(entry: entry, attributes: attributes, renew: renew, reachable: reachable,
+                        reach: Caller.Reach? = nil) throws -> [SerialNumber] {
+        let issuance = GroupCommit.Issuance(entry: entry, attributes: attributes, renew: renew, reach: reach,
                                             client: AuditEvent.client)
         return try commits.record(issuance) { group in
             do {
@@ -38,12 +38,8 @@ extension Store {
                     var context = IssuanceContext()
                     return try group.map { issuance -> GroupCommit.Outcome in
                         do {
-                            if let reachable = issuance.reachable, let thing = issuance.entry.thing {
-                                let outside = try Self.templateHistory(db, thing: thing).subtracting(reachable)
-                                if !outside.isEmpty {
-                                    throw AccessDenied(caller: issuance.client ?? "this caller",
-                                                       reason: "touch \(thing): it holds or held \(outside.sorted().joined(separator: ", ")) certificates")
-                                }
+                            if let reach = issuance.reach, let thing = issuance.entry.thing {
+                                try Self.requireReach(db, reach, thing: thing, caller: issuance.client)
                             }
                             return .success(try AuditEvent.$client.withValue(issuance.client) {
                                 try insertIssuance(db, issuance.entry, attributes: issuance.attributes, renew: issuance.renew, context: &context)
@@ -62,11 +58,21 @@ extension Store {
         }
     }
 
+    /// Refuses, under the write lock, a thing that holds or held a certificate the caller's
+    /// reach does not cover (one issued since the plan read the history included).
+    static func requireReach(_ db: any SQLConnection, _ reach: Caller.Reach, thing: String, caller: String?) throws {
+        guard try history(db, thing: thing).allSatisfy(reach.covers) else {
+            throw AccessDenied(caller: caller ?? "this caller", reason: "touch \(thing): it holds or held certificates its grants do not cover")
+        }
+    }
+
     /// One row of a batch chunk: the certificate, the thing's attributes, and what to do with
     /// the thing's other active certificates.
     struct Issuance {
         var entry: CertificateEntry
         var attributes: [String: String]
+        /// For a caller limited by grants (a station's recovery through the API).
+        var reach: Caller.Reach?
         /// Recovery of a run that died between commit and bundle: allowed only while every
         /// active certificate of the thing is still `recorded` for this delivery target; they
         /// are then superseded. Anything else (a bundle written, another target, a certificate
@@ -83,6 +89,9 @@ extension Store {
             var context = IssuanceContext()
             return try items.map { item in
                 do {
+                    if let reach = item.reach, let thing = item.entry.thing {
+                        try Self.requireReach(db, reach, thing: thing, caller: AuditEvent.client)
+                    }
                     guard let target = item.recoverTarget, let thing = item.entry.thing else {
                         return .success(try insertIssuance(db, item.entry, attributes: item.attributes, renew: false, context: &context))
                     }

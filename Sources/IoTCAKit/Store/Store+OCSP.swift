@@ -17,12 +17,13 @@ extension Store {
     }
 
     /// What OCSP says of every certificate of the revoked CA `name`: revoked when the CA's own
-    /// certificate was, as `cACompromise` when its key was compromised, else with its reason.
+    /// certificate was, as `cACompromise` when any of its certificates was revoked for a
+    /// compromised key (an older, milder reason never hides it), else with the first reason.
     func authorityRevocation(_ name: String) throws -> OCSPCertificateStatus {
         try readOne { db -> OCSPCertificateStatus in
             let row = try db.row("""
                 SELECT revoked_at, revocation_reason FROM certificates WHERE subject_authority = ? AND status = 'revoked'
-                ORDER BY revoked_at LIMIT 1
+                ORDER BY CASE WHEN revocation_reason IN ('key-compromise', 'ca-compromise') THEN 0 ELSE 1 END, revoked_at LIMIT 1
                 """, name)
             let revokedAt: Date? = row?.get(0)
             let reason = row?.get(1, as: String.self).flatMap(RevocationReason.init(rawValue:)) ?? .unspecified

@@ -43,11 +43,15 @@ struct TokenKey: CustomPrivateKey {
             return try signOnce(message)
         } catch .call(_, let code) where PKCS11Session.lostSession(code) {
             try session.reconnect()
-            guard let found = try session.find(CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label, id: id).first else {
-                throw .objectNotFound(location)
+            let found = try session.find(CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label, id: id)
+            guard found.count == 1, let handle = found.first else { throw .objectNotFound(location) }
+            object.value.withLock { $0 = handle }
+            let signature = try signOnce(message)
+            // The object found again must be the key opened before: its signature verifies.
+            guard publicKey.isValidSignature(signature, for: message, signatureAlgorithm: algorithm.signatureAlgorithm) else {
+                throw .keyMismatch(authority: label ?? "?", location: location)
             }
-            object.value.withLock { $0 = found }
-            return try signOnce(message)
+            return signature
         }
     }
 

@@ -21,7 +21,10 @@ public struct PostgresLocation: Sendable, Equatable {
     /// Loopback names and addresses: a server there is this machine's own.
     static func isLocal(_ host: String) -> Bool {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.") || bare.hasPrefix("/")
+        if bare == "localhost" || bare.hasPrefix("/") { return true }
+        // An address, read as one: a name such as 127.example.com is another machine.
+        guard let bytes = SubjectAltName.ipBytes(bare) else { return false }
+        return bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
     }
 
     /// libpq's `sslmode`, minus `allow` (taken as prefer: TLS when the server offers it).

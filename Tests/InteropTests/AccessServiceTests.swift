@@ -116,7 +116,7 @@ import TestSupport
                                                        "-key", bundle.path + "/key.pem", "-cert_chain", bundle.path + "/chain.pem", "-www",
                                                        "-quiet"], stdout: impostor, stderr: impostor)
         defer { _ = Spawn.stop(pid) }
-        for _ in 0..<200 where !Broker.accepts(port: port) { usleep(20_000) }
+        #expect(FileWatch.wait(in: fixture.store.folder.url, timeout: 20) { Broker.accepts(port: port) })
         var environment = ServiceTests().remote(fixture, as: "line1")
         environment["IOTCA_SERVER"] = "https://127.0.0.1:\(port)"
         let refused = try ServiceTests().iotca(["list"], environment, in: fixture.store.folder.url)
@@ -163,7 +163,7 @@ import TestSupport
             let pid = try Spawn.start("/usr/bin/python3", [script.path, "\(port)", liar.folder.path, body.path],
                                       stdout: folder.appending("liar.log"), stderr: folder.appending("liar.err"))
             defer { _ = Spawn.stop(pid) }
-            for _ in 0..<250 where !Broker.accepts(port: port) { usleep(20_000) }
+            #expect(FileWatch.wait(in: folder.url, timeout: 20) { Broker.accepts(port: port) })
             var environment = ServiceTests().remote(fixture, as: "line1")
             environment["IOTCA_SERVER"] = "https://127.0.0.1:\(port)"
             let work = folder.appending("work-\(label.replacingOccurrences(of: " ", with: "-"))")

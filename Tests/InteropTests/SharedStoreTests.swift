@@ -21,6 +21,16 @@ import X509
         return keyring
     }
 
+    /// A `meter` template (the device template with `validity`) in a file of the fixture's folder.
+    func meterTemplate(_ fixture: TemporaryStore, validity: String) throws -> URL {
+        var template = try TemplateCatalog.builtIn.template("device")
+        template.name = "meter"
+        template.validity = validity
+        let file = fixture.folder.appending("meter.json")
+        try JSONEncoder().encode(template).write(to: file)
+        return file
+    }
+
     /// Doctor's findings but the one every fixture has: its keys use the fast test KDF.
     func findings(_ report: Doctor.Report) -> [Finding] { report.findings.filter { $0.check != "kdf" } }
 
@@ -159,11 +169,7 @@ import X509
     @Test(arguments: backends)
     func templatesAreTheStoresOnEveryNode(_ backend: TemporaryStore.Backend) throws {
         let fixture = try TemporaryStore(backend: backend)
-        var template = try TemplateCatalog.builtIn.template("device")
-        template.name = "meter"
-        template.validity = "30d"
-        let file = fixture.folder.appending("meter.json")
-        try JSONEncoder().encode(template).write(to: file)
+        let file = try meterTemplate(fixture, validity: "30d")
         let first = CertificateAuthority(keyring: fixture.keyring), second = CertificateAuthority(keyring: try node(fixture))
         _ = try first.addTemplate(from: file)
         #expect(throws: TemplateExists.self) { try first.addTemplate(from: file) }
@@ -181,18 +187,12 @@ import X509
     @Test(arguments: backends)
     func aTemplateReplacedOnOneNodeIsUsedAtOnceByAnother(_ backend: TemporaryStore.Backend) throws {
         let fixture = try TemporaryStore(backend: backend)
-        var template = try TemplateCatalog.builtIn.template("device")
-        template.name = "meter"
-        template.validity = "30d"
-        let file = fixture.folder.appending("meter.json")
-        try JSONEncoder().encode(template).write(to: file)
+        let file = try meterTemplate(fixture, validity: "30d")
         let first = CertificateAuthority(keyring: fixture.keyring), second = CertificateAuthority(keyring: try node(fixture))
         _ = try first.addTemplate(from: file)
         let before = try second.issue(IssueRequest(thing: "m-1", template: "meter"), into: fixture.bundles, format: .json)
         #expect(before.entry.notAfter.timeIntervalSince(before.entry.notBefore) > 29 * 86_400)
-        template.validity = "10d"
-        try JSONEncoder().encode(template).write(to: file)
-        _ = try first.addTemplate(from: file, replace: true)
+        _ = try first.addTemplate(from: try meterTemplate(fixture, validity: "10d"), replace: true)
         let after = try second.issue(IssueRequest(thing: "m-2", template: "meter"), into: fixture.bundles, format: .json)
         #expect(after.entry.notAfter.timeIntervalSince(after.entry.notBefore) <= 10 * 86_400 + IssuancePolicy.clockSkewAllowance)
     }

@@ -343,6 +343,19 @@ import X509
         #expect(serviceRoot.kind == .root && serviceRoot.subject != authorities[0].subject)
         // Pins for firmware leave the service's CAs out unless named.
         #expect(try PinSet.collect(from: fixture.store).filter { $0.role != .backup }.map(\.name) == ["root", "issuing"])
-        #expect(throws: AuthorityError.alreadyExists("service-root")) { try CertificateAuthority(keyring: fixture.keyring).createServiceHierarchy() }
+        #expect(throws: AuthorityError.alreadyExists("service")) { try CertificateAuthority(keyring: fixture.keyring).createServiceHierarchy() }
+    }
+
+    /// `ca create-service` killed between its two CAs: run again, it makes the missing one.
+    @Test func aHalfMadeServiceHierarchyIsFinishedByRunningAgain() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        // What a kill after the root leaves: service-root and no service.
+        let manager = AuthorityManager(keyring: fixture.keyring)
+        try fixture.store.write { db in
+            _ = try db.execute("DELETE FROM authorities WHERE name = 'service'")
+        }
+        let (root, service) = try manager.createServiceHierarchy(keyType: .ecP256)
+        #expect(root.name == "service-root" && service.parentName == "service-root" && ServiceHierarchy.isServiceCA(service))
+        #expect(throws: AuthorityError.alreadyExists("service")) { try manager.createServiceHierarchy(keyType: .ecP256) }
     }
 }

@@ -34,16 +34,20 @@ public enum ServiceHierarchy {
 }
 
 extension AuthorityManager {
-    /// Makes `service-root` and `service` (see `ServiceHierarchy`).
-    /// - Throws: `AuthorityError.alreadyExists` (conflict) when either name is taken, `KeyError`.
+    /// Makes `service-root` and `service` (see `ServiceHierarchy`). A run killed between the
+    /// two left the root alone: running it again makes the CA below it.
+    /// - Throws: `AuthorityError.alreadyExists` (conflict) when `service` exists, `KeyError`.
     @discardableResult
     public func createServiceHierarchy(keyType: KeyAlgorithm, token: PKCS11URI? = nil, now time: Date? = nil) throws
         -> (root: Authority, service: Authority) {
         let now = time ?? store.clock.now()
-        for name in [ServiceHierarchy.rootName, ServiceHierarchy.caName] where (try? store.authority(named: name)) != nil {
-            throw AuthorityError.alreadyExists(name)
+        if (try? store.authority(named: ServiceHierarchy.caName)) != nil { throw AuthorityError.alreadyExists(ServiceHierarchy.caName) }
+        let root: Authority
+        if let existing = try? store.authority(named: ServiceHierarchy.rootName), existing.kind == .root {
+            root = existing
+        } else {
+            root = try createRoot(ServiceHierarchy.rootName, keyType: keyType, token: token, now: now, reserved: true)
         }
-        let root = try createRoot(ServiceHierarchy.rootName, keyType: keyType, token: token, now: now, reserved: true)
         let service = try createSubordinate(ServiceHierarchy.caName, parent: ServiceHierarchy.rootName, keyType: keyType,
                                             token: token, now: now, reserved: true)
         return (root, service)

@@ -13,6 +13,9 @@ enum Advice {
             case .corruptRow: return "`iotca doctor` lists every corrupt row"
             default: return nil
             }
+        case let error as TrustStoreError:
+            if case .nextRootUncertified = error { return "run `iotca ca prepare-root`, then export again" }
+            return nil
         case is IssuanceConflict:
             return "pass --renew to issue another"
         case let error as OutputError:
@@ -48,6 +51,7 @@ enum Advice {
             case .disabled(let name): return "run `iotca ca enable \(name)`"
             case .pending(let name): return "run `iotca ca import \(name) --cert FILE`"
             case .cannotCertifyCA: return "use --parent root"
+            case .nextRootAlreadyCertified: return "run `iotca ca rotate-root` without --validity"
             case .importRejected: return "see `iotca ca import --help`"
             default: return nil
             }

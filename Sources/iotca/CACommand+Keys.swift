@@ -25,7 +25,24 @@ extension CACommand {
                     return try Output.json(Report(root: root, standby_key: standby.name, standby_spki_sha256_hex: standby.spkiSHA256))
                 }
                 Output.line("Created root \(root.name): \(root.subject) until \(Output.date(root.notAfter))")
-                Output.line("Next standby key: \(standby.name) (see `iotca pins` for its backup pin)")
+                Output.line("Next root: \(standby.name), certified in advance (`iotca trust-store` puts it in firmware, `iotca pins` has its backup pin)")
+            }
+        }
+    }
+
+    struct PrepareRoot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "prepare-root",
+            abstract: "Certify the standby root key now, so firmware can trust the next root before the rotation.",
+            discussion: "Stores made by `init` already have it; run this once on an older store. A certificate made before is kept.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            try Output.run {
+                for standby in try storeOptions.authority().prepareNextRoots() {
+                    Output.line("Next root \(standby.name): certificate sha256 \(standby.certificateSHA256Hex ?? "") (see `iotca trust-store`)")
+                }
             }
         }
     }

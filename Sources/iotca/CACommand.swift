@@ -5,7 +5,7 @@ import IoTCAKit
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "Create, import, list and disable certificate authorities.",
-        subcommands: [Create.self, CreateService.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self, VerificationCert.self, MoveKey.self])
+        subcommands: [Create.self, CreateService.self, Import.self, List.self, Show.self, Set.self, Disable.self, Enable.self, RotateRoot.self, PrepareRoot.self, VerificationCert.self, MoveKey.self])
 
     /// `ca create-service`: the service's own CAs, for a store made before init made them.
     struct CreateService: ParsableCommand {

@@ -173,13 +173,13 @@ _iotca() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
+    init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
         # Offer subcommand argument completions
         "_iotca_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init issue batch revoke crl list show ca passphrase pins template doctor audit serve broker-config station operator enrol-token claim thing store help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init issue batch revoke crl list show ca passphrase pins trust-store template doctor audit serve broker-config station operator enrol-token claim thing store help' -- "${cur}"))
         ;;
     esac
 }
@@ -600,13 +600,13 @@ _iotca_ca() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    create|create-service|import|list|show|set|disable|enable|rotate-root|verification-cert|move-key)
+    create|create-service|import|list|show|set|disable|enable|rotate-root|prepare-root|verification-cert|move-key)
         # Offer subcommand argument completions
         "_iotca_ca_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'create create-service import list show set disable enable rotate-root verification-cert move-key' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'create create-service import list show set disable enable rotate-root prepare-root verification-cert move-key' -- "${cur}"))
         ;;
     esac
 }
@@ -915,6 +915,33 @@ _iotca_ca_rotate-root() {
     esac
 }
 
+_iotca_ca_prepare-root() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file)
+    __iotca_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        return
+        ;;
+    '--db-password-file')
+        return
+        ;;
+    '--node-dir')
+        return
+        ;;
+    '--passphrase-file')
+        return
+        ;;
+    '--pin-file')
+        return
+        ;;
+    esac
+}
+
 _iotca_ca_verification-cert() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
@@ -1081,6 +1108,45 @@ _iotca_pins() {
         ;;
     '--format')
         __iotca_add_completions -W 'text'$'\n''json'$'\n''c'$'\n''curl'$'\n''hpkp'
+        return
+        ;;
+    esac
+}
+
+_iotca_trust-store() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--ca)
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --format --idf-version --out)
+    __iotca_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        return
+        ;;
+    '--db-password-file')
+        return
+        ;;
+    '--node-dir')
+        return
+        ;;
+    '--passphrase-file')
+        return
+        ;;
+    '--pin-file')
+        return
+        ;;
+    '--format')
+        return
+        ;;
+    '--ca')
+        return
+        ;;
+    '--idf-version')
+        return
+        ;;
+    '--out')
         return
         ;;
     esac

@@ -60,6 +60,7 @@ _iotca() {
             'ca:Create, import, list and disable certificate authorities.'
             'passphrase:Manage the passphrase that protects the store'\''s CA keys.'
             'pins:Print the SPKI SHA-256 pins and fingerprints of the CAs, and the standby root keys'\'' backup pins.'
+            'trust-store:Write the trust anchors firmware compiles in: the roots, then the next root certified in advance.'
             'template:List, show, add and remove certificate templates.'
             'doctor:Check the store: certificates against their DER and CA signatures, CRLs, the audit hash chain, file modes, bundles.'
             'audit:Report every issued and revoked certificate (like ACM PCA'\''s audit report) and the verified event log.'
@@ -77,7 +78,7 @@ _iotca() {
         ;;
     arg)
         case "${words[1]}" in
-        init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
+        init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
             "_iotca_${words[1]}" && ret=0
             ;;
         esac
@@ -344,6 +345,7 @@ _iotca_ca() {
             'disable:Stop a CA from issuing (its certificates stay valid).'
             'enable:Let a disabled CA issue again.'
             'rotate-root:Certify the standby root key as a new root (root-2, ...) and make the next standby key.'
+            'prepare-root:Certify the standby root key now, so firmware can trust the next root before the rotation.'
             'verification-cert:Write the verification certificate AWS IoT'\''s RegisterCACertificate asks for (CN = the registration code).'
             'move-key:Move a CA'\''s key file into a PKCS#11 token (sensitive, never extractable); the file is deleted after a verified test signature.'
         )
@@ -351,7 +353,7 @@ _iotca_ca() {
         ;;
     arg)
         case "${words[1]}" in
-        create|create-service|import|list|show|set|disable|enable|rotate-root|verification-cert|move-key)
+        create|create-service|import|list|show|set|disable|enable|rotate-root|prepare-root|verification-cert|move-key)
             "_iotca_ca_${words[1]}" && ret=0
             ;;
         esac
@@ -543,6 +545,22 @@ _iotca_ca_rotate-root() {
     return "${ret}"
 }
 
+_iotca_ca_prepare-root() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
+        '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
+        '--node-dir[With a PostgreSQL store\: this node'\''s folder, for its copies of the public files and the service'\''s TLS files (default\: $IOTCA_NODE_DIR, else ./iotca-node).]:DIR:'
+        '--passphrase-file[Read the CA passphrase from the first line of FILE.]:FILE:'
+        '--pin-file[Read the PKCS#11 token'\''s user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).]:FILE:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
 _iotca_ca_verification-cert() {
     local -i ret=1
     local -ar arg_specs=(
@@ -645,6 +663,26 @@ _iotca_pins() {
         '*--thing[A server thing whose own key to pin, with its prepared next key as the backup (repeatable).]:THING:'
         '--format[text, json, c, curl or hpkp.]:FORMAT:{__iotca_complete "${___format[@]}"}'
         '--json[Same as --format json.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_iotca_trust-store() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
+        '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
+        '--node-dir[With a PostgreSQL store\: this node'\''s folder, for its copies of the public files and the service'\''s TLS files (default\: $IOTCA_NODE_DIR, else ./iotca-node).]:DIR:'
+        '--passphrase-file[Read the CA passphrase from the first line of FILE.]:FILE:'
+        '--pin-file[Read the PKCS#11 token'\''s user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).]:FILE:'
+        '--format[pem, c, esp-crt-bundle or zephyr.]:FORMAT:'
+        '*--ca[Another CA to trust as well (repeatable), e.g. service-root for EST clients.]:NAME:'
+        '--idf-version[The ESP-IDF version the bundle is for (its layout changed in v5.4).]:VERSION:'
+        '--out[The file to write (a folder for zephyr).]:PATH:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -10,6 +10,9 @@ public enum AuthorityError: IoTCAError, Equatable {
     case notPending(String)
     case importRejected(String, reason: String)
     case noStandbyKey
+    /// The next root's certificate exists (firmware may trust it): its validity is fixed.
+    case nextRootAlreadyCertified(String, notAfter: String)
+    case nextRootUnusable(String, reason: String)
 
     public var kind: ErrorKind {
         switch self {
@@ -18,6 +21,8 @@ public enum AuthorityError: IoTCAError, Equatable {
         case .disabled, .revoked, .pending, .expired, .notPending: return .unavailable
         case .cannotCertifyCA, .importRejected: return .policy
         case .noStandbyKey: return .notFound
+        case .nextRootAlreadyCertified: return .policy
+        case .nextRootUnusable: return .unavailable
         }
     }
 
@@ -41,6 +46,10 @@ public enum AuthorityError: IoTCAError, Equatable {
             return "CA \(name) is not waiting for a certificate: only an external CA still pending can be imported"
         case .noStandbyKey:
             return "this store has no standby root key to rotate to"
+        case .nextRootAlreadyCertified(let name, let notAfter):
+            return "\(name)'s certificate was made with its key, valid until \(notAfter), so that firmware can trust it before the rotation: rotate without a validity (that certificate becomes the root)"
+        case .nextRootUnusable(let name, let reason):
+            return "the next root \(name) cannot become the root: \(reason)"
         case .importRejected(let name, let reason):
             return "cannot import the certificate of CA \(name): \(reason)"
         }

@@ -150,6 +150,9 @@ public struct Doctor {
         for (check, subject, problem) in try examineKeys(authorities, standby: examination.standbyKeys, keyFiles: keyFiles) {
             find(check, subject, problem)
         }
+        for (subject, problem) in NextRootCheck.findings(try store.standbyKeys(), now: store.clock.now()) {
+            find("next-root", subject, problem)
+        }
 
         if let bundles {
             let serials = Set(examination.certificates.filter { $0.thing != nil }.map(\.serial.hex))

@@ -77,6 +77,17 @@ extension CertificateAuthority {
         try authorities.rotateRoot(validity: validity)
     }
 
+    /// `ca prepare-root`: certifies the next root of a store made before that was done in
+    /// advance. - Throws: `KeyError`, `PKCS11Error`, `StoreError`.
+    public func prepareNextRoots() throws -> [StandbyKey] {
+        try authorities.prepareNextRoots()
+    }
+
+    /// `trust-store`: the anchors firmware compiles in (see `TrustStore.anchors`).
+    public func trustAnchors(extra: [String] = []) throws -> [TrustAnchor] {
+        try TrustStore.anchors(of: store, extra: extra, now: store.clock.now())
+    }
+
     /// `ca verification-cert`. - Throws: `PolicyError` (the code), `AuthorityError`, `KeyError`.
     public func verificationCertificate(ca name: String, registrationCode: String,
                                         validity: ValidityPeriod? = nil) throws -> IssuedCertificate {

@@ -102,8 +102,13 @@ public enum PinSet {
                 certificateSHA256: Array(SHA256.hash(data: der)), certificateSHA1: Array(Insecure.SHA1.hash(data: der))))
         }
         for standby in try store.standbyKeys() {
-            pins.append(Pin(name: standby.name, role: .backup, subject: nil, notAfter: nil,
-                            spkiSHA256: try Self.pinBytes(standby), certificateSHA256: nil, certificateSHA1: nil))
+            // The next root's certificate, when made in advance, is what firmware trust stores
+            // carry: its fingerprints let an engineer check the anchor compiled in.
+            let certificate = try standby.certificateDER.map { try Certificate(derEncoded: $0) }
+            pins.append(Pin(name: standby.name, role: .backup, subject: certificate?.subject.description, notAfter: certificate?.notValidAfter,
+                            spkiSHA256: try Self.pinBytes(standby),
+                            certificateSHA256: standby.certificateDER.map { Array(SHA256.hash(data: $0)) },
+                            certificateSHA1: standby.certificateDER.map { Array(Insecure.SHA1.hash(data: $0)) }))
         }
         return pins
     }

@@ -183,6 +183,11 @@ enum StoreSchema {
                 t.column("created_at", .text).notNull()
             }
         }
+        migrator.registerMigration("v10-next-root-certificates") { db in
+            // The next root's self-signed certificate, made with its key: firmware built today
+            // carries it as a trust anchor, and `rotate-root` makes that very DER the root.
+            try db.alter(table: "standby_keys") { t in t.add(column: "certificate_der", .blob) }
+        }
         return migrator
     }
 }

@@ -134,6 +134,10 @@ enum PostgresSchema {
         ("v2", """
         CREATE TABLE claim_openings (thing TEXT PRIMARY KEY, created_at TEXT NOT NULL);
         """),
+        // SQLite's v10: the next root's certificate, made with its key.
+        ("v3", """
+        ALTER TABLE standby_keys ADD COLUMN certificate_der BYTEA;
+        """),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

@@ -15,7 +15,7 @@ struct IoTCA: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, IssueCommand.self, BatchCommand.self, RevokeCommand.self, CRLCommand.self, ListCommand.self, ShowCommand.self,
-            CACommand.self, PassphraseCommand.self, PinsCommand.self, TrustStoreCommand.self, TemplateCommand.self, DoctorCommand.self, AuditCommand.self,
+            CACommand.self, PassphraseCommand.self, PinsCommand.self, TrustStoreCommand.self, AWSCommand.self, TemplateCommand.self, DoctorCommand.self, AuditCommand.self,
             ServeCommand.self, BrokerConfigCommand.self, StationCommand.self, OperatorCommand.self, EnrolTokenCommand.self, ClaimCommand.self,
             ThingCommand.self, StoreCommand.self,
         ])

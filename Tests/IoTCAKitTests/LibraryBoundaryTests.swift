@@ -19,6 +19,8 @@ import Testing
 
     @Test func noLibraryStringNamesACommandLineFlagOrCommand() throws {
         let offending = try Self.codeLines().filter { _, line in
+            // The AWS CLI commands `aws export` writes into README.txt carry AWS's flags, not iotca's.
+            if line.contains("plan.commands.append(") || line.contains("\"for f in ") { return false }
             // String literals only: what a message could carry.
             let quoted = line.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
             return quoted.contains { text in

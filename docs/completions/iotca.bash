@@ -173,13 +173,13 @@ _iotca() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
+    init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|aws|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
         # Offer subcommand argument completions
         "_iotca_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init issue batch revoke crl list show ca passphrase pins trust-store template doctor audit serve broker-config station operator enrol-token claim thing store help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init issue batch revoke crl list show ca passphrase pins trust-store aws template doctor audit serve broker-config station operator enrol-token claim thing store help' -- "${cur}"))
         ;;
     esac
 }
@@ -1147,6 +1147,80 @@ _iotca_trust-store() {
         return
         ;;
     '--out')
+        return
+        ;;
+    esac
+}
+
+_iotca_aws() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __iotca_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    export)
+        # Offer subcommand argument completions
+        "_iotca_aws_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'export' -- "${cur}"))
+        ;;
+    esac
+}
+
+_iotca_aws_export() {
+    repeating_flags=()
+    non_repeating_flags=(--sni-only --all --revocations --version -h --help)
+    repeating_options=(--thing)
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --out --ca --registration-code --role-arn --policy-name --template --things)
+    __iotca_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        return
+        ;;
+    '--db-password-file')
+        return
+        ;;
+    '--node-dir')
+        return
+        ;;
+    '--passphrase-file')
+        return
+        ;;
+    '--pin-file')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    '--ca')
+        return
+        ;;
+    '--registration-code')
+        return
+        ;;
+    '--role-arn')
+        return
+        ;;
+    '--policy-name')
+        return
+        ;;
+    '--template')
+        return
+        ;;
+    '--things')
+        return
+        ;;
+    '--thing')
         return
         ;;
     esac

@@ -61,6 +61,7 @@ _iotca() {
             'passphrase:Manage the passphrase that protects the store'\''s CA keys.'
             'pins:Print the SPKI SHA-256 pins and fingerprints of the CAs, and the standby root keys'\'' backup pins.'
             'trust-store:Write the trust anchors firmware compiles in: the roots, then the next root certified in advance.'
+            'aws:Take a CA of the store to AWS IoT Core.'
             'template:List, show, add and remove certificate templates.'
             'doctor:Check the store: certificates against their DER and CA signatures, CRLs, the audit hash chain, file modes, bundles.'
             'audit:Report every issued and revoked certificate (like ACM PCA'\''s audit report) and the verified event log.'
@@ -78,7 +79,7 @@ _iotca() {
         ;;
     arg)
         case "${words[1]}" in
-        init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
+        init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|aws|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
             "_iotca_${words[1]}" && ret=0
             ;;
         esac
@@ -683,6 +684,61 @@ _iotca_trust-store() {
         '*--ca[Another CA to trust as well (repeatable), e.g. service-root for EST clients.]:NAME:'
         '--idf-version[The ESP-IDF version the bundle is for (its layout changed in v5.4).]:VERSION:'
         '--out[The file to write (a folder for zephyr).]:PATH:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_iotca_aws() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'export:Write the AWS CLI inputs that register the CA, provision its devices just in time, register issued certificates and revoke there.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        export)
+            "_iotca_aws_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_iotca_aws_export() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
+        '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
+        '--node-dir[With a PostgreSQL store\: this node'\''s folder, for its copies of the public files and the service'\''s TLS files (default\: $IOTCA_NODE_DIR, else ./iotca-node).]:DIR:'
+        '--passphrase-file[Read the CA passphrase from the first line of FILE.]:FILE:'
+        '--pin-file[Read the PKCS#11 token'\''s user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).]:FILE:'
+        '--out[The folder to write.]:DIR:'
+        '--ca[The CA to register.]:ca:'
+        '--registration-code[The code from `aws iot get-registration-code`\: adds a verification certificate.]:CODE:'
+        '--sni-only[Register in SNI_ONLY mode (no verification certificate; devices must send SNI).]'
+        '--role-arn[The IAM role AWS IoT provisions with\: adds the JITP registration config.]:ARN:'
+        '--policy-name[An existing AWS IoT policy to attach to provisioned certificates.]:NAME:'
+        '--template[The template of the devices JITP provisions.]:NAME:'
+        '--things[A file of thing names, one per line, to register.]:FILE:'
+        '--all[Register every thing'\''s active certificate from the CA.]'
+        '*--thing[A thing to register (repeatable).]:THING:'
+        '--revocations[Write update-certificate inputs for the certificates revoked since the last export.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

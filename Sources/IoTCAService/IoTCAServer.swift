@@ -58,26 +58,7 @@ public struct IoTCAServer: Sendable {
         let limits = configuration.limits
         let clock: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
-        // The API: mutual TLS, every route behind the client check.
-        let api = Router(context: APIContext.self)
-        api.add(middleware: ProblemMiddleware(listener: "api", metrics: metrics, clock: clock))
-        api.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
-        let peers = PeerCertificates(), authenticator = ClientAuthenticator(store: store)
-        APIRoutes(workers: workers, metrics: metrics, bodyLimit: limits.maxBodyBytes, authentication: AuthenticationMiddleware(
-            authenticator: authenticator, rateLimiter: limits.rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) },
-            peers: peers)).add(to: api)
-        // Devices, beside /v1 and not behind its client check: they prove themselves per route.
-        ESTRoutes(workers: workers, metrics: metrics, peers: peers, authenticator: authenticator,
-                  failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst)).add(to: api)
-
-        // What certificates point at, over plain HTTP.
-        let publicRouter = Router()
-        publicRouter.add(middleware: ProblemMiddleware(listener: "public", metrics: metrics, clock: clock))
-        publicRouter.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
-        let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        // OCSP before the files, whose `:file` would otherwise take /ocsp.
-        OCSPRoutes(responder: OCSPResponder(keyring: keyring), metrics: metrics, prefix: prefix).add(to: publicRouter)
-        PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
+        let (api, publicRouter) = try routers(workers: workers, metrics: metrics, clock: clock)
 
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: tlsMaterial.chain.map { .certificate($0) },
                                                            privateKey: .privateKey(tlsMaterial.key))
@@ -114,6 +95,64 @@ public struct IoTCAServer: Sendable {
         }
         try await workers.shutdown()
         logger.info("stopped")
+    }
+}
+
+extension IoTCAServer {
+    /// The two listeners' routers: the API (mutual TLS, `/v1` behind the client check, EST
+    /// beside it) and the public one (OCSP, CRL and CA files, health, metrics), which is also
+    /// served under the path of the store's public URL.
+    func routers(workers: Workers, metrics: ServiceMetrics,
+                 clock: @escaping @Sendable () -> ContinuousClock.Instant) throws -> (api: Router<APIContext>, public: Router<BasicRequestContext>) {
+        let store = keyring.store
+        let limits = configuration.limits
+        let api = Router(context: APIContext.self)
+        api.add(middleware: ProblemMiddleware(listener: "api", metrics: metrics, clock: clock))
+        api.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
+        let peers = PeerCertificates(), authenticator = ClientAuthenticator(store: store)
+        APIRoutes(workers: workers, metrics: metrics, bodyLimit: limits.maxBodyBytes, authentication: AuthenticationMiddleware(
+            authenticator: authenticator, rateLimiter: limits.rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) },
+            peers: peers)).add(to: api)
+        // Devices, beside /v1 and not behind its client check: they prove themselves per route.
+        ESTRoutes(workers: workers, metrics: metrics, peers: peers, authenticator: authenticator,
+                  failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst)).add(to: api)
+
+        // What certificates point at, over plain HTTP.
+        let publicRouter = Router()
+        publicRouter.add(middleware: ProblemMiddleware(listener: "public", metrics: metrics, clock: clock))
+        publicRouter.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
+        let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        // OCSP before the files, whose `:file` would otherwise take /ocsp.
+        OCSPRoutes(responder: OCSPResponder(keyring: keyring), metrics: metrics, prefix: prefix).add(to: publicRouter)
+        PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
+        return (api, publicRouter)
+    }
+
+    /// Every route as "METHOD /path" per listener, path parameters as `{name}`: what the
+    /// OpenAPI document (`docs/openapi.yaml`) must describe, no more and no less.
+    public func routeTable() async throws -> (api: [String], public: [String]) {
+        let workers = Workers(keyring: keyring, threads: 1)
+        let routers: (api: Router<APIContext>, public: Router<BasicRequestContext>)
+        do {
+            routers = try self.routers(workers: workers, metrics: ServiceMetrics(), clock: { ContinuousClock.now })
+        } catch {
+            try await workers.shutdown()
+            throw error
+        }
+        try await workers.shutdown()
+        return (routers.api.routes.map(Self.routeText).sorted(), routers.public.routes.map(Self.routeText).sorted())
+    }
+
+    /// "GET /v1/certificates/{serial}": Hummingbird's `:serial` as OpenAPI writes a parameter,
+    /// its `**` (the rest of the path) as `{rest}`.
+    private static func routeText<Context>(_ route: Router<Context>.RouteDescription) -> String {
+        let path = route.path.components.map { component -> String in
+            let text = "\(component)"
+            if text.hasPrefix(":") { return "{" + text.dropFirst() + "}" }
+            if text == "**" { return "{rest}" }
+            return text
+        }
+        return "\(route.method) /" + path.joined(separator: "/")
     }
 }
 

@@ -1,0 +1,4 @@
+# Schemathesis hooks for iotca's non-JSON request bodies (OCSP DER, EST base64 PKCS#10).
+import schemathesis
+schemathesis.serializer.alias("application/ocsp-request", "application/octet-stream")
+schemathesis.serializer.alias("application/pkcs10", "text/plain")

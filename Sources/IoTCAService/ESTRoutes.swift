@@ -93,14 +93,14 @@ struct ESTRoutes {
     }
 
     private func reenroll(_ request: Request, _ context: APIContext) async throws -> Response {
-        _ = try await label(context)
+        let label = try await label(context)
         let csr = try await Self.requestBody(request)
         guard let presented = try await peers.presented(on: context.channel) else {
             throw Problem(.unauthenticated, detail: "simplereenroll needs the certificate being renewed in the TLS handshake")
         }
         try await authenticator.validateChain(presented)
         do {
-            let result = try await workers.run(client: "est:reenroll") { try $0.reenrol(current: presented.der, csr: csr) }
+            let result = try await workers.run(client: "est:reenroll") { try $0.reenrol(current: presented.der, csr: csr, template: label) }
             metrics.issued(template: result.entry.template, keySource: "est-renewal")
             return Self.issued(result)
         } catch let error as EnrolmentError {

@@ -107,7 +107,8 @@ extension IoTCAServer {
         let store = keyring.store
         let limits = configuration.limits
         let api = Router(context: APIContext.self)
-        api.add(middleware: ProblemMiddleware(listener: "api", metrics: metrics, clock: clock))
+        let apiMethods = AllowedMethods(), publicMethods = AllowedMethods()
+        api.add(middleware: ProblemMiddleware(listener: "api", metrics: metrics, clock: clock, allowed: apiMethods))
         api.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
         let peers = PeerCertificates(), authenticator = ClientAuthenticator(store: store)
         APIRoutes(workers: workers, metrics: metrics, bodyLimit: limits.maxBodyBytes, authentication: AuthenticationMiddleware(
@@ -119,12 +120,14 @@ extension IoTCAServer {
 
         // What certificates point at, over plain HTTP.
         let publicRouter = Router()
-        publicRouter.add(middleware: ProblemMiddleware(listener: "public", metrics: metrics, clock: clock))
+        publicRouter.add(middleware: ProblemMiddleware(listener: "public", metrics: metrics, clock: clock, allowed: publicMethods))
         publicRouter.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
         let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // OCSP before the files, whose `:file` would otherwise take /ocsp.
         OCSPRoutes(responder: OCSPResponder(keyring: keyring), metrics: metrics, prefix: prefix).add(to: publicRouter)
         PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
+        apiMethods.register(api)
+        publicMethods.register(publicRouter)
         return (api, publicRouter)
     }
 
@@ -143,15 +146,10 @@ extension IoTCAServer {
         return (routers.api.routes.map(Self.routeText).sorted(), routers.public.routes.map(Self.routeText).sorted())
     }
 
-    /// "GET /v1/certificates/{serial}": Hummingbird's `:serial` as OpenAPI writes a parameter,
-    /// its `**` (the rest of the path) as `{rest}`.
+    /// "GET /v1/certificates/{serial}": Hummingbird describes a capture as OpenAPI writes a
+    /// parameter; its `**` (the rest of the path) becomes `{rest}`.
     private static func routeText<Context>(_ route: Router<Context>.RouteDescription) -> String {
-        let path = route.path.components.map { component -> String in
-            let text = "\(component)"
-            if text.hasPrefix(":") { return "{" + text.dropFirst() + "}" }
-            if text == "**" { return "{rest}" }
-            return text
-        }
+        let path = route.path.components.map { component in "\(component)" == "**" ? "{rest}" : "\(component)" }
         return "\(route.method) /" + path.joined(separator: "/")
     }
 }

@@ -8,7 +8,9 @@ import NIOCore
 enum JSONBody {
     /// Decodes the body, at most `limit` bytes of `application/json` (or no content type).
     /// - Throws: `Problem` 413 (too large), 415 (another media type), 400 (not that JSON).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+    /// - Parameter emptyIsObject: an empty body reads as `{}` (for routes whose every field is
+    ///   optional, as a revocation's or a CRL publication's).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, emptyIsObject: Bool = false) async throws -> T {
         if let contentType = request.headers[.contentType],
            contentType.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) != "application/json" {
             throw Problem(.unsupportedMediaType, detail: "send the body as application/json, not \(contentType)")
@@ -19,8 +21,9 @@ enum JSONBody {
         } catch is NIOTooManyBytesError {
             throw Problem(.tooLarge, detail: "the request body is larger than \(limit) bytes")
         }
+        let bytes = buffer.readableBytes == 0 && emptyIsObject ? Data("{}".utf8) : Data(buffer.readableBytesView)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: bytes)
         } catch let error as DecodingError {
             throw Problem(.badRequest, detail: "the JSON body does not fit: \(describe(error))")
         }

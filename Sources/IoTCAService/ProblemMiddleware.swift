@@ -12,6 +12,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     let listener: String
     let metrics: ServiceMetrics
     let clock: @Sendable () -> ContinuousClock.Instant
+    /// The listener's routes: a path that exists, asked with another method, is a 405.
+    var allowed: AllowedMethods? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = clock()
@@ -20,10 +22,18 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let answer = Self.problem(for: error)
+            var answer = Self.problem(for: error)
+            var allow: [String]?
+            // (A path the router could not resolve although a route of this method matches it,
+            // percent-encoded say, stays a 404.)
+            if answer.name == .noRoute, let methods = allowed?.methods(for: request.uri.path), !methods.contains(request.method.rawValue) {
+                answer = Problem(.methodNotAllowed, detail: "\(request.uri.path) takes \(methods.joined(separator: ", ")), not \(request.method.rawValue)")
+                allow = methods
+            }
             if answer.status >= 500 { context.logger.error("request failed", metadata: ["error": "\(error)"]) }
             problem = answer
             response = Self.response(answer)
+            if let allow { response.headers[.allow] = allow.joined(separator: ", ") }
         }
         let elapsed = clock() - started
         metrics.record(listener: listener, route: context.endpointPath ?? "unmatched", status: response.status.code, elapsed: elapsed)

@@ -86,6 +86,14 @@ import TestSupport
         #expect(try fixture.est("simpleenroll", body: csr, user: "sensor-1:wrong", out: "a") == 401)
         #expect(try fixture.est("simpleenroll", body: csr, user: "sensor-2:\(token.secret)", out: "a") == 401)
         #expect(try fixture.est("simpleenroll", body: csr, out: "a") == 401)  // no credentials at all
+        // The right secret with a malformed request or another template's label: refused, and
+        // the token neither spent nor touched (no audit event either).
+        let eventsBefore = try fixture.store.store.events().count
+        let garbage = fixture.folder.appending("garbage.b64csr")
+        try Data(Data("not a certificate request".utf8).base64EncodedString().utf8).write(to: garbage)
+        #expect(try fixture.est("simpleenroll", body: garbage, user: "sensor-1:\(token.secret)", out: "a") == 422)
+        #expect(try fixture.est("server/simpleenroll", body: csr, user: "sensor-1:\(token.secret)", out: "a") == 422)
+        #expect(try fixture.store.store.events().count == eventsBefore)
         #expect(try fixture.est("simpleenroll", body: csr, user: "sensor-1:\(token.secret)", out: "enrolled") == 200)
         let pem = try fixture.certificates("enrolled")
         #expect(pem.contains("CN = sensor-1") || pem.contains("CN=sensor-1"), "\(pem)")
@@ -125,7 +133,11 @@ import TestSupport
         #expect(try fixture.est("simplereenroll", body: body, out: "none") == 401)  // no client certificate
         let other = try fixture.request("meter-7-other", subject: "/CN=meter-8")
         #expect(try fixture.est("simplereenroll", body: other, cert: current, out: "other") == 400)  // another subject
-        #expect(try fixture.est("simplereenroll", body: body, cert: current, out: "renewed") == 200)
+        // A label names the template to renew under: only the certificate's own (an attacker
+        // holding a device key may not turn it into a server certificate).
+        #expect(try fixture.est("server/simplereenroll", body: body, cert: current, out: "relabelled") == 422)
+        #expect(try fixture.store.store.certificates(CertificateFilter(thing: "meter-7")).count == 1)
+        #expect(try fixture.est("device/simplereenroll", body: body, cert: current, out: "renewed") == 200)
         let pem = try fixture.certificates("renewed")
         #expect(try fixture.verify(fixture.folder.path("renewed.pem")).succeeded)
         let renewed = try fixture.store.store.certificates(CertificateFilter(thing: "meter-7"))

@@ -11,7 +11,7 @@ import TestSupport
 @Suite(.serialized) struct SchemathesisTests {
     static let hooks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/openapi")
     static let checks = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
-                         "response_headers_conformance", "negative_data_rejection"].joined(separator: ",")
+                         "response_headers_conformance", "negative_data_rejection", "unsupported_method"].joined(separator: ",")
 
     /// One bounded run; the command's output when it found something.
     static func run(_ fixture: ServiceTests.Fixture, url: String, tag: String, client: String?, phases: String) throws -> ProcessResult {

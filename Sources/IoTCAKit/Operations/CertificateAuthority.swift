@@ -131,6 +131,13 @@ public final class CertificateAuthority {
     /// - Throws: `CertificateNotFound`, `StoreError`.
     public func certificate(matching selector: String) throws -> CertificateEntry { try store.certificate(matching: selector) }
 
+    /// The certificate with `serial` (the newest, should two CAs have used it), never a thing's:
+    /// what a route named by serial answers. - Throws: `CertificateNotFound`.
+    public func certificate(serial: SerialNumber) throws -> CertificateEntry {
+        guard let entry = try store.certificates(serial: serial).last else { throw CertificateNotFound(selector: serial.hex) }
+        return entry
+    }
+
     /// `ca list`. - Throws: `StoreError`.
     public func listAuthorities() throws -> [Authority] { try store.authorities() }
 

@@ -58,11 +58,14 @@ extension CertificateAuthority {
     ///   another template), the issuance's errors.
     public func enrol(thing: String, secret: String, csr: [UInt8], template label: String? = nil) throws -> IssueResult {
         let now = store.clock.now()
-        let token = try store.spendEnrolmentToken(thing: thing, secretSHA256: Self.digest(secret), now: now)
-        do {
+        let token = try store.spendEnrolmentToken(thing: thing, secretSHA256: Self.digest(secret), now: now) { token in
             if let label, label != token.template {
                 throw PolicyError.invalidValue("EST label \(label)", reason: "the token of \(thing) enrols with template \(token.template)")
             }
+            // A request that is no request, or is not signed by its key, never spends the token.
+            _ = try CSRCheck.publicKey(fromRequest: csr)
+        }
+        do {
             let renew = try !store.activeSerials(thing: thing).isEmpty
             // The token holder is the thing the operator named, for that template alone: it may
             // not replace a certificate of another template the thing holds.
@@ -153,8 +156,9 @@ extension CertificateAuthority {
     /// 4.2.2). The new certificate is for the same thing and template, whatever the CSR says;
     /// the current one stays valid for the template's `renewalGrace` (default a day), then is
     /// revoked as superseded: a device that lost the answer can still connect and try again.
-    /// - Throws: `EnrolmentError` (not renewable, names differ), `PolicyError` (CSR), the issuance's.
-    public func reenrol(current der: [UInt8], csr: [UInt8]) throws -> IssueResult {
+    /// - Throws: `EnrolmentError` (not renewable, names differ), `PolicyError` (CSR, a label
+    ///   naming another template), the issuance's.
+    public func reenrol(current der: [UInt8], csr: [UInt8], template label: String? = nil) throws -> IssueResult {
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: der) } catch { throw EnrolmentError.notRenewable(reason: "the certificate does not parse") }
         let serial = SerialNumber(certificate.serialNumber)
@@ -168,6 +172,10 @@ extension CertificateAuthority {
         }
         guard let thing = standing.thing, !ClientRole.isServiceTemplate(standing.template) else {
             throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not a device's")
+        }
+        // A label names the template, as for an enrolment: renewing under another is refused.
+        if let label, label != standing.template {
+            throw PolicyError.invalidValue("EST label \(label)", reason: "certificate \(serial.hex) is of template \(standing.template)")
         }
         let request = try Self.parseRequest(csr)
         guard request.subject == certificate.subject else {

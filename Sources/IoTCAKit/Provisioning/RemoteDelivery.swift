@@ -43,14 +43,21 @@ extension Provisioner {
     /// The caller has the bundle of `serial` on its disk: the certificate is `written`; with
     /// `supersede`, the thing's certificates recorded before it are revoked (superseded), only
     /// now that the new one is delivered. Confirming twice changes nothing.
-    /// - Throws: `CertificateNotFound` (no such certificate of `thing`), `StoreError`,
-    ///   `CRLNotPublished`.
+    /// - Throws: `CertificateNotFound` (no such certificate of `thing`),
+    ///   `RevocationError.alreadyRevoked` (it was revoked meanwhile), `StoreError`, `CRLNotPublished`.
     public func confirmDelivery(thing: String, serial: SerialNumber, supersede: Bool, caller: Caller = .local) throws -> [SerialNumber] {
         let entries = try store.certificates(CertificateFilter(thing: thing))
         guard let index = entries.firstIndex(where: { $0.serial == serial }) else { throw CertificateNotFound(selector: serial.hex) }
         // A confirmation may supersede every older certificate of the thing: the caller must
         // reach them all, not only the new one.
         try caller.requireReach(thing: thing, history: Set(entries.map { Caller.IssuedAs(template: $0.template, authority: $0.authority) }))
+        // A revoked certificate is not delivered, and must not supersede the thing's active one:
+        // that would leave the thing with nothing valid.
+        let confirmed = entries[index]
+        if confirmed.status == .revoked {
+            throw RevocationError.alreadyRevoked(serial: serial.hex, at: confirmed.revokedAt.map(Timestamp.format) ?? "?",
+                                                 reason: confirmed.revocationReason ?? "unspecified")
+        }
         try store.markWritten([(thing, serial)])
         guard supersede else { return [] }
         let older = entries[..<index].filter { $0.status == .active }.map(\.serial)

@@ -19,7 +19,7 @@ extension Store {
         // writer's check depends on it, so it need not wait for them.
         try database.writeUnqueued { db in
             for (thing, serial) in serials {
-                try db.execute("UPDATE certificates SET delivery = 'written' WHERE thing = ? AND serial = ? AND delivery = 'recorded'",
+                try db.execute("UPDATE certificates SET delivery = 'written' WHERE thing = ? AND serial = ? AND delivery = 'recorded' AND status = 'active'",
                                [.text(thing), .text(serial.hex)])
             }
         }

@@ -43,7 +43,10 @@ extension Store {
     /// lock; the row is then deleted on condition that it is still that token, so two requests
     /// with one secret cannot both enrol. Returns the spent row (to restore if the issuance fails).
     /// - Throws: `EnrolmentError` (no such token or a wrong secret alike, expired).
-    func spendEnrolmentToken(thing: String, secretSHA256: String, now: Date) throws -> EnrolmentTokenRow {
+    /// `check` runs once the secret and expiry are proven and before the token is spent: what
+    /// it refuses (a label naming another template, a malformed request) spends and writes nothing.
+    func spendEnrolmentToken(thing: String, secretSHA256: String, now: Date,
+                             check: (EnrolmentTokenRow) throws -> Void = { _ in }) throws -> EnrolmentTokenRow {
         let row = try readOne { db -> EnrolmentTokenRow? in
             guard let found = try db.row("SELECT * FROM enrolment_tokens WHERE thing = ?", thing) else { return nil }
             let read = RowDecoder(found, table: "enrolment_tokens", key: "thing")
@@ -57,6 +60,7 @@ extension Store {
             throw EnrolmentError.invalidCredentials(thing: thing)
         }
         guard now < row.expiresAt else { throw EnrolmentError.expired(thing: thing, at: row.expiresAt) }
+        try check(row)
         try write { db in
             let spent = try db.execute("DELETE FROM enrolment_tokens WHERE thing = ? AND secret_sha256 = ?", thing, row.secretSHA256)
             // Spent by another request since the read (or replaced by the operator).

@@ -170,7 +170,7 @@ import TestSupport
             try FileManager.default.createDirectory(at: work.appendingPathComponent("a/b"), withIntermediateDirectories: true)
             let asked = lie == "thing" ? "line1-0002" : thing
             let result = try ServiceTests().iotca(["issue", asked, "--out", "a/b/out"], environment, in: work)
-            #expect(result.status == ExitStatus.authorityUnavailable.rawValue && result.stderr.contains("answer is refused"), "\(label): \(result)")
+            #expect(result.status == CLIStatus.authorityUnavailable.rawValue && result.stderr.contains("answer is refused"), "\(label): \(result)")
             let written = FileManager.default.enumerator(atPath: work.path)?.allObjects as? [String] ?? []
             #expect(written.allSatisfy { ["a", "a/b", "a/b/out"].contains($0) || $0.hasPrefix("a/b/out/.iotca") }, "\(label): \(written)")
             #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("a/escaped").path))

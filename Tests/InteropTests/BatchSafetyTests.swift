@@ -103,7 +103,7 @@ import TestSupport
         let error = #expect(throws: BatchBusy.self) {
             try BatchRunner(keyring: fixture.keyring).run(file: file, out: out, options: BatchOptions())
         }
-        #expect(error?.exitStatus == .conflict)
+        #expect(error?.kind == .conflict)
         #expect(try fixture.store.certificates(CertificateFilter()).isEmpty)
         held.release()
         #expect(try BatchRunner(keyring: fixture.keyring).run(file: file, out: out, options: BatchOptions()).issued == 1)

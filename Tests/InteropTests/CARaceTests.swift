@@ -19,7 +19,7 @@ import TestSupport
             let name = "race\(round)"
             let statuses = try ProcessRunner.race(ProcessRunner.iotcaExecutable, ["ca", "create", name, "--parent", "root"],
                                                   environment: environment)
-            #expect(statuses == [0, ExitStatus.conflict.rawValue], "round \(round): \(statuses)")
+            #expect(statuses == [0, CLIStatus.conflict.rawValue], "round \(round): \(statuses)")
             let issued = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["issue", "d-\(round)", "--ca", name, "--out", folder.path("b")],
                                                environment: environment)
             #expect(issued.succeeded, "round \(round): \(issued.stderr)")
@@ -54,11 +54,11 @@ import TestSupport
         #expect(again.succeeded, "\(again.stderr)")
         #expect(FileManager.default.fileExists(atPath: leftover.path))
         let doctor = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["doctor"], environment: environment)
-        #expect(doctor.status == ExitStatus.store.rawValue && doctor.stdout.contains("line-2.0123456789ab.key.pem"), "\(doctor.stdout)")
+        #expect(doctor.status == CLIStatus.store.rawValue && doctor.stdout.contains("line-2.0123456789ab.key.pem"), "\(doctor.stdout)")
         #expect(try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["issue", "d-1", "--ca", "line-2", "--out", folder.path("b")],
                                       environment: environment).succeeded)
         // Twice, one after the other: the second is a conflict and changes nothing.
         let twice = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["ca", "create", "line-2", "--parent", "root"], environment: environment)
-        #expect(twice.status == ExitStatus.conflict.rawValue)
+        #expect(twice.status == CLIStatus.conflict.rawValue)
     }
 }

@@ -32,7 +32,7 @@ import TestSupport
         let report = try JSONSerialization.jsonObject(with: Data(initialized.stdout.utf8)) as? [String: Any]
         #expect((report?["root_spki_sha256"] as? String)?.count == 44)
 
-        #expect(try iotca(["init"], passphrase: "pw-1 long enough").status == ExitStatus.store.rawValue)
+        #expect(try iotca(["init"], passphrase: "pw-1 long enough").status == CLIStatus.store.rawValue)
 
         let issued = try iotca(["issue", "device-42", "--json"], passphrase: "pw-1 long enough")
         #expect(issued.status == 0, "\(issued.stderr)")
@@ -43,38 +43,38 @@ import TestSupport
         #expect(manifest?["thing"] as? String == "device-42")
 
         let conflict = try iotca(["issue", "device-42"], passphrase: "pw-1 long enough")
-        #expect(conflict.status == ExitStatus.conflict.rawValue)
+        #expect(conflict.status == CLIStatus.conflict.rawValue)
         // The library says what is wrong; the CLI adds the flag that fixes it.
         #expect(conflict.stderr.contains("already has an active certificate") && conflict.stderr.hasSuffix(": pass --renew to issue another\n"),
                 "\(conflict.stderr)")
         #expect(try iotca(["issue", "device-42", "--renew"], passphrase: "pw-1 long enough").status == 0)
-        #expect(try iotca(["issue", "d2", "--template", "nope"], passphrase: "pw-1 long enough").status == ExitStatus.notFound.rawValue)
-        #expect(try iotca(["issue", "../etc/passwd"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)
-        #expect(try iotca(["issue", "d2", "--san", "bogus"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)
-        #expect(try iotca(["issue", "d2", "--validity", "40y"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)
-        #expect(try iotca(["issue", "d2", "--validity", "soon"], passphrase: "pw-1 long enough").status == ExitStatus.usage.rawValue)
+        #expect(try iotca(["issue", "d2", "--template", "nope"], passphrase: "pw-1 long enough").status == CLIStatus.notFound.rawValue)
+        #expect(try iotca(["issue", "../etc/passwd"], passphrase: "pw-1 long enough").status == CLIStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--san", "bogus"], passphrase: "pw-1 long enough").status == CLIStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--validity", "40y"], passphrase: "pw-1 long enough").status == CLIStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--validity", "soon"], passphrase: "pw-1 long enough").status == CLIStatus.usage.rawValue)
         try Data("garbage".utf8).write(to: folder.appending("bad.csr"))
-        #expect(try iotca(["issue", "d2", "--csr", "bad.csr"], passphrase: "pw-1 long enough").status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["issue", "d2", "--csr", "bad.csr"], passphrase: "pw-1 long enough").status == CLIStatus.rejected.rawValue)
 
         // Passphrases: wrong, and none at all with no terminal (stdin is /dev/null): an error, not a hang.
         let wrong = try iotca(["issue", "d2"], passphrase: "nope")
-        #expect(wrong.status == ExitStatus.passphrase.rawValue)
+        #expect(wrong.status == CLIStatus.passphrase.rawValue)
         #expect(!wrong.stderr.contains("nope"))
-        #expect(try iotca(["issue", "d2"]).status == ExitStatus.passphrase.rawValue)
+        #expect(try iotca(["issue", "d2"]).status == CLIStatus.passphrase.rawValue)
         try Data("pw-1 long enough\n".utf8).write(to: folder.appending("pass.txt"))
         #expect(try iotca(["issue", "d3", "--passphrase-file", "pass.txt"]).status == 0)
 
         #expect(try iotca(["ca", "disable", "issuing"], passphrase: "pw-1 long enough").status == 0)
-        #expect(try iotca(["issue", "d2"], passphrase: "pw-1 long enough").status == ExitStatus.authorityUnavailable.rawValue)
+        #expect(try iotca(["issue", "d2"], passphrase: "pw-1 long enough").status == CLIStatus.authorityUnavailable.rawValue)
         #expect(try iotca(["ca", "enable", "issuing"], passphrase: "pw-1 long enough").status == 0)
-        #expect(try iotca(["ca", "show", "nope"]).status == ExitStatus.notFound.rawValue)
+        #expect(try iotca(["ca", "show", "nope"]).status == CLIStatus.notFound.rawValue)
 
         let list = try iotca(["list", "--json"])
         let entries = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
         #expect(entries?.compactMap { $0["thing"] as? String }.sorted() == ["d3", "device-42", "device-42"])
         let pem = try iotca(["show", "device-42", "--pem"])
         #expect(pem.stdout == (try String(contentsOf: bundle.appendingPathComponent("cert.pem"), encoding: .utf8)))
-        #expect(try iotca(["show", "nobody"]).status == ExitStatus.notFound.rawValue)
+        #expect(try iotca(["show", "nobody"]).status == CLIStatus.notFound.rawValue)
         let cas = try iotca(["ca", "list", "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(cas.stdout.utf8)) as? [Any])?.count == 4)  // root, issuing, and the service's two
         #expect(try iotca(["template", "list"]).stdout.contains("subordinate-ca"))
@@ -87,16 +87,16 @@ import TestSupport
         let entry = try JSONSerialization.jsonObject(with: Data(serial.stdout.utf8)) as? [String: Any]
         let hex = try #require(entry?["serial"] as? String)
 
-        #expect(try iotca(["revoke", hex, "--reason", "stolen"]).status == ExitStatus.rejected.rawValue)
-        #expect(try iotca(["revoke", hex, "--invalidity-date", "yesterday"]).status == ExitStatus.rejected.rawValue)
-        #expect(try iotca(["revoke", String(repeating: "ab", count: 20)]).status == ExitStatus.notFound.rawValue)
-        #expect(try iotca(["revoke", hex, "--ca", "nope"]).status == ExitStatus.notFound.rawValue)
-        #expect(try iotca(["revoke"]).status == ExitStatus.usage.rawValue)
+        #expect(try iotca(["revoke", hex, "--reason", "stolen"]).status == CLIStatus.rejected.rawValue)
+        #expect(try iotca(["revoke", hex, "--invalidity-date", "yesterday"]).status == CLIStatus.rejected.rawValue)
+        #expect(try iotca(["revoke", String(repeating: "ab", count: 20)]).status == CLIStatus.notFound.rawValue)
+        #expect(try iotca(["revoke", hex, "--ca", "nope"]).status == CLIStatus.notFound.rawValue)
+        #expect(try iotca(["revoke"]).status == CLIStatus.usage.rawValue)
 
         let revoked = try iotca(["revoke", hex, "--reason", "key-compromise", "--json"])
         #expect(revoked.status == 0, "\(revoked.stderr)")
         let again = try iotca(["revoke", hex])
-        #expect(again.status == ExitStatus.conflict.rawValue)
+        #expect(again.status == CLIStatus.conflict.rawValue)
         #expect(again.stderr.contains("already revoked"))
         let crl = folder.path("store/public/issuing.crl")
         #expect(try OpenSSLCLI.run(["crl", "-inform", "DER", "-in", crl, "-noout"]).succeeded)
@@ -106,8 +106,8 @@ import TestSupport
         #expect((reports?.first?["crl"] as? [String: Any])?["entries"] as? Int == 1)
         #expect(try iotca(["crl", "publish", "--if-due"]).stdout.contains("Published CRL 1 of root"))
         #expect(try iotca(["crl", "publish", "--if-due"]).stdout.contains("nothing published"))
-        #expect(try iotca(["crl", "publish", "--ca", "nope"]).status == ExitStatus.notFound.rawValue)
-        #expect(try iotca(["ca", "set", "issuing", "--crl-url", "ftp://x"]).status == ExitStatus.rejected.rawValue)
+        #expect(try iotca(["crl", "publish", "--ca", "nope"]).status == CLIStatus.notFound.rawValue)
+        #expect(try iotca(["ca", "set", "issuing", "--crl-url", "ftp://x"]).status == CLIStatus.rejected.rawValue)
         #expect(try iotca(["ca", "set", "issuing", "--crl-url", "http://pki.example.com/issuing.crl"]).status == 0)
     }
 
@@ -158,7 +158,7 @@ import TestSupport
     }
 
     @Test func missingStoreIsAStoreError() throws {
-        #expect(try iotca(["list"]).status == ExitStatus.store.rawValue)
-        #expect(try iotca(["issue", "d"], passphrase: "x").status == ExitStatus.store.rawValue)
+        #expect(try iotca(["list"]).status == CLIStatus.store.rawValue)
+        #expect(try iotca(["issue", "d"], passphrase: "x").status == CLIStatus.store.rawValue)
     }
 }

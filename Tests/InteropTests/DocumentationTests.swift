@@ -101,4 +101,12 @@ import TestSupport
         #expect(readme.contains("./scripts/demo") && readme.contains("swift test"))
         #expect(readme.range(of: #"issue \d+"#, options: .regularExpression) == nil, "no issue numbers on the front page")
     }
+
+    /// The guides tell what is, not how it came to be: no tracker history.
+    @Test func noGuideCarriesIssueNumbers() throws {
+        for file in Self.documents {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            #expect(text.range(of: #"[Ii]ssue #?\d+\b"#, options: .regularExpression) == nil, "\(file.lastPathComponent) names an issue number")
+        }
+    }
 }

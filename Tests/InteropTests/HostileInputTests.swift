@@ -13,7 +13,7 @@ import TestSupport
     struct Case: Sendable {
         let name: String
         let arguments: [String]
-        let status: IoTCAKit.ExitStatus
+        let status: CLIStatus
         /// A part of the one-line message the operator sees.
         let message: String
         var passphrase: String? = HostileInputTests.passphrase
@@ -217,7 +217,7 @@ import TestSupport
         for arguments in [["issue", "d2", "--out", folder.path("out")], ["batch", folder.path("rows.csv"), "--out", folder.path("out")],
                           ["revoke", "--thing", "d1"], ["crl", "publish"]] {
             let result = try run(arguments)
-            #expect(result.status == ExitStatus.store.rawValue, "\(arguments): \(result.status) \(result.stderr)")
+            #expect(result.status == CLIStatus.store.rawValue, "\(arguments): \(result.status) \(result.stderr)")
             #expect(result.stderr.hasPrefix("iotca: error: ") && result.stderr.contains("read-only"), "\(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1)
         }

@@ -54,7 +54,7 @@ import TestSupport
     @Test func aShortPassphraseIsRefusedAndNothingIsWritten() throws {
         let cli = CLI()
         let refused = try cli.run(["init"], passphrase: "short-pass")
-        #expect(refused.status == ExitStatus.passphrase.rawValue)
+        #expect(refused.status == CLIStatus.passphrase.rawValue)
         #expect(refused.stderr.contains("10 characters") && refused.stderr.contains("at least 12"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: cli.store.path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: cli.folder.url.path).isEmpty)
@@ -79,22 +79,22 @@ import TestSupport
         let cli = try legacyStore()
         // doctor flags every key file made with the old parameters.
         let before = try cli.run(["doctor", "--json"], passphrase: "legacy")
-        #expect(before.status == ExitStatus.store.rawValue)
+        #expect(before.status == CLIStatus.store.rawValue)
         let findings = try JSONDecoder().decode(DoctorFindings.self, from: Data(before.stdout.utf8)).findings
         #expect(findings.filter { $0.check == "kdf" }.count == 5, "\(before.stdout)")
         #expect(before.stdout.contains("2048 iterations"))
         // A new CA is not encrypted with a passphrase below the policy.
         let keysBefore = try cli.keyFiles()
         let create = try cli.run(["ca", "create", "line-2", "--parent", "root"], passphrase: "legacy")
-        #expect(create.status == ExitStatus.passphrase.rawValue && create.stderr.contains("passphrase change"), "\(create.stderr)")
+        #expect(create.status == CLIStatus.passphrase.rawValue && create.stderr.contains("passphrase change"), "\(create.stderr)")
         #expect(try cli.keyFiles() == keysBefore)
         // A wrong current passphrase changes nothing.
         let file = try cli.newPassphraseFile(Self.new)
-        #expect(try cli.run(["passphrase", "change", "--new-passphrase-file", file], passphrase: "wrong").status == ExitStatus.passphrase.rawValue)
+        #expect(try cli.run(["passphrase", "change", "--new-passphrase-file", file], passphrase: "wrong").status == CLIStatus.passphrase.rawValue)
         #expect(try cli.keyFiles() == keysBefore)
         // A short new one is refused.
         let short = try cli.newPassphraseFile("too short")
-        #expect(try cli.run(["passphrase", "change", "--new-passphrase-file", short], passphrase: "legacy").status == ExitStatus.passphrase.rawValue)
+        #expect(try cli.run(["passphrase", "change", "--new-passphrase-file", short], passphrase: "legacy").status == CLIStatus.passphrase.rawValue)
         #expect(try cli.keyFiles() == keysBefore)
 
         let file2 = try cli.newPassphraseFile(Self.new)
@@ -102,7 +102,7 @@ import TestSupport
         #expect(changed.succeeded, "\(changed.stderr)")
         #expect(changed.stdout.contains("Re-encrypted 5 key files"))
         #expect(try cli.keyFiles().count == 5 && Set(try cli.keyFiles()).isDisjoint(with: keysBefore))
-        #expect(try cli.run(["issue", "d-1"], passphrase: "legacy").status == ExitStatus.passphrase.rawValue)
+        #expect(try cli.run(["issue", "d-1"], passphrase: "legacy").status == CLIStatus.passphrase.rawValue)
         #expect(try cli.run(["issue", "d-1"], passphrase: Self.new).succeeded)
         #expect(try cli.run(["crl", "publish"], passphrase: Self.new).succeeded)
         #expect(try OpenSSLCLI.verifyBundle(cli.folder.appending("bundles/d-1")).succeeded)
@@ -131,7 +131,7 @@ import TestSupport
         let opens = committed ? Self.new : Self.old
         let fails = committed ? Self.old : Self.new
         // Every key opens with exactly one of the two: the issuing CA issues, the root publishes a CRL.
-        #expect(try cli.run(["issue", "d-\(step.rawValue)"], passphrase: fails).status == ExitStatus.passphrase.rawValue)
+        #expect(try cli.run(["issue", "d-\(step.rawValue)"], passphrase: fails).status == CLIStatus.passphrase.rawValue)
         #expect(try cli.run(["issue", "d-\(step.rawValue)"], passphrase: opens).succeeded, "\(step)")
         #expect(try cli.run(["crl", "publish", "--all"], passphrase: opens).succeeded, "\(step)")
         // Re-run with the passphrase that opens the store: it finishes, and nothing is left over.
@@ -156,7 +156,7 @@ import TestSupport
         environment["IOTCA_TEST_KILL_AT"] = nil
         let statuses = try ProcessRunner.race(ProcessRunner.iotcaExecutable, ["passphrase", "change", "--new-passphrase-file", file],
                                               environment: environment)
-        #expect(statuses == [0, ExitStatus.passphrase.rawValue])
+        #expect(statuses == [0, CLIStatus.passphrase.rawValue])
         #expect(try cli.keyFiles().count == 5)
         #expect(try cli.run(["issue", "d-1"], passphrase: Self.new).succeeded)
         #expect(try cli.run(["doctor"], passphrase: Self.new).succeeded)

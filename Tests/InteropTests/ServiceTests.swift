@@ -193,8 +193,8 @@ import TestSupport
         #expect(serial.delivery == .written)
         // The same refusals and exit codes as locally.
         #expect(try iotca(["issue", "line1-0001", "--out", "remote"], station, in: work).status == 7)
-        #expect(try iotca(["issue", "line2-0001", "--out", "remote"], station, in: work).status == ExitStatus.forbidden.rawValue)
-        #expect(try iotca(["revoke", serial.serial.hex], station, in: work).status == ExitStatus.forbidden.rawValue)
+        #expect(try iotca(["issue", "line2-0001", "--out", "remote"], station, in: work).status == CLIStatus.forbidden.rawValue)
+        #expect(try iotca(["revoke", serial.serial.hex], station, in: work).status == CLIStatus.forbidden.rawValue)
         #expect(try iotca(["show", "nobody-0001"], operatorEnvironment, in: work).status == 8)
         // Renewal superseding the old one, only after the new bundle is on disk.
         let renewed = try iotca(["issue", "line1-0001", "--out", "remote", "--renew", "--supersede"], station, in: work)

@@ -118,7 +118,7 @@ import TestSupport
         let error = #expect(throws: StoreError.self) { try fixture.store.certificates(CertificateFilter()) }
         guard case .corruptRow(let table, _, let detail) = error else { Issue.record("not a corrupt row: \(String(describing: error))"); return }
         #expect(table == "certificates" && detail.contains("serial"))
-        #expect(error?.exitStatus == .store)
+        #expect(error?.kind == .store)
         #expect(throws: StoreError.self) { try fixture.store.authority(named: "issuing") }
         let findings = try Doctor(store: fixture.store).examine().findings.filter { $0.check == "store" }
         #expect(findings.count == 3, "\(findings)")

@@ -94,7 +94,8 @@ import TestSupport
         #expect(try service.publish("issuing")?.number == 1)
         #expect(try service.publish("issuing", ifDue: true) == nil)
         // Number 2 allocated (and the CA's stale flag cleared), then the process died.
-        let draft = try #require(try fixture.store.draftCRL(authority: "issuing", ifDue: false))
+        var sink = CRLBuilder()
+        let draft = try #require(try fixture.store.draftCRL(authority: "issuing", ifDue: false, into: &sink))
         #expect(draft.number == 2)
         let next = try service.publish("issuing", ifDue: true)
         #expect(next?.number == 3, "a gap in the recorded numbers makes the CRL due")

@@ -82,7 +82,7 @@ import X509
         let fixture = try TemporaryStore(encrypted: false)
         let first = try fixture.issue(IssueRequest(thing: "d1"))
         let conflict = #expect(throws: IssuanceConflict.self) { try fixture.issue(IssueRequest(thing: "d1")) }
-        #expect(conflict?.exitStatus == .conflict)
+        #expect(conflict?.kind == .conflict)
         let renewed = try fixture.issue(IssueRequest(thing: "d1", renew: true))
         #expect(renewed.entry.serial != first.entry.serial)
         #expect(try fixture.store.certificates(CertificateFilter(thing: "d1")).count == 2)
@@ -112,7 +112,7 @@ import X509
         let fixture = try TemporaryStore()
         let provisioner = Provisioner(keyring: Keyring(store: fixture.store, passphrase: .fixed(Passphrase("wrong"))))
         let error = #expect(throws: KeyError.self) { try provisioner.issue(IssueRequest(thing: "x"), bundleParent: fixture.bundles) }
-        #expect(error?.exitStatus == .passphrase)
+        #expect(error?.kind == .passphrase)
         #expect(try fixture.store.certificates(CertificateFilter()).isEmpty)
     }
 
@@ -167,7 +167,7 @@ import X509
         let error = #expect(throws: AuthorityError.self) {
             try provisioner.issue(IssueRequest(thing: "late"), bundleParent: folder.appending("bundles"))
         }
-        #expect(error?.exitStatus == .authorityUnavailable)
+        #expect(error?.kind == .unavailable)
         guard case .expired(let name, let notAfter) = error else { Issue.record("not expired: \(String(describing: error))"); return }
         #expect(name == "issuing" && !notAfter.isEmpty)
         #expect(try store.certificates(CertificateFilter()).isEmpty)
@@ -177,7 +177,7 @@ import X509
         let folder = TemporaryFolder()
         try Data(repeating: 0x41, count: 4096).write(to: folder.appending("iotca.db"))
         let error = #expect(throws: StoreError.self) { try Store.open(folder.url) }
-        #expect(error?.exitStatus == .store)
+        #expect(error?.kind == .store)
         #expect(throws: StoreError.notFound(path: folder.appending("none").path)) { try Store.open(folder.appending("none")) }
     }
 

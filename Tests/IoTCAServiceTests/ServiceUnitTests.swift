@@ -97,9 +97,9 @@ import X509
         struct Secret: Error {}
         #expect(Problem(Secret()).detail == "The server failed; its log has the details.")
         // The client exits as the CLI would have locally.
-        #expect(ServiceError.refused(problem).exitStatus == .conflict)
-        #expect(ServiceError.refused(Problem(.forbidden, detail: "")).exitStatus == .forbidden)
-        #expect(ServiceError.unreachable(url: "https://x", reason: "").exitStatus == .authorityUnavailable)
+        #expect(ServiceError.refused(problem).kind == .conflict)
+        #expect(ServiceError.refused(Problem(.forbidden, detail: "")).kind == .forbidden)
+        #expect(ServiceError.unreachable(url: "https://x", reason: "").kind == .unavailable)
         // A token that stays away after the one reconnection: 503 for that request, its CKR_ named.
         for code: UInt in [0xE0, 0x32, 0xB3, 0xB0] {
             let away = Problem(PKCS11Error.call(function: "C_SignInit", code: code))

@@ -25,7 +25,7 @@ import X509
     private var entries: DERWriter
     private(set) var count = 0
 
-    public init(expectedEntries: Int) {
+    public init(expectedEntries: Int = 0) {
         // About 60 bytes per entry: serial, time and a reasonCode extension.
         entries = DERWriter(capacity: expectedEntries * 64)
     }
@@ -123,4 +123,8 @@ import X509
         let content = trimmed.isEmpty ? 1 : trimmed.count + (trimmed.first.map { $0 & 0x80 != 0 } ?? false ? 1 : 0)
         return DERWriter.headerLength(count: content) + content
     }
+}
+
+extension CRLBuilder: CRLEntrySink {
+    mutating func reserve(_ count: Int) { entries.reserve(count * 64) }
 }

@@ -100,10 +100,11 @@ public struct RevocationService {
         let authority = try store.authority(named: name)
         let signer = try keyring.signer(for: authority, toIssue: false)
         if ifDue { try restoreFiles(of: name) }
-        guard var draft = try store.draftCRL(authority: name, ifDue: ifDue) else { return nil }
+        var builder = CRLBuilder()
+        guard let draft = try store.draftCRL(authority: name, ifDue: ifDue, into: &builder) else { return nil }
         // The Signer signs outside the store's write transaction; the store records the result.
-        let entries = draft.entries.count
-        let der = try draft.entries.finish(
+        let entries = draft.entries
+        let der = try builder.finish(
             issuer: signer.certificate, algorithm: signer.keyAlgorithm, thisUpdate: draft.thisUpdate, nextUpdate: draft.nextUpdate,
             number: draft.number, sign: { tbs in try signer.signature(forCRL: tbs) })
         try CRLReleaseCheck.check(der, issuer: signer.certificate, number: draft.number, thisUpdate: draft.thisUpdate,

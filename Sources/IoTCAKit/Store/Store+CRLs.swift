@@ -4,14 +4,15 @@ import Foundation
 extension Store {
     /// What one CRL will say, taken in one short write transaction: its number (allocated,
     /// never reused, so numbers strictly increase however many processes publish at once), its
-    /// times, and its entries, read in the same snapshot, so a CRL with a higher number never
-    /// lists fewer revocations. Building the DER and signing happen outside the transaction
+    /// times, and its entries, read in the same snapshot and handed to `sink` one by one, so a
+    /// CRL with a higher number never lists fewer revocations. Encoding (the sink's) and signing
+    /// happen outside the store; building the DER and signing happen outside the transaction
     /// (`RevocationService`), and `recordCRL` records the result: the write lock is held for
     /// reading the entries, not for encoding and signing tens of megabytes.
     /// With `ifDue`, nil when the current CRL is fresh: not within `validity / 2` of its
     /// nextUpdate, no revocation since it was made, and no number allocated but never recorded
     /// (a publisher that died between the two transactions).
-    func draftCRL(authority name: String, ifDue: Bool) throws -> CRLDraft? {
+    func draftCRL<Sink: CRLEntrySink>(authority name: String, ifDue: Bool, into sink: inout Sink) throws -> CRLDraft? {
         try write { db in
             let authority = try Self.authority(db, named: name)
             let now = clock.now()
@@ -32,7 +33,8 @@ extension Store {
             // Entries of certificates that have expired are dropped (RFC 5280 5.1.2.6 allows it).
             let filter = "FROM certificates WHERE authority_id = ? AND status = 'revoked' AND not_after > ?"
             let expected = try db.value(Int.self, "SELECT count(*) " + filter, authority.id, now) ?? 0
-            var builder = CRLBuilder(expectedEntries: expected)
+            sink.reserve(expected)
+            var count = 0
             // Read as bytes, with no Row or String per entry, so a million entries read in a
             // fraction of a second from the covering index.
             var serial: [UInt8] = []
@@ -43,14 +45,15 @@ extension Store {
                     throw StoreError.corruptRow(table: "certificates", key: row.utf8(0) { String(decoding: $0, as: UTF8.self) },
                                                 detail: "serial: not hex")
                 }
-                builder.append(RevokedEntry(
+                count += 1
+                sink.append(RevokedEntry(
                     serial: serial,
                     revokedAt: row.utf8(1, Self.unixSeconds) ?? thisUpdate,
                     reason: row.utf8(2, Self.reason),
                     invalidityDate: row.utf8(3, Self.unixSeconds)))
             }
             return CRLDraft(authority: name, number: number, thisUpdate: thisUpdate,
-                            nextUpdate: thisUpdate + authority.crlValidity, now: now, entries: builder)
+                            nextUpdate: thisUpdate + authority.crlValidity, now: now, entries: count)
         }
     }
 
@@ -59,7 +62,7 @@ extension Store {
     func recordCRL(_ draft: CRLDraft, der: [UInt8], signHead: (String) throws -> [UInt8]) throws -> CRLRecord {
         let record = CRLRecord(
             authority: draft.authority, number: draft.number, thisUpdate: Date(timeIntervalSince1970: TimeInterval(draft.thisUpdate)),
-            nextUpdate: Date(timeIntervalSince1970: TimeInterval(draft.nextUpdate)), entries: draft.entries.count,
+            nextUpdate: Date(timeIntervalSince1970: TimeInterval(draft.nextUpdate)), entries: draft.entries,
             sha256: Array(SHA256.hash(data: der)).hexString)
         return try write { db in
             let authority = try Self.authority(db, named: draft.authority)

@@ -36,7 +36,7 @@ public final class Store: Sendable {
         self.clock = clock
         let database = try PostgresDatabase(postgres, connections: connections, create: create)
         self.database = database
-        files = DatabaseFiles(database: database)
+        files = DatabaseFiles(database: database, clock: clock)
         location = .postgres(postgres, nodeFolder: nodeFolder)
         // This node's copies of the public files are written here (`crl publish`).
         for (folder, mode) in [(layout.root, mode_t(0o700)), (layout.publicFolder, mode_t(0o755))] {

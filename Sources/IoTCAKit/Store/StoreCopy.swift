@@ -126,7 +126,7 @@ enum StoreCopy {
                     throw StoreError.io(path: source.files.describe(file), detail: "the store refers to it but it is missing")
                 }
                 try into.execute("INSERT INTO files (path, content, mode, created_at) VALUES (?, ?, ?, ?)",
-                                 [.text(file), .blob(bytes), .integer(file.hasPrefix("keys/") ? 0o600 : 0o644), Date().sqlValue])
+                                 [.text(file), .blob(bytes), .integer(file.hasPrefix("keys/") ? 0o600 : 0o644), source.clock.now().sqlValue])
                 counts.files += 1
             }
             beforeCommit()

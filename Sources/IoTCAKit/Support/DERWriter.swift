@@ -8,6 +8,8 @@ struct DERWriter {
 
     init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
+    mutating func reserve(_ capacity: Int) { bytes.reserveCapacity(bytes.count + capacity) }
+
     mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
     mutating func append(_ raw: ArraySlice<UInt8>) { bytes.append(contentsOf: raw) }
 

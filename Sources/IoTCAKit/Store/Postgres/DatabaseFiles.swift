@@ -6,6 +6,8 @@ import PostgresNIO
 /// drops with the session if the process holding one dies.
 struct DatabaseFiles: StoreFiles {
     let database: PostgresDatabase
+    /// The store's clock: a file's time is the same clock as every other time it records.
+    let clock: WallClock
 
     /// The first key of the two-key advisory locks ("io" "tc" in ASCII); the write lock uses the
     /// one-key space, which PostgreSQL keeps apart.
@@ -19,7 +21,7 @@ struct DatabaseFiles: StoreFiles {
         try database.write { db in
             guard try db.execute("""
                 INSERT INTO files (path, content, mode, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO NOTHING
-                """, relative, bytes, Int64(mode), Date()) == 1 else {
+                """, relative, bytes, Int64(mode), clock.now()) == 1 else {
                 throw OutputError.exists(path: describe(relative))
             }
         }
@@ -30,7 +32,7 @@ struct DatabaseFiles: StoreFiles {
             try db.execute("""
                 INSERT INTO files (path, content, mode, created_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (path) DO UPDATE SET content = excluded.content, mode = excluded.mode, created_at = excluded.created_at
-                """, relative, bytes, Int64(mode), Date())
+                """, relative, bytes, Int64(mode), clock.now())
         }
     }
 

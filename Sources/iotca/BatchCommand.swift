@@ -21,10 +21,10 @@ struct BatchCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The batch file (.csv or .jsonl).", valueName: "FILE"))
     var file: String
 
-    @Option(help: ArgumentHelp("Folder the bundles are written into.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Folder the bundles are written into (for jsonl a file, or - for standard output).", valueName: "DIR"))
     var out = "bundles"
 
-    @Option(help: ArgumentHelp("dir, pem, p12 or zip.", valueName: "FORMAT"))
+    @Option(help: ArgumentHelp("dir, pem, p12, zip, or jsonl (one JSON object per bundle and line).", valueName: "FORMAT"))
     var format: BundleFormat = .dir
 
     @Option(help: "Worker threads for key generation, signing and files (default: the number of cores); with --server, requests in flight (default 8).")
@@ -47,7 +47,11 @@ struct BatchCommand: AsyncParsableCommand {
     var bundlePassphraseFile: String?
 
     func validate() throws {
-        if format == .json { throw ValidationError("batch writes files: use dir, pem, p12 or zip") }
+        if format == .json { throw ValidationError("batch writes files: use dir, pem, p12, zip or jsonl") }
+        if format == .jsonl, try serverOptions.settings() != nil {
+            throw ValidationError("jsonl is written by a batch on the CA's host; through --server use dir, pem, p12 or zip")
+        }
+        if out == "-" && format != .jsonl { throw ValidationError("--out - (standard output) is for --format jsonl") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
@@ -66,12 +70,14 @@ struct BatchCommand: AsyncParsableCommand {
                 ).passphraseIfAvailable()
             }
             let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
+            // jsonl on standard output: the lines are the output, the summary goes to stderr.
+            let target = out == "-" ? URL(fileURLWithPath: "/dev/stdout") : URL(fileURLWithPath: out)
             let chosen = options
             let report = try await serverOptions.run(remote: { client in
                 try await RemoteProvisioner(client: client).batch(URL(fileURLWithPath: file), into: URL(fileURLWithPath: out), options: chosen,
                                                                   jobs: jobs ?? 8, progress: { done, total in bar.update(done, total) })
             }, local: {
-                try storeOptions.authority().batch(URL(fileURLWithPath: file), into: URL(fileURLWithPath: out), options: chosen,
+                try storeOptions.authority().batch(URL(fileURLWithPath: file), into: target, options: chosen,
                                                    progress: bar.update)
             })
             bar.finish()
@@ -82,9 +88,10 @@ struct BatchCommand: AsyncParsableCommand {
                     let advice = failure.cause.flatMap(Advice.text(for:)).map { ": \($0)" } ?? ""
                     FileHandle.standardError.write(Data("iotca: \(failure.message(file: file))\(advice)\n".utf8))
                 }
-                Output.line(String(format: "%d rows: %d issued, %d skipped, %d recovered, %d failed in %.2f s (%.0f bundles/s)",
-                                   report.total, report.issued, report.skipped, report.recovered, report.failed,
-                                   report.seconds, report.rate))
+                let summary = String(format: "%d rows: %d issued, %d skipped, %d recovered, %d failed in %.2f s (%.0f bundles/s)",
+                                     report.total, report.issued, report.skipped, report.recovered, report.failed,
+                                     report.seconds, report.rate)
+                if out == "-" { FileHandle.standardError.write(Data((summary + "\n").utf8)) } else { Output.line(summary) }
             }
             if report.failed > 0 { throw ExitCode(ExitStatus.rejected.rawValue) }
         }

@@ -62,6 +62,7 @@ struct IssueCommand: AsyncParsableCommand {
         if (keepKey || newKey) && !renew { throw ValidationError("--keep-key and --new-key go with --renew") }
         if keepKey && newKey { throw ValidationError("--keep-key or --new-key, not both") }
         if (keepKey || newKey) && csr != nil { throw ValidationError("with --csr the key is the request's") }
+        if format == .jsonl { throw ValidationError("jsonl is batch's format: for one bundle as JSON use --format json") }
     }
 
     func run() async throws {

@@ -294,7 +294,7 @@ _iotca_issue() {
         return
         ;;
     '--format')
-        __iotca_add_completions -W 'dir'$'\n''pem'$'\n''p12'$'\n''zip'$'\n''json'
+        __iotca_add_completions -W 'dir'$'\n''pem'$'\n''p12'$'\n''zip'$'\n''json'$'\n''jsonl'
         return
         ;;
     '--bundle-passphrase-file')
@@ -343,7 +343,7 @@ _iotca_batch() {
         return
         ;;
     '--format')
-        __iotca_add_completions -W 'dir'$'\n''pem'$'\n''p12'$'\n''zip'$'\n''json'
+        __iotca_add_completions -W 'dir'$'\n''pem'$'\n''p12'$'\n''zip'$'\n''json'$'\n''jsonl'
         return
         ;;
     '--jobs')

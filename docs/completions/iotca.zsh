@@ -118,7 +118,7 @@ _iotca_init() {
 
 _iotca_issue() {
     local -i ret=1
-    local -ar ___format=('dir' 'pem' 'p12' 'zip' 'json')
+    local -ar ___format=('dir' 'pem' 'p12' 'zip' 'json' 'jsonl')
     local -ar arg_specs=(
         '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
         '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
@@ -155,7 +155,7 @@ _iotca_issue() {
 
 _iotca_batch() {
     local -i ret=1
-    local -ar ___format=('dir' 'pem' 'p12' 'zip' 'json')
+    local -ar ___format=('dir' 'pem' 'p12' 'zip' 'json' 'jsonl')
     local -ar arg_specs=(
         '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
         '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
@@ -168,8 +168,8 @@ _iotca_batch() {
         '--server-ca[The CA certificate the server'\''s certificate chains to\: the store'\''s root.pem (default\: $IOTCA_SERVER_CA).]:FILE:'
         '--json[Print JSON for scripts instead of text.]'
         ':FILE:'
-        '--out[Folder the bundles are written into.]:DIR:'
-        '--format[dir, pem, p12 or zip.]:FORMAT:{__iotca_complete "${___format[@]}"}'
+        '--out[Folder the bundles are written into (for jsonl a file, or - for standard output).]:DIR:'
+        '--format[dir, pem, p12, zip, or jsonl (one JSON object per bundle and line).]:FORMAT:{__iotca_complete "${___format[@]}"}'
         '--jobs[Worker threads for key generation, signing and files (default\: the number of cores); with --server, requests in flight (default 8).]:jobs:'
         '--fail-fast[Stop at the first bad row.]'
         '--ca[The issuing CA.]:ca:'

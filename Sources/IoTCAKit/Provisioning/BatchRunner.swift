@@ -88,7 +88,9 @@ public final class BatchRunner {
         defer { lock.release() }
         let active = try store.activeThings(recoverableFor: target)
         let folder = file.deletingLastPathComponent()
-        BundleFolder.removeAbandonedStaging(in: out, now: store.clock.now())
+        // jsonl: one file (or standard output, `/dev/stdout`), its lines appended per chunk.
+        let jsonl = options.format == .jsonl ? try JSONLinesOutput(out.path == "/dev/stdout" ? nil : out) : nil
+        if jsonl == nil { BundleFolder.removeAbandonedStaging(in: out, now: store.clock.now()) }
 
         // The file-level checks first, in order: names, duplicates, templates, CSR files.
         var seen: [String: Int] = [:]
@@ -110,7 +112,7 @@ public final class BatchRunner {
                     }
                     // Recorded for this output by a run that died before its bundle was
                     // reported. If the bundle made it to the disk after all, keep it.
-                    if let serial = try recordedBundleOnDisk(row.thing, format: options.format, out: out) {
+                    if let serial = try recordedBundleOnDisk(row.thing, format: options.format, out: out, jsonl: jsonl) {
                         confirmed.append((row.thing, serial))
                         report.skipped += 1
                         continue
@@ -165,7 +167,9 @@ public final class BatchRunner {
             }
         }) { item, worker in
             let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key)
-            if options.format == .dir, let bundleFolder {
+            if let jsonl {
+                jsonl.stage(bundle, serial: item.entry.serial)
+            } else if options.format == .dir, let bundleFolder {
                 try bundle.write(into: bundleFolder, replace: item.plan.request.force, durable: false, stagingSlot: worker)
             } else {
                 _ = try bundle.write(options.format, into: out, replace: item.plan.request.force,
@@ -230,8 +234,17 @@ public final class BatchRunner {
                 unsynced.append((item.plan.request.thing, item.entry.serial))
             }
             // The chunk's bundles reach the disk while the next ones are written; one sync at
-            // a time, and a last one below before the batch reports.
-            do { try markSynced(wait: false) } catch { markFailure = markFailure ?? error }
+            // a time, and a last one below before the batch reports. A jsonl chunk is appended
+            // and synced here, in order, then marked.
+            do {
+                if let jsonl {
+                    try jsonl.append(unsynced.map(\.serial))
+                    try store.markWritten(unsynced)
+                    unsynced = []
+                } else {
+                    try markSynced(wait: false)
+                }
+            } catch { markFailure = markFailure ?? error }
             done += rows.count
             progress?(done, requests.count + report.skipped)
         }, shouldStop: { options.failFast && !report.failures.isEmpty })
@@ -248,8 +261,13 @@ public final class BatchRunner {
 
     /// The serial of `thing`'s recorded certificate when the bundle at its place in `out`
     /// holds exactly that certificate (written, then killed before the batch marked it).
-    /// Only the dir and pem formats can be read back; the others are issued again.
-    private func recordedBundleOnDisk(_ thing: String, format: BundleFormat, out: URL) throws -> SerialNumber? {
+    /// The dir, pem and jsonl formats can be read back; the others are issued again.
+    private func recordedBundleOnDisk(_ thing: String, format: BundleFormat, out: URL, jsonl: JSONLinesOutput?) throws -> SerialNumber? {
+        if let jsonl {
+            let lines = jsonl.written[thing] ?? []
+            return try store.certificates(CertificateFilter(thing: thing, status: .active))
+                .first { $0.delivery == .recorded && lines.contains($0.serial) }?.serial
+        }
         let held = Set(Bundle.certificatesOnDisk(of: thing, format: format, in: out))
         guard !held.isEmpty else { return nil }
         return try store.certificates(CertificateFilter(thing: thing, status: .active))

@@ -30,11 +30,11 @@ public struct Bundle: Sendable {
     public var chainPEM: String { chain.intermediatesPEM }
     public var rootPEM: String { chain.rootPEM }
 
-    /// Where `format` puts the bundle under `parent`; nil for `json`.
+    /// Where `format` puts the bundle under `parent`; nil for `json` and `jsonl` (no file of its own).
     public static func location(of thing: String, format: BundleFormat, in parent: URL) -> URL? {
         switch format {
         case .dir: return parent.appendingPathComponent(thing, isDirectory: true)
-        case .json: return nil
+        case .json, .jsonl: return nil
         case .pem, .p12, .zip: return parent.appendingPathComponent("\(thing).\(format.rawValue)")
         }
     }
@@ -48,7 +48,7 @@ public struct Bundle: Sendable {
         switch format {
         case .dir: file = location.appendingPathComponent("cert.pem")
         case .pem: file = location
-        case .p12, .zip, .json: return []
+        case .p12, .zip, .json, .jsonl: return []
         }
         guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
         return PEMBundle.derDocuments(in: text, type: "CERTIFICATE")
@@ -82,7 +82,7 @@ public struct Bundle: Sendable {
             let entries = files.map { ZipArchive.Entry(name: "\(thing)/\($0.name)", contents: $0.contents, mode: $0.mode) }
             // The entries' time is the certificate's notBefore: the same bundle, the same bytes.
             try AtomicFile.write(ZipArchive.make(entries, modified: manifest.notBefore), to: target, mode: secretMode, durable: durable)
-        case .dir, .json:
+        case .dir, .json, .jsonl:
             break
         }
         return target

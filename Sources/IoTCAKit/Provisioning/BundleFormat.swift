@@ -17,4 +17,6 @@ public enum BundleFormat: String, CaseIterable, Sendable {
     case zip
     /// One JSON object on stdout; nothing on disk.
     case json
+    /// `batch` only: one JSON object per bundle (the json form), one line each, in one file.
+    case jsonl
 }

@@ -43,16 +43,22 @@ openssl pkey -in "$IOTCA_STORE/$issuing_key" -passin env:IOTCA_PASSPHRASE -out "
 warm_mb=$((count * 32 * 2 * rounds / 1024 + 512))  # ~26 KiB of memory per bundle: 5 pages, inodes, dentries
 dd if=/dev/zero of=/dev/shm/iotca-bench-warm bs=1M count="$warm_mb" status=none 2>/dev/null || true
 rm -f /dev/shm/iotca-bench-warm
-iotca_rounds=() python_rounds=()
+iotca_rounds=() jsonl_rounds=() python_rounds=()
 for ((round = 1; round <= rounds; round++)); do
   { echo thing; for ((i = 0; i < count; i++)); do echo "r$round-dev-$i"; done; } > "$run/devices-$round.csv"
   start=$(now)
   "$iotca" batch "$run/devices-$round.csv" --out "$run/iotca-$round" >/dev/null
   iotca_rounds+=("$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')")
+  # The stream for factory databases: the same bundles as JSON lines in one synced file.
+  { echo thing; for ((i = 0; i < count; i++)); do echo "r$round-line-$i"; done; } > "$run/lines-$round.csv"
+  start=$(now)
+  "$iotca" batch "$run/lines-$round.csv" --format jsonl --out "$run/iotca-$round.jsonl" >/dev/null
+  jsonl_rounds+=("$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')")
   python_rounds+=("$(python3 Benchmarks/python_loop.py "$run/issuing.key" "$IOTCA_STORE/public/issuing.crt" \
     "$IOTCA_STORE/public/root.crt" "$run/python-$round" "$count")")
 done
 iotca_seconds=$(median "${iotca_rounds[@]}")
+jsonl_seconds=$(median "${jsonl_rounds[@]}")
 python_seconds=$(median "${python_rounds[@]}")
 
 cat > "$run/device.ext" <<'EXT'
@@ -75,21 +81,26 @@ done
 sync
 openssl_seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')
 
-sign_rate=$(openssl speed -seconds 2 -multi "$(nproc)" ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ { print $(NF-1) }' | tail -1)
+speed=$(openssl speed -seconds 2 -multi "$(nproc)" ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ { print $(NF-1), $NF }' | tail -1)
+sign_rate=${speed% *} verify_rate=${speed#* }
 keygen_rate=$(python3 -c '
 import time
 from cryptography.hazmat.primitives.asymmetric import ec
 n = 20000; s = time.perf_counter()
 for _ in range(n): ec.generate_private_key(ec.SECP256R1())
 print(int(n / (time.perf_counter() - s)))')
-limit=$(awk -v k="$keygen_rate" -v s="$sign_rate" -v c="$(nproc)" 'BEGIN { printf "%.0f", 1 / (1 / (k * c) + 1 / s) }')
+# What each bundle must cost on all cores: its key, the signature, and iotca's verification of
+# its own signature before release.
+limit=$(awk -v k="$keygen_rate" -v s="$sign_rate" -v v="$verify_rate" -v c="$(nproc)" 'BEGIN { printf "%.0f", 1 / (1 / (k * c) + 1 / s + 1 / v) }')
 
 echo "Device bundles with P-256 key generation, $(nproc) cores, $(uname -m), $(date -u +%F):"
 printf '| %-34s | %8s | %9s | %10s |\n' "tool" "bundles" "seconds" "bundles/s"
 printf '|%s|%s|%s|%s|\n' "------------------------------------" "----------" "-----------" "------------"
 printf '| %-34s | %8d | %9.2f | %10s |\n' "iotca batch (all cores)" "$count" "$iotca_seconds" "$(rate "$count" "$iotca_seconds")"
+printf '| %-34s | %8d | %9.2f | %10s |\n' "iotca batch --format jsonl" "$count" "$jsonl_seconds" "$(rate "$count" "$jsonl_seconds")"
 printf '| %-34s | %8d | %9.2f | %10s |\n' "Python cryptography loop" "$count" "$python_seconds" "$(rate "$count" "$python_seconds")"
 printf '| %-34s | %8d | %9.2f | %10s |\n' "openssl CLI loop" "$openssl_count" "$openssl_seconds" "$(rate "$openssl_count" "$openssl_seconds")"
-printf '| %-34s | %8s | %9s | %10s |\n' "crypto limit (keygen + sign)" "-" "-" "$limit"
+printf '| %-34s | %8s | %9s | %10s |\n' "crypto limit (keygen, sign, verify)" "-" "-" "$limit"
 echo "(median of $rounds rounds; iotca seconds: ${iotca_rounds[*]}; Python seconds: ${python_rounds[*]}; ratio $(awk -v a="$iotca_seconds" -v b="$python_seconds" 'BEGIN { printf "%.2f", b / a }')x)"
-echo "(crypto limit: openssl speed ecdsap256 signs/s on all cores = $sign_rate; OpenSSL P-256 keygen/s on one core = $keygen_rate, times $(nproc) cores)"
+echo "(jsonl: $(awk -v a="$jsonl_seconds" -v b="$python_seconds" 'BEGIN { printf "%.2f", b / a }')x the Python loop, $(awk -v n="$count" -v a="$jsonl_seconds" -v l="$limit" 'BEGIN { printf "%.0f", 100 * n / a / l }')% of the crypto limit; seconds: ${jsonl_rounds[*]})"
+echo "(crypto limit: openssl speed ecdsap256 on all cores: $sign_rate signs/s, $verify_rate verifies/s; OpenSSL P-256 keygen/s on one core = $keygen_rate, times $(nproc) cores)"

@@ -93,9 +93,9 @@ import X509
                                          thisUpdate: thisUpdate, nextUpdate: nextUpdate, number: 300)
         #expect(ours == theirs)
         // And the release check accepts it (and would refuse another number).
-        try CRLReleaseCheck.check(ours, issuer: signer.certificate, number: 300, thisUpdate: thisUpdate, nextUpdate: nextUpdate, entries: 4)
+        try CRLReleaseCheck.check(ours, issuer: signer.certificate, algorithm: .ed25519, number: 300, thisUpdate: thisUpdate, nextUpdate: nextUpdate, entries: 4)
         #expect(throws: SigningError.self) {
-            try CRLReleaseCheck.check(ours, issuer: signer.certificate, number: 301, thisUpdate: thisUpdate, nextUpdate: nextUpdate, entries: 4)
+            try CRLReleaseCheck.check(ours, issuer: signer.certificate, algorithm: .ed25519, number: 301, thisUpdate: thisUpdate, nextUpdate: nextUpdate, entries: 4)
         }
     }
 

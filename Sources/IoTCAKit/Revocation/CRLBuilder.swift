@@ -26,8 +26,9 @@ import X509
     private(set) var count = 0
 
     public init(expectedEntries: Int = 0) {
-        // About 60 bytes per entry: serial, time and a reasonCode extension.
-        entries = DERWriter(capacity: expectedEntries * 64)
+        // About 60 bytes per entry: serial, time and a reasonCode extension; 1 KB for what
+        // follows them (extensions, algorithm, a signature of up to RSA-4096).
+        entries = DERWriter(capacity: expectedEntries * 64 + 1_024, headroom: Self.headroom)
     }
 
     public mutating func append(_ entry: RevokedEntry) {
@@ -57,10 +58,16 @@ import X509
         count += 1
     }
 
-    /// The signed CertificateList. Buffers are released as soon as they are copied onward, so
-    /// the peak is about twice the CRL's size.
+    /// Room kept before the first entry for the headers and fields that precede the entries
+    /// (version, algorithm, issuer name, times): they are written there at the end, so the
+    /// entries already in the buffer never move to another one.
+    static let headroom = 4_096
+
+    /// The signed CertificateList, built in the entries' own buffer: the TBS prefix goes into
+    /// the headroom, the extensions, algorithm and signature after the entries, the outer header
+    /// last; the signature is computed over the TBS where it lies. Peak memory is the CRL itself.
     public mutating func finish(issuer: Certificate, algorithm: KeyAlgorithm, thisUpdate: Int64, nextUpdate: Int64,
-                number: Int64, sign: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
+                                number: Int64, sign: (ArraySlice<UInt8>) throws -> [UInt8]) throws -> [UInt8] {
         let algorithmIdentifier = algorithm.signatureAlgorithmIdentifierDER
         var prefix = DERWriter()
         prefix.append([0x02, 0x01, 0x01])  // version v2
@@ -92,30 +99,30 @@ import X509
             }
         }
 
-        let entriesLength = entries.bytes.count
+        let entriesLength = entries.bytes.count - Self.headroom
+        var tbsHead = DERWriter()
         var tbsLength = prefix.bytes.count + extensions.bytes.count
         if count > 0 { tbsLength += DERWriter.headerLength(count: entriesLength) + entriesLength }
-        var tbs = DERWriter(capacity: DERWriter.headerLength(count: tbsLength) + tbsLength)
-        tbs.header(0x30, count: tbsLength)
-        tbs.append(prefix.bytes)
-        if count > 0 {  // an empty revokedCertificates must be absent, not an empty SEQUENCE
-            tbs.header(0x30, count: entriesLength)
-            tbs.append(entries.bytes)
-        }
-        tbs.append(extensions.bytes)
-        entries = DERWriter()
+        tbsHead.header(0x30, count: tbsLength)
+        tbsHead.append(prefix.bytes)
+        if count > 0 { tbsHead.header(0x30, count: entriesLength) }  // an empty revokedCertificates is absent
+        // The outer header is at most 6 bytes (a length of up to 4 GB): keep room for it.
+        guard tbsHead.bytes.count + 6 <= Self.headroom else { throw SigningError.signatureFailed("the CRL's issuer name is too long") }
+        let tbsStart = entries.fill(tbsHead.bytes, endingAt: Self.headroom)
+        entries.append(extensions.bytes)
+        let tbsEnd = entries.bytes.count
 
-        let signature = try sign(tbs.bytes)
+        let signature = try sign(entries.bytes[tbsStart..<tbsEnd])
         let signatureLength = 1 + signature.count  // BIT STRING with no unused bits
-        let bodyLength = tbs.bytes.count + algorithmIdentifier.count + DERWriter.headerLength(count: signatureLength) + signatureLength
-        var crl = DERWriter(capacity: DERWriter.headerLength(count: bodyLength) + bodyLength)
-        crl.header(0x30, count: bodyLength)
-        crl.append(tbs.bytes)
-        crl.append(algorithmIdentifier)
-        crl.header(0x03, count: signatureLength)
-        crl.append([0x00])
-        crl.append(signature)
-        return crl.bytes
+        entries.append(algorithmIdentifier)
+        entries.header(0x03, count: signatureLength)
+        entries.append([0x00])
+        entries.append(signature)
+        var outer = DERWriter()
+        outer.header(0x30, count: entries.bytes.count - tbsStart)
+        let start = entries.fill(outer.bytes, endingAt: tbsStart)
+        entries.dropFirst(start)
+        return entries.take()
     }
 
     static func integerLength(_ magnitude: [UInt8]) -> Int {

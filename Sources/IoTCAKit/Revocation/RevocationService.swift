@@ -107,7 +107,7 @@ public struct RevocationService {
         let der = try builder.finish(
             issuer: signer.certificate, algorithm: signer.keyAlgorithm, thisUpdate: draft.thisUpdate, nextUpdate: draft.nextUpdate,
             number: draft.number, sign: { tbs in try signer.signature(forCRL: tbs) })
-        try CRLReleaseCheck.check(der, issuer: signer.certificate, number: draft.number, thisUpdate: draft.thisUpdate,
+        try CRLReleaseCheck.check(der, issuer: signer.certificate, algorithm: signer.keyAlgorithm, number: draft.number, thisUpdate: draft.thisUpdate,
                                   nextUpdate: draft.nextUpdate, entries: entries)
         let record = try store.recordCRL(draft, der: der) { head in try signer.signature(forCRL: AuditCheckpoint.message(head: head)) }
         try writeFiles(of: name, record: record, der: der)

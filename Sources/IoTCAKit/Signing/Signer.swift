@@ -57,7 +57,7 @@ public struct Signer: Sendable {
 
     /// Signs the DER of a TBSCertList with the CA's key and algorithm; returns the signature
     /// value as it goes in the BIT STRING.
-    func signature(forCRL tbs: [UInt8]) throws(SigningError) -> [UInt8] {
+    func signature(forCRL tbs: some DataProtocol) throws(SigningError) -> [UInt8] {
         do {
             return try key.sign(bytes: tbs, signatureAlgorithm: keyAlgorithm.signatureAlgorithm).rawRepresentation
         } catch {

@@ -8,6 +8,30 @@ struct DERWriter {
 
     init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
+    /// `headroom` zero bytes first, to be filled later by `fillHeadroom` with what can only be
+    /// known at the end (the headers of what follows), so the buffer is never copied.
+    init(capacity: Int, headroom: Int) {
+        bytes.reserveCapacity(headroom + capacity)
+        bytes.append(contentsOf: repeatElement(0, count: headroom))
+    }
+
+    /// Writes `prefix` so that it ends at `end`; returns where it begins.
+    mutating func fill(_ prefix: [UInt8], endingAt end: Int) -> Int {
+        let start = end - prefix.count
+        bytes.replaceSubrange(start..<end, with: prefix)
+        return start
+    }
+
+    /// Drops the first `count` bytes in place (a move within the buffer, no second buffer).
+    mutating func dropFirst(_ count: Int) { bytes.removeFirst(count) }
+
+    /// The bytes, handed over without a copy; the writer is empty afterwards.
+    mutating func take() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        return taken
+    }
+
     mutating func reserve(_ capacity: Int) { bytes.reserveCapacity(bytes.count + capacity) }
 
     mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }

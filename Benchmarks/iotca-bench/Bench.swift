@@ -83,11 +83,17 @@ struct CRLBench: ParsableCommand {
     @Option(name: .customLong("entries"), help: "CRL sizes to measure (repeatable).")
     var sizes: [Int] = [10_000, 100_000, 1_000_000]
 
+    @Flag(help: "Also run `openssl ca -gencrl` over the same entries with the same key, in the same run.")
+    var openssl = false
+
+    @Option(help: ArgumentHelp("Keep the seeded store of the last size here (to profile `crl-publish-once --store` on it).", valueName: "DIR"))
+    var keep: String?
+
     func run() throws {
         print("entries     seconds   peak RSS MB   CRL MB   (iotca crl publish --ca issuing, release build, fresh process)")
         for size in sizes {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-crl-bench-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: folder) }
+            let folder = keep.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("iotca-crl-bench-\(UUID().uuidString)")
+            defer { if keep == nil { try? FileManager.default.removeItem(at: folder) } }
             let storeURL = folder.appendingPathComponent("store")
             _ = try StoreInitializer.initialize(at: storeURL, options: .init(passphrase: Passphrase("benchmark passphrase")))
             try SeedRevoked.seed(store: storeURL, count: size, authority: "issuing")
@@ -106,6 +112,10 @@ struct CRLBench: ParsableCommand {
             parsed.waitUntilExit()
             print(String(format: "%-10d %@ %@", size, output.trimmingCharacters(in: .whitespacesAndNewlines),
                          parsed.terminationStatus == 0 ? "openssl crl: parses" : "openssl crl: FAILED TO PARSE"))
+            if openssl {
+                let peer = try OpenSSLGenCRL.run(store: storeURL, passphrase: "benchmark passphrase", in: folder.appendingPathComponent("openssl"))
+                print(String(format: "%-10@ %8.2f %13.0f            (openssl ca -gencrl, same entries and key)", "", peer.seconds, peer.peakMB))
+            }
         }
     }
 }

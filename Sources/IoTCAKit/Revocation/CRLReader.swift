@@ -100,13 +100,13 @@ struct CRLReader {
             guard list.end == entry.end, list.length > 0 else { throw CRLReadError("entry \(index): bytes after its extensions") }
             try extensions(list, "entry \(index)") { oid, value throws(CRLReadError) in
                 switch oid {
-                case [0x55, 0x1D, 0x15]:  // reasonCode: ENUMERATED, a defined reason (7 is unused)
+                case 0x15:  // reasonCode (2.5.29.21): ENUMERATED, a defined reason (7 is unused)
                     let reason = try element(at: value.contents, limit: value.end, tag: 0x0A, "entry \(index) reasonCode")
                     guard reason.end == value.end, reason.length == 1, bytes[reason.contents] <= 10, bytes[reason.contents] != 7 else {
                         throw CRLReadError("entry \(index) reasonCode: not a reason")
                     }
                     return true
-                case [0x55, 0x1D, 0x18]:  // invalidityDate: GeneralizedTime
+                case 0x18:  // invalidityDate (2.5.29.24): GeneralizedTime
                     let date = try element(at: value.contents, limit: value.end, tag: 0x18, "entry \(index) invalidityDate")
                     guard date.end == value.end else { throw CRLReadError("entry \(index) invalidityDate: bytes after it") }
                     _ = try time(date, "entry \(index) invalidityDate", generalizedAlways: true)
@@ -124,7 +124,7 @@ struct CRLReader {
         var authorityKeyIdentifier = false
         try extensions(list, "crlExtensions") { oid, value throws(CRLReadError) in
             switch oid {
-            case [0x55, 0x1D, 0x14]:  // cRLNumber
+            case 0x14:  // cRLNumber (2.5.29.20)
                 let integer = try element(at: value.contents, limit: value.end, tag: 0x02, "cRLNumber")
                 guard integer.end == value.end, integer.length <= 8 else { throw CRLReadError("cRLNumber: too long") }
                 try positiveInteger(integer, maximumOctets: 8, "cRLNumber")
@@ -132,7 +132,7 @@ struct CRLReader {
                 for index in integer.contents..<integer.end { read = read << 8 | Int64(bytes[index]) }
                 number = read
                 return true
-            case [0x55, 0x1D, 0x23]:  // authorityKeyIdentifier
+            case 0x23:  // authorityKeyIdentifier (2.5.29.35)
                 let sequence = try element(at: value.contents, limit: value.end, tag: 0x30, "authorityKeyIdentifier")
                 guard sequence.end == value.end else { throw CRLReadError("authorityKeyIdentifier: bytes after it") }
                 authorityKeyIdentifier = true
@@ -148,25 +148,29 @@ struct CRLReader {
     /// Each Extension of `list`: OID, critical (DER: absent when false), OCTET STRING. `known`
     /// checks the value of an extension it knows and says whether it did; an unknown critical one
     /// is refused (RFC 5280 5.2), as is any extension twice.
-    private func extensions(_ list: Element, _ what: String,
-                            known: ([UInt8], Element) throws(CRLReadError) -> Bool) throws(CRLReadError) {
-        var seen: Set<[UInt8]> = []
+    private func extensions(_ list: Element, _ what: @autoclosure () -> String,
+                            known: (UInt8?, Element) throws(CRLReadError) -> Bool) throws(CRLReadError) {
+        // An entry has one or two extensions: a list of those seen beats hashing them.
+        var seen: [Range<Int>] = []
         var offset = list.contents
         while offset < list.end {
-            let item = try element(at: offset, limit: list.end, tag: 0x30, "\(what) extension")
-            let oid = try element(at: item.contents, limit: item.end, tag: 0x06, "\(what) extension id")
-            guard oid.length > 0 else { throw CRLReadError("\(what): an empty extension id") }
-            let identifier = Array(bytes[oid.contents..<oid.end])
-            guard seen.insert(identifier).inserted else { throw CRLReadError("\(what): an extension twice") }
-            var next = try element(at: oid.end, limit: item.end, "\(what) extension")
+            let item = try element(at: offset, limit: list.end, tag: 0x30, "\(what()) extension")
+            let oid = try element(at: item.contents, limit: item.end, tag: 0x06, "\(what()) extension id")
+            guard oid.length > 0 else { throw CRLReadError("\(what()): an empty extension id") }
+            let identifier = bytes[oid.contents..<oid.end]
+            guard !seen.contains(where: { bytes[$0].elementsEqual(identifier) }) else { throw CRLReadError("\(what()): an extension twice") }
+            seen.append(oid.contents..<oid.end)
+            // 2.5.29.X (id-ce) is all this reader knows: X, or nil for anything else.
+            let idCE: UInt8? = oid.length == 3 && bytes[oid.contents] == 0x55 && bytes[oid.contents + 1] == 0x1D ? bytes[oid.contents + 2] : nil
+            var next = try element(at: oid.end, limit: item.end, "\(what()) extension")
             var critical = false
             if next.tag == 0x01 {
-                guard next.length == 1, bytes[next.contents] == 0xFF else { throw CRLReadError("\(what): critical is not DER TRUE") }
+                guard next.length == 1, bytes[next.contents] == 0xFF else { throw CRLReadError("\(what()): critical is not DER TRUE") }
                 critical = true
-                next = try element(at: next.end, limit: item.end, "\(what) extension value")
+                next = try element(at: next.end, limit: item.end, "\(what()) extension value")
             }
-            guard next.tag == 0x04, next.end == item.end else { throw CRLReadError("\(what): an extension's value is not an OCTET STRING") }
-            if try !known(identifier, next) && critical { throw CRLReadError("\(what): an unknown critical extension") }
+            guard next.tag == 0x04, next.end == item.end else { throw CRLReadError("\(what()): an extension's value is not an OCTET STRING") }
+            if try !known(idCE, next) && critical { throw CRLReadError("\(what()): an unknown critical extension") }
             offset = item.end
         }
     }
@@ -187,13 +191,11 @@ struct CRLReader {
         let utc = element.tag == 0x17
         guard (utc && !generalizedAlways) || element.tag == 0x18 else { throw CRLReadError("\(what): not a time") }
         guard element.length == (utc ? 13 : 15), bytes[element.end - 1] == UInt8(ascii: "Z") else { throw CRLReadError("\(what): not a Zulu time") }
-        var digits: [Int] = []
-        for index in element.contents..<element.end - 1 {
-            let byte = bytes[index]
-            guard (0x30...0x39).contains(byte) else { throw CRLReadError("\(what): not digits") }
-            digits.append(Int(byte - 0x30))
+        for index in element.contents..<element.end - 1 where !(0x30...0x39).contains(bytes[index]) {
+            throw CRLReadError("\(what): not digits")
         }
-        func pair(_ at: Int) -> Int { digits[at] * 10 + digits[at + 1] }
+        let digits = element.contents
+        func pair(_ at: Int) -> Int { Int(bytes[digits + at] &- 0x30) * 10 + Int(bytes[digits + at + 1] &- 0x30) }
         var year = utc ? pair(0) : pair(0) * 100 + pair(2)
         if utc { year += year < 50 ? 2000 : 1900 }
         guard utc || year >= 2050 || generalizedAlways else { throw CRLReadError("\(what): a GeneralizedTime before 2050") }

@@ -13,7 +13,7 @@ enum CRLReleaseCheck {
                       entries: Int) throws(SigningError) {
         do {
             try der.withUnsafeBufferPointer { buffer throws(CRLReadError) in
-                var reader = CRLReader(buffer)
+                let reader = CRLReader(buffer)
                 let expected = try Expected(issuer: issuer, algorithm: algorithm, number: number, thisUpdate: thisUpdate,
                                             nextUpdate: nextUpdate, entries: entries)
                 let tbs = try reader.read(expected)

@@ -143,10 +143,18 @@ extension Store {
         }
     }
 
+    /// The reason from its stored text, compared as bytes: a String and a string switch per
+    /// entry were a tenth of a million-entry CRL.
     static func reason(_ text: UnsafeBufferPointer<UInt8>) -> RevocationReason {
         guard !text.isEmpty else { return .unspecified }
-        return RevocationReason(rawValue: String(decoding: text, as: UTF8.self)) ?? .unspecified
+        for reason in reasonsByText where reason.text.count == text.count && reason.text.elementsEqual(text) {
+            return reason.reason
+        }
+        return .unspecified
     }
+
+    private static let reasonsByText: [(text: [UInt8], reason: RevocationReason)] =
+        RevocationReason.allCases.map { (Array($0.rawValue.utf8), $0) }
 
 
     /// Unix seconds from GRDB's stored date text `YYYY-MM-DD HH:MM:SS.SSS`, parsed by hand:

@@ -91,8 +91,9 @@ struct DERWriter {
     }
 
     mutating func twoDigits(_ value: Int) {
-        bytes.append(0x30 + UInt8(value / 10))
-        bytes.append(0x30 + UInt8(value % 10))
+        let digits = UInt8(truncatingIfNeeded: value)
+        bytes.append(0x30 &+ digits / 10)
+        bytes.append(0x30 &+ digits % 10)
     }
 
     mutating func zulu() { bytes.append(0x5A) }

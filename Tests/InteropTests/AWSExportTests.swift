@@ -72,6 +72,8 @@ import X509
         let front = CertificateAuthority(keyring: fixture.keyring)
         let one = try fixture.issue(IssueRequest(thing: "dev-1"))
         try fixture.issue(IssueRequest(thing: "dev-2"))
+        // dev-2 renewed without superseding: two active certificates; AWS gets the newest only.
+        let newest = try fixture.issue(IssueRequest(thing: "dev-2", renew: true))
         _ = try RevocationService(keyring: fixture.keyring).revoke(.serial(one.entry.serial, authority: nil), reason: .keyCompromise)
         var export = AWSExport()
         export.registration = .sniOnly
@@ -82,6 +84,10 @@ import X509
         _ = try Self.validate(out)
         let registration = try String(contentsOf: out.appendingPathComponent("register-ca-certificate.json"), encoding: .utf8)
         #expect(registration.contains("SNI_ONLY") && !registration.contains("verificationCertificate"))
+        let registered = try String(contentsOf: out.appendingPathComponent("register-certificate/dev-2.json"), encoding: .utf8)
+        #expect(registered.contains(newest.entry.pem.replacingOccurrences(of: "\n", with: "\\n")), "not the newest certificate")
+        let lines = try String(contentsOf: out.appendingPathComponent("bulk/things.ndjson"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1)
         let revoked = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("revocations").path)
         #expect(revoked == ["\(one.entry.fingerprintSHA256.replacingOccurrences(of: ":", with: "").lowercased()).json"])
         // The next export holds only what was revoked since.

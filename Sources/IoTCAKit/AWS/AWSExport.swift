@@ -123,18 +123,24 @@ public struct AWSExport: Sendable {
         return plan
     }
 
-    /// The certificates to register: each selected thing's active certificate, in name order.
+    /// The certificates to register: each selected thing's newest active certificate (a thing
+    /// renewing over EST holds two for a grace period; AWS gets the one that stays), in name order.
     private func selected(_ store: Store) throws -> [CertificateEntry] {
         switch selection {
         case .none:
             return []
         case .all:
-            return try store.certificates(CertificateFilter(status: .active, authority: ca)).sorted { ($0.thing ?? "") < ($1.thing ?? "") }
+            var newest: [String: CertificateEntry] = [:]
+            for entry in try store.certificates(CertificateFilter(status: .active, authority: ca)) {
+                newest[entry.thing ?? ""] = entry  // recorded order: the last is the newest
+            }
+            return newest.keys.sorted().compactMap { newest[$0] }
         case .things(let things):
-            return try Set(things).sorted().flatMap { thing throws -> [CertificateEntry] in
+            return try Set(things).sorted().map { thing throws -> CertificateEntry in
                 try AWSLimits.checkThingName(thing)
-                let active = try store.certificates(CertificateFilter(thing: thing, status: .active))
-                guard !active.isEmpty else { throw CertificateNotFound(selector: thing) }
+                guard let active = try store.certificates(CertificateFilter(thing: thing, status: .active)).last else {
+                    throw CertificateNotFound(selector: thing)
+                }
                 return active
             }
         }

@@ -50,10 +50,19 @@ public struct RemoteProvisioner: Sendable {
         report.failures = errors
         report.failed = errors.count
         if options.failFast && !errors.isEmpty { return Self.finish(report, started: started) }
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        // jsonl: one file (or standard output), each answer's line appended and synced before
+        // its delivery is confirmed; otherwise a folder.
+        let jsonl = options.format == .jsonl ? try JSONLinesOutput(out) : nil
         let target = DeliveryTarget.make(format: options.format, out: out)
-        let lock = try Self.lock(out, format: options.format)
-        defer { close(lock) }
+        // Standard output is read back by nobody: no folder, no lock (a re-run issues again
+        // what was not confirmed).
+        var lock: Int32 = -1
+        if out != JSONLinesOutput.standardOutput {
+            let folder = jsonl == nil ? out : out.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            lock = try Self.lock(folder, format: options.format, name: jsonl == nil ? nil : out.lastPathComponent)
+        }
+        defer { if lock >= 0 { close(lock) } }
 
         /// `stopped`: the server went away, or its store did (its database down): no row's
         /// fault, and every row after it would fail the same way.
@@ -65,7 +74,7 @@ public struct RemoteProvisioner: Sendable {
                     throw PolicyError.templateNotAllowed(template, batchTemplate: options.template)
                 }
                 // Written by an earlier run that died before confirming: confirm, keep.
-                if let serial = Self.serialOnDisk(row.thing, format: options.format, out: out) {
+                if let serial = jsonl.map({ $0.written[row.thing]?.last }) ?? Self.serialOnDisk(row.thing, format: options.format, out: out) {
                     do {
                         _ = try await client.delivered(serial.hex, thing: row.thing, supersede: false)
                         return .skipped
@@ -87,8 +96,15 @@ public struct RemoteProvisioner: Sendable {
                 } catch ServiceError.refused(let problem) where problem.name == .conflict {
                     return .skipped
                 }
-                _ = try Self.write(issued, thing: row.thing, csr: csr, format: options.format, out: out, replace: true,
-                                   passphrase: options.bundlePassphrase, durable: true)
+                let (bundle, _) = try Self.write(issued, thing: row.thing, csr: csr, format: jsonl == nil ? options.format : .json,
+                                                 out: out, replace: true, passphrase: options.bundlePassphrase, durable: true)
+                if let jsonl {
+                    do {
+                        try jsonl.append(bundle, serial: issued.certificate.serial)
+                    } catch let error as OutputError {
+                        throw BundleNotWritten(serial: issued.certificate.serial.hex, thing: row.thing, cause: error)
+                    }
+                }
                 _ = try await client.delivered(issued.certificate.serial.hex, thing: row.thing, supersede: false)
                 return issued.superseded.isEmpty ? .issued : .recovered
             } catch {
@@ -182,8 +198,8 @@ public struct RemoteProvisioner: Sendable {
     /// One batch per output folder and format on this machine at a time (an flock on a dot
     /// file there, gone with the process): recovery is safe only when no other run may be
     /// between the server's answer and the disk.
-    static func lock(_ out: URL, format: BundleFormat) throws -> Int32 {
-        let path = out.appendingPathComponent(".iotca-batch-\(format.rawValue).lock").path
+    static func lock(_ out: URL, format: BundleFormat, name: String? = nil) throws -> Int32 {
+        let path = out.appendingPathComponent(".iotca-batch-\(format.rawValue)\(name.map { "-" + $0 } ?? "").lock").path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw OutputError.writeFailed(path: path, detail: String(cString: strerror(errno))) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

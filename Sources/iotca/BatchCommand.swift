@@ -48,9 +48,6 @@ struct BatchCommand: AsyncParsableCommand {
 
     func validate() throws {
         if format == .json { throw ValidationError("batch writes files: use dir, pem, p12, zip or jsonl") }
-        if format == .jsonl, try serverOptions.settings() != nil {
-            throw ValidationError("jsonl is written by a batch on the CA's host; through --server use dir, pem, p12 or zip")
-        }
         if out == "-" && format != .jsonl { throw ValidationError("--out - (standard output) is for --format jsonl") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
@@ -71,10 +68,10 @@ struct BatchCommand: AsyncParsableCommand {
             }
             let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
             // jsonl on standard output: the lines are the output, the summary goes to stderr.
-            let target = out == "-" ? URL(fileURLWithPath: "/dev/stdout") : URL(fileURLWithPath: out)
+            let target = out == "-" ? JSONLinesOutput.standardOutput : URL(fileURLWithPath: out)
             let chosen = options
             let report = try await serverOptions.run(remote: { client in
-                try await RemoteProvisioner(client: client).batch(URL(fileURLWithPath: file), into: URL(fileURLWithPath: out), options: chosen,
+                try await RemoteProvisioner(client: client).batch(URL(fileURLWithPath: file), into: target, options: chosen,
                                                                   jobs: jobs ?? 8, progress: { done, total in bar.update(done, total) })
             }, local: {
                 try storeOptions.authority().batch(URL(fileURLWithPath: file), into: target, options: chosen,

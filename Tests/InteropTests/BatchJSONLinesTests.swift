@@ -114,4 +114,31 @@ import TestSupport
         let revoked = try fixture.store.certificates(CertificateFilter(status: .revoked))
         #expect(revoked.allSatisfy { $0.revocationReason == "superseded" } && revoked.count == report.recovered)
     }
+
+    /// Through `iotca serve`: a station's batch writes the lines, each synced before its
+    /// delivery is confirmed; a re-run (and one after its confirmations were lost) adds nothing.
+    @Test func aStationWritesTheSameLinesThroughTheServer() throws {
+        let fixture = try ServiceTests.Fixture()
+        let work = fixture.store.folder.url
+        let rows = work.appendingPathComponent("rows.csv")
+        try Data(("thing\n" + (1...20).map { String(format: "line1-%04d", $0) }.joined(separator: "\n") + "\n").utf8).write(to: rows)
+        let out = work.appendingPathComponent("station/bundles.jsonl")
+        let station = ServiceTests().remote(fixture, as: "line1")
+        let first = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["batch", rows.path, "--format", "jsonl", "--out", out.path],
+                                          environment: station, directory: work)
+        #expect(first.succeeded, "\(first.stderr)")
+        let lines = try Self.lines(out)
+        #expect(Set(lines.map(\.thing)).count == 20 && lines.count == 20)
+        let recorded = try fixture.store.store.certificates(CertificateFilter(status: .active)).filter { ($0.thing ?? "").hasPrefix("line1-") }
+        #expect(Set(recorded.map(\.serial.hex)) == Set(lines.map(\.manifest.serial)) && recorded.allSatisfy { $0.delivery == .written })
+        // As if the client died after writing line1-0001's line, before confirming it.
+        let one = try #require(recorded.first { $0.thing == "line1-0001" })
+        try fixture.store.store.setDelivery(.recorded, thing: "line1-0001", serial: one.serial)
+        let again = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["batch", rows.path, "--format", "jsonl", "--out", out.path],
+                                          environment: station, directory: work)
+        #expect(again.succeeded && again.stdout.contains("0 issued, 20 skipped"), "\(again.stdout)\(again.stderr)")
+        #expect(try Self.lines(out).count == 20)
+        #expect(try fixture.store.store.certificates(CertificateFilter(thing: "line1-0001")).first?.delivery == .written)
+        #expect(try fixture.store.store.certificates(CertificateFilter(status: .revoked)).isEmpty)
+    }
 }

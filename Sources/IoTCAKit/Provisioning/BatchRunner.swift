@@ -89,7 +89,7 @@ public final class BatchRunner {
         let active = try store.activeThings(recoverableFor: target)
         let folder = file.deletingLastPathComponent()
         // jsonl: one file (or standard output, `/dev/stdout`), its lines appended per chunk.
-        let jsonl = options.format == .jsonl ? try JSONLinesOutput(out.path == "/dev/stdout" ? nil : out) : nil
+        let jsonl = options.format == .jsonl ? try JSONLinesOutput(out) : nil
         if jsonl == nil { BundleFolder.removeAbandonedStaging(in: out, now: store.clock.now()) }
 
         // The file-level checks first, in order: names, duplicates, templates, CSR files.

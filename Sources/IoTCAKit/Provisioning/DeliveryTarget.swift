@@ -5,7 +5,11 @@ import Foundation
 /// the same folder another way is still the same target, and another folder never is.
 public enum DeliveryTarget {
     public static func make(format: BundleFormat, out: URL) -> String {
-        format == .json ? handedOver : "\(format.rawValue):\(canonicalPath(out))"
+        if format == .json { return handedOver }
+        // Standard output resolves to a different pipe each run: name it, so a re-run to it
+        // recovers what a killed one never confirmed.
+        if format == .jsonl && out == JSONLinesOutput.standardOutput { return "jsonl:-" }
+        return "\(format.rawValue):\(canonicalPath(out))"
     }
 
     /// The json form: the bundle goes to the caller with the answer, not to a file.

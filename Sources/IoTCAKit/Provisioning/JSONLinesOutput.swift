@@ -6,18 +6,25 @@ import Synchronization
 /// database of their own. Lines are staged as the workers make them and appended per chunk in
 /// the file's order, then synced, and only then are the rows marked written: a batch killed at
 /// any moment leaves whole lines whose certificates are recorded, and its re-run finds them.
-final class JSONLinesOutput: Sendable {
+public final class JSONLinesOutput: Sendable {
     private let descriptor: Int32
     private let path: String
     /// Lines made by the workers, waiting for their chunk to be appended.
     private let staged = Mutex<[SerialNumber: [UInt8]]>([:])
-    /// thing → serials of the lines already in the file (a re-run's view of the last run).
-    let written: [String: Set<SerialNumber>]
+    /// One append (write and sync) at a time: lines never interleave.
+    private let appending = Mutex(())
+    /// thing → serials of the lines already in the file, in file order (a re-run's view of the
+    /// last run).
+    public let written: [String: [SerialNumber]]
+
+    /// Standard output's path as callers name it (`--out -`).
+    public static let standardOutput = URL(fileURLWithPath: "/dev/stdout")
 
     /// Opens `url` for appending (0600: the lines hold private keys), or standard output for
-    /// nil. A last line cut short by a kill is removed first: its row was never marked written.
-    /// - Throws: `OutputError`.
-    init(_ url: URL?) throws {
+    /// nil or `standardOutput`. A last line cut short by a kill is removed first: its row was
+    /// never marked written. - Throws: `OutputError`.
+    public init(_ url: URL?) throws {
+        let url = url == Self.standardOutput ? nil : url
         guard let url else {
             descriptor = STDOUT_FILENO
             path = "standard output"
@@ -25,6 +32,11 @@ final class JSONLinesOutput: Sendable {
             return
         }
         path = url.path
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw OutputError.writeFailed(path: url.deletingLastPathComponent().path, detail: error.localizedDescription)
+        }
         descriptor = open(url.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw OutputError.writeFailed(path: url.path, detail: String(cString: strerror(errno))) }
         do {
@@ -48,22 +60,33 @@ final class JSONLinesOutput: Sendable {
         staged.withLock { $0[serial] = line }
     }
 
+    /// One bundle's line, appended and synced now (a client of the service, which confirms each
+    /// delivery as it goes). - Throws: `OutputError`.
+    public func append(_ bundle: Bundle, serial: SerialNumber) throws {
+        stage(bundle, serial: serial)
+        try append([serial])
+    }
+
     /// Appends the staged lines of `serials`, in that order, and syncs the file.
     func append(_ serials: [SerialNumber]) throws {
         var bytes: [UInt8] = []
         staged.withLock { lines in
             for serial in serials { if let line = lines.removeValue(forKey: serial) { bytes += line } }
         }
+        try appending.withLock { _ throws(OutputError) in try put(bytes) }
+    }
+
+    private func put(_ bytes: [UInt8]) throws(OutputError) {
         var offset = 0
         while offset < bytes.count {
             let count = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw OutputError.writeFailed(path: path, detail: String(cString: strerror(errno))) }
+            guard count > 0 else { throw .writeFailed(path: path, detail: String(cString: strerror(errno))) }
             offset += count
         }
         // A pipe cannot be synced (EINVAL): its reader owns durability from here.
         if fsync(descriptor) != 0 && errno != EINVAL && errno != EROFS {
-            throw OutputError.writeFailed(path: path, detail: String(cString: strerror(errno)))
+            throw .writeFailed(path: path, detail: String(cString: strerror(errno)))
         }
     }
 
@@ -83,17 +106,17 @@ final class JSONLinesOutput: Sendable {
 
     /// The thing and serial of each line (a line that does not read is skipped: its thing is
     /// issued again, and the consumer keeps the last line of a thing).
-    private static func index(_ bytes: ArraySlice<UInt8>) -> [String: Set<SerialNumber>] {
+    private static func index(_ bytes: ArraySlice<UInt8>) -> [String: [SerialNumber]] {
         struct Line: Decodable {
             struct Manifest: Decodable { let serial: String }
             let thing: String
             let manifest: Manifest
         }
-        var index: [String: Set<SerialNumber>] = [:]
+        var index: [String: [SerialNumber]] = [:]
         let decoder = JSONDecoder()
         for line in bytes.split(separator: 0x0A) {
             guard let read = try? decoder.decode(Line.self, from: Data(line)), let serial = SerialNumber(hex: read.manifest.serial) else { continue }
-            index[read.thing, default: []].insert(serial)
+            index[read.thing, default: []].append(serial)
         }
         return index
     }

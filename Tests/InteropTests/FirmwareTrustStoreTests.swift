@@ -1,6 +1,7 @@
 import Foundation
 @testable import IoTCAKit
 import SwiftASN1
+import Synchronization
 import Testing
 import TestSupport
 import X509
@@ -126,6 +127,21 @@ import X509
         #expect(try Doctor(store: fixture.store, keyring: fixture.keyring).examine().findings.filter { $0.check == "next-root" }.isEmpty)
         let (root, _) = try manager.rotateRoot()
         #expect(root.certificateDER == first.first?.certificateDER)
+        #expect(try fixture.store.events().filter { $0.action == "key.standby.certified" }.count == 1)
+    }
+
+    /// Two `prepare-root` at once on an older store: one certificate is recorded, both get it.
+    @Test func twoPreparationsAtOnceRecordOneCertificate() throws {
+        let fixture = try TemporaryStore()
+        _ = try fixture.store.write { db in try db.execute("UPDATE standby_keys SET certificate_der = NULL") }
+        let results = Mutex<[[UInt8]?]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            let prepared = try? AuthorityManager(keyring: fixture.keyring).prepareNextRoots().first?.certificateDER
+            results.withLock { $0.append(prepared) }
+        }
+        let both = results.withLock { $0 }
+        #expect(both.count == 2 && both[0] != nil && both[0] == both[1])
+        #expect(try fixture.store.standbyKeys().first?.certificateDER == both[0])
         #expect(try fixture.store.events().filter { $0.action == "key.standby.certified" }.count == 1)
     }
 

@@ -4,30 +4,40 @@ import Synchronization
 import SwiftASN1
 import X509
 
-/// Decides who a client certificate is, on every request: its chain must validate to one of
-/// the store's roots (RFC 5280: signatures, validity, constraints), the store must hold it as an
-/// active certificate of a CA of the store, and its template must be `station` or `operator`.
+/// Decides who a client certificate is, on every request: its chain must validate (RFC 5280:
+/// signatures, validity, constraints) to the node's pinned service root (`ServiceRootPin`) for
+/// the service's clients, or to one of the store's roots for a device, the store must hold it as
+/// an active certificate of a CA of the store, and its template must be `station` or `operator`.
 /// The status is read from the store each time, so a revocation refuses the very next request,
 /// on a new connection or one kept alive from before it.
 final class ClientAuthenticator: Sendable {
     let store: Store
+    /// The one root a station's, operator's or claim's chain may end at: the node's own copy,
+    /// not the database's list of CAs, which a database writer could extend.
+    let serviceRoot: Certificate
+
+    /// Whose chain is validated: a service client's (to the pinned service root) or a device's
+    /// (to the store's roots).
+    enum Anchors: Sendable { case service, store }
 
     /// The store's CA certificates as the Verifier wants them; rebuilt when a CA changes.
     private struct Trust {
         var ders: [[UInt8]] = []
         var roots: [Certificate] = []
         var intermediates: [Certificate] = []
-        /// Client certificates (DER) whose chain validated against this trust set: signatures do
-        /// not change, so each is verified once; validity dates are checked on every request.
-        var validated: Set<[UInt8]> = []
+        /// Client certificates (DER) whose chain validated against this trust set, per anchor
+        /// set: signatures do not change, so each is verified once; validity dates are checked
+        /// on every request.
+        var validated: [Anchors: Set<[UInt8]>] = [:]
         /// Which build of the trust set this is: a validation counts only for the one it used.
         var generation = 0
     }
     private static let validatedLimit = 10_000
     private let trust = Mutex(Trust())
 
-    init(store: Store) {
+    init(store: Store, serviceRoot: Certificate) {
         self.store = store
+        self.serviceRoot = serviceRoot
     }
 
     /// The identity of the client that presented `leaf` (nil: no certificate at all).
@@ -38,7 +48,14 @@ final class ClientAuthenticator: Sendable {
         }
         let serialNumber = SerialNumber(bytes: Array(leaf.serialNumber.bytes))
         let serial = serialNumber.hex
-        try await validateChain((leaf, der))
+        do {
+            try await validateChain((leaf, der), to: .service)
+        } catch {
+            // A device of this store (or anything else chaining to the store's roots) is known
+            // but may call nothing; a stranger is not known at all.
+            guard (try? await validateChain((leaf, der), to: .store)) != nil else { throw error }
+            throw Problem(.forbidden, detail: "certificate \(serial) does not chain to this node's pinned service root: only station and operator certificates of this service's CA may call the API")
+        }
         let standing: ClientStanding
         do {
             guard let found = try store.clientStanding(serial: serialNumber, der: der) else {
@@ -78,14 +95,14 @@ final class ClientAuthenticator: Sendable {
         return names.contains { if case .uniformResourceIdentifier(let uri) = $0 { uri == expected } else { false } }
     }
 
-    /// Whether `presented` chains to one of the store's CAs and is within its dates (RFC 5280
-    /// path validation, remembered per trust set). Its status in the store is the caller's to ask.
+    /// Whether `presented` chains to `anchors` and is within its dates (RFC 5280 path
+    /// validation, remembered per trust set). Its status in the store is the caller's to ask.
     /// - Throws: `Problem` 401.
-    func validateChain(_ presented: (certificate: Certificate, der: [UInt8])) async throws(Problem) {
+    func validateChain(_ presented: (certificate: Certificate, der: [UInt8]), to anchors: Anchors) async throws(Problem) {
         let (leaf, der) = presented
         let serial = SerialNumber(bytes: Array(leaf.serialNumber.bytes)).hex
         let now = store.clock.now()
-        let (roots, intermediates, known, generation) = try currentTrust(der)
+        let (roots, intermediates, known, generation) = try currentTrust(der, anchors: anchors)
         if known {
             guard leaf.notValidBefore <= now && now < leaf.notValidAfter else {
                 throw Problem(.unauthenticated, detail: "client certificate \(serial) is not valid now (\(Timestamp.format(leaf.notValidBefore)) to \(Timestamp.format(leaf.notValidAfter)))")
@@ -95,26 +112,30 @@ final class ClientAuthenticator: Sendable {
         var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(validationTime: now) }
         if case .couldNotValidate(let failures) = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
             let reasons = Set(failures.map { $0.policyFailureReason.description }).sorted().joined(separator: "; ")
-            throw Problem(.unauthenticated, detail: "client certificate \(serial) does not validate against this store's CAs" +
+            let against = anchors == .service ? "this node's pinned service root (\(ServiceRootPin.fileName))" : "this store's CAs"
+            throw Problem(.unauthenticated, detail: "client certificate \(serial) does not validate against \(against)" +
                           (reasons.isEmpty ? "" : ": \(reasons)"))
         }
-        remember(der, generation: generation)
+        remember(der, anchors: anchors, generation: generation)
     }
 
     /// Remembers a validated client certificate, unless the trust set changed meanwhile.
-    private func remember(_ der: [UInt8], generation: Int) {
+    private func remember(_ der: [UInt8], anchors: Anchors, generation: Int) {
         trust.withLock { trust in
             guard trust.generation == generation else { return }
-            if trust.validated.count >= Self.validatedLimit { trust.validated.removeAll(keepingCapacity: true) }
-            trust.validated.insert(der)
+            if trust.validated[anchors, default: []].count >= Self.validatedLimit { trust.validated[anchors] = [] }
+            trust.validated[anchors, default: []].insert(der)
         }
     }
 
-    /// The store's roots and intermediates, and whether `der` was validated against them before.
-    /// A remembered certificate costs no read: the trust set is read again only to validate a
-    /// certificate not seen yet (a CA revoked since is caught by `clientStanding`).
-    private func currentTrust(_ der: [UInt8]) throws(Problem) -> ([Certificate], [Certificate], Bool, Int) {
-        if let known = trust.withLock({ $0.validated.contains(der) ? ($0.roots, $0.intermediates, true, $0.generation) : nil }) {
+    /// The roots and intermediates to validate against, and whether `der` was validated against
+    /// them before. A remembered certificate costs no read: the trust set is read again only to
+    /// validate a certificate not seen yet (a CA revoked since is caught by `clientStanding`).
+    private func currentTrust(_ der: [UInt8], anchors: Anchors) throws(Problem) -> ([Certificate], [Certificate], Bool, Int) {
+        let pick = { (trust: Trust, known: Bool) in
+            (anchors == .service ? [self.serviceRoot] : trust.roots, trust.intermediates, known, trust.generation)
+        }
+        if let known = trust.withLock({ $0.validated[anchors]?.contains(der) == true ? pick($0, true) : nil }) {
             return known
         }
         let authorities: [Authority]
@@ -124,7 +145,7 @@ final class ClientAuthenticator: Sendable {
             throw Problem(error)
         }
         let ders = authorities.compactMap(\.certificateDER)
-        if let known = trust.withLock({ $0.ders == ders ? ($0.roots, $0.intermediates, false, $0.generation) : nil }) {
+        if let known = trust.withLock({ $0.ders == ders ? pick($0, false) : nil }) {
             return known
         }
         var fresh = Trust(ders: ders)
@@ -138,6 +159,6 @@ final class ClientAuthenticator: Sendable {
             current = fresh
             return fresh.generation
         }
-        return (fresh.roots, fresh.intermediates, false, generation)
+        return pick(fresh, false)
     }
 }

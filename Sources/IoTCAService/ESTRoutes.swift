@@ -63,7 +63,7 @@ struct ESTRoutes {
             guard let presented = try await peers.presented(on: context.channel) else {
                 return Self.askForCredentials("simpleenroll needs HTTP Basic credentials (the thing name and its enrolment token) or a claim certificate")
             }
-            try await authenticator.validateChain(presented)
+            try await authenticator.validateChain(presented, to: .service)
             do {
                 let result = try await workers.run { try $0.enrol(claim: presented.der, csr: csr, template: label) }
                 metrics.issued(template: result.entry.template, keySource: "est-claim")
@@ -98,7 +98,7 @@ struct ESTRoutes {
         guard let presented = try await peers.presented(on: context.channel) else {
             throw Problem(.unauthenticated, detail: "simplereenroll needs the certificate being renewed in the TLS handshake")
         }
-        try await authenticator.validateChain(presented)
+        try await authenticator.validateChain(presented, to: .store)
         do {
             let result = try await workers.run(client: "est:reenroll") { try $0.reenrol(current: presented.der, csr: csr, template: label) }
             metrics.issued(template: result.entry.template, keySource: "est-renewal")

@@ -6,6 +6,7 @@ import IoTCAKit
 import Logging
 import NIOCore
 import NIOSSL
+import X509
 import ServiceLifecycle
 import Synchronization
 
@@ -58,7 +59,16 @@ public struct IoTCAServer: Sendable {
         let limits = configuration.limits
         let clock: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
-        let (api, publicRouter) = try routers(workers: workers, metrics: metrics, clock: clock)
+        let pin = try ServiceRootPin(folder: store.layout.root).anchor(store: store)
+        let serviceRoot = try Certificate(derEncoded: pin.der)
+        if pin.origin == .pinnedNow {
+            logger.warning("pinned the database's service root on first start; to pin one you checked, copy \(ServiceRootPin.fileName) from the node that made the store",
+                           metadata: ["file": .string(ServiceRootPin(folder: store.layout.root).file.path)])
+        } else if !pin.matchesStore {
+            logger.error("the database's service-root differs from this node's pin: clients are checked against the pin; if the change is yours, replace the pin file",
+                         metadata: ["file": .string(ServiceRootPin(folder: store.layout.root).file.path)])
+        }
+        let (api, publicRouter) = try routers(workers: workers, metrics: metrics, clock: clock, serviceRoot: serviceRoot)
 
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: tlsMaterial.chain.map { .certificate($0) },
                                                            privateKey: .privateKey(tlsMaterial.key))
@@ -102,15 +112,15 @@ extension IoTCAServer {
     /// The two listeners' routers: the API (mutual TLS, `/v1` behind the client check, EST
     /// beside it) and the public one (OCSP, CRL and CA files, health, metrics), which is also
     /// served under the path of the store's public URL.
-    func routers(workers: Workers, metrics: ServiceMetrics,
-                 clock: @escaping @Sendable () -> ContinuousClock.Instant) throws -> (api: Router<APIContext>, public: Router<BasicRequestContext>) {
+    func routers(workers: Workers, metrics: ServiceMetrics, clock: @escaping @Sendable () -> ContinuousClock.Instant,
+                 serviceRoot: Certificate) throws -> (api: Router<APIContext>, public: Router<BasicRequestContext>) {
         let store = keyring.store
         let limits = configuration.limits
         let api = Router(context: APIContext.self)
         let apiMethods = AllowedMethods(), publicMethods = AllowedMethods()
         api.add(middleware: ProblemMiddleware(listener: "api", metrics: metrics, clock: clock, allowed: apiMethods))
         api.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
-        let peers = PeerCertificates(), authenticator = ClientAuthenticator(store: store)
+        let peers = PeerCertificates(), authenticator = ClientAuthenticator(store: store, serviceRoot: serviceRoot)
         APIRoutes(workers: workers, metrics: metrics, bodyLimit: limits.maxBodyBytes, authentication: AuthenticationMiddleware(
             authenticator: authenticator, rateLimiter: limits.rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) },
             peers: peers)).add(to: api)
@@ -137,7 +147,8 @@ extension IoTCAServer {
         let workers = Workers(keyring: keyring, threads: 1)
         let routers: (api: Router<APIContext>, public: Router<BasicRequestContext>)
         do {
-            routers = try self.routers(workers: workers, metrics: ServiceMetrics(), clock: { ContinuousClock.now })
+            let serviceRoot = try keyring.store.authority(named: ServiceHierarchy.rootName).certificate()
+            routers = try self.routers(workers: workers, metrics: ServiceMetrics(), clock: { ContinuousClock.now }, serviceRoot: serviceRoot)
         } catch {
             try await workers.shutdown()
             throw error

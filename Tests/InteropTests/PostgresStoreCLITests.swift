@@ -26,6 +26,11 @@ import TestSupport
         let url = try server.createDatabase()
         let made = try iotca(["init", "--store", url, "--org", "Shared Fleet"])
         #expect(made.succeeded, "\(made.stderr)")
+        // The node that made the store pins its service root beside its public files.
+        let pinned = try #require(try ServiceRootPin(folder: folder.appending("node")).read())
+        let shared = try Store.open(try server.location(url, node: folder.appending("node")))
+        #expect(pinned == (try shared.authority(named: "service-root").certificateDER))
+        try shared.close()
         let again = try iotca(["init", "--store", url, "--org", "Shared Fleet"])
         #expect(again.status == 3 && again.stderr.contains("already holds a store"), "\(again.stderr)")
         #expect(try iotca(["issue", "dev-1", "--store", url, "--out", "bundles"]).succeeded)
@@ -144,6 +149,7 @@ import TestSupport
         let copy = try Store.open(try server.location(url, node: folder.appending("node")))
         #expect(try copy.certificates(CertificateFilter(status: .revoked)).count == 10_000)
         #expect(try copy.events().last?.hash == fixture.store.events().last?.hash)
+        #expect(try ServiceRootPin(folder: folder.appending("node")).read() == (try ServiceRootPin(folder: fixture.storeURL).read()))
     }
 
     /// TLS to the database as the URL asks: a server that takes TLS logins only refuses

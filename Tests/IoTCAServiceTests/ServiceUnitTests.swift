@@ -148,7 +148,7 @@ import X509
         let clients = fixture.folder.appending("clients")
         _ = try authority.createClient("line1", role: .station, grants: [try ClientGrant(parsing: "device:line1-*")], into: clients)
         let station = try presented(clients.appendingPathComponent("line1"))
-        let authenticator = ClientAuthenticator(store: fixture.store)
+        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate())
         let identity = try await authenticator.identify(station)
         #expect(identity.role == .station && identity.name == "line1" && identity.grants.map(\.description) == ["device:line1-*"])
         #expect(try await authenticator.identify(station) == identity)  // the second time from the remembered chain
@@ -177,12 +177,56 @@ import X509
         let clients = fixture.folder.appending("clients")
         _ = try authority.createClient("alice", role: .operator, grants: [], into: clients)
         let alice = try presented(clients.appendingPathComponent("alice"))
-        let authenticator = ClientAuthenticator(store: fixture.store)
+        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate())
         #expect(try await authenticator.identify(alice).role == .operator)
         let edgeSerial = SerialNumber(bytes: Array(try edge.certificate().serialNumber.bytes))
         _ = try authority.revoke(.serial(edgeSerial, authority: "service-root"))
         let refused = await #expect(throws: Problem.self) { try await authenticator.identify(alice) }
         #expect(refused?.status == 401 && refused?.detail.contains("service") == true)
+    }
+
+    /// A database writer who swaps the service's CAs in the rows for CAs of their own (and so
+    /// could add client rows under them) is not trusted: a client's chain must end at the node's
+    /// pinned service root, which `init` wrote beside the database.
+    @Test func aServiceHierarchyWrittenIntoTheDatabaseIsNotTrusted() async throws {
+        let fixture = try TemporaryStore(), attacker = try TemporaryStore()
+        let pin = ServiceRootPin(folder: fixture.storeURL)
+        #expect(try pin.read() == (try fixture.store.authority(named: "service-root").certificateDER))
+        let clients = attacker.folder.appending("clients")
+        _ = try CertificateAuthority(keyring: attacker.keyring).createClient("mallory", role: .operator, grants: [], into: clients)
+        let mallory = try presented(clients.appendingPathComponent("mallory"))
+        for name in ["service-root", "service"] {
+            let forged = try #require(try attacker.store.authority(named: name).certificateDER)
+            try fixture.store.write { db in
+                _ = try db.execute("UPDATE authorities SET certificate_der = ? WHERE name = ?", forged, name)
+            }
+        }
+        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try Certificate(derEncoded: try #require(try pin.read())))
+        // The rows now vouch for mallory's chain; the pin does not.
+        try await authenticator.validateChain(mallory, to: .store)
+        let refused = await #expect(throws: Problem.self) { try await authenticator.validateChain(mallory, to: .service) }
+        #expect(refused?.status == 401 && refused?.detail.contains(ServiceRootPin.fileName) == true, "\(String(describing: refused))")
+        let identified = await #expect(throws: Problem.self) { try await authenticator.identify(mallory) }
+        #expect(identified?.status == 403 && identified?.detail.contains("pinned service root") == true)
+        // The node reports the change: its pin no longer matches the database.
+        let anchor = try pin.anchor(store: fixture.store)
+        #expect(anchor.origin == .file && !anchor.matchesStore)
+    }
+
+    /// A node without a pin (a second node of a shared store) takes the database's on its first
+    /// start and keeps it; a pin that is not a certificate is an error, never ignored.
+    @Test func aNodeWithoutAPinPinsTheDatabasesServiceRootOnce() throws {
+        let fixture = try TemporaryStore()
+        let node = fixture.folder.appending("node-2")
+        try FileManager.default.createDirectory(at: node, withIntermediateDirectories: true)
+        let pin = ServiceRootPin(folder: node)
+        let first = try pin.anchor(store: fixture.store)
+        #expect(first.origin == .pinnedNow && first.matchesStore)
+        #expect(first.der == (try fixture.store.authority(named: "service-root").certificateDER))
+        let second = try pin.anchor(store: fixture.store)
+        #expect(second.origin == .file && second.der == first.der)
+        try Data("not a certificate".utf8).write(to: pin.file)
+        #expect(throws: StoreError.self) { try pin.anchor(store: fixture.store) }
     }
 
     /// A database writer who changes a device's row to an operator's does not make a client:
@@ -193,9 +237,9 @@ import X509
         try fixture.store.write { db in
             _ = try db.execute("UPDATE certificates SET template = 'operator' WHERE serial = ?", device.entry.serial.hex)
         }
-        let authenticator = ClientAuthenticator(store: fixture.store)
+        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate())
         let refused = await #expect(throws: Problem.self) { try await authenticator.identify(try presented(device.folder)) }
-        #expect(refused?.status == 403 && refused?.detail.contains("not a operator certificate of this service's CA") == true, "\(String(describing: refused))")
+        #expect(refused?.status == 403 && refused?.detail.contains("pinned service root") == true, "\(String(describing: refused))")
     }
 
 }

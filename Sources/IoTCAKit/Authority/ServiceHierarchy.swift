@@ -50,6 +50,8 @@ extension AuthorityManager {
         }
         let service = try createSubordinate(ServiceHierarchy.caName, parent: ServiceHierarchy.rootName, keyType: keyType,
                                             token: token, now: now, reserved: true)
+        // This node made the root: its pin is the one anchor of the service's clients here.
+        if let der = root.certificateDER { try ServiceRootPin(folder: store.layout.root).write(der) }
         return (root, service)
     }
 

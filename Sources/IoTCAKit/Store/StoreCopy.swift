@@ -135,7 +135,7 @@ enum StoreCopy {
     }
 
     /// The source's `public/` files (CA certificates, CRLs) into the target's folder: a node's
-    /// copies, for brokers beside it.
+    /// copies, for brokers beside it; and its service root pin (`ServiceRootPin`).
     static func copyPublicFiles(from source: Store, to target: Store) throws {
         let folder = source.layout.publicFolder
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where !name.hasPrefix(".") {
@@ -143,5 +143,8 @@ enum StoreCopy {
                 try AtomicFile.write(Array(bytes), to: target.layout.publicFolder.appendingPathComponent(name))
             }
         }
+        // The node that copies a store pins the service root it copied.
+        let pin = ServiceRootPin(folder: source.layout.root)
+        if let der = try pin.read() { try ServiceRootPin(folder: target.layout.root).write(der) }
     }
 }

@@ -174,20 +174,27 @@ public final class APIClient: Sendable {
 
     /// Every certificate the filter selects, page by page (at most 10,000 pages).
     public func certificates(_ filter: CertificateFilter) async throws -> [CertificateEntry] {
+        var all: [CertificateEntry] = []
+        try await forEachCertificate(filter) { all.append($0) }
+        return all
+    }
+
+    /// Each certificate the server lets this client read, a page (1,000) at a time, following
+    /// the server's cursor: a fleet's list is never held whole.
+    public func forEachCertificate(_ filter: CertificateFilter, _ body: (CertificateEntry) throws -> Void) async throws {
         var query: [(String, String)] = [("limit", "1000")]
         if let thing = filter.thing { query.append(("thing", thing)) }
         if let status = filter.status { query.append(("status", status.rawValue)) }
         if let ca = filter.authority { query.append(("ca", ca)) }
-        var all: [CertificateEntry] = []
+        if let template = filter.template { query.append(("template", template)) }
         var after: String?
-        for _ in 0..<10_000 {
+        // Bounded: ten billion certificates at most, far past any store.
+        for _ in 0..<10_000_000 {
             let page: Page = try await send(.GET, "/v1/certificates" + Self.query(query + (after.map { [("after", $0)] } ?? [])))
-            all += page.certificates
-            guard let next = page.next else { break }
+            for entry in page.certificates where filter.expiringBefore.map({ entry.notAfter <= $0 }) ?? true { try body(entry) }
+            guard let next = page.next else { return }
             after = next
         }
-        if let before = filter.expiringBefore { all = all.filter { $0.notAfter <= before } }
-        return all
     }
 
     struct Thing: Decodable {

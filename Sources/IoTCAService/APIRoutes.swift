@@ -159,7 +159,8 @@ struct APIRoutes {
     private func list(_ request: Request, _ context: APIContext) async throws -> Response {
         let client = try context.requireClient()
         let query = request.uri.queryParameters
-        var filter = CertificateFilter(thing: query.get("thing").map { String($0) }, authority: query.get("ca").map { String($0) })
+        var filter = CertificateFilter(thing: query.get("thing").map { String($0) }, authority: query.get("ca").map { String($0) },
+                                       template: query.get("template").map { String($0) })
         if let status = query.get("status") {
             guard let parsed = CertificateEntry.Status(rawValue: String(status)) else {
                 throw Problem(.badRequest, detail: "status must be active or revoked")

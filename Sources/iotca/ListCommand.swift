@@ -19,27 +19,36 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "Only certificates issued by this CA.")
     var ca: String?
 
+    @Option(help: "Only certificates of this template.")
+    var template: String?
+
     @Option(help: ArgumentHelp("Only active certificates that expire within DURATION, e.g. 30d.", valueName: "DURATION"))
     var expiringWithin: ValidityPeriod?
 
+    @Option(help: ArgumentHelp("table, json (an array) or jsonl (one object a line); --json is json.", valueName: "FORMAT"))
+    var format: RecordFormat?
+
     func run() async throws {
         try await Output.run {
-            var filter = CertificateFilter(thing: thing, status: status, authority: ca)
+            var filter = CertificateFilter(thing: thing, status: status, authority: ca, template: template)
             if let expiringWithin {
                 filter.expiringBefore = Date().addingTimeInterval(expiringWithin.timeInterval)
                 filter.status = status ?? .active
             }
             let chosen = filter
-            let entries = try await serverOptions.run(remote: { try await $0.certificates(chosen) },
-                                                      local: { try storeOptions.authority().certificates(chosen) })
-            if output.json { return try Output.json(entries) }
-            Output.table(
-                ["SERIAL", "THING", "CA", "STATUS", "NOT AFTER", "TEMPLATE"],
-                entries.map { [$0.serial.hex, $0.thing ?? "-", $0.authority, $0.status.rawValue, Output.date($0.notAfter), $0.template] })
+            // Rows are printed as the store (or the server's pages) yields them.
+            let writer = RecordWriter<CertificateEntry>(
+                format ?? (output.json ? .json : .table), to: StreamWriter(),
+                header: ["SERIAL", "THING", "CA", "STATUS", "NOT AFTER", "TEMPLATE"],
+                cells: { [$0.serial.hex, $0.thing ?? "-", $0.authority, $0.status.rawValue, Output.date($0.notAfter), $0.template] })
+            try await serverOptions.run(remote: { try await $0.forEachCertificate(chosen, writer.add) },
+                                        local: { try storeOptions.authority().forEachCertificate(chosen, writer.add) })
+            try writer.finish()
         }
     }
 }
 
+extension RecordFormat: ExpressibleByArgument {}
 extension CertificateEntry.Status: ExpressibleByArgument {}
 
 struct ShowCommand: AsyncParsableCommand {

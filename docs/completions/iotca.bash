@@ -502,7 +502,7 @@ _iotca_list() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --server --client-cert --client-key --server-ca --thing --status --ca --expiring-within)
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --server --client-cert --client-key --server-ca --thing --status --ca --template --expiring-within --format)
     __iotca_offer_flags_options 0
 
     # Offer option value completions
@@ -543,7 +543,14 @@ _iotca_list() {
     '--ca')
         return
         ;;
+    '--template')
+        return
+        ;;
     '--expiring-within')
+        return
+        ;;
+    '--format')
+        __iotca_add_completions -W 'table'$'\n''json'$'\n''jsonl'
         return
         ;;
     esac
@@ -1361,7 +1368,7 @@ _iotca_doctor() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --bundles)
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --bundles --sample)
     __iotca_offer_flags_options 0
 
     # Offer option value completions
@@ -1382,6 +1389,9 @@ _iotca_doctor() {
         return
         ;;
     '--bundles')
+        return
+        ;;
+    '--sample')
         return
         ;;
     esac
@@ -1412,6 +1422,7 @@ _iotca_audit() {
         return
         ;;
     '--format')
+        __iotca_add_completions -W 'csv'$'\n''json'$'\n''jsonl'
         return
         ;;
     '--since')

@@ -279,6 +279,7 @@ _iotca_crl_show() {
 
 _iotca_list() {
     local -i ret=1
+    local -ar ___format=('table' 'json' 'jsonl')
     local -ar arg_specs=(
         '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
         '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
@@ -293,7 +294,9 @@ _iotca_list() {
         '--thing[Only this thing'\''s certificates.]:thing:'
         '--status[active or revoked.]:STATUS:'
         '--ca[Only certificates issued by this CA.]:ca:'
+        '--template[Only certificates of this template.]:template:'
         '--expiring-within[Only active certificates that expire within DURATION, e.g. 30d.]:DURATION:'
+        '--format[table, json (an array) or jsonl (one object a line); --json is json.]:FORMAT:{__iotca_complete "${___format[@]}"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -857,6 +860,7 @@ _iotca_doctor() {
         '--pin-file[Read the PKCS#11 token'\''s user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).]:FILE:'
         '--json[Print JSON for scripts instead of text.]'
         '--bundles[Also check that every bundle folder here belongs to a recorded certificate.]:DIR:'
+        '--sample[Check about N certificates picked at random instead of all (a quick look at a huge store); CRLs, the audit log and keys are checked in full.]:N:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -867,15 +871,16 @@ _iotca_doctor() {
 
 _iotca_audit() {
     local -i ret=1
+    local -ar ___format=('csv' 'json' 'jsonl')
     local -ar arg_specs=(
         '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
         '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
         '--node-dir[With a PostgreSQL store\: this node'\''s folder, for its copies of the public files and the service'\''s TLS files (default\: $IOTCA_NODE_DIR, else ./iotca-node).]:DIR:'
         '--passphrase-file[Read the CA passphrase from the first line of FILE.]:FILE:'
         '--pin-file[Read the PKCS#11 token'\''s user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).]:FILE:'
-        '--format[csv or json.]:FORMAT:'
+        '--format[csv, json or jsonl.]:FORMAT:{__iotca_complete "${___format[@]}"}'
         '--since[Only what happened at or after TIME (RFC 3339).]:TIME:'
-        '--events[With csv\: print the event log instead of the certificates.]'
+        '--events[With csv or jsonl\: print the event log instead of the certificates.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

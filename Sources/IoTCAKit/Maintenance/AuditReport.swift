@@ -53,21 +53,26 @@ public struct AuditReport: Sendable, Encodable {
 
     /// ACM PCA's audit report columns, one certificate per line (RFC 4180 quoting).
     public var certificatesCSV: String {
-        let header = "serial,ca,thing,subject,not_before,not_after,status,revoked_at,revocation_reason,template,certificate_sha256,created_at"
-        return ([header] + certificates.map { entry in
-            [entry.serial.hex, entry.authority, entry.thing ?? entry.subjectAuthority ?? "", entry.subject,
-             Self.time(entry.notBefore), Self.time(entry.notAfter), entry.status.rawValue, entry.revokedAt.map(Self.time) ?? "",
-             entry.revocationReason ?? "", entry.template, entry.fingerprintSHA256, Self.time(entry.createdAt)]
-                .map(Self.csvField).joined(separator: ",")
-        }).joined(separator: "\n") + "\n"
+        ([Self.certificatesHeader] + certificates.map(Self.csvLine)).joined(separator: "\n") + "\n"
     }
 
     public var eventsCSV: String {
-        let header = "id,at,action,subject,details,prev_hash,hash"
-        return ([header] + events.map { event in
-            [String(event.id), event.at, event.action, event.subject, event.details, event.previousHash, event.hash]
-                .map(Self.csvField).joined(separator: ",")
-        }).joined(separator: "\n") + "\n"
+        ([Self.eventsHeader] + events.map(Self.csvLine)).joined(separator: "\n") + "\n"
+    }
+
+    static let certificatesHeader = "serial,ca,thing,subject,not_before,not_after,status,revoked_at,revocation_reason,template,certificate_sha256,created_at"
+    static let eventsHeader = "id,at,action,subject,details,prev_hash,hash"
+
+    static func csvLine(_ entry: CertificateEntry) -> String {
+        [entry.serial.hex, entry.authority, entry.thing ?? entry.subjectAuthority ?? "", entry.subject,
+         time(entry.notBefore), time(entry.notAfter), entry.status.rawValue, entry.revokedAt.map(time) ?? "",
+         entry.revocationReason ?? "", entry.template, entry.fingerprintSHA256, time(entry.createdAt)]
+            .map(csvField).joined(separator: ",")
+    }
+
+    static func csvLine(_ event: AuditEvent) -> String {
+        [String(event.id), event.at, event.action, event.subject, event.details, event.previousHash, event.hash]
+            .map(csvField).joined(separator: ",")
     }
 
     static func time(_ date: Date) -> String { CivilTime(date).rfc3339 }

@@ -39,9 +39,11 @@ public struct Doctor {
         public var healthy: Bool { findings.isEmpty }
     }
 
-    /// Problems are findings in the report, never thrown.
+    /// Problems are findings in the report, never thrown. Certificates and events stream past
+    /// (memory stays flat on a fleet's store); with `sample`, only about that many certificates,
+    /// picked at random, are checked.
     /// - Throws: `StoreError` when the store cannot be read at all.
-    public func examine(bundles: URL? = nil) throws -> Report {
+    public func examine(bundles: URL? = nil, sample: Int? = nil) throws -> Report {
         var report = Report()
         let examination = try store.examination()
         let authorities = examination.authorities
@@ -58,37 +60,19 @@ public struct Doctor {
                 find("store", "\(table) \(key)", "the row does not parse (\(detail)): restore it from a backup")
             }
         }
-        for entry in examination.certificates {
-            report.certificates += 1
-            let name = entry.thing ?? entry.subjectAuthority ?? entry.serial.hex
-            guard let certificate = try? Certificate(derEncoded: entry.der) else {
-                find("certificate", name, "serial \(entry.serial.hex): the stored DER does not parse")
-                continue
-            }
-            if SerialNumber(certificate.serialNumber) != entry.serial { find("certificate", name, "serial \(entry.serial.hex): row and DER serials differ") }
-            if Array(SHA256.hash(data: entry.der)).hexString != entry.fingerprintSHA256 {
-                find("certificate", name, "serial \(entry.serial.hex): the recorded SHA-256 is not the DER's")
-            }
-            if certificate.notValidAfter != entry.notAfter || certificate.notValidBefore != entry.notBefore {
-                find("certificate", name, "serial \(entry.serial.hex): the recorded validity is not the DER's")
-            }
-            if certificate.subject.description != entry.subject { find("certificate", name, "serial \(entry.serial.hex): the recorded subject is not the DER's") }
-            guard let issuer = issuers[entry.authority] else {
-                find("certificate", name, "serial \(entry.serial.hex): its CA \(entry.authority) has no certificate")
-                continue
-            }
-            if !issuer.publicKey.isValidSignature(certificate.signature, for: certificate) {
-                find("certificate", name, "serial \(entry.serial.hex): the signature does not verify with CA \(entry.authority)'s key")
-            }
-        }
-
         // A bundle never reported written: a run died between commit and bundle, or the write
         // failed. Minutes-old ones may belong to a batch running right now.
-        let stale = store.clock.now().addingTimeInterval(-600)
-        for entry in examination.certificates
-        where entry.thing != nil && entry.status == .active && entry.delivery == .recorded && entry.createdAt < stale {
-            let thing = entry.thing ?? entry.serial.hex
-            find("delivery", thing, "certificate \(entry.serial.hex) was recorded for \(entry.deliveryTarget ?? "?") at \(Store.timestamp(entry.createdAt)) but its bundle was never reported written: re-run the batch into that output to recover it, or renew the thing superseding it")
+        let check = DoctorCertificateCheck(issuers: issuers, staleBefore: store.clock.now().addingTimeInterval(-600))
+        try store.examineCertificates(sample: sample) { examined in
+            switch examined {
+            case .success(let entry):
+                report.certificates += 1
+                report.findings += check.findings(entry)
+            case .failure(let corrupt):
+                if case .corruptRow(let table, let key, let detail) = corrupt {
+                    find("store", "\(table) \(key)", "the row does not parse (\(detail)): restore it from a backup")
+                }
+            }
         }
 
         for authority in authorities where authority.status != .pending {
@@ -128,15 +112,16 @@ public struct Doctor {
             find("crl", name, "CRL numbers and their thisUpdate times do not increase together: \(numbers.map(String.init).joined(separator: ", "))")
         }
 
-        let events = try store.events()
-        report.events = events.count
-        report.head = events.last?.hash
+        var chain = AuditChainCheck(authorities: authorities)
+        try store.forEachEvent { chain.add($0) }
+        report.events = chain.events
+        report.head = chain.head
         report.authorities = authorities.count
-        report.things = Set(examination.certificates.compactMap(\.thing)).count
-        if let broken = AuditEvent.firstBrokenLink(events) {
+        report.things = try store.thingCount()
+        if let broken = chain.brokenAt {
             find("audit", "events", "the hash chain breaks at event \(broken): a row was changed, inserted or deleted")
         }
-        for problem in AuditCheckpoint.verify(events, authorities: authorities).problems { find("audit", "checkpoints", problem) }
+        for problem in chain.verdict.problems { find("audit", "checkpoints", problem) }
 
         let folders = store.isShared ? [store.layout.root.path] : [store.layout.root.path, store.layout.keys.path]
         for path in folders where Self.mode(path) & 0o077 != 0 {
@@ -155,13 +140,13 @@ public struct Doctor {
         }
 
         if let bundles {
-            let serials = Set(examination.certificates.filter { $0.thing != nil }.map(\.serial.hex))
             for name in ((try? FileManager.default.contentsOfDirectory(atPath: bundles.path)) ?? []).sorted() where !name.hasPrefix(".") {
                 let manifest = bundles.appendingPathComponent(name).appendingPathComponent("manifest.json")
                 guard let data = FileManager.default.contents(atPath: manifest.path) else { continue }
                 report.bundles += 1
                 let serial = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["serial"] as? String ?? ""
-                if !serials.contains(serial) { find("bundles", name, "the bundle's certificate \(serial) is not in the store") }
+                let recorded = try SerialNumber(hex: serial).map { try store.certificates(serial: $0) } ?? []
+                if !recorded.contains(where: { $0.thing != nil }) { find("bundles", name, "the bundle's certificate \(serial) is not in the store") }
             }
         }
         return report

@@ -127,6 +127,11 @@ public final class CertificateAuthority {
     /// `list`. - Throws: `StoreError`.
     public func certificates(_ filter: CertificateFilter) throws -> [CertificateEntry] { try store.certificates(filter) }
 
+    /// `list` for a fleet: each certificate `filter` selects, as it is read.
+    public func forEachCertificate(_ filter: CertificateFilter, _ body: (CertificateEntry) throws -> Void) throws {
+        try store.forEachCertificate(filter, body)
+    }
+
     /// `show`: by serial, else the thing's newest active certificate.
     /// - Throws: `CertificateNotFound`, `StoreError`.
     public func certificate(matching selector: String) throws -> CertificateEntry { try store.certificate(matching: selector) }
@@ -158,10 +163,18 @@ public final class CertificateAuthority {
         return try AuditReport.make(store: store, since: since)
     }
 
-    /// `doctor`: with the passphrase at hand, CA keys are opened and compared too.
+    /// `audit` written as the store is read (see `AuditStream`).
+    public func writeAudit(_ format: AuditStream.Format, events: Bool = false, since: Date? = nil, caller: Caller = .local,
+                           to output: StreamWriter) throws -> AuditStream.Verdict {
+        try caller.requireOperator(to: "read the audit log")
+        return try AuditStream(store: store).write(format, events: events, since: since, to: output)
+    }
+
+    /// `doctor`: with the passphrase at hand, CA keys are opened and compared too; `sample`
+    /// checks about that many certificates, picked at random, instead of all.
     /// - Throws: `StoreError` when the store cannot be read at all.
-    public func doctor(bundles: URL? = nil) throws -> Doctor.Report {
-        try Doctor(store: store, keyring: keyring).examine(bundles: bundles)
+    public func doctor(bundles: URL? = nil, sample: Int? = nil) throws -> Doctor.Report {
+        try Doctor(store: store, keyring: keyring).examine(bundles: bundles, sample: sample)
     }
 
     // MARK: Clients of the service

@@ -29,42 +29,24 @@ public enum AuditCheckpoint {
     /// checkpoint on, every `crl.publish` must be followed by one (a store from before
     /// checkpoints has none before that).
     public static func verify(_ events: [AuditEvent], authorities: [Authority]) -> Verdict {
-        var verdict = Verdict()
-        let keys = Dictionary(authorities.compactMap { authority -> (String, (Certificate.PublicKey, KeyAlgorithm))? in
-            guard let certificate = try? authority.certificate() else { return nil }
-            return (authority.name, (certificate.publicKey, authority.keyAlgorithm))
-        }, uniquingKeysWith: { first, _ in first })
-        var seenCheckpoint = false
-        for (index, event) in events.enumerated() {
-            if event.action == "crl.publish" && seenCheckpoint {
-                if index + 1 >= events.count || events[index + 1].action != action {
-                    verdict.problems.append("CRL publication at event \(event.id) has no checkpoint after it: the log was altered")
-                }
-            }
-            guard event.action == action else { continue }
-            seenCheckpoint = true
-            let details = (try? JSONSerialization.jsonObject(with: Data(event.details.utf8))) as? [String: String] ?? [:]
-            guard let head = details["head"], let signature = details["signature"].flatMap({ Data(base64Encoded: $0) }),
-                  head == event.previousHash else {
-                verdict.problems.append("checkpoint at event \(event.id) is malformed or does not follow the head it signs")
-                continue
-            }
-            guard let (key, algorithm) = keys[event.subject] else {
-                verdict.problems.append("checkpoint at event \(event.id) names CA \(event.subject), which has no certificate here")
-                continue
-            }
-            guard key.isValidSignature(ArraySlice(signature), for: message(head: head), signatureAlgorithm: algorithm.signatureAlgorithm) else {
-                verdict.problems.append("checkpoint at event \(event.id) does not verify with CA \(event.subject)'s key: the log was rewritten")
-                continue
-            }
-            verdict.verified += 1
-            verdict.anchoredThrough = event.id
+        var check = AuditChainCheck(authorities: authorities)
+        for event in events { check.add(event) }
+        return check.verdict
+    }
+
+    /// One checkpoint event's problem, or nil when its signature over the head it follows verifies.
+    static func problem(_ event: AuditEvent, keys: [String: (Certificate.PublicKey, KeyAlgorithm)]) -> String? {
+        let details = (try? JSONSerialization.jsonObject(with: Data(event.details.utf8))) as? [String: String] ?? [:]
+        guard let head = details["head"], let signature = details["signature"].flatMap({ Data(base64Encoded: $0) }),
+              head == event.previousHash else {
+            return "checkpoint at event \(event.id) is malformed or does not follow the head it signs"
         }
-        if let last = verdict.anchoredThrough {
-            verdict.unanchored = events.filter { $0.id > last }.count
-        } else {
-            verdict.unanchored = events.count
+        guard let (key, algorithm) = keys[event.subject] else {
+            return "checkpoint at event \(event.id) names CA \(event.subject), which has no certificate here"
         }
-        return verdict
+        guard key.isValidSignature(ArraySlice(signature), for: message(head: head), signatureAlgorithm: algorithm.signatureAlgorithm) else {
+            return "checkpoint at event \(event.id) does not verify with CA \(event.subject)'s key: the log was rewritten"
+        }
+        return nil
     }
 }

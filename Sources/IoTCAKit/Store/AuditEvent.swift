@@ -30,13 +30,8 @@ public struct AuditEvent: Sendable, Equatable, Encodable {
     /// The id of the first event that does not hash to what it records or does not link to the
     /// one before it; nil when the chain is intact.
     public static func firstBrokenLink(_ events: [AuditEvent]) -> Int64? {
-        var previous = genesisHash
-        for event in events {
-            guard event.previousHash == previous,
-                  event.hash == hash(previous: previous, at: event.at, action: event.action, subject: event.subject, details: event.details)
-            else { return event.id }
-            previous = event.hash
-        }
-        return nil
+        var check = AuditChainCheck(authorities: [])
+        for event in events { check.add(event) }
+        return check.brokenAt
     }
 }

@@ -148,14 +148,21 @@ public final class Store: Sendable {
     }
 
     public func events() throws -> [AuditEvent] {
-        try readOne { db in
-            try db.rows("SELECT id, at, action, subject, details, prev_hash, hash FROM events ORDER BY id").map { row in
-                let read = RowDecoder(row, table: "events", key: "id")
-                return AuditEvent(id: try read.value("id"), at: try read.value("at"), action: try read.value("action"),
-                                  subject: try read.value("subject"), details: try read.value("details"),
-                                  previousHash: try read.value("prev_hash"), hash: try read.value("hash"))
-            }
-        }
+        try readOne { db in try db.rows(Self.eventQuery).map(Self.event) }
+    }
+
+    /// Every event in order, one at a time, from one snapshot.
+    public func forEachEvent(_ body: (AuditEvent) throws -> Void) throws {
+        try read { db in try db.forEachRow(Self.eventQuery, []) { try body(try Self.event($0)) } }
+    }
+
+    private static let eventQuery = "SELECT id, at, action, subject, details, prev_hash, hash FROM events ORDER BY id"
+
+    private static func event(_ row: SQLRow) throws -> AuditEvent {
+        let read = RowDecoder(row, table: "events", key: "id")
+        return AuditEvent(id: try read.value("id"), at: try read.value("at"), action: try read.value("action"),
+                          subject: try read.value("subject"), details: try read.value("details"),
+                          previousHash: try read.value("prev_hash"), hash: try read.value("hash"))
     }
 
     static func timestamp(_ date: Date) -> String { CivilTime.eventText(date) }

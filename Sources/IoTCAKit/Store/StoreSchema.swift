@@ -188,6 +188,14 @@ enum StoreSchema {
             // carries it as a trust anchor, and `rotate-root` makes that very DER the root.
             try db.alter(table: "standby_keys") { t in t.add(column: "certificate_der", .blob) }
         }
+        migrator.registerMigration("v11-fleet-indexes") { db in
+            // `list --status`, `--template` and `--ca` answer from an index
+            // (SQLite's indexes end in the rowid, so each also yields rows in the order listings
+            // stream): a fleet's query costs what it returns, not a scan of every DER.
+            try db.create(index: "certificates_status", on: "certificates", columns: ["status"])
+            try db.create(index: "certificates_template", on: "certificates", columns: ["template"])
+            try db.create(index: "certificates_authority", on: "certificates", columns: ["authority_id"])
+        }
         return migrator
     }
 }

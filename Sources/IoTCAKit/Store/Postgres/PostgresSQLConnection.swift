@@ -24,6 +24,23 @@ final class PostgresSQLConnection: SQLConnection {
         return try result.rows.map { row in SQLRow(columns: columns, values: try row.map(Self.value)) }
     }
 
+    /// Rows per FETCH: a page in memory, not the result.
+    static let fetchSize = 1_000
+
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
+        // A cursor of its own name, so `body` may stream another query meanwhile.
+        let cursor = "iotca_rows_\(Self.cursors.add(1, ordering: .relaxed).newValue)"
+        try execute("DECLARE \(cursor) NO SCROLL CURSOR FOR " + sql, arguments)
+        defer { _ = try? execute("CLOSE \(cursor)", []) }
+        while true {
+            let page = try rows("FETCH FORWARD \(Self.fetchSize) FROM \(cursor)", [])
+            for row in page { try body(row) }
+            if page.count < Self.fetchSize { return }
+        }
+    }
+
+    private static let cursors = Atomic<Int>(0)
+
     func forEachTextRow(_ sql: String, _ arguments: [SQLValue], _ body: (any SQLTextRow) throws -> Void) throws {
         for row in try run(sql, arguments).rows { try body(TextRow(cells: row.makeRandomAccess())) }
     }

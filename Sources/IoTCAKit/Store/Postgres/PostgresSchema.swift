@@ -138,6 +138,12 @@ enum PostgresSchema {
         ("v3", """
         ALTER TABLE standby_keys ADD COLUMN certificate_der BYTEA;
         """),
+        // SQLite's v11: what fleets ask answered by index, in the order listings stream.
+        ("v4", """
+        CREATE INDEX certificates_status ON certificates (status, id);
+        CREATE INDEX certificates_template ON certificates (template, id);
+        CREATE INDEX certificates_authority ON certificates (authority_id, id);
+        """),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

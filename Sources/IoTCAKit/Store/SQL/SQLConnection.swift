@@ -8,6 +8,10 @@ protocol SQLConnection: AnyObject {
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
     /// Every row of a query.
     func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Streams the rows of a query, a page at a time at most: a fleet-wide read (`list`,
+    /// `audit`, `doctor`) holds one row, not the fleet. On PostgreSQL it needs a transaction
+    /// (`Store.read`): the rows come through a cursor.
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws
     /// Streams the rows of a query whose columns are all text (or NULL), without making a
     /// `String` per value: `body` reads each row's bytes while it runs (a million CRL entries).
     func forEachTextRow(_ sql: String, _ arguments: [SQLValue], _ body: (any SQLTextRow) throws -> Void) throws

@@ -17,23 +17,25 @@ final class SQLiteConnection: SQLConnection {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (offset, value) in arguments.enumerated() {
-            let index = Int32(offset + 1)
-            let code: Int32
-            switch value {
-            case .null: code = sqlite3_bind_null(handle, index)
-            case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
-            case .boolean(let flag): code = sqlite3_bind_int64(handle, index, flag ? 1 : 0)
-            case .real(let number): code = sqlite3_bind_double(handle, index, number)
-            case .text(var text):
-                code = text.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
-            case .blob(let bytes):
-                // A zero-length blob must not bind as NULL (a NULL base address would).
-                code = bytes.isEmpty ? sqlite3_bind_zeroblob(handle, index, 0)
-                    : bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
-            }
+            let code = Self.bind(value, to: handle, at: Int32(offset + 1))
             guard code == SQLITE_OK else { throw error(code) }
         }
         return handle
+    }
+
+    private static func bind(_ value: SQLValue, to handle: OpaquePointer, at index: Int32) -> Int32 {
+        switch value {
+        case .null: return sqlite3_bind_null(handle, index)
+        case .integer(let number): return sqlite3_bind_int64(handle, index, number)
+        case .boolean(let flag): return sqlite3_bind_int64(handle, index, flag ? 1 : 0)
+        case .real(let number): return sqlite3_bind_double(handle, index, number)
+        case .text(var text):
+            return text.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), transient) }
+        case .blob(let bytes):
+            // A zero-length blob must not bind as NULL (a NULL base address would).
+            return bytes.isEmpty ? sqlite3_bind_zeroblob(handle, index, 0)
+                : bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
+        }
     }
 
     @discardableResult
@@ -58,6 +60,24 @@ final class SQLiteConnection: SQLConnection {
             if code == SQLITE_DONE { return rows }
             guard code == SQLITE_ROW else { throw error(code) }
             rows.append(SQLRow(columns: columns, values: (0..<count).map { Self.value(handle, $0) }))
+        }
+    }
+
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
+        // A statement of its own, not the cached one: `body` may run other queries, even this one.
+        let statement = try db.makeStatement(sql: sql)
+        let handle = statement.sqliteStatement
+        for (offset, value) in arguments.enumerated() {
+            let code = Self.bind(value, to: handle, at: Int32(offset + 1))
+            guard code == SQLITE_OK else { throw error(code) }
+        }
+        let count = sqlite3_column_count(handle)
+        let columns = SQLRow.Columns((0..<count).map { String(cString: sqlite3_column_name(handle, $0)) })
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw error(code) }
+            try body(SQLRow(columns: columns, values: (0..<count).map { Self.value(handle, $0) }))
         }
     }
 

@@ -40,8 +40,8 @@ struct FleetBench: ParsableCommand {
             print("command                                        seconds  µs/cert  peak RSS MB  CPU s")
             for (label, arguments) in FleetRun.commands {
                 let run = try fleet.measure(arguments)
-                print(String(format: "%-46@ %8.2f %8.1f %12.1f %6.2f%@", label as NSString, run.seconds, run.seconds * 1e6 / Double(size),
-                             run.peakMB, run.cpuSeconds, run.status == 0 ? "" : "  (exit \(run.status))"))
+                print(label.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: " %8.2f %8.1f %12.1f %6.2f",
+                      run.seconds, run.seconds * 1e6 / Double(size), run.peakMB, run.cpuSeconds) + (run.status == 0 ? "" : "  (exit \(run.status))"))
             }
             let full = try fleet.issuanceRate(authority: bench.authority, label: "at-\(size)")
             print(String(format: "issuance into the full store: %.0f/s (%.0f%% of the empty store's %.0f/s)", full, full / empty * 100, empty))
@@ -118,9 +118,15 @@ struct FleetRun {
     }
 
     /// `iotca ARGUMENTS --store STORE` in a fresh process, its output to /dev/null: wall time,
-    /// peak RSS and CPU time (wait4's rusage: the child's alone).
+    /// peak RSS and CPU time, as GNU time reports them. (wait4's rusage after posix_spawn counts
+    /// this process's own RSS too: Linux records the spawning process's high-water mark in the
+    /// child at exec, so every command would seem to need the benchmark's memory.)
     func measure(_ arguments: [String]) throws -> (seconds: Double, peakMB: Double, cpuSeconds: Double, status: Int32) {
-        let argumentList = [binary] + arguments + ["--store", store.path]
+        let report = root.appendingPathComponent("time-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: report) }
+        let timer = "/usr/bin/time"
+        guard FileManager.default.isExecutableFile(atPath: timer) else { throw ValidationError("the fleet benchmark needs GNU time (apt-get install time)") }
+        let argumentList = [timer, "-o", report.path, "-f", "%e %M %U %S", binary] + arguments + ["--store", store.path]
         var argv = argumentList.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let environment = ["IOTCA_PASSPHRASE=\(BenchStore.passphrase)", "PATH=/usr/bin:/bin"]
@@ -131,13 +137,13 @@ struct FleetRun {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         var pid: pid_t = 0
-        let start = ContinuousClock.now
-        guard posix_spawn(&pid, binary, &actions, nil, &argv, &envp) == 0 else { throw CocoaError(.executableLoad) }
+        guard posix_spawn(&pid, timer, &actions, nil, &argv, &envp) == 0 else { throw CocoaError(.executableLoad) }
         var status: Int32 = 0
-        var usage = rusage()
-        _ = wait4(pid, &status, 0, &usage)
-        let elapsed = IssueBench.seconds(ContinuousClock.now - start)
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        return (elapsed, Double(usage.ru_maxrss) / 1024, cpu, (status >> 8) & 0xFF)
+        _ = waitpid(pid, &status, 0)
+        // "Command exited with non-zero status N" comes first when it failed.
+        let line = ((try? String(contentsOf: report, encoding: .utf8)) ?? "").split(separator: "\n").last ?? ""
+        let fields = line.split(separator: " ").compactMap { Double($0) }
+        guard fields.count == 4 else { throw ValidationError("GNU time reported nothing for \(arguments.joined(separator: " "))") }
+        return (fields[0], fields[1] / 1024, fields[2] + fields[3], (status >> 8) & 0xFF)
     }
 }

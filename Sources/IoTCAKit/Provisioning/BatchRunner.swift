@@ -86,7 +86,7 @@ public final class BatchRunner {
         // recording and writing into this folder.
         let lock = try BatchLock(store: store, target: target, out: out)
         defer { lock.release() }
-        let active = try store.activeThings(recoverableFor: target)
+        let active = try store.activeThings(recoverableFor: target, among: rows.map(\.thing))
         let folder = file.deletingLastPathComponent()
         // jsonl: one file (or standard output, `/dev/stdout`), its lines appended per chunk.
         let jsonl = options.format == .jsonl ? try JSONLinesOutput(out) : nil

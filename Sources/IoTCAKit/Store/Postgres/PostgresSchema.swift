@@ -140,9 +140,9 @@ enum PostgresSchema {
         """),
         // SQLite's v11: what fleets ask answered by index, in the order listings stream.
         ("v4", """
-        CREATE INDEX certificates_status ON certificates (status, id);
         CREATE INDEX certificates_template ON certificates (template, id);
         CREATE INDEX certificates_authority ON certificates (authority_id, id);
+        CREATE INDEX certificates_revoked_order ON certificates (id) WHERE status = 'revoked';
         """),
     ]
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import GRDB
 import IoTCAKit
@@ -31,6 +32,8 @@ struct FleetBench: ParsableCommand {
         let fleet = FleetRun(binary: binary, root: root, store: bench.store)
         let empty = try fleet.issuanceRate(authority: bench.authority, label: "empty")
         print(String(format: "issuance into the empty store: %.0f/s (in process, 300 bundles with keys)", empty))
+        let emptyOCSP = try fleet.ocspRate(authority: bench.authority)
+        print(String(format: "OCSP answers in the empty store: %.0f/s (in process, signed, a nonce each)", emptyOCSP))
         var seeded = 0
         for size in sizes {
             let seconds = try fleet.grow(from: seeded, to: size, revokedPercent: revokedPercent)
@@ -45,6 +48,8 @@ struct FleetBench: ParsableCommand {
             }
             let full = try fleet.issuanceRate(authority: bench.authority, label: "at-\(size)")
             print(String(format: "issuance into the full store: %.0f/s (%.0f%% of the empty store's %.0f/s)", full, full / empty * 100, empty))
+            let ocsp = try fleet.ocspRate(authority: bench.authority)
+            print(String(format: "OCSP answers in the full store: %.0f/s (%.0f%% of the empty store's; 2,000 serials of the fleet)", ocsp, ocsp / emptyOCSP * 100))
             let bytes = fleet.storeBytes()
             let count = try bench.authority.store.certificates(CertificateFilter(status: nil)).count
             print(String(format: "store: %.1f MB, %.0f bytes a certificate (%d certificate rows)", Double(bytes) / 1e6, Double(bytes) / Double(max(count, 1)), count))
@@ -107,6 +112,27 @@ struct FleetRun {
         let seconds = IssueBench.seconds(ContinuousClock.now - start)
         try? FileManager.default.removeItem(at: bundles)
         return 300 / seconds
+    }
+
+    /// Signed OCSP answers a second in this process (the lookup `iotca serve` makes for each
+    /// request, and its signature), for serials picked at random from the store.
+    func ocspRate(authority: CertificateAuthority) throws -> Double {
+        let issuing = try authority.authority(named: "issuing")
+        guard let der = issuing.certificateDER, let (name, bits) = OCSPResponder.subjectAndKeyBits(der) else {
+            throw ValidationError("the issuing CA has no certificate")
+        }
+        let nameHash = Array(Insecure.SHA1.hash(data: name)), keyHash = Array(Insecure.SHA1.hash(data: bits))
+        var filter = CertificateFilter()
+        filter.limit = 2_000
+        let serials = try authority.certificates(filter).map(\.serial.bytes)
+        let requests = (0..<2_000).map { index in
+            OCSPBench.request(nameHash, keyHash, serial: serials[(index * 7_919) % serials.count], nonce: (0..<16).map { _ in UInt8.random(in: 0...255) })
+        }
+        let responder = OCSPResponder(keyring: authority.keyring)
+        _ = responder.answer(requests[0])
+        let start = ContinuousClock.now
+        for request in requests { _ = responder.answer(request) }
+        return Double(requests.count) / IssueBench.seconds(ContinuousClock.now - start)
     }
 
     /// The database and its write-ahead log.

@@ -63,17 +63,26 @@ public struct Doctor {
         // A bundle never reported written: a run died between commit and bundle, or the write
         // failed. Minutes-old ones may belong to a batch running right now.
         let check = DoctorCertificateCheck(issuers: issuers, staleBefore: store.clock.now().addingTimeInterval(-600))
+        // Rows are checked a chunk at a time on every core (a signature check each): memory
+        // holds one chunk, findings keep the rows' order.
+        var chunk: [CertificateEntry] = []
+        func checkChunk() {
+            report.certificates += chunk.count
+            report.findings += check.findings(chunk).joined()
+            chunk.removeAll(keepingCapacity: true)
+        }
         try store.examineCertificates(sample: sample) { examined in
             switch examined {
             case .success(let entry):
-                report.certificates += 1
-                report.findings += check.findings(entry)
+                chunk.append(entry)
+                if chunk.count == DoctorCertificateCheck.chunkSize { checkChunk() }
             case .failure(let corrupt):
                 if case .corruptRow(let table, let key, let detail) = corrupt {
                     find("store", "\(table) \(key)", "the row does not parse (\(detail)): restore it from a backup")
                 }
             }
         }
+        checkChunk()
 
         for authority in authorities where authority.status != .pending {
             guard let record = try store.latestCRL(of: authority.name), let issuer = issuers[authority.name] else { continue }

@@ -1,16 +1,33 @@
 import Crypto
 import Foundation
+import Synchronization
 import X509
 
 /// `doctor`'s checks of one certificate row, as the rows stream past: the row against its DER,
 /// the signature against its CA, and a bundle never reported written. It remembers nothing per
 /// row, so a store of ten million certificates is checked in the memory of one.
-struct DoctorCertificateCheck {
+struct DoctorCertificateCheck: Sendable {
     /// Each CA's certificate by name.
     let issuers: [String: Certificate]
     /// Bundles recorded before this and never reported written are findings (younger ones may
     /// belong to a batch running now).
     let staleBefore: Date
+
+    /// Rows checked together across the cores.
+    static let chunkSize = 2_048
+
+    /// Each entry's findings, in order, checked on every core.
+    func findings(_ entries: [CertificateEntry]) -> [[Finding]] {
+        let results = Mutex([[Finding]](repeating: [], count: entries.count))
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, entries.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: entries.count, by: workers) {
+                let found = findings(entries[index])
+                if !found.isEmpty { results.withLock { $0[index] = found } }
+            }
+        }
+        return results.withLock { $0 }
+    }
 
     func findings(_ entry: CertificateEntry) -> [Finding] {
         let name = entry.thing ?? entry.subjectAuthority ?? entry.serial.hex

@@ -41,7 +41,7 @@ struct APIRoutes {
         v1.get("audit") { request, context in
             let client = try context.requireClient()
             let since = try request.uri.queryParameters.get("since").map { text in try Self.time(String(text), field: "since") }
-            return try JSONBody.response(try await workers.run(client: client.auditName) { try $0.audit(since: since, caller: client.caller) })
+            return try await AuditResponse.make(workers: workers, client: client, since: since)
         }
     }
 

@@ -53,6 +53,21 @@ import TestSupport
         #expect(try fixture.store.certificates(CertificateFilter(status: .revoked)).count == (Self.fleet + 9) / 10)
     }
 
+    /// The engine's plan for `sql`, a line per step. On PostgreSQL a sequential scan is priced
+    /// out: on a small table it is the cheapest plan, and the question is whether an index can
+    /// answer at all.
+    static func plan(_ sql: String, _ arguments: [SQLValue], in fixture: TemporaryStore, _ backend: TemporaryStore.Backend) throws -> [String] {
+        try fixture.store.read { db in
+            switch backend {
+            case .sqlite:
+                return try db.rows("EXPLAIN QUERY PLAN " + sql, arguments).compactMap { $0.get("detail", as: String.self) }
+            case .postgres:
+                try db.execute("SET LOCAL enable_seqscan = off", [])
+                return try db.rows("EXPLAIN " + sql, arguments).compactMap { $0.get(0, as: String.self) }
+            }
+        }
+    }
+
     /// Each selective filter is answered from an index: no scan of the certificates table (and
     /// so of every DER), whatever the fleet's size; where the index also gives the recorded
     /// order, no sort either. Checked with the engines' own planners.
@@ -65,17 +80,7 @@ import TestSupport
             // it is stored: a scan, never a sort.
             let whole = ["all", "with CAs"].contains(name)
             let (sql, arguments) = Store.certificateSelection(filter)
-            let plan: [String] = try fixture.store.read { db in
-                switch backend {
-                case .sqlite:
-                    return try db.rows("EXPLAIN QUERY PLAN " + sql, arguments).compactMap { $0.get("detail", as: String.self) }
-                case .postgres:
-                    // An empty table makes a sequential scan the cheapest plan; with it priced out,
-                    // the planner shows whether an index can answer at all.
-                    try db.execute("SET LOCAL enable_seqscan = off", [])
-                    return try db.rows("EXPLAIN " + sql, arguments).compactMap { $0.get(0, as: String.self) }
-                }
-            }
+            let plan = try Self.plan(sql, arguments, in: fixture, backend)
             let text = plan.joined(separator: "\n")
             switch backend {
             case .sqlite:
@@ -108,15 +113,7 @@ import TestSupport
             ("certificates_serial", "SELECT * FROM certificates WHERE serial = ?", [.text("7f01")]),
         ]
         for (index, sql, arguments) in queries {
-            let plan: String = try fixture.store.read { db in
-                switch backend {
-                case .sqlite:
-                    return try db.rows("EXPLAIN QUERY PLAN " + sql, arguments).compactMap { $0.get("detail", as: String.self) }.joined(separator: "\n")
-                case .postgres:
-                    try db.execute("SET LOCAL enable_seqscan = off", [])
-                    return try db.rows("EXPLAIN " + sql, arguments).compactMap { $0.get(0, as: String.self) }.joined(separator: "\n")
-                }
-            }
+            let plan = try Self.plan(sql, arguments, in: fixture, backend).joined(separator: "\n")
             // GRDB names SQLite's thing index `certificates_on_thing`.
             #expect(plan.contains(index) || (index == "certificates_thing" && plan.contains("certificates_on_thing")), "\(sql): \(plan)")
         }

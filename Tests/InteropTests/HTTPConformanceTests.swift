@@ -44,7 +44,14 @@ import TestSupport
         let since = try fixture.call("/v1/audit?since=yesterday", as: "alice")
         let sinceProblem = try fixture.problem(since.body)
         #expect(since.status == 400 && sinceProblem == "bad-request", "\(since.body)")
-        #expect(try fixture.call("/v1/audit?since=2026-01-01t00:00:00z", as: "alice").status == 200)  // RFC 3339 5.6: lower case is fine
+        // RFC 3339 5.6: lower case is fine. The answer is the streamed report: the certificates
+        // issued since then (the two clients', line1-0001's), the log, the verdict last.
+        let audit = try fixture.call("/v1/audit?since=2026-01-01t00:00:00z", as: "alice")
+        #expect(audit.status == 200)
+        let report = try JSONSerialization.jsonObject(with: Data(audit.body.utf8)) as? [String: Any]
+        let things = (report?["certificates"] as? [[String: Any]])?.compactMap { $0["thing"] as? String } ?? []
+        #expect(things.contains("line1-0001") && report?["hash_chain_intact"] as? Bool == true, "\(audit.body.prefix(300))")
+        #expect((report?["events"] as? [Any])?.isEmpty == false && report?["checkpoint_problems"] as? [String] == [])
         let invalidity = try fixture.call("/v1/things/line1-0001/revoke", as: "alice", json: #"{"invalidity_date":"yesterday"}"#)
         #expect(invalidity.status == 400, "\(invalidity.body)")
     }

@@ -62,7 +62,7 @@ struct OCSPBench: AsyncParsableCommand {
         }
         var rows: [(String, ServeBench.Measurement)] = []
         // The floor: HTTP and a refusal, no store read and no signature.
-        let floor = try await ServeBench.load(count: count, connections: connections) { _ in
+        let floor = try await ServeBench.load(count: count, connections: connections, server: server) { _ in
             var request = HTTPClientRequest(url: url)
             request.method = .POST
             request.body = .bytes(ByteBuffer(bytes: [0x30, 0x00]))
@@ -71,9 +71,9 @@ struct OCSPBench: AsyncParsableCommand {
         }
         rows.append(("iotca serve, floor: a malformed request (no store read, no signature)", floor))
         for body in plain { try await post(url, body) }  // fills the cache
-        let cached = try await ServeBench.load(count: count, connections: connections) { try await post(url, plain[$0 % plain.count]) }
+        let cached = try await ServeBench.load(count: count, connections: connections, server: server) { try await post(url, plain[$0 % plain.count]) }
         rows.append(("iotca serve, cached (no nonce)", cached))
-        let signed = try await ServeBench.load(count: count, connections: connections) { try await post(url, withNonce[$0]) }
+        let signed = try await ServeBench.load(count: count, connections: connections, server: server) { try await post(url, withNonce[$0]) }
         rows.append(("iotca serve, signed per request (nonce)", signed))
 
         if !noOpenssl {
@@ -98,17 +98,17 @@ struct OCSPBench: AsyncParsableCommand {
                                                                           "-ignore_err"],
                                           environment: [:], folder: root, ready: "ACCEPT", forceful: true)
             defer { openssl.stop() }
-            let opensslRun = try await ServeBench.load(count: count, connections: connections) {
+            let opensslRun = try await ServeBench.load(count: count, connections: connections, server: openssl) {
                 try await post("http://127.0.0.1:\(port)/", withNonce[$0])
             }
             rows.append(("openssl ocsp -index -multi \(cores) (signs each, one request per connection)", opensslRun))
         }
         try await http.shutdown()
         print("\nOCSP on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores), \(count) requests each, \(connections) connections, \(ServeBench.today()):")
-        print("| responder, answer | answers/s | p50 ms | p99 ms |")
-        print("|---|---|---|---|")
+        print("| responder, answer | answers/s | p50 ms | p99 ms | server CPU ms/answer |")
+        print("|---|---|---|---|---|")
         for (name, measurement) in rows {
-            print(String(format: "| %@ | %.0f | %.2f | %.2f |", name, measurement.rate, measurement.p50, measurement.p99))
+            print(String(format: "| %@ | %.0f | %.2f | %.2f | %@ |", name, measurement.rate, measurement.p50, measurement.p99, measurement.cpuText))
         }
     }
 

@@ -47,17 +47,17 @@ struct ServeBench: AsyncParsableCommand {
         var rows: [(String, Int, Measurement)] = []
         for connections in connections {
             // The floor: TLS, HTTP, routing and the client check, with no issuance.
-            let floor = try await Self.load(count: count, connections: connections) { _ in
+            let floor = try await Self.load(count: count, connections: connections, server: server) { _ in
                 try Self.expect(200, try await client.exchange(.GET, "/v1/whoami", json: nil).status, "iotca")
             }
             rows.append(("iotca serve, no-op: GET /v1/whoami (mTLS, client checked)", connections, floor))
             let csrBodies = try (0..<count).map { try body(["thing": "csr-\(connections)-\($0)", "csr": csrs[$0]]) }
-            let csrRun = try await Self.load(count: count, connections: connections) { index in
+            let csrRun = try await Self.load(count: count, connections: connections, server: server) { index in
                 try Self.expect(201, try await client.exchange(.POST, "/v1/certificates", json: csrBodies[index]).status, "iotca")
             }
             rows.append(("iotca serve, CSR (mTLS, recorded)", connections, csrRun))
             let keyBodies = try (0..<count).map { try body(["thing": "key-\(connections)-\($0)"]) }
-            let keyRun = try await Self.load(count: count, connections: connections) { index in
+            let keyRun = try await Self.load(count: count, connections: connections, server: server) { index in
                 try Self.expect(201, try await client.exchange(.POST, "/v1/certificates", json: keyBodies[index]).status, "iotca")
             }
             rows.append(("iotca serve, generated key (mTLS, recorded)", connections, keyRun))
@@ -89,7 +89,7 @@ struct ServeBench: AsyncParsableCommand {
                                                clientKey: clients.path + "/bench/key.pem", serverCA: clients.path + "/bench/root.pem"),
                                          connections: maxConnections, requireHTTPS: false)
                 for connections in connections {
-                    let run = try await Self.load(count: count, connections: connections) { index in
+                    let run = try await Self.load(count: count, connections: connections, server: cfsslServer) { index in
                         try Self.expect(200, try await http.exchange(.POST, "/api/v1/cfssl/sign", json: bodies[index]).status, "cfssl")
                     }
                     rows.append((mutualTLS ? "cfssl serve, CSR (mTLS, no database)" : "cfssl serve, CSR (plain HTTP, no database)", connections, run))
@@ -100,13 +100,14 @@ struct ServeBench: AsyncParsableCommand {
 
         let limit = Self.cryptoLimit(folder: root)
         print("\niotca serve on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores), \(count) requests each, \(Self.today()):")
-        print("| server, request | connections | issuances/s | p50 ms | p99 ms |")
-        print("|---|---|---|---|---|")
+        print("| server, request | connections | issuances/s | p50 ms | p99 ms | server CPU ms/request |")
+        print("|---|---|---|---|---|---|")
         for (name, connections, measurement) in rows {
-            print(String(format: "| %@ | %d | %.0f | %.2f | %.2f |", name, connections, measurement.rate, measurement.p50, measurement.p99))
+            print(String(format: "| %@ | %d | %.0f | %.2f | %.2f | %@ |", name, connections, measurement.rate, measurement.p50, measurement.p99,
+                         measurement.cpuText))
         }
         if let limit {
-            print(String(format: "| crypto limit: CSR signature check + signing, all cores (openssl speed ecdsap256) | - | %.0f | - | - |", limit))
+            print(String(format: "| crypto limit: CSR signature check + signing, all cores (openssl speed ecdsap256) | - | %.0f | - | - | - |", limit))
         }
     }
 
@@ -114,11 +115,20 @@ struct ServeBench: AsyncParsableCommand {
         let rate: Double
         let p50: Double
         let p99: Double
+        /// The server's CPU time (user and system, its worker processes included) per request,
+        /// in milliseconds: comparable across runs on a noisy machine, where rates are not.
+        var cpuPerRequest: Double?
+
+        /// "0.42" or "-" when the server's CPU was not read.
+        var cpuText: String { cpuPerRequest.map { String(format: "%.3f", $0) } ?? "-" }
     }
 
-    /// `count` calls of `body`, `connections` at a time; rate and latency percentiles.
-    static func load(count: Int, connections: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Measurement {
+    /// `count` calls of `body`, `connections` at a time; rate and latency percentiles, and with
+    /// `server` its CPU time per request (read from /proc before and after).
+    static func load(count: Int, connections: Int, server: BenchServer? = nil,
+                     _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Measurement {
         let clock = ContinuousClock()
+        let cpuBefore = server?.cpuSeconds()
         let started = clock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for lane in 0..<connections {
@@ -142,7 +152,9 @@ struct ServeBench: AsyncParsableCommand {
         let elapsed = clock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        return Measurement(rate: Double(count) / seconds, p50: percentile(0.5), p99: percentile(0.99))
+        let cpuAfter = server?.cpuSeconds()
+        let cpu: Double? = if let cpuBefore, let cpuAfter { (cpuAfter - cpuBefore) * 1e3 / Double(count) } else { nil }
+        return Measurement(rate: Double(count) / seconds, p50: percentile(0.5), p99: percentile(0.99), cpuPerRequest: cpu)
     }
 
     static func expect(_ wanted: Int, _ status: Int, _ server: String) throws {
@@ -223,6 +235,24 @@ final class BenchServer: @unchecked Sendable {
             throw ValidationError("\(executable) did not print \"\(ready)\": \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
         }
         line = first
+    }
+
+    /// User and system CPU seconds of the server and its direct children (`openssl ocsp -multi`
+    /// answers in worker processes), from /proc/PID/stat.
+    func cpuSeconds() -> Double {
+        guard pid > 0 else { return 0 }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var total = 0.0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(entry) != nil {
+            // After the command's name in parentheses: state, ppid, ... utime (14th), stime (15th).
+            guard let text = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = text.lastIndex(of: ")") else { continue }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, Int32(entry) == pid || Int32(fields[1]) == pid,
+                  let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            total += (user + system) / ticks
+        }
+        return total
     }
 
     func stop() {

@@ -191,7 +191,12 @@ public final class APIClient: Sendable {
         // Bounded: ten billion certificates at most, far past any store.
         for _ in 0..<10_000_000 {
             let page: Page = try await send(.GET, "/v1/certificates" + Self.query(query + (after.map { [("after", $0)] } ?? [])))
-            for entry in page.certificates where filter.expiringBefore.map({ entry.notAfter <= $0 }) ?? true { try body(entry) }
+            // Filtered here too: a server from before `template` ignores it. (Expiring ones come
+            // in the recorded order here, not soonest first: the server pages by record.)
+            for entry in page.certificates where filter.expiringBefore.map({ entry.notAfter <= $0 }) ?? true
+                && filter.template.map({ entry.template == $0 }) ?? true {
+                try body(entry)
+            }
             guard let next = page.next else { return }
             after = next
         }

@@ -66,13 +66,20 @@ public struct AuditStream {
             let list = RecordWriter<AuditEvent>(.json, to: output, indent: "  ")
             try eachEvent { try list.add($0) }
             try list.finish()
-            let verdict = check.verdict
+            let verdict = try Self.finalVerdict(&check, store: store)
             let problems = String(decoding: try JSONEncoder.iotcaCompact.encode(verdict.problems), as: UTF8.self)
             try output.write(",\n  \"hash_chain_intact\" : \(check.brokenAt == nil),\n  \"hash_chain_broken_at_event\" : \(check.brokenAt.map(String.init) ?? "null"),\n")
             try output.write("  \"anchored_through_event\" : \(verdict.anchoredThrough.map(String.init) ?? "null"),\n")
             try output.write("  \"unanchored_events\" : \(verdict.unanchored),\n  \"checkpoint_problems\" : \(problems)\n}\n")
         }
         try output.flush()
-        return Verdict(brokenAt: check.brokenAt, checkpoints: check.verdict)
+        return Verdict(brokenAt: check.brokenAt, checkpoints: try Self.finalVerdict(&check, store: store))
+    }
+
+    /// The verdict with the CAs as they are now: one made during a long report signed its
+    /// checkpoints after the list was read.
+    private static func finalVerdict(_ check: inout AuditChainCheck, store: Store) throws -> AuditCheckpoint.Verdict {
+        check.recheck(with: try store.authorities())
+        return check.verdict
     }
 }

@@ -64,11 +64,13 @@ public struct Doctor {
         // failed. Minutes-old ones may belong to a batch running right now.
         let check = DoctorCertificateCheck(issuers: issuers, staleBefore: store.clock.now().addingTimeInterval(-600))
         // Rows are checked a chunk at a time on every core (a signature check each): memory
-        // holds one chunk, findings keep the rows' order.
-        var chunk: [CertificateEntry] = []
+        // holds one chunk. A row of a CA the list above lacks (made during a long examination)
+        // waits for the list read again at the end.
+        var chunk: [CertificateEntry] = [], laterCA: [CertificateEntry] = []
         func checkChunk() {
             report.certificates += chunk.count
-            report.findings += check.findings(chunk).joined()
+            laterCA += chunk.filter { issuers[$0.authority] == nil }
+            report.findings += check.findings(chunk.filter { issuers[$0.authority] != nil }).joined()
             chunk.removeAll(keepingCapacity: true)
         }
         try store.examineCertificates(sample: sample) { examined in
@@ -83,6 +85,13 @@ public struct Doctor {
             }
         }
         checkChunk()
+        if !laterCA.isEmpty {
+            for authority in try store.examination().authorities {
+                if let certificate = try? authority.certificate() { issuers[authority.name] = certificate }
+            }
+            let recheck = DoctorCertificateCheck(issuers: issuers, staleBefore: check.staleBefore)
+            report.findings += laterCA.flatMap(recheck.findings)
+        }
 
         for authority in authorities where authority.status != .pending {
             guard let record = try store.latestCRL(of: authority.name), let issuer = issuers[authority.name] else { continue }
@@ -123,6 +132,7 @@ public struct Doctor {
 
         var chain = AuditChainCheck(authorities: authorities)
         try store.forEachEvent { chain.add($0) }
+        chain.recheck(with: try store.examination().authorities)
         report.events = chain.events
         report.head = chain.head
         report.authorities = authorities.count

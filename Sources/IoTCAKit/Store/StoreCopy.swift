@@ -143,8 +143,12 @@ enum StoreCopy {
                 try AtomicFile.write(Array(bytes), to: target.layout.publicFolder.appendingPathComponent(name))
             }
         }
-        // The node that copies a store pins the service root it copied.
-        let pin = ServiceRootPin(folder: source.layout.root)
-        if let der = try pin.read() { try ServiceRootPin(folder: target.layout.root).write(der) }
+        // The node that copies a store pins the service root it copied: the source's pin, or,
+        // for a store made before pins, the source's own record (a local folder, trusted as
+        // the copy is).
+        let recorded = try? source.authority(named: ServiceHierarchy.rootName).certificateDER
+        if let der = try ServiceRootPin(folder: source.layout.root).read() ?? recorded {
+            try ServiceRootPin(folder: target.layout.root).write(der)
+        }
     }
 }

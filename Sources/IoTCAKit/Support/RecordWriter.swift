@@ -17,6 +17,8 @@ public final class RecordWriter<Record: Encodable> {
     private let indent: String
     private let cells: (Record) -> [String]
     private var pending: [[String]] = []
+    /// Made once: `JSONEncoder.iotca` makes a new encoder each time it is asked.
+    private lazy var pretty = JSONEncoder.iotca
     private var widths: [Int]?
     public private(set) var count = 0
     /// Rows a table waits for before fixing its column widths.
@@ -35,7 +37,7 @@ public final class RecordWriter<Record: Encodable> {
         count += 1
         switch format {
         case .json:
-            let text = String(decoding: try JSONEncoder.iotca.encode(record), as: UTF8.self)
+            let text = String(decoding: try pretty.encode(record), as: UTF8.self)
             let inner = indent + "  "
             try output.write((count == 1 ? "[\n" : ",\n") + inner + text.replacingOccurrences(of: "\n", with: "\n" + inner))
         case .jsonl:

@@ -66,18 +66,21 @@ final class SQLiteConnection: SQLConnection {
     func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
         // A statement of its own, not the cached one: `body` may run other queries, even this one.
         let statement = try db.makeStatement(sql: sql)
-        let handle = statement.sqliteStatement
-        for (offset, value) in arguments.enumerated() {
-            let code = Self.bind(value, to: handle, at: Int32(offset + 1))
-            guard code == SQLITE_OK else { throw error(code) }
-        }
-        let count = sqlite3_column_count(handle)
-        let columns = SQLRow.Columns((0..<count).map { String(cString: sqlite3_column_name(handle, $0)) })
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { return }
-            guard code == SQLITE_ROW else { throw error(code) }
-            try body(SQLRow(columns: columns, values: (0..<count).map { Self.value(handle, $0) }))
+        // The statement finalizes its handle when released: kept until the last step.
+        try withExtendedLifetime(statement) {
+            let handle = statement.sqliteStatement
+            for (offset, value) in arguments.enumerated() {
+                let code = Self.bind(value, to: handle, at: Int32(offset + 1))
+                guard code == SQLITE_OK else { throw error(code) }
+            }
+            let count = sqlite3_column_count(handle)
+            let columns = SQLRow.Columns((0..<count).map { String(cString: sqlite3_column_name(handle, $0)) })
+            while true {
+                let code = sqlite3_step(handle)
+                if code == SQLITE_DONE { return }
+                guard code == SQLITE_ROW else { throw error(code) }
+                try body(SQLRow(columns: columns, values: (0..<count).map { Self.value(handle, $0) }))
+            }
         }
     }
 

@@ -69,7 +69,11 @@ final class SQLiteDatabase: StoreDatabase {
         do { return try pool.read { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
     }
 
-    func readOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try read(body) }
+    /// One statement is atomic on its own (SQLite's autocommit reads one snapshot for it): no
+    /// BEGIN and COMMIT around it, which cost more than an OCSP status lookup itself.
+    func readOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do { return try pool.unsafeRead { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
+    }
 
     /// SQLite has one writer at a time whatever the write.
     func writeUnqueued<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try write(body) }

@@ -17,8 +17,8 @@ protocol StoreDatabase: Sendable {
     func writeUnqueued<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// One read transaction: every query inside sees the same snapshot.
     func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T
-    /// A read of one statement, which needs no snapshot of its own: on PostgreSQL it runs
-    /// without BEGIN and COMMIT, a third of the round trips.
+    /// A read of one statement, which needs no snapshot of its own: it runs without BEGIN and
+    /// COMMIT (on PostgreSQL a third of the round trips; on SQLite most of an OCSP lookup's cost).
     func readOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     func close() throws(StoreError)
     /// The store's revocation count as cheaply as the engine can tell it (see `Store.revocationEpoch`).

@@ -52,7 +52,8 @@ import X509
         let device = try Self.issue(authority, fixture, IssueRequest(thing: "dev-1", caller: station))
         #expect(throws: AccessDenied.self) { try authority.revoke(.thing("dev-1"), caller: station) }
         #expect(throws: AccessDenied.self) { try authority.publishCRLs(caller: station) }
-        #expect(throws: AccessDenied.self) { try authority.audit(caller: station) }
+        let nowhere = try #require(FileHandle(forWritingAtPath: "/dev/null"))
+        #expect(throws: AccessDenied.self) { try authority.writeAudit(.csv, caller: station, to: StreamWriter(descriptor: nowhere.fileDescriptor)) }
         #expect(throws: AccessDenied.self) { try authority.reopen(thing: "dev-1", caller: station) }
         #expect(try fixture.store.certificate(matching: device.entry.serial.hex).status == .active)
     }
@@ -251,7 +252,7 @@ import X509
         let again = try authority.enrol(claim: claim.entry.der, csr: try EnrolmentTests.csr("sensor-1"))
         #expect(again.entry.serial != first.entry.serial)
         #expect(throws: AccessDenied.self) { try authority.enrol(claim: claim.entry.der, csr: try EnrolmentTests.csr("sensor-1")) }
-        #expect(try authority.audit().events.contains { $0.action == "thing.reopen" && $0.subject == "sensor-1" })
+        #expect(try fixture.store.events().contains { $0.action == "thing.reopen" && $0.subject == "sensor-1" })
         // A failed enrolment puts the opening back.
         try authority.reopen(thing: "sensor-1")
         #expect(throws: PolicyError.self) { try authority.enrol(claim: claim.entry.der, csr: Array("junk".utf8)) }

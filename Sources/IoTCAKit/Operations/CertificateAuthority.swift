@@ -157,13 +157,8 @@ public final class CertificateAuthority {
     /// - Throws: `CertificateNotFound`, `StoreError`.
     public func pins(ofThing thing: String) throws -> [Pin] { try PinSet.collect(from: store, thing: thing) }
 
-    /// `audit`. - Throws: `StoreError`.
-    public func audit(since: Date? = nil, caller: Caller = .local) throws -> AuditReport {
-        try caller.requireOperator(to: "read the audit log")
-        return try AuditReport.make(store: store, since: since)
-    }
-
-    /// `audit` written as the store is read (see `AuditStream`).
+    /// `audit` (the CLI and `GET /v1/audit`), written as the store is read (see `AuditStream`);
+    /// operators only. - Throws: `AccessDenied`, `StoreError`, `OutputError`.
     public func writeAudit(_ format: AuditStream.Format, events: Bool = false, since: Date? = nil, caller: Caller = .local,
                            to output: StreamWriter) throws -> AuditStream.Verdict {
         try caller.requireOperator(to: "read the audit log")

@@ -40,24 +40,7 @@ public struct AuditStream {
         var filter = CertificateFilter()
         filter.includeAuthorities = true
         filter.changedSince = since
-        switch format {
-        case .csv:
-            if events {
-                try output.write(AuditReport.eventsHeader + "\n")
-                try eachEvent { try output.write(AuditReport.csvLine($0) + "\n") }
-            } else {
-                try output.write(AuditReport.certificatesHeader + "\n")
-                try store.forEachCertificate(filter) { try output.write(AuditReport.csvLine($0) + "\n") }
-                try eachEvent { _ in }
-            }
-        case .jsonl:
-            if events {
-                try eachEvent { try output.write(try JSONEncoder.iotcaCompact.encode($0)); try output.write("\n") }
-            } else {
-                try store.forEachCertificate(filter) { try output.write(try JSONEncoder.iotcaCompact.encode($0)); try output.write("\n") }
-                try eachEvent { _ in }
-            }
-        case .json:
+        if format == .json {
             try output.write("{\n  \"certificates\" : ")
             let certificates = RecordWriter<CertificateEntry>(.json, to: output, indent: "  ")
             try store.forEachCertificate(filter) { try certificates.add($0) }
@@ -66,20 +49,27 @@ public struct AuditStream {
             let list = RecordWriter<AuditEvent>(.json, to: output, indent: "  ")
             try eachEvent { try list.add($0) }
             try list.finish()
-            let verdict = try Self.finalVerdict(&check, store: store)
-            let problems = String(decoding: try JSONEncoder.iotcaCompact.encode(verdict.problems), as: UTF8.self)
+        } else if events {
+            if format == .csv { try output.write(AuditReport.eventsHeader + "\n") }
+            let lines = RecordWriter<AuditEvent>(.jsonl, to: output)
+            try eachEvent { event in format == .csv ? try output.write(AuditReport.csvLine(event) + "\n") : try lines.add(event) }
+        } else {
+            if format == .csv { try output.write(AuditReport.certificatesHeader + "\n") }
+            let lines = RecordWriter<CertificateEntry>(.jsonl, to: output)
+            try store.forEachCertificate(filter) { entry in format == .csv ? try output.write(AuditReport.csvLine(entry) + "\n") : try lines.add(entry) }
+            try eachEvent { _ in }  // checked, not written
+        }
+        // With the CAs as they are now: one made during a long report signed its checkpoints
+        // after the list above was read.
+        check.recheck(with: try store.authorities())
+        let checkpoints = check.verdict
+        if format == .json {
+            let problems = String(decoding: try JSONEncoder.iotcaCompact.encode(checkpoints.problems), as: UTF8.self)
             try output.write(",\n  \"hash_chain_intact\" : \(check.brokenAt == nil),\n  \"hash_chain_broken_at_event\" : \(check.brokenAt.map(String.init) ?? "null"),\n")
-            try output.write("  \"anchored_through_event\" : \(verdict.anchoredThrough.map(String.init) ?? "null"),\n")
-            try output.write("  \"unanchored_events\" : \(verdict.unanchored),\n  \"checkpoint_problems\" : \(problems)\n}\n")
+            try output.write("  \"anchored_through_event\" : \(checkpoints.anchoredThrough.map(String.init) ?? "null"),\n")
+            try output.write("  \"unanchored_events\" : \(checkpoints.unanchored),\n  \"checkpoint_problems\" : \(problems)\n}\n")
         }
         try output.flush()
-        return Verdict(brokenAt: check.brokenAt, checkpoints: try Self.finalVerdict(&check, store: store))
-    }
-
-    /// The verdict with the CAs as they are now: one made during a long report signed its
-    /// checkpoints after the list was read.
-    private static func finalVerdict(_ check: inout AuditChainCheck, store: Store) throws -> AuditCheckpoint.Verdict {
-        check.recheck(with: try store.authorities())
-        return check.verdict
+        return Verdict(brokenAt: check.brokenAt, checkpoints: checkpoints)
     }
 }

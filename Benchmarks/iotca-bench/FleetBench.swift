@@ -51,7 +51,7 @@ struct FleetBench: ParsableCommand {
             let ocsp = try fleet.ocspRate(authority: bench.authority)
             print(String(format: "OCSP answers in the full store: %.0f/s (%.0f%% of the empty store's; 2,000 serials of the fleet)", ocsp, ocsp / emptyOCSP * 100))
             let bytes = fleet.storeBytes()
-            let count = try bench.authority.store.certificates(CertificateFilter(status: nil)).count
+            let count = try fleet.certificateCount()
             print(String(format: "store: %.1f MB, %.0f bytes a certificate (%d certificate rows)", Double(bytes) / 1e6, Double(bytes) / Double(max(count, 1)), count))
         }
     }
@@ -80,15 +80,12 @@ struct FleetRun {
     /// Issues things `from..<to` with `iotca batch` (keys made, certificates signed, checked and
     /// recorded as any batch does; the bundles go to /dev/null as JSON Lines), then revokes
     /// `revokedPercent` of them in the database.
+    /// A batch file holds at most a million rows, as a factory's daily files would.
     func grow(from: Int, to: Int, revokedPercent: Int) throws -> Double {
-        let file = root.appendingPathComponent("fleet-\(from)-\(to).csv")
-        var text = "thing\n"
-        text.reserveCapacity((to - from) * 14)
-        for index in from..<to { text += "fleet-\(index)\n" }
-        try text.write(to: file, atomically: false, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let run = try measure(["batch", file.path, "--format", "jsonl", "--out", "-"])
-        guard run.status == 0 else { throw ValidationError("iotca batch exited with \(run.status)") }
+        var seconds = 0.0
+        for start in stride(from: from, to: to, by: 1_000_000) {
+            seconds += try seed(start..<min(start + 1_000_000, to))
+        }
         let queue = try DatabaseQueue(path: store.appendingPathComponent("iotca.db").path)
         try queue.write { db in
             try db.execute(sql: """
@@ -99,7 +96,26 @@ struct FleetRun {
             try db.execute(sql: "UPDATE authorities SET crl_stale = 1")
         }
         try queue.close()
+        return seconds
+    }
+
+    private func seed(_ things: Range<Int>) throws -> Double {
+        let file = root.appendingPathComponent("fleet-\(things.lowerBound)-\(things.upperBound).csv")
+        var text = "thing\n"
+        text.reserveCapacity(things.count * 14)
+        for index in things { text += "fleet-\(index)\n" }
+        try text.write(to: file, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let run = try measure(["batch", file.path, "--format", "jsonl", "--out", "-"])
+        guard run.status == 0 else { throw ValidationError("iotca batch exited with \(run.status)") }
         return run.seconds
+    }
+
+    /// Certificate rows, counted by the database (a fleet does not fit in this process).
+    func certificateCount() throws -> Int {
+        let queue = try DatabaseQueue(path: store.appendingPathComponent("iotca.db").path)
+        defer { try? queue.close() }
+        return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM certificates") ?? 0 }
     }
 
     /// Bundles a second in this process into the store as it is now (the CA key already open).

@@ -22,6 +22,7 @@ public struct RemoteProvisioner: Sendable {
     public func issue(_ request: IssueRequest, into out: URL, format: BundleFormat = .dir,
                       bundlePassphrase: Passphrase? = nil) async throws -> IssueResult {
         try format.requirePassphrase(bundlePassphrase)
+        try CertificationDeclaration.check(request.certificationDeclaration, format: format)
         if !(request.renew || request.force), let location = IoTCAKit.Bundle.location(of: request.thing, format: format, in: out),
            FileManager.default.fileExists(atPath: location.path) {
             throw OutputError.exists(path: location.path)
@@ -30,7 +31,8 @@ public struct RemoteProvisioner: Sendable {
         call.deliveryTarget = DeliveryTarget.make(format: format, out: out)
         let issued = try await client.issue(call)
         let written = try Self.write(issued, thing: request.thing, csr: request.csr, format: format, out: out,
-                                     replace: request.renew || request.force, passphrase: bundlePassphrase, durable: true)
+                                     replace: request.renew || request.force, passphrase: bundlePassphrase, durable: true,
+                                     certificationDeclaration: request.certificationDeclaration)
         let superseded = try await client.delivered(issued.certificate.serial.hex, thing: request.thing, supersede: request.supersede)
         var entry = issued.certificate
         entry.delivery = .written
@@ -52,6 +54,7 @@ public struct RemoteProvisioner: Sendable {
         if options.failFast && !errors.isEmpty { return Self.finish(report, started: started) }
         // jsonl: one file (or standard output), each answer's line appended and synced before
         // its delivery is confirmed; otherwise a folder.
+        try CertificationDeclaration.check(options.certificationDeclaration, format: options.format)
         let jsonl = options.format == .jsonl ? try JSONLinesOutput(out) : nil
         let target = DeliveryTarget.make(format: options.format, out: out)
         // Standard output is read back by nobody: no folder, no lock (a re-run issues again
@@ -97,7 +100,8 @@ public struct RemoteProvisioner: Sendable {
                     return .skipped
                 }
                 let (bundle, _) = try Self.write(issued, thing: row.thing, csr: csr, format: jsonl == nil ? options.format : .json,
-                                                 out: out, replace: true, passphrase: options.bundlePassphrase, durable: true)
+                                                 out: out, replace: true, passphrase: options.bundlePassphrase, durable: true,
+                                                 certificationDeclaration: options.certificationDeclaration)
                 if let jsonl {
                     do {
                         try jsonl.append(bundle, serial: issued.certificate.serial)
@@ -176,9 +180,10 @@ public struct RemoteProvisioner: Sendable {
     /// The answer is checked first (`Bundle.checkAnswer`): for `thing`, and certifying the
     /// generated key or the request's (`csr`).
     static func write(_ issued: APIClient.Issued, thing: String, csr: [UInt8]?, format: BundleFormat, out: URL, replace: Bool,
-                      passphrase: Passphrase?, durable: Bool) throws -> (bundle: IoTCAKit.Bundle, location: URL?) {
-        let bundle: IoTCAKit.Bundle
+                      passphrase: Passphrase?, durable: Bool, certificationDeclaration: [UInt8]? = nil) throws -> (bundle: IoTCAKit.Bundle, location: URL?) {
+        var bundle: IoTCAKit.Bundle
         do { bundle = try IoTCAKit.Bundle(jsonForm: issued.bundle) } catch { throw AnswerRejected("its bundle does not read: \(error)") }
+        bundle.certificationDeclaration = certificationDeclaration
         guard issued.certificate.thing == thing else { throw AnswerRejected("its record is for another thing") }
         try bundle.checkAnswer(for: thing, serial: issued.certificate.serial, csrKey: try csr.map { try CSRCheck.publicKey(fromRequest: $0) })
         do {

@@ -24,7 +24,7 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder the bundles are written into (for jsonl a file, or - for standard output).", valueName: "DIR"))
     var out = "bundles"
 
-    @Option(help: ArgumentHelp("dir, pem, p12, zip, or jsonl (one JSON object per bundle and line).", valueName: "FORMAT"))
+    @Option(help: ArgumentHelp("dir, pem, p12, zip, matter (DER files for Matter factory tools), or jsonl (one JSON object per bundle and line).", valueName: "FORMAT"))
     var format: BundleFormat = .dir
 
     @Option(help: "Worker threads for key generation, signing and files (default: the number of cores); with --server, requests in flight (default 8).")
@@ -46,8 +46,10 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PKCS#12 passphrase from the first line of FILE (else $IOTCA_BUNDLE_PASSPHRASE).", valueName: "FILE"))
     var bundlePassphraseFile: String?
 
+    @OptionGroup var certificationDeclaration: CertificationDeclarationOption
+
     func validate() throws {
-        if format == .json { throw ValidationError("batch writes files: use dir, pem, p12, zip or jsonl") }
+        if format == .json { throw ValidationError("batch writes files: use dir, pem, p12, zip, matter or jsonl") }
         if out == "-" && format != .jsonl { throw ValidationError("--out - (standard output) is for --format jsonl") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
@@ -61,6 +63,7 @@ struct BatchCommand: AsyncParsableCommand {
             options.format = format
             options.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
             options.failFast = failFast
+            options.certificationDeclaration = try certificationDeclaration.bytes()
             if format == .p12 {
                 options.bundlePassphrase = try TerminalPrompt.source(
                     file: bundlePassphraseFile, variable: TerminalPrompt.bundlePassphraseVariable, purpose: "bundle passphrase"

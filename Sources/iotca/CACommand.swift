@@ -60,8 +60,10 @@ struct CACommand: ParsableCommand {
 
         @OptionGroup var settings: SettingsOptions
         @OptionGroup var token: TokenOptions
+        @OptionGroup var matterIDs: MatterIDOptions
 
         func validate() throws {
+            if external && !matterIDs.attributes.isEmpty { throw ValidationError("--vid and --pid go with --parent") }
             if external {
                 guard parent == nil else { throw ValidationError("--external and --parent exclude each other") }
                 guard csrOut != nil else { throw ValidationError("--external needs --csr-out FILE") }
@@ -85,7 +87,7 @@ struct CACommand: ParsableCommand {
                     }
                 } else {
                     authority = try manager.createCA(name, parent: parent ?? "", keyType: keyType, validity: validity, template: template,
-                                                     token: try token.location())
+                                                     token: try token.location(), attributes: matterIDs.attributes)
                     if !output.json {
                         Output.line("Created CA \(name) signed by \(parent ?? ""): \(authority.subject) until \(Output.date(authority.notAfter))")
                     }

@@ -28,10 +28,22 @@ struct InitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where STORE/public will be served, e.g. http://pki.example.com: certificates then carry BASE/CA.crl as CRL distribution point and BASE/CA.crt as CA issuers URL.", valueName: "BASE-URL"))
     var publicURL: String?
 
+    @Option(help: ArgumentHelp("standard (root and issuing CA), or matter: the root is a Matter PAA and the issuing CA a PAI (--vid, --pid).", valueName: "PROFILE"))
+    var profile: StoreProfile = .standard
+
+    @OptionGroup var matterIDs: MatterIDOptions
+
     @Flag(help: "Store CA keys unencrypted (tests and throwaway stores only).")
     var insecureNoPassphrase = false
 
     @OptionGroup var token: TokenOptions
+
+    enum StoreProfile: String, ExpressibleByArgument, CaseIterable { case standard, matter }
+
+    func validate() throws {
+        if profile == .matter && matterIDs.vid == nil { throw ValidationError("--profile matter needs --vid (the vendor ID of its PAA and PAI)") }
+        if profile == .standard && !matterIDs.attributes.isEmpty { throw ValidationError("--vid and --pid go with --profile matter") }
+    }
 
     func run() throws {
         try Output.run {
@@ -47,6 +59,10 @@ struct InitCommand: ParsableCommand {
             options.publicURL = publicURL
             options.token = location
             options.tokenPIN = storeOptions.pinSource
+            if profile == .matter {
+                options.matter = MatterIdentity(vendorID: try matterIDs.vid.map { text throws(PolicyError) in try MatterID(text, kind: "vendor ID") },
+                                                productID: try matterIDs.pid.map { text throws(PolicyError) in try MatterID(text, kind: "product ID") })
+            }
             let store = try storeOptions.storeLocation()
             let result = try CertificateAuthority.initialize(at: store, options: options)
             if output.json {

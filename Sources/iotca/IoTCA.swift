@@ -17,6 +17,6 @@ struct IoTCA: AsyncParsableCommand {
             InitCommand.self, IssueCommand.self, BatchCommand.self, RevokeCommand.self, CRLCommand.self, ListCommand.self, ShowCommand.self,
             CACommand.self, PassphraseCommand.self, PinsCommand.self, TrustStoreCommand.self, AWSCommand.self, TemplateCommand.self, DoctorCommand.self, AuditCommand.self,
             ServeCommand.self, BrokerConfigCommand.self, StationCommand.self, OperatorCommand.self, EnrolTokenCommand.self, ClaimCommand.self,
-            ThingCommand.self, StoreCommand.self,
+            ThingCommand.self, StoreCommand.self, MatterCommand.self,
         ])
 }

@@ -30,13 +30,16 @@ struct IssueCommand: AsyncParsableCommand {
     @Option(name: .customLong("attr"), help: ArgumentHelp("Thing attribute for templates ({{attr.KEY}}).", valueName: "KEY=VALUE"))
     var attributes: [String] = []
 
+    @OptionGroup var matterIDs: MatterIDOptions
+    @OptionGroup var certificationDeclaration: CertificationDeclarationOption
+
     @Option(help: ArgumentHelp("Certify the key of this PKCS#10 request (PEM or DER) instead of generating one.", valueName: "FILE"))
     var csr: String?
 
     @Option(help: ArgumentHelp("Folder the bundle is written into.", valueName: "DIR"))
     var out = "bundles"
 
-    @Option(help: ArgumentHelp("dir (OUT/THING/), pem (OUT/THING.pem), p12 (OUT/THING.p12), zip (OUT/THING.zip) or json (stdout).", valueName: "FORMAT"))
+    @Option(help: ArgumentHelp("dir (OUT/THING/), pem (OUT/THING.pem), p12 (OUT/THING.p12), zip (OUT/THING.zip), json (stdout) or matter (OUT/THING/ with DER files for Matter factory tools).", valueName: "FORMAT"))
     var format: BundleFormat = .dir
 
     @Option(help: ArgumentHelp("PKCS#12 passphrase from the first line of FILE (else $IOTCA_BUNDLE_PASSPHRASE).", valueName: "FILE"))
@@ -68,11 +71,12 @@ struct IssueCommand: AsyncParsableCommand {
     func run() async throws {
         try await Output.run {
             let csrBytes = try csr.map(Self.readRequest)
-            let request = IssueRequest(
+            var request = IssueRequest(
                 thing: thing, authority: ca, template: template, validity: validity,
                 subjectAltNames: try subjectAltNames.map { text throws(PolicyError) in try SubjectAltName(text) },
-                attributes: try ThingAttributes.parse(attributes), csr: csrBytes, renew: renew, force: force,
+                attributes: try matterIDs.merged(into: try ThingAttributes.parse(attributes)), csr: csrBytes, renew: renew, force: force,
                 supersede: supersede, renewalKey: keepKey ? .keep : newKey ? .new : .next)
+            request.certificationDeclaration = try certificationDeclaration.bytes()
             let bundleSource = TerminalPrompt.source(file: bundlePassphraseFile, variable: TerminalPrompt.bundlePassphraseVariable,
                                                 purpose: "bundle passphrase")
             let bundlePassphrase = format == .p12 ? try bundleSource.passphraseIfAvailable() : nil
@@ -92,7 +96,7 @@ struct IssueCommand: AsyncParsableCommand {
                 return
             }
             Output.line("Issued \(thing): serial \(result.entry.serial.hex), valid until \(Output.date(result.entry.notAfter))")
-            if format == .dir {
+            if format.isFolder {
                 Output.line("Bundle: \(result.folder.path)/ (\(result.bundle.manifest.files.joined(separator: ", ")))")
             } else {
                 Output.line("Bundle: \(result.folder.path)")

@@ -54,14 +54,14 @@ import X509
         template.subjectAltNames = ["uri:urn:iotca:{{ca}}:{{thing}}", "dns:{{thing}}.{{attr.site}}.example"]
         let policy = IssuancePolicy(template: template, thing: "cam-7", organization: "Acme",
                                     attributes: ["site": "lyon"], extraSubjectAltNames: [try SubjectAltName("ip:10.0.0.7")])
-        let profile = try policy.profile(issuerName: "issuing")
+        let profile = try policy.profile(issuerName: "issuing", issuer: nil)
         // RFC 4514 strings list the last RDN first: in DER the order is C, O, OU, CN.
         #expect(profile.subject.description == "CN=cam-7,OU=lyon,O=Acme,C=FR")
         #expect(profile.subjectAltNames.map(\.description) == ["uri:urn:iotca:issuing:cam-7", "dns:cam-7.lyon.example", "ip:10.0.0.7"])
 
         let missing = IssuancePolicy(template: template, thing: "cam-7", organization: "Acme")
         #expect(throws: PolicyError.missingAttribute("site", template: "device", field: "subject.organizationalUnit")) {
-            try missing.profile(issuerName: "issuing")
+            try missing.profile(issuerName: "issuing", issuer: nil)
         }
     }
 
@@ -69,11 +69,11 @@ import X509
         var template = try TemplateCatalog.builtIn.template("device")
         template.subject.commonName = "{{thing}}-{{thing}}"
         let policy = IssuancePolicy(template: template, thing: String(repeating: "a", count: 40), organization: "Acme")
-        #expect(throws: PolicyError.self) { try policy.profile(issuerName: "issuing") }
+        #expect(throws: PolicyError.self) { try policy.profile(issuerName: "issuing", issuer: nil) }
         template.subject.commonName = "{{thing}}"
         template.subject.country = "France"
         #expect(throws: PolicyError.self) {
-            try IssuancePolicy(template: template, thing: "x", organization: "Acme").profile(issuerName: "issuing")
+            try IssuancePolicy(template: template, thing: "x", organization: "Acme").profile(issuerName: "issuing", issuer: nil)
         }
     }
 

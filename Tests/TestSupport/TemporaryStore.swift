@@ -62,12 +62,13 @@ public final class TemporaryStore: @unchecked Sendable {
     }
 
     public init(keyType: KeyAlgorithm = .ecP256, encrypted: Bool = true, organization: String = "Test Fleet",
-                publicURL: String? = nil, start: Date = Date()) throws {
+                publicURL: String? = nil, start: Date = Date(), matter: MatterIdentity? = nil) throws {
         folder = TemporaryFolder()
         clock = ManualClock(start)
         let passphrase = encrypted ? Passphrase(Self.passphrase) : nil
         var options = StoreInitializer.Options(organization: organization, keyType: keyType, passphrase: passphrase)
         options.publicURL = publicURL
+        options.matter = matter
         // Fixtures only: a fast KDF, by its explicit name (doctor flags such key files).
         options.keyProtection = .insecureFastForTests
         result = try StoreInitializer.initialize(at: folder.appending("store"), options: options, clock: clock.clock)

@@ -19,7 +19,8 @@ public struct AuthorityManager {
     @discardableResult
     public func createSubordinate(_ name: String, parent parentName: String, keyType: KeyAlgorithm? = nil,
                                   validity: ValidityPeriod? = nil, template templateName: String = "subordinate-ca",
-                                  token: PKCS11URI? = nil, now time: Date? = nil, reserved: Bool = false) throws -> Authority {
+                                  token: PKCS11URI? = nil, now time: Date? = nil, reserved: Bool = false,
+                                  attributes: [String: String] = [:]) throws -> Authority {
         let now = time ?? store.clock.now()
         try checkNewName(name, reserved: reserved)
         let parent = try store.authority(named: parentName)
@@ -31,14 +32,20 @@ public struct AuthorityManager {
            pathLength == 0 {
             throw AuthorityError.cannotCertifyCA(parent: parentName, reason: "its pathLength is 0 (it may sign only end-entity certificates); certify the new CA from the root")
         }
-        let template = try caTemplate(templateName)
-        let key = try keyring.newCAKey(keyType ?? parent.keyAlgorithm, name: name, token: token)
-        let policy = IssuancePolicy(template: template, thing: name, organization: try store.organization(), validity: validity)
-        var spec = try policy.decide(publicKey: key.publicKey, issuerName: parentName, issuer: signer.certificate, now: now)
+        let template = try caTemplate(templateName, attributes: attributes)
+        let keyAlgorithm = keyType ?? parent.keyAlgorithm
+        if let role = template.matter { try MatterPolicy.check(key: keyAlgorithm, issuer: signer.certificate, role: role) }
+        let policy = IssuancePolicy(template: template, thing: name, organization: try store.organization(), attributes: attributes,
+                                    validity: validity)
+        // The subject is decided before a key is made: a refused vendor ID leaves nothing behind.
+        let profile = try policy.profile(issuerName: parentName, issuer: signer.certificate)
+        let key = try keyring.newCAKey(keyAlgorithm, name: name, token: token)
+        var spec = try policy.decide(publicKey: key.publicKey, issuerName: parentName, issuer: signer.certificate, now: now, profile: profile)
         spec.crlDistributionPoint = parent.crlURL
         spec.caIssuersURL = parent.caIssuersURL
         spec.ocspURL = parent.ocspURL
         let issued = try signer.sign(spec)
+        if let role = template.matter { try MatterProfileCheck.check(issued.der, as: role) }
         return try record(.init(
             name: name, kind: .subordinate, parentName: parentName, status: .active, keyAlgorithm: key.algorithm,
             keyFile: StoreLayout.newKeyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: issued,
@@ -56,7 +63,7 @@ public struct AuthorityManager {
         // In a token: a new key there, or (object=/id=) one it already holds.
         let key = try keyring.newCAKey(keyType, name: name, token: token)
         let profile = try IssuancePolicy(template: template, thing: name, organization: try store.organization())
-            .profile(issuerName: "external")
+            .profile(issuerName: "external", issuer: nil)
         var extensions = Certificate.Extensions()
         try extensions.append(Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: template.pathLength), critical: true))
         try extensions.append(Certificate.Extension(template.x509KeyUsage, critical: true))
@@ -161,11 +168,16 @@ public struct AuthorityManager {
         if (try? store.authority(named: name)) != nil { throw AuthorityError.alreadyExists(name) }
     }
 
-    func caTemplate(_ name: String) throws -> Template {
+    func caTemplate(_ name: String, attributes: [String: String] = [:]) throws -> Template {
         let template = try TemplateCatalog(store: store).template(name)
         guard template.ca else {
             throw PolicyError.invalidTemplate(source: "template \(template.name)", field: "ca", reason: "a CA needs a CA template (\"ca\": true), such as subordinate-ca")
         }
+        // A CA's subject comes from its template alone; the IDs are the one input, and only Matter's.
+        if template.matter == nil, let name = attributes.keys.sorted().first {
+            throw PolicyError.invalidAttribute(name, reason: "a CA takes vendor and product IDs with a Matter template (matter-paa, matter-pai) only")
+        }
+        for (key, value) in attributes { try ThingAttributes.validate(key: key, value: value) }
         return template
     }
 

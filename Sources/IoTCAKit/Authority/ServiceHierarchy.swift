@@ -57,13 +57,17 @@ extension AuthorityManager {
 
     /// A self-signed root CA (`init`'s `root`, the service root).
     func createRoot(_ name: String, keyType: KeyAlgorithm, validity: ValidityPeriod? = nil, token: PKCS11URI?, now: Date,
-                    reserved: Bool = false) throws -> Authority {
+                    reserved: Bool = false, template templateName: String = "root-ca", attributes: [String: String] = [:]) throws -> Authority {
         try checkNewName(name, reserved: reserved)
-        let template = try caTemplate("root-ca")
+        let template = try caTemplate(templateName, attributes: attributes)
+        if let role = template.matter { try MatterPolicy.check(key: keyType, issuer: nil, role: role) }
+        let policy = IssuancePolicy(template: template, thing: name, organization: try store.organization(), attributes: attributes,
+                                    validity: validity)
+        let profile = try policy.profile(issuerName: name, issuer: nil)
         let key = try keyring.newCAKey(keyType, name: name, token: token)
-        let policy = IssuancePolicy(template: template, thing: name, organization: try store.organization(), validity: validity)
-        let spec = try policy.decide(publicKey: key.publicKey, issuerName: name, issuer: nil, now: now)
+        let spec = try policy.decide(publicKey: key.publicKey, issuerName: name, issuer: nil, now: now, profile: profile)
         let issued = try key.selfSign(spec)
+        if let role = template.matter { try MatterProfileCheck.check(issued.der, as: role) }
         return try record(.init(
             name: name, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
             keyFile: StoreLayout.newKeyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: issued,

@@ -23,6 +23,9 @@ public enum StoreInitializer {
         /// module's path) instead of key files; `tokenPIN` gives its user PIN.
         public var token: PKCS11URI?
         public var tokenPIN: PassphraseSource?
+        /// A Matter attestation store: the root is a PAA (template matter-paa, this vendor ID),
+        /// the issuing CA a PAI (matter-pai, the vendor ID and the product ID if any).
+        public var matter: MatterIdentity?
 
         public init(organization: String = "iotca", keyType: KeyAlgorithm = .ecP256, rootValidity: ValidityPeriod? = nil,
                     issuingValidity: ValidityPeriod? = nil, passphrase: Passphrase?) {
@@ -119,6 +122,12 @@ public enum StoreInitializer {
               !organization.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw .invalidValue("organization", reason: "\(PolicyError.quoted(organization)) must be 1-64 printable characters")
         }
+        if let matter = options.matter {
+            guard matter.vendorID != nil else { throw .outsideMatterProfile(rule: "a Matter store's PAI carries a vendor ID: give one") }
+            guard options.keyType == .ecP256 else {
+                throw .outsideMatterProfile(rule: "Matter attestation CAs have EC P-256 keys, not \(options.keyType.rawValue)")
+            }
+        }
     }
 
     private static func build(in folder: URL, options: Options, clock: WallClock, now: Date) throws -> Result {
@@ -138,11 +147,16 @@ public enum StoreInitializer {
         keyring.tokenPIN = options.tokenPIN
         let manager = AuthorityManager(keyring: keyring)
 
-        let root = try manager.createRoot(rootName, keyType: options.keyType, validity: options.rootValidity, token: options.token, now: now)
+        let vendor = options.matter?.vendorID.map { [MatterPolicy.vendorAttribute: $0.description] } ?? [:]
+        let product = options.matter?.productID.map { [MatterPolicy.productAttribute: $0.description] } ?? [:]
+        let root = try manager.createRoot(rootName, keyType: options.keyType, validity: options.rootValidity, token: options.token, now: now,
+                                          template: options.matter == nil ? "root-ca" : "matter-paa", attributes: vendor)
         // A token URI naming one object is the root's; the other keys are made new.
         let newKeys = options.token.map { PKCS11URI(token: $0.token, modulePath: $0.modulePath) }
         let issuing = try manager.createSubordinate(issuingName, parent: rootName, keyType: options.keyType,
-                                                    validity: options.issuingValidity, token: newKeys, now: now)
+                                                    validity: options.issuingValidity,
+                                                    template: options.matter == nil ? "subordinate-ca" : "matter-pai",
+                                                    token: newKeys, now: now, attributes: vendor.merging(product) { first, _ in first })
         try manager.createStandbyKey(options.keyType, token: newKeys, now: now)
         try manager.createServiceHierarchy(keyType: options.keyType, token: newKeys, now: now)
         guard let issued = try? IssuedCertificate(try root.certificate()) else {

@@ -7,8 +7,9 @@ extension CertificateAuthority {
 
     /// `ca create NAME --parent CA`. - Throws: see `AuthorityManager.createSubordinate`.
     public func createCA(_ name: String, parent: String, keyType: KeyAlgorithm? = nil, validity: ValidityPeriod? = nil,
-                         template: String = "subordinate-ca", token: PKCS11URI? = nil) throws -> Authority {
-        try authorities.createSubordinate(name, parent: parent, keyType: keyType, validity: validity, template: template, token: token)
+                         template: String = "subordinate-ca", token: PKCS11URI? = nil, attributes: [String: String] = [:]) throws -> Authority {
+        try authorities.createSubordinate(name, parent: parent, keyType: keyType, validity: validity, template: template, token: token,
+                                          attributes: attributes)
     }
 
     /// Where a CA's key lives and whether it can be reached now: a token's is opened (PIN from

@@ -36,13 +36,13 @@ public struct IssuancePolicy: Sendable {
         /// As the store records them, rendered once.
         public let subjectText: String
         public let subjectAltNameTexts: [String]
-        /// The template's validity, parsed once.
-        let templateValidity: ValidityPeriod
+        /// The template's validity, parsed once; nil for no well-defined expiration.
+        let templateValidity: ValidityPeriod?
         /// The names the template renders from the thing, the organization and the CA alone: not
         /// from attributes a caller sends, and not asked for as extra names.
         public let thingNames: [SubjectAltName]
 
-        init(subject: DistinguishedName, subjectAltNames: [SubjectAltName], templateValidity: ValidityPeriod,
+        init(subject: DistinguishedName, subjectAltNames: [SubjectAltName], templateValidity: ValidityPeriod?,
              thingNames: [SubjectAltName] = []) {
             self.subject = subject
             self.subjectAltNames = subjectAltNames
@@ -53,9 +53,15 @@ public struct IssuancePolicy: Sendable {
         }
     }
 
-    public func profile(issuerName: String) throws(PolicyError) -> Profile {
+    /// `issuer` is the signing CA's certificate (nil for a self-signed root): a Matter DAC takes
+    /// its vendor and product IDs from it when the request names none.
+    public func profile(issuerName: String, issuer: Certificate?) throws(PolicyError) -> Profile {
         let context = TemplateText.Context(thing: thing, org: organization, ca: issuerName, attributes: attributes)
-        let subject = try Self.subject(template, context: context)
+        var subject = try Self.subject(template, context: context)
+        if let role = template.matter {
+            let identity = try MatterPolicy.identity(role: role, attributes: attributes, issuer: issuer)
+            subject = DistinguishedName(Array(subject) + identity.subjectAttributes)
+        }
         var names: [SubjectAltName] = [], thingNames: [SubjectAltName] = []
         for (index, text) in (template.subjectAltNames ?? []).enumerated() {
             let field = "subjectAltNames[\(index)]"
@@ -69,7 +75,7 @@ public struct IssuancePolicy: Sendable {
             }
         }
         for name in extraSubjectAltNames where !names.contains(name) { names.append(name) }
-        return Profile(subject: subject, subjectAltNames: names, templateValidity: try ValidityPeriod(template.validity),
+        return Profile(subject: subject, subjectAltNames: names, templateValidity: try template.validityPeriod(),
                        thingNames: thingNames)
     }
 
@@ -84,8 +90,9 @@ public struct IssuancePolicy: Sendable {
             throw .keyTypeNotAllowed(algorithm.rawValue, template: template.name)
         }
         try template.checkKeyUsage(for: algorithm, source: "template \(template.name)", field: "keyUsage")
+        if let role = template.matter { try MatterPolicy.check(key: algorithm, issuer: issuer, role: role) }
         let decided: Profile
-        if let profile { decided = profile } else { decided = try self.profile(issuerName: issuerName) }
+        if let profile { decided = profile } else { decided = try self.profile(issuerName: issuerName, issuer: issuer) }
         let (notBefore, notAfter) = try validityWindow(issuerName: issuerName, issuer: issuer, now: now,
                                                        templateValidity: decided.templateValidity)
         return CertificateSpec(
@@ -96,24 +103,25 @@ public struct IssuancePolicy: Sendable {
     }
 
     func validityWindow(issuerName: String, issuer: Certificate?, now: Date,
-                        templateValidity: ValidityPeriod? = nil) throws(PolicyError) -> (Date, Date) {
-        let period: ValidityPeriod
+                        templateValidity: ValidityPeriod?? = nil) throws(PolicyError) -> (Date, Date) {
+        let period: ValidityPeriod?
         if let validity {
             period = validity
         } else if let templateValidity {
             period = templateValidity
         } else {
-            period = try ValidityPeriod(template.validity)
+            period = try template.validityPeriod()
         }
         // Whole seconds: X.509 times carry no fractions, and the stored row must equal the DER.
         let start = (now.timeIntervalSince1970 - Self.clockSkewAllowance).rounded(.down)
         var notBefore = Date(timeIntervalSince1970: start)
-        var notAfter = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) + period.timeInterval)
+        var notAfter = period.map { Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) + $0.timeInterval) }
+            ?? Self.noWellDefinedExpiration
         if let issuer {
             guard issuer.notValidAfter > now else { throw .issuerExpired(issuer: issuerName) }
             notBefore = max(notBefore, issuer.notValidBefore)
             if notAfter > issuer.notValidAfter {
-                if validity != nil {
+                if let period = validity {
                     throw .validityBeyondIssuer(requested: period.text, issuer: issuerName,
                                                 issuerNotAfter: Timestamp.format(issuer.notValidAfter))
                 }
@@ -122,6 +130,9 @@ public struct IssuancePolicy: Sendable {
         }
         return (notBefore, notAfter)
     }
+
+    /// 99991231235959Z (RFC 5280 4.1.2.5).
+    static let noWellDefinedExpiration = Date(timeIntervalSince1970: 253_402_300_799)
 
     /// Upper bounds from X.520 / RFC 5280 Appendix A (ub-common-name etc.).
     static let subjectLimits: [String: Int] = [

@@ -22,6 +22,8 @@ public enum PolicyError: IoTCAError, Equatable {
     case bundlePassphraseMissing
     /// A batch row names a template its batch does not allow.
     case templateNotAllowed(String, batchTemplate: String)
+    /// A Matter attestation certificate would break a rule of its profile (Matter §6.2.2).
+    case outsideMatterProfile(rule: String)
 
     public var kind: ErrorKind {
         switch self {
@@ -63,6 +65,8 @@ public enum PolicyError: IoTCAError, Equatable {
             return "a PKCS#12 bundle needs a bundle passphrase to encrypt it with"
         case .templateNotAllowed(let name, let batchTemplate):
             return "template \(Self.quoted(name)) is not allowed in this batch (it runs with template \(batchTemplate); other templates must be allowed explicitly)"
+        case .outsideMatterProfile(let rule):
+            return "outside the Matter attestation profile: \(rule)"
         case .templateNotFound(let name):
             return "no template named \(Self.quoted(name))"
         }

@@ -46,6 +46,13 @@ public struct Template: Codable, Sendable, Equatable {
     /// `NameRule`s (`dns:*.plant-7.example.com`, `ip:10.7.0.0/16`); nil leaves it to the caller's
     /// grants (an operator may add any name, a station only what its grants allow).
     public var allowedSubjectAltNames: [String]?
+    /// The certificate's place in Matter's device attestation PKI: the template then follows
+    /// that profile (`MatterPolicy`), and the subject carries the vendor and product IDs.
+    public var matter: MatterRole?
+
+    /// `validity` that writes notAfter 99991231235959Z, "no well-defined expiration" (RFC 5280
+    /// 4.1.2.5), as Matter's attestation certificates may.
+    public static let noExpiration = "forever"
 
     public init(name: String, description: String?, keyType: KeyAlgorithm, allowedKeyTypes: [KeyAlgorithm]?, validity: String,
                 subject: Subject, subjectAltNames: [String]?, keyUsage: [String], extendedKeyUsage: [String]?,
@@ -64,6 +71,11 @@ public struct Template: Codable, Sendable, Equatable {
         self.renewalGrace = renewalGrace
     }
 
+    /// The validity as a period; nil for `forever` (notAfter 99991231235959Z).
+    func validityPeriod() throws(PolicyError) -> ValidityPeriod? {
+        validity == Self.noExpiration ? nil : try ValidityPeriod(validity)
+    }
+
     /// `renewalGrace` in seconds.
     public var renewalGraceSeconds: Int64 {
         renewalGrace.flatMap { try? ValidityPeriod($0) }?.seconds ?? 86_400
@@ -72,7 +84,7 @@ public struct Template: Codable, Sendable, Equatable {
     static let knownFields: Set<String> = [
         "name", "description", "keyType", "allowedKeyTypes", "validity", "subject",
         "subjectAltNames", "keyUsage", "extendedKeyUsage", "ca", "pathLength", "renewalGrace",
-        "nextKey", "allowedSubjectAltNames",
+        "nextKey", "allowedSubjectAltNames", "matter",
     ]
     static let knownSubjectFields: Set<String> = [
         "commonName", "organization", "organizationalUnit", "country", "stateOrProvince",
@@ -165,7 +177,7 @@ public struct Template: Codable, Sendable, Equatable {
             .invalidTemplate(source: source, field: field, reason: reason)
         }
         do { try ThingName.validate(name, kind: "template") } catch { throw fail("name", "\(error)") }
-        do { _ = try ValidityPeriod(validity) } catch { throw fail("validity", "\(error)") }
+        do { _ = try validityPeriod() } catch { throw fail("validity", "\(error) (or \(Self.noExpiration))") }
         if let renewalGrace {
             do { _ = try ValidityPeriod(renewalGrace) } catch { throw fail("renewalGrace", "\(error)") }
         }
@@ -199,6 +211,7 @@ public struct Template: Codable, Sendable, Equatable {
             throw fail("subject", "needs a commonName or at least one subjectAltName")
         }
         try checkKeyUsage(for: keyType, source: source, field: "keyType")
+        if let matter { try MatterPolicy.validate(self, role: matter, source: source) }
         for (index, allowed) in (allowedKeyTypes ?? []).enumerated() {
             try checkKeyUsage(for: allowed, source: source, field: "allowedKeyTypes[\(index)]")
         }

@@ -15,6 +15,8 @@ public struct BatchOptions: Sendable {
     /// Rows signed, committed in one transaction and written per chunk.
     public var chunkSize = 500
     public var bundlePassphrase: Passphrase?
+    /// A Matter Certification Declaration put in every bundle (matter format).
+    public var certificationDeclaration: [UInt8]?
 
     public init() {}
 }
@@ -120,8 +122,9 @@ public final class BatchRunner {
                     recover = true
                 }
                 let csr = try row.csr.map { path throws(PolicyError) in try RequestFile.read(path, limit: CSRCheck.maximumSize, within: folder) }
-                let request = IssueRequest(thing: row.thing, authority: authority.name, template: templateName,
+                var request = IssueRequest(thing: row.thing, authority: authority.name, template: templateName,
                                            attributes: row.attributes, csr: csr, renew: false, force: recover, supersede: false)
+                request.certificationDeclaration = options.certificationDeclaration
                 requests.append((row.line, request, try provisioner.template(request.template)))
                 lines[row.thing] = row.line
             } catch let error as any IoTCAError {
@@ -166,11 +169,11 @@ public final class BatchRunner {
                 return (plan, issued, key, algorithm)
             }
         }) { item, worker in
-            let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key)
+            let bundle = try Provisioner.bundle(item.plan, entry: item.entry, key: item.key, format: options.format)
             if let jsonl {
                 jsonl.stage(bundle, serial: item.entry.serial)
-            } else if options.format == .dir, let bundleFolder {
-                try bundle.write(into: bundleFolder, replace: item.plan.request.force, durable: false, stagingSlot: worker)
+            } else if options.format.isFolder, let bundleFolder {
+                try bundle.write(into: bundleFolder, format: options.format, replace: item.plan.request.force, durable: false, stagingSlot: worker)
             } else {
                 _ = try bundle.write(options.format, into: out, replace: item.plan.request.force,
                                      passphrase: options.bundlePassphrase, durable: false)
@@ -204,7 +207,7 @@ public final class BatchRunner {
                     fail(&report, requests[index].request.thing, error)
                 }
             }
-            if bundleFolder == nil && options.format == .dir && !recordable.isEmpty { bundleFolder = try BundleFolder(out, privateStaging: true) }
+            if bundleFolder == nil && options.format.isFolder && !recordable.isEmpty { bundleFolder = try BundleFolder(out, privateStaging: true) }
             let recorded = try store.recordIssuances(recordable.map { item in
                 Store.Issuance(entry: item.entry, attributes: item.plan.request.attributes,
                                recoverTarget: item.plan.request.force ? target : nil)

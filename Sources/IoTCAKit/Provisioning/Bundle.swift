@@ -13,6 +13,9 @@ public struct Bundle: Sendable {
     /// The issuing CA up to but excluding the root, leaf-most first.
     public let chain: CertificateChain
     public var manifest: BundleManifest
+    /// A Matter Certification Declaration (the CSA-signed CMS blob) carried as cd.der in the
+    /// matter format; the CA does not read it.
+    public var certificationDeclaration: [UInt8]?
 
     public init(thing: String, certificateDER: [UInt8], privateKey: PrivateKeyMaterial?, chain: CertificateChain,
                 manifest: BundleManifest) {
@@ -33,7 +36,7 @@ public struct Bundle: Sendable {
     /// Where `format` puts the bundle under `parent`; nil for `json` and `jsonl` (no file of its own).
     public static func location(of thing: String, format: BundleFormat, in parent: URL) -> URL? {
         switch format {
-        case .dir: return parent.appendingPathComponent(thing, isDirectory: true)
+        case .dir, .matter: return parent.appendingPathComponent(thing, isDirectory: true)
         case .json, .jsonl: return nil
         case .pem, .p12, .zip: return parent.appendingPathComponent("\(thing).\(format.rawValue)")
         }
@@ -48,6 +51,8 @@ public struct Bundle: Sendable {
         switch format {
         case .dir: file = location.appendingPathComponent("cert.pem")
         case .pem: file = location
+        case .matter:
+            return (try? Data(contentsOf: location.appendingPathComponent(Self.matterCertificateFile))).map { [Array($0)] } ?? []
         case .p12, .zip, .json, .jsonl: return []
         }
         guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
@@ -58,7 +63,7 @@ public struct Bundle: Sendable {
     public func write(_ format: BundleFormat, into parent: URL, replace: Bool, passphrase: Passphrase? = nil,
                       durable: Bool = true) throws(OutputError) -> URL? {
         guard let target = Self.location(of: thing, format: format, in: parent) else { return nil }
-        if format == .dir { return try write(into: parent, replace: replace, durable: durable) }
+        if format.isFolder { return try write(into: parent, format: format, replace: replace, durable: durable) }
         if !replace && FileManager.default.fileExists(atPath: target.path) { throw .exists(path: target.path) }
         do {
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -82,7 +87,7 @@ public struct Bundle: Sendable {
             let entries = files.map { ZipArchive.Entry(name: "\(thing)/\($0.name)", contents: $0.contents, mode: $0.mode) }
             // The entries' time is the certificate's notBefore: the same bundle, the same bytes.
             try AtomicFile.write(ZipArchive.make(entries, modified: manifest.notBefore), to: target, mode: secretMode, durable: durable)
-        case .dir, .json, .jsonl:
+        case .dir, .matter, .json, .jsonl:
             break
         }
         return target
@@ -121,7 +126,10 @@ public struct Bundle: Sendable {
     }
 
     /// File name, contents and mode, in the order they are written.
-    public var files: [(name: String, contents: [UInt8], mode: mode_t)] {
+    public var files: [(name: String, contents: [UInt8], mode: mode_t)] { files(for: .dir) }
+
+    func files(for format: BundleFormat) -> [(name: String, contents: [UInt8], mode: mode_t)] {
+        if format == .matter { return matterFiles }
         var files: [(String, [UInt8], mode_t)] = [("cert.pem", PEM.bytes(certificateDER, type: "CERTIFICATE"), 0o644)]
         if let privateKey { files.append(("key.pem", PEM.bytes(privateKey.pkcs8DER, type: "PRIVATE KEY"), 0o600)) }
         if let nextPrivateKey { files.append(("next-key.pem", PEM.bytes(nextPrivateKey.pkcs8DER, type: "PRIVATE KEY"), 0o600)) }
@@ -134,14 +142,15 @@ public struct Bundle: Sendable {
     /// Writes the bundle as the folder `parent/THING/`. The files are written into a hidden
     /// sibling folder first and renamed into place, so the folder is either complete or absent.
     /// An existing folder is replaced only when `replace` is set.
-    public func write(into parent: URL, replace: Bool, durable: Bool = true) throws(OutputError) -> URL {
-        try write(into: BundleFolder(parent), replace: replace, durable: durable)
+    public func write(into parent: URL, format: BundleFormat = .dir, replace: Bool, durable: Bool = true) throws(OutputError) -> URL {
+        try write(into: BundleFolder(parent), format: format, replace: replace, durable: durable)
         return parent.appendingPathComponent(thing, isDirectory: true)
     }
 
     /// The same into an open folder: a batch opens its output folder once and stages in the
     /// worker's own folder there (`stagingSlot`, see `BundleFolder`).
-    func write(into parent: BundleFolder, replace: Bool, durable: Bool = true, stagingSlot: Int = 0) throws(OutputError) {
+    func write(into parent: BundleFolder, format: BundleFormat = .dir, replace: Bool, durable: Bool = true,
+               stagingSlot: Int = 0) throws(OutputError) {
         let staging = parent.staging(stagingSlot)
         let name = ".\(thing).tmp-\(AtomicFile.randomSuffix())"
         func failure(_ name: String) -> OutputError { .writeFailed(path: staging.path + "/" + name, detail: String(cString: strerror(errno))) }
@@ -150,7 +159,7 @@ public struct Bundle: Sendable {
         // below whatever the umask.
         guard mkdirat(staging.descriptor, name, 0o700) == 0 else { throw failure(name) }
         do throws(OutputError) {
-            for file in files {
+            for file in files(for: format) {
                 // One path walk of two names from the staging folder: cheaper than opening
                 // and closing the new folder for five files.
                 let path = name + "/" + file.name

@@ -15,8 +15,14 @@ public enum BundleFormat: String, CaseIterable, Sendable {
     case p12
     /// OUT/THING.zip: the dir bundle's files.
     case zip
+    /// The folder OUT/THING/ a Matter factory tool takes: dac_cert.der, dac_key.der (SEC1),
+    /// pai_cert.der, paa_cert.der, manifest.json, and cd.der when a Certification Declaration is given.
+    case matter
     /// One JSON object on stdout; nothing on disk.
     case json
     /// `batch` only: one JSON object per bundle (the json form), one line each, in one file.
     case jsonl
+
+    /// Formats written as a folder of files per thing.
+    public var isFolder: Bool { self == .dir || self == .matter }
 }

@@ -20,6 +20,8 @@ public struct IssueRequest: Sendable {
     public var renewalKey: RenewalKey
     /// Who asks: checked against the template, thing, CA, names and the thing's certificates.
     public var caller: Caller
+    /// A Matter Certification Declaration to put in the bundle (matter format only).
+    public var certificationDeclaration: [UInt8]?
 
     public init(thing: String, authority: String = "issuing", template: String = "device", validity: ValidityPeriod? = nil,
                 subjectAltNames: [SubjectAltName] = [], attributes: [String: String] = [:], csr: [UInt8]? = nil,

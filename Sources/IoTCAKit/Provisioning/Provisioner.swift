@@ -78,7 +78,7 @@ public final class Provisioner {
            FileManager.default.fileExists(atPath: location.path) {
             guard request.renew || request.force else { throw OutputError.exists(path: location.path) }
             // Refused before anything is recorded: only a bundle of this thing is ever replaced.
-            if format == .dir && !Bundle.isBundle(of: request.thing, at: location.path) {
+            if format.isFolder && !Bundle.isBundle(of: request.thing, at: location.path) {
                 throw OutputError.writeFailed(path: location.path, detail: "it exists and is not a bundle of \(request.thing) (no manifest.json naming it): move it away")
             }
         }
@@ -104,6 +104,10 @@ public final class Provisioner {
                 throw PolicyError.invalidSubjectAltName(name.description, reason: "template \(template.name) allows only \(rules.map(\.description).joined(separator: ", ")) beyond its own names")
             }
         }
+        if format == .matter && template.matter != .dac {
+            throw PolicyError.invalidValue("format matter", reason: "it holds a Matter DAC and its chain: issue with a matter-dac template")
+        }
+        try CertificationDeclaration.check(request.certificationDeclaration, format: format)
         if format == .p12 && request.csr != nil {
             throw PolicyError.invalidValue("format p12", reason: "a PKCS#12 bundle holds the private key, which stays on the device that sent a CSR")
         }
@@ -111,8 +115,8 @@ public final class Provisioner {
         let policy = IssuancePolicy(template: template, thing: request.thing, organization: organization,
                                     attributes: request.attributes, extraSubjectAltNames: request.subjectAltNames,
                                     validity: request.validity)
-        let profile = try policy.profile(issuerName: authority.name)
-        if let asked = request.validity, asked.seconds > profile.templateValidity.seconds {
+        let profile = try policy.profile(issuerName: authority.name, issuer: signer.certificate)
+        if let asked = request.validity, let limit = profile.templateValidity, asked.seconds > limit.seconds {
             throw PolicyError.invalidValue("validity \(asked)", reason: "longer than template \(template.name)'s \(template.validity): ask for that or less")
         }
         return Plan(request: request, template: template, policy: policy, profile: profile,
@@ -137,7 +141,9 @@ public final class Provisioner {
         spec.crlDistributionPoint = plan.authority.crlURL
         spec.caIssuersURL = plan.authority.caIssuersURL
         spec.ocspURL = plan.authority.ocspURL
-        return try plan.signer.sign(spec)
+        let issued = try plan.signer.sign(spec)
+        if let role = plan.template.matter { try MatterProfileCheck.check(issued.der, as: role) }
+        return issued
     }
 
     static func entry(_ plan: Plan, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm, now: Date, target: String) -> CertificateEntry {
@@ -167,7 +173,7 @@ public final class Provisioner {
     }
 
     public static func bundle(_ plan: Plan, entry: CertificateEntry, key: PrivateKeyMaterial?,
-                              nextKey: (key: PrivateKeyMaterial, pin: String)? = nil) throws -> Bundle {
+                              nextKey: (key: PrivateKeyMaterial, pin: String)? = nil, format: BundleFormat = .dir) throws -> Bundle {
         let root = plan.chain.rootFingerprints
         var files = ["cert.pem", "chain.pem", "root.pem", "manifest.json"]
         if key != nil { files.insert("key.pem", at: 1) }
@@ -182,6 +188,8 @@ public final class Provisioner {
             files: files, nextSPKISHA256: nextKey?.pin)
         var bundle = Bundle(thing: plan.request.thing, certificateDER: entry.der, privateKey: key, chain: plan.chain, manifest: manifest)
         bundle.nextPrivateKey = nextKey?.key
+        bundle.certificationDeclaration = plan.request.certificationDeclaration
+        if format == .matter { bundle.manifest.files = bundle.matterFileNames }
         return bundle
     }
 
@@ -206,7 +214,7 @@ public final class Provisioner {
             // never reached disk, and the next renewal refuses to roll past it (the safe side).
             try store.recordNextKey(serial: entry.serial, authority: entry.authority, spki: nextKey.pin)
         }
-        let bundle = try Self.bundle(plan, entry: entry, key: key, nextKey: nextKey)
+        let bundle = try Self.bundle(plan, entry: entry, key: key, nextKey: nextKey, format: format)
         var result: IssueResult
         do {
             let location = try bundle.write(format, into: bundleParent, replace: request.renew || request.force, passphrase: bundlePassphrase)

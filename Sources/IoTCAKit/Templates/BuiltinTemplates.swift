@@ -133,5 +133,52 @@ enum BuiltinTemplates {
   "ca": true
 }
 """#,
+        "matter-paa": #"""
+{
+  "name": "matter-paa",
+  "description": "Matter Product Attestation Authority (PAA): the self-signed root of a vendor's device attestation PKI; its subject carries the vendor ID when one is given (vid).",
+  "keyType": "ec-p256",
+  "allowedKeyTypes": ["ec-p256"],
+  "validity": "forever",
+  "subject": {
+    "commonName": "{{org}} PAA"
+  },
+  "keyUsage": ["keyCertSign", "cRLSign"],
+  "ca": true,
+  "pathLength": 1,
+  "matter": "paa"
+}
+"""#,
+        "matter-pai": #"""
+{
+  "name": "matter-pai",
+  "description": "Matter Product Attestation Intermediate (PAI): the CA of a factory line, under a PAA; its subject carries the vendor ID (vid) and, for a PAI limited to one product, the product ID (pid).",
+  "keyType": "ec-p256",
+  "allowedKeyTypes": ["ec-p256"],
+  "validity": "forever",
+  "subject": {
+    "commonName": "{{org}} PAI {{thing}}"
+  },
+  "keyUsage": ["digitalSignature", "keyCertSign", "cRLSign"],
+  "ca": true,
+  "pathLength": 0,
+  "matter": "pai"
+}
+"""#,
+        "matter-dac": #"""
+{
+  "name": "matter-dac",
+  "description": "Matter Device Attestation Certificate (DAC), one per device, from a PAI: the PAI's vendor ID and the product ID (pid, or the PAI's) in the subject, no well-defined expiration.",
+  "keyType": "ec-p256",
+  "allowedKeyTypes": ["ec-p256"],
+  "validity": "forever",
+  "subject": {
+    "commonName": "{{thing}}"
+  },
+  "keyUsage": ["digitalSignature"],
+  "ca": false,
+  "matter": "dac"
+}
+"""#,
     ]
 }

@@ -184,6 +184,11 @@ public struct RemoteProvisioner: Sendable {
         var bundle: IoTCAKit.Bundle
         do { bundle = try IoTCAKit.Bundle(jsonForm: issued.bundle) } catch { throw AnswerRejected("its bundle does not read: \(error)") }
         bundle.certificationDeclaration = certificationDeclaration
+        if format == .matter {
+            // The server answered for a template; the matter files must hold a DAC all the same.
+            do { try MatterProfileCheck.check(bundle.certificateDER, as: .dac) } catch { throw AnswerRejected("the matter format holds a DAC: \(error)") }
+            bundle.manifest.files = bundle.matterFileNames
+        }
         guard issued.certificate.thing == thing else { throw AnswerRejected("its record is for another thing") }
         try bundle.checkAnswer(for: thing, serial: issued.certificate.serial, csrKey: try csr.map { try CSRCheck.publicKey(fromRequest: $0) })
         do {

@@ -33,9 +33,11 @@ struct CertificationDeclarationOption: ParsableArguments {
 
     func bytes() throws -> [UInt8]? {
         guard let file else { return nil }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw PolicyError.invalidValue("Certification Declaration \(file)", reason: "cannot be read")
+        // Bounded, and a regular file only: never /dev/zero or a FIFO.
+        do {
+            return try RequestFile.read(file, limit: CertificationDeclaration.maximumLength)
+        } catch PolicyError.invalidCSR(let reason) {
+            throw PolicyError.invalidValue("Certification Declaration", reason: reason)
         }
-        return Array(data)
     }
 }

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-@testable import IoTCAKit
+@_spi(Fuzzing) @testable import IoTCAKit
 import Testing
 import TestSupport
 import X509
@@ -199,5 +199,70 @@ import X509
             try MatterProfileCheck.checkChain(dac: dac, pai: pai, paa: paa, productID: MatterID(0x8001))
         }
         #expect(try String(contentsOf: folder.appending("b/README.txt"), encoding: .utf8).hasPrefix("TEST ONLY"))
+    }
+
+    @Test func onlyAPAIIssuesDACsAndAPAIIssuesNothingElse() throws {
+        let matter = try Self.matterStore()
+        // A device certificate from a PAI could carry Mvid:/Mpid: in its name and pass for a DAC.
+        #expect(Self.refusal { try matter.issue(IssueRequest(thing: "line1-Mvid:FFF1_Mpid:8001")) }
+            .contains("a Matter CA signs only Matter certificates"))
+        #expect(Self.refusal { try AuthorityManager(keyring: matter.keyring).createSubordinate("plain", parent: "root") }
+            .contains("a Matter CA signs only Matter certificates"))
+        #expect(Self.refusal { try matter.issue(IssueRequest(thing: "x", template: "matter-dac", attributes: ["PID": "8001"])) }
+            .contains("in lower case"))
+        #expect(Self.refusal { try matter.issue(IssueRequest(thing: "x", template: "matter-dac", attributes: ["pid": "0000"])) }
+            .contains("reserved"))
+        // A PAA is not rotated, and a Matter CA is not certified outside the store.
+        let manager = AuthorityManager(keyring: matter.keyring)
+        #expect(try matter.store.standbyKeys().isEmpty)
+        #expect(Self.refusal { _ = try manager.rotateRoot() }.contains("a PAA is not rotated"))
+        #expect(Self.refusal { _ = try manager.createStandbyKey(.ecP256) }.contains("a PAA is not rotated"))
+        #expect(Self.refusal { _ = try manager.createExternal("offline-pai", template: "matter-pai") }.contains("not supported"))
+
+        // In a store that is not Matter's, a CA with the right path length is still no PAI.
+        let plain = try TemporaryStore(encrypted: false)
+        #expect(Self.refusal {
+            _ = try plain.provisioner.issue(IssueRequest(thing: "x", template: "matter-dac", attributes: ["vid": "1234", "pid": "0001"]),
+                                            bundleParent: plain.bundles, format: .matter)
+        }.contains("a DAC is issued by a PAI, and its CA is not one"))
+        #expect(try plain.store.certificates(CertificateFilter(thing: "x", status: nil)).isEmpty)
+        // A plain P-256 root meets the PAA profile (a PAA without a vendor ID); an RSA root does not.
+        try AuthorityManager(keyring: plain.keyring).createSubordinate("pai", parent: "root", template: "matter-pai", attributes: ["vid": "FFF1"])
+        let rsa = try TemporaryStore(keyType: .rsa2048, encrypted: false)
+        #expect(Self.refusal {
+            try AuthorityManager(keyring: rsa.keyring).createSubordinate("pai", parent: "root", keyType: .ecP256, template: "matter-pai",
+                                                                       attributes: ["vid": "FFF1"])
+        }.contains("a PAI is certified by a PAA, and its CA is not one (PAA: the signature must be ecdsa-with-SHA256)"))
+    }
+
+    @Test func batchRowsGiveMatterIDsAsStringsAndForeverIsForMatterTemplates() throws {
+        let (rows, errors) = BatchFile.jsonLines(#"""
+            {"thing": "a", "pid": "8000"}
+            {"thing": "b", "pid": 4097}
+            {"thing": "c", "attributes": {"vid": 65521}}
+            """#)
+        #expect(rows.map(\.thing) == ["a"])
+        #expect(errors.map(\.thing) == ["b", "c"] && errors.allSatisfy { $0.error.contains("not a JSON number") })
+        let fields: [String: Any] = ["name": "t", "keyType": "ec-p256", "validity": "forever", "subject": ["commonName": "{{thing}}"],
+                                     "keyUsage": ["digitalSignature"], "ca": false]
+        #expect(Self.refusal { _ = try Template.parse(try JSONSerialization.data(withJSONObject: fields), source: "t.json") }
+            .contains("for Matter attestation templates"))
+    }
+
+    @Test func aCRLsRevokedSerialsAreFoundWithAndWithoutNextUpdate() throws {
+        let time: [UInt8] = [0x17, 0x0D] + Array("261206000000Z".utf8)
+        let entries: [UInt8] = [0x30, 0x14, 0x30, 0x12, 0x02, 0x01, 0x0A] + time  // one entry, serial 0x0A
+        func crl(_ tbsFields: [UInt8]) -> [UInt8] {
+            let algorithm: [UInt8] = [0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02]
+            let tbs: [UInt8] = [0x30, UInt8(tbsFields.count)] + tbsFields
+            let body = tbs + algorithm + [0x03, 0x01, 0x00]
+            return [0x30, UInt8(body.count)] + body
+        }
+        let head: [UInt8] = [0x02, 0x01, 0x01, 0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02, 0x30, 0x00] + time
+        #expect(MatterRevocationSet.revokedSerials(inCRL: crl(head + time + entries))?.map(Array.init) == [[0x0A]])
+        #expect(MatterRevocationSet.revokedSerials(inCRL: crl(head + entries))?.map(Array.init) == [[0x0A]])
+        #expect(MatterRevocationSet.revokedSerials(inCRL: crl(head + time))?.isEmpty == true)
+        #expect(MatterRevocationSet.revokedSerials(inCRL: [0x30, 0x03, 0x30, 0x01]) == nil)
+        #expect(MatterRevocationSet.magnitude([0x00, 0x80, 0x01][...]) == [0x80, 0x01])
     }
 }

@@ -60,6 +60,9 @@ public struct AuthorityManager {
         let now = time ?? store.clock.now()
         try checkNewName(name)
         let template = try caTemplate(templateName)
+        if template.matter != nil {
+            throw PolicyError.outsideMatterProfile(rule: "Matter CAs are made in the store, a PAI under its PAA; one certified outside it is not supported")
+        }
         // In a token: a new key there, or (object=/id=) one it already holds.
         let key = try keyring.newCAKey(keyType, name: name, token: token)
         let profile = try IssuancePolicy(template: template, thing: name, organization: try store.organization())

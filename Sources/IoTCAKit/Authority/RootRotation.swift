@@ -8,6 +8,7 @@ extension AuthorityManager {
     @discardableResult
     public func createStandbyKey(_ algorithm: KeyAlgorithm, token: PKCS11URI? = nil, now time: Date? = nil) throws -> StandbyKey {
         let now = time ?? store.clock.now()
+        try MatterPolicy.checkRootRotation(store)
         let name = try nextRootName()
         if let token {
             // In the same token as the root it will succeed, labelled with its future name.
@@ -59,6 +60,7 @@ extension AuthorityManager {
     /// keep their old root until they are replaced (`iotca ca create issuing-2 --parent root-2`).
     public func rotateRoot(validity: ValidityPeriod? = nil, now time: Date? = nil) throws -> (root: Authority, standby: StandbyKey) {
         let now = time ?? store.clock.now()
+        try MatterPolicy.checkRootRotation(store)
         guard let standby = try store.standbyKeys().first else { throw AuthorityError.noStandbyKey }
         let key = try openStandbyKey(standby)
         let issued: IssuedCertificate

@@ -138,6 +138,7 @@ public enum StoreInitializer {
         try makeFolder(layout.locks, mode: 0o700)
         let store = try Store.create(folder, organization: options.organization, clock: clock)
         try store.setSetting("keys_encrypted", options.passphrase == nil && options.token == nil ? "false" : "true")
+        if options.matter != nil { try store.setSetting(MatterPolicy.storeProfileSetting, "matter") }
         if let validity = options.crlValidity { try store.setSetting("crl_validity_seconds", String(validity.seconds)) }
         if let url = options.publicURL {
             try store.setSetting("public_url", url.hasSuffix("/") ? String(url.dropLast()) : url)
@@ -157,7 +158,8 @@ public enum StoreInitializer {
                                                     validity: options.issuingValidity,
                                                     template: options.matter == nil ? "subordinate-ca" : "matter-pai",
                                                     token: newKeys, now: now, attributes: vendor.merging(product) { first, _ in first })
-        try manager.createStandbyKey(options.keyType, token: newKeys, now: now)
+        // A PAA is not rotated (MatterPolicy.checkRootRotation): no standby root for it.
+        if options.matter == nil { try manager.createStandbyKey(options.keyType, token: newKeys, now: now) }
         try manager.createServiceHierarchy(keyType: options.keyType, token: newKeys, now: now)
         guard let issued = try? IssuedCertificate(try root.certificate()) else {
             throw StoreError.database("the new root's certificate does not read back")

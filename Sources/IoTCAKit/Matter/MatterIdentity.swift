@@ -14,6 +14,8 @@ public struct MatterID: Hashable, Sendable, CustomStringConvertible {
               let value = UInt16(text, radix: 16) else {
             throw .outsideMatterProfile(rule: "a \(kind) is four hexadecimal digits, such as FFF1 (got \(PolicyError.quoted(text)))")
         }
+        // 0000 names no vendor and no product (Matter reserves it).
+        guard value != 0 else { throw .outsideMatterProfile(rule: "\(kind) 0000 is reserved") }
         self.value = value
     }
 

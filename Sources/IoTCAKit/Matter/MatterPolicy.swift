@@ -4,6 +4,16 @@ import X509
 /// a template's shape, the key, the issuer, and the vendor and product IDs a new certificate
 /// carries. `MatterProfileCheck` then judges the signed DER as a commissioner would.
 enum MatterPolicy {
+    /// The store setting `init` writes for a Matter store.
+    static let storeProfileSetting = "profile"
+
+    /// Commissioners trust a PAA because the CSA's ledger (DCL) lists it; a next root made here
+    /// would be a plain root no commissioner knows, and PAIs under it could claim any vendor.
+    static func checkRootRotation(_ store: Store) throws {
+        guard try store.setting(storeProfileSetting) == "matter" else { return }
+        throw PolicyError.outsideMatterProfile(rule: "a PAA is not rotated: commissioners trust the PAAs the DCL lists; a new PAA is a new store, registered with the CSA")
+    }
+
     /// Attributes that carry the IDs (`--vid`, `--pid`, batch columns `vid` and `pid`).
     static let vendorAttribute = "vid", productAttribute = "pid"
 
@@ -34,7 +44,8 @@ enum MatterPolicy {
     }
 
     /// The key a Matter certificate certifies, and the CA that signs it: P-256 both, so the
-    /// signature is ecdsa-with-SHA256; a DAC under a PAI, a PAI under a PAA.
+    /// signature is ecdsa-with-SHA256; a DAC under a PAI, a PAI under a PAA, each judged by the
+    /// profile (a CA with the right path length is not enough: it must be a PAI or a PAA).
     static func check(key: KeyAlgorithm, issuer: Certificate?, role: MatterRole) throws(PolicyError) {
         guard key == .ecP256 else {
             throw .outsideMatterProfile(rule: "a \(role.title) certifies an EC P-256 key, not \(key.rawValue)")
@@ -43,25 +54,41 @@ enum MatterPolicy {
             guard role == .paa else { throw .outsideMatterProfile(rule: "only a PAA is self-signed") }
             return
         }
-        guard KeyAlgorithm(publicKey: issuer.publicKey) == .ecP256 else {
-            throw .outsideMatterProfile(rule: "a \(role.title) is signed with ecdsa-with-SHA256, so its CA must have an EC P-256 key")
-        }
-        guard case .isCertificateAuthority(let pathLength) = (try? issuer.extensions.basicConstraints) ?? .notCertificateAuthority else {
-            throw .outsideMatterProfile(rule: "the signing certificate is not a CA")
-        }
         switch role {
         case .paa: throw .outsideMatterProfile(rule: "a PAA is self-signed (create it as a root)")
         case .pai:
-            guard pathLength != 0 else { throw .outsideMatterProfile(rule: "a PAI is certified by a PAA, not by another PAI") }
+            guard issuer.subject == issuer.issuer else { throw .outsideMatterProfile(rule: "a PAI is certified by a PAA, a self-signed root") }
+            do { _ = try MatterProfileCheck.check(issuer, as: .paa) } catch {
+                throw .outsideMatterProfile(rule: "a PAI is certified by a PAA, and its CA is not one (\(rule(of: error)))")
+            }
         case .dac:
-            guard pathLength == 0 else { throw .outsideMatterProfile(rule: "a DAC is issued by a PAI (a CA with path length 0), not by a PAA") }
+            do { _ = try MatterProfileCheck.check(issuer, as: .pai) } catch {
+                throw .outsideMatterProfile(rule: "a DAC is issued by a PAI, and its CA is not one (\(rule(of: error)))")
+            }
         }
+    }
+
+    private static func rule(of error: PolicyError) -> String {
+        if case .outsideMatterProfile(let rule) = error { return rule }
+        return error.description
+    }
+
+    /// A Matter CA (one whose subject carries a vendor ID) signs Matter certificates only: a PAI
+    /// that signed a device certificate whose name reads `Mvid:FFF1 Mpid:8001` would have made a
+    /// DAC outside every check.
+    static func checkServes(_ template: Template, issuer: Certificate?) throws(PolicyError) {
+        guard template.matter == nil, let issuer, (try? MatterIdentity(subject: issuer.subject))?.vendorID != nil else { return }
+        throw .outsideMatterProfile(rule: "a Matter CA signs only Matter certificates (matter-pai under a PAA, matter-dac under a PAI), not template \(template.name)")
     }
 
     /// The IDs for a new certificate: the attributes' (either case; written upper-case), a DAC's
     /// defaulting to its PAI's and a PAI's vendor to its PAA's, any difference from the issuer's
     /// refused.
     static func identity(role: MatterRole, attributes: [String: String], issuer: Certificate?) throws(PolicyError) -> MatterIdentity {
+        // `PID` or `Vid` would otherwise be ignored, and the DAC silently take its PAI's.
+        for key in attributes.keys where [vendorAttribute, productAttribute].contains(key.lowercased()) && key != key.lowercased() {
+            throw .outsideMatterProfile(rule: "the IDs are the attributes vid and pid, in lower case (got \(PolicyError.quoted(key)))")
+        }
         let vendor = try attributes[vendorAttribute].map { text throws(PolicyError) in try MatterID(text, kind: "vendor ID") }
         let product = try attributes[productAttribute].map { text throws(PolicyError) in try MatterID(text, kind: "product ID") }
         var issuerIDs = MatterIdentity()

@@ -23,6 +23,13 @@ public enum MatterProfileCheck {
         if let rule = shapeViolation(der) { throw broken(rule) }
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: der) } catch { throw broken("the DER does not parse as a certificate") }
+        return try check(certificate, as: role)
+    }
+
+    /// The rules a parsed certificate shows (all but the DER's size and exact encoding): how a CA
+    /// is judged as the issuer of a new PAI or DAC.
+    static func check(_ certificate: Certificate, as role: MatterRole) throws(PolicyError) -> MatterIdentity {
+        func broken(_ rule: String) -> PolicyError { .outsideMatterProfile(rule: "\(role.title): \(rule)") }
         guard certificate.version == .v3 else { throw broken("the certificate must be X.509 version 3") }
         guard certificate.signatureAlgorithm == .ecdsaWithSHA256 else { throw broken("the signature must be ecdsa-with-SHA256") }
         guard P256.Signing.PublicKey(certificate.publicKey) != nil else { throw broken("the key must be an EC P-256 key") }

@@ -44,8 +44,8 @@ public enum MatterRevocationSet {
               let tbs = reader.firstChild(of: list), tbs.tag == 0x30,
               var field = reader.firstChild(of: tbs) else { return nil }
         if field.tag == 0x02 { guard let next = reader.next(after: field, in: tbs) else { return nil }; field = next }  // version
-        // signature, issuer, thisUpdate, then nextUpdate (optional) and revokedCertificates (optional)
-        for _ in 0..<3 { guard let next = reader.next(after: field, in: tbs) else { return nil }; field = next }
+        // signature, then issuer and thisUpdate; nextUpdate and revokedCertificates are optional
+        for _ in 0..<2 { guard let next = reader.next(after: field, in: tbs) else { return nil }; field = next }
         guard let afterThisUpdate = reader.next(after: field, in: tbs) else { return [] }
         var candidate = afterThisUpdate
         if candidate.tag == 0x17 || candidate.tag == 0x18 {

@@ -39,7 +39,7 @@ public enum MatterTestSet {
             TEST ONLY: a Matter attestation PKI for development, made by iotca.
             PAA "Matter Test PAA" and PAI "Matter Test PAI issuing" (vendor ID \(vendorID), product ID \(productID)),
             their keys unencrypted in store/keys. Commissioners accept these DACs only with this PAA
-            added to their trust store for tests (chip-tool --paa-trust-store-path). Never ship them.
+            added to their PAA trust store for tests. Never ship them.
 
             """
         try AtomicFile.write(readme, to: folder.appendingPathComponent("README.txt"))

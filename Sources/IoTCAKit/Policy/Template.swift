@@ -177,7 +177,10 @@ public struct Template: Codable, Sendable, Equatable {
             .invalidTemplate(source: source, field: field, reason: reason)
         }
         do { try ThingName.validate(name, kind: "template") } catch { throw fail("name", "\(error)") }
-        do { _ = try validityPeriod() } catch { throw fail("validity", "\(error) (or \(Self.noExpiration))") }
+        do { _ = try validityPeriod() } catch { throw fail("validity", "\(error) (or \(Self.noExpiration) for Matter templates)") }
+        if validity == Self.noExpiration && matter == nil {
+            throw fail("validity", "\(Self.noExpiration) is for Matter attestation templates (\"matter\"), whose chains are checked at the device's notBefore; give a duration")
+        }
         if let renewalGrace {
             do { _ = try ValidityPeriod(renewalGrace) } catch { throw fail("renewalGrace", "\(error)") }
         }

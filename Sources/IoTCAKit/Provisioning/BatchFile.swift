@@ -66,11 +66,17 @@ public enum BatchFile {
                 errors.append(BatchRowError(line: number, thing: nil, error: "no \"thing\" string"))
                 continue
             }
+            let nested = object["attributes"] as? [String: Any] ?? [:]
+            // 4097 read as hex would be PID 0x4097, as decimal 0x1001: Matter IDs come as strings.
+            if let key = ["vid", "pid"].first(where: { (object[$0] ?? nested[$0]).map { !($0 is String) } ?? false }) {
+                errors.append(BatchRowError(line: number, thing: thing, error: "\"\(key)\" must be a string of four hex digits such as \"FFF1\", not a JSON number"))
+                continue
+            }
             var attributes: [String: String] = [:]
             for (key, value) in object where !["thing", "template", "csr", "attributes"].contains(key) {
                 attributes[key] = value as? String ?? "\(value)"
             }
-            for (key, value) in object["attributes"] as? [String: Any] ?? [:] { attributes[key] = value as? String ?? "\(value)" }
+            for (key, value) in nested { attributes[key] = value as? String ?? "\(value)" }
             rows.append(BatchRow(line: number, thing: thing, template: object["template"] as? String,
                                  csr: object["csr"] as? String, attributes: attributes))
         }

@@ -18,7 +18,7 @@ extension Bundle {
     }
 
     /// The names `matterFiles` writes, in order.
-    var matterFileNames: [String] {
+    public var matterFileNames: [String] {
         [Self.matterCertificateFile] + (privateKey == nil ? [] : ["dac_key.der"]) + (chain.intermediates.isEmpty ? [] : ["pai_cert.der"])
             + ["paa_cert.der"] + (certificationDeclaration == nil ? [] : ["cd.der"]) + ["manifest.json"]
     }
@@ -28,7 +28,7 @@ extension Bundle {
 /// with the SDK's `chip-cert gen-cd`): a CMS ContentInfo holding SignedData, in DER.
 public enum CertificationDeclaration {
     /// The SDK's largest signed CD (`kMaxCMSSignedCDMessage`) is far below this.
-    static let maximumLength = 2_048
+    public static let maximumLength = 2_048
 
     /// A declaration (if any) for bundles in `format`: only the matter format carries one.
     public static func check(_ bytes: [UInt8]?, format: BundleFormat) throws(PolicyError) {

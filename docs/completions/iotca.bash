@@ -173,13 +173,13 @@ _iotca() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|aws|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
+    init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|aws|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|matter|help)
         # Offer subcommand argument completions
         "_iotca_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init issue batch revoke crl list show ca passphrase pins trust-store aws template doctor audit serve broker-config station operator enrol-token claim thing store help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init issue batch revoke crl list show ca passphrase pins trust-store aws template doctor audit serve broker-config station operator enrol-token claim thing store matter help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,7 +188,7 @@ _iotca_init() {
     repeating_flags=()
     non_repeating_flags=(--json --insecure-no-passphrase --version -h --help)
     repeating_options=()
-    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --org --key-type --root-validity --issuing-validity --crl-validity --public-url --pkcs11 --pkcs11-module)
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --org --key-type --root-validity --issuing-validity --crl-validity --public-url --profile --vid --pid --pkcs11 --pkcs11-module)
     __iotca_offer_flags_options 0
 
     # Offer option value completions
@@ -227,6 +227,16 @@ _iotca_init() {
     '--public-url')
         return
         ;;
+    '--profile')
+        __iotca_add_completions -W 'standard'$'\n''matter'
+        return
+        ;;
+    '--vid')
+        return
+        ;;
+    '--pid')
+        return
+        ;;
     '--pkcs11')
         return
         ;;
@@ -240,7 +250,7 @@ _iotca_issue() {
     repeating_flags=()
     non_repeating_flags=(--json --renew --supersede --keep-key --new-key --force --version -h --help)
     repeating_options=(--san --attr)
-    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --server --client-cert --client-key --server-ca --ca --template --validity --csr --out --format --bundle-passphrase-file)
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --server --client-cert --client-key --server-ca --ca --template --validity --vid --pid --cd --csr --out --format --bundle-passphrase-file)
     __iotca_offer_flags_options 1
 
     # Offer option value completions
@@ -287,6 +297,15 @@ _iotca_issue() {
     '--attr')
         return
         ;;
+    '--vid')
+        return
+        ;;
+    '--pid')
+        return
+        ;;
+    '--cd')
+        return
+        ;;
     '--csr')
         return
         ;;
@@ -294,7 +313,7 @@ _iotca_issue() {
         return
         ;;
     '--format')
-        __iotca_add_completions -W 'dir'$'\n''pem'$'\n''p12'$'\n''zip'$'\n''json'$'\n''jsonl'
+        __iotca_add_completions -W 'dir'$'\n''pem'$'\n''p12'$'\n''zip'$'\n''matter'$'\n''json'$'\n''jsonl'
         return
         ;;
     '--bundle-passphrase-file')
@@ -307,7 +326,7 @@ _iotca_batch() {
     repeating_flags=()
     non_repeating_flags=(--json --fail-fast --version -h --help)
     repeating_options=(--allow-template)
-    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --server --client-cert --client-key --server-ca --out --format --jobs --ca --template --bundle-passphrase-file)
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --server --client-cert --client-key --server-ca --out --format --jobs --ca --template --bundle-passphrase-file --cd)
     __iotca_offer_flags_options 1
 
     # Offer option value completions
@@ -343,7 +362,7 @@ _iotca_batch() {
         return
         ;;
     '--format')
-        __iotca_add_completions -W 'dir'$'\n''pem'$'\n''p12'$'\n''zip'$'\n''json'$'\n''jsonl'
+        __iotca_add_completions -W 'dir'$'\n''pem'$'\n''p12'$'\n''zip'$'\n''matter'$'\n''json'$'\n''jsonl'
         return
         ;;
     '--jobs')
@@ -359,6 +378,9 @@ _iotca_batch() {
         return
         ;;
     '--bundle-passphrase-file')
+        return
+        ;;
+    '--cd')
         return
         ;;
     esac
@@ -622,7 +644,7 @@ _iotca_ca_create() {
     repeating_flags=()
     non_repeating_flags=(--json --external --version -h --help)
     repeating_options=()
-    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --parent --csr-out --key-type --validity --template --crl-validity --crl-url --ca-issuers-url --ocsp-url --on-publish --pkcs11 --pkcs11-module)
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --parent --csr-out --key-type --validity --template --crl-validity --crl-url --ca-issuers-url --ocsp-url --on-publish --pkcs11 --pkcs11-module --vid --pid)
     __iotca_offer_flags_options 1
 
     # Offer option value completions
@@ -677,6 +699,12 @@ _iotca_ca_create() {
         return
         ;;
     '--pkcs11-module')
+        return
+        ;;
+    '--vid')
+        return
+        ;;
+    '--pid')
         return
         ;;
     esac
@@ -1891,6 +1919,86 @@ _iotca_store_migrate() {
         return
         ;;
     '--node-dir')
+        return
+        ;;
+    esac
+}
+
+_iotca_matter() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __iotca_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    revocation-set|test-set)
+        # Offer subcommand argument completions
+        "_iotca_matter_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'revocation-set test-set' -- "${cur}"))
+        ;;
+    esac
+}
+
+_iotca_matter_revocation-set() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --ca --out)
+    __iotca_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        return
+        ;;
+    '--db-password-file')
+        return
+        ;;
+    '--node-dir')
+        return
+        ;;
+    '--passphrase-file')
+        return
+        ;;
+    '--pin-file')
+        return
+        ;;
+    '--ca')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    esac
+}
+
+_iotca_matter_test-set() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--out --vid --pid --count)
+    __iotca_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--out')
+        return
+        ;;
+    '--vid')
+        return
+        ;;
+    '--pid')
+        return
+        ;;
+    '--count')
         return
         ;;
     esac

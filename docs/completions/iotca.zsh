@@ -73,13 +73,14 @@ _iotca() {
             'claim:Claim certificates: shared by a batch of devices, they may only enrol them over EST.'
             'thing:What an operator decides about one thing.'
             'store:Move a store between engines.'
+            'matter:Matter device attestation: revocation sets for commissioners, and a test PAA, PAI and DACs.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|aws|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|help)
+        init|issue|batch|revoke|crl|list|show|ca|passphrase|pins|trust-store|aws|template|doctor|audit|serve|broker-config|station|operator|enrol-token|claim|thing|store|matter|help)
             "_iotca_${words[1]}" && ret=0
             ;;
         esac
@@ -92,6 +93,7 @@ _iotca() {
 _iotca_init() {
     local -i ret=1
     local -ar ___key_type=('ec-p256' 'ec-p384' 'ed25519' 'rsa-2048' 'rsa-3072' 'rsa-4096')
+    local -ar ___profile=('standard' 'matter')
     local -ar arg_specs=(
         '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
         '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
@@ -105,6 +107,9 @@ _iotca_init() {
         '--issuing-validity[Issuing CA validity (default from the subordinate-ca template\: 10y).]:DURATION:'
         '--crl-validity[How long each CRL is valid (default 7d).]:DURATION:'
         '--public-url[Where STORE/public will be served, e.g. http\://pki.example.com\: certificates then carry BASE/CA.crl as CRL distribution point and BASE/CA.crt as CA issuers URL.]:BASE-URL:'
+        '--profile[standard (root and issuing CA), or matter\: the root is a Matter PAA and the issuing CA a PAI (--vid, --pid).]:PROFILE:{__iotca_complete "${___profile[@]}"}'
+        '--vid[Matter vendor ID, four hex digits (e.g. FFF1)\: for the matter-* templates.]:VID:'
+        '--pid[Matter product ID, four hex digits (e.g. 8000)\: for matter-pai and matter-dac.]:PID:'
         '--insecure-no-passphrase[Store CA keys unencrypted (tests and throwaway stores only).]'
         '--pkcs11[Make the CA keys in this token (RFC 7512\: pkcs11\:token=LABEL; with object= or id=, use that existing key).]:URI:'
         '--pkcs11-module[The token'\''s PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so).]:PATH:'
@@ -118,7 +123,7 @@ _iotca_init() {
 
 _iotca_issue() {
     local -i ret=1
-    local -ar ___format=('dir' 'pem' 'p12' 'zip' 'json' 'jsonl')
+    local -ar ___format=('dir' 'pem' 'p12' 'zip' 'matter' 'json' 'jsonl')
     local -ar arg_specs=(
         '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
         '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
@@ -136,9 +141,12 @@ _iotca_issue() {
         '--validity[Validity, e.g. 90d (default\: the template'\''s, clipped to the CA'\''s).]:DURATION:'
         '*--san[Extra subject alternative name\: dns\:NAME, ip\:ADDR, uri\:URI, email\:ADDR.]:TYPE\:VALUE:'
         '*--attr[Thing attribute for templates ({{attr.KEY}}).]:KEY=VALUE:'
+        '--vid[Matter vendor ID, four hex digits (e.g. FFF1)\: for the matter-* templates.]:VID:'
+        '--pid[Matter product ID, four hex digits (e.g. 8000)\: for matter-pai and matter-dac.]:PID:'
+        '--cd[A Matter Certification Declaration (DER, as chip-cert gen-cd writes it) copied into each bundle as cd.der (--format matter).]:FILE:'
         '--csr[Certify the key of this PKCS#10 request (PEM or DER) instead of generating one.]:FILE:'
         '--out[Folder the bundle is written into.]:DIR:'
-        '--format[dir (OUT/THING/), pem (OUT/THING.pem), p12 (OUT/THING.p12), zip (OUT/THING.zip) or json (stdout).]:FORMAT:{__iotca_complete "${___format[@]}"}'
+        '--format[dir (OUT/THING/), pem (OUT/THING.pem), p12 (OUT/THING.p12), zip (OUT/THING.zip), json (stdout) or matter (OUT/THING/ with DER files for Matter factory tools).]:FORMAT:{__iotca_complete "${___format[@]}"}'
         '--bundle-passphrase-file[PKCS#12 passphrase from the first line of FILE (else $IOTCA_BUNDLE_PASSPHRASE).]:FILE:'
         '--renew[Issue although the thing has an active certificate; replaces its bundle folder.]'
         '--supersede[With --renew\: revoke the thing'\''s previous certificates (reason superseded) once the new one is recorded.]'
@@ -155,7 +163,7 @@ _iotca_issue() {
 
 _iotca_batch() {
     local -i ret=1
-    local -ar ___format=('dir' 'pem' 'p12' 'zip' 'json' 'jsonl')
+    local -ar ___format=('dir' 'pem' 'p12' 'zip' 'matter' 'json' 'jsonl')
     local -ar arg_specs=(
         '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
         '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
@@ -169,13 +177,14 @@ _iotca_batch() {
         '--json[Print JSON for scripts instead of text.]'
         ':FILE:'
         '--out[Folder the bundles are written into (for jsonl a file, or - for standard output).]:DIR:'
-        '--format[dir, pem, p12, zip, or jsonl (one JSON object per bundle and line).]:FORMAT:{__iotca_complete "${___format[@]}"}'
+        '--format[dir, pem, p12, zip, matter (DER files for Matter factory tools), or jsonl (one JSON object per bundle and line).]:FORMAT:{__iotca_complete "${___format[@]}"}'
         '--jobs[Worker threads for key generation, signing and files (default\: the number of cores); with --server, requests in flight (default 8).]:jobs:'
         '--fail-fast[Stop at the first bad row.]'
         '--ca[The issuing CA.]:ca:'
         '--template[Template for rows without a template column.]:NAME|PATH:'
         '*--allow-template[Another template a row'\''s template column may name (repeatable); rows naming any other are refused.]:NAME:'
         '--bundle-passphrase-file[PKCS#12 passphrase from the first line of FILE (else $IOTCA_BUNDLE_PASSPHRASE).]:FILE:'
+        '--cd[A Matter Certification Declaration (DER, as chip-cert gen-cd writes it) copied into each bundle as cd.der (--format matter).]:FILE:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -391,6 +400,8 @@ _iotca_ca_create() {
         '--on-publish[Shell command run after each new CRL of the CA is written (IOTCA_CA, IOTCA_CRL_DER, IOTCA_CRL_PEM set), e.g. a broker'\''s reload; "" removes it.]:COMMAND:'
         '--pkcs11[Make the CA keys in this token (RFC 7512\: pkcs11\:token=LABEL; with object= or id=, use that existing key).]:URI:'
         '--pkcs11-module[The token'\''s PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so).]:PATH:'
+        '--vid[Matter vendor ID, four hex digits (e.g. FFF1)\: for the matter-* templates.]:VID:'
+        '--pid[Matter product ID, four hex digits (e.g. 8000)\: for matter-pai and matter-dac.]:PID:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -1215,6 +1226,68 @@ _iotca_store_migrate() {
         '--db-password-file[The database password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
         '--node-dir[This node'\''s folder, where the public files are copied (default\: $IOTCA_NODE_DIR, else ./iotca-node).]:DIR:'
         '--json[Print JSON for scripts instead of text.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_iotca_matter() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'revocation-set:Write the revocation set (JSON) of a PAA'\''s or PAI'\''s newest CRL, as chip-tool --dac-revocation-set-path reads it.'
+            'test-set:Make a TEST-ONLY Matter PAA, PAI and DACs in DIR (store/, dacs/THING/, README.txt), with a test vendor ID.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        revocation-set|test-set)
+            "_iotca_matter_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_iotca_matter_revocation-set() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
+        '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
+        '--node-dir[With a PostgreSQL store\: this node'\''s folder, for its copies of the public files and the service'\''s TLS files (default\: $IOTCA_NODE_DIR, else ./iotca-node).]:DIR:'
+        '--passphrase-file[Read the CA passphrase from the first line of FILE.]:FILE:'
+        '--pin-file[Read the PKCS#11 token'\''s user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).]:FILE:'
+        '--ca[The CA whose CRL the set lists (a PAI for revoked DACs, the PAA for revoked PAIs).]:ca:'
+        '--out[Where to write the set (- for standard output).]:FILE:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_iotca_matter_test-set() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--out[The folder to make (it must not hold a store).]:DIR:'
+        '--vid[Test vendor ID, FFF1 to FFF4.]:VID:'
+        '--pid[Product ID of the PAI and its DACs.]:PID:'
+        '--count[How many DACs to issue.]:count:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -45,7 +45,6 @@ public struct AuthorityManager {
         spec.caIssuersURL = parent.caIssuersURL
         spec.ocspURL = parent.ocspURL
         let issued = try signer.sign(spec)
-        if let role = template.matter { try MatterProfileCheck.check(issued.der, as: role) }
         return try record(.init(
             name: name, kind: .subordinate, parentName: parentName, status: .active, keyAlgorithm: key.algorithm,
             keyFile: StoreLayout.newKeyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: issued,

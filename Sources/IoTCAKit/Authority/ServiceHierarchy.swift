@@ -67,7 +67,6 @@ extension AuthorityManager {
         let key = try keyring.newCAKey(keyType, name: name, token: token)
         let spec = try policy.decide(publicKey: key.publicKey, issuerName: name, issuer: nil, now: now, profile: profile)
         let issued = try key.selfSign(spec)
-        if let role = template.matter { try MatterProfileCheck.check(issued.der, as: role) }
         return try record(.init(
             name: name, kind: .root, parentName: nil, status: .active, keyAlgorithm: key.algorithm,
             keyFile: StoreLayout.newKeyFile(for: name), keyEncrypted: try keyring.encryptsKeys(), issued: issued,

@@ -1,3 +1,4 @@
+import Synchronization
 import X509
 
 /// The rules of Matter's attestation profile that policy decides before anything is signed:
@@ -54,6 +55,8 @@ enum MatterPolicy {
             guard role == .paa else { throw .outsideMatterProfile(rule: "only a PAA is self-signed") }
             return
         }
+        let judged = JudgedIssuer(certificate: issuer, role: role)
+        if acceptedIssuers.withLock({ $0.contains(judged) }) { return }
         switch role {
         case .paa: throw .outsideMatterProfile(rule: "a PAA is self-signed (create it as a root)")
         case .pai:
@@ -66,7 +69,19 @@ enum MatterPolicy {
                 throw .outsideMatterProfile(rule: "a DAC is issued by a PAI, and its CA is not one (\(rule(of: error)))")
             }
         }
+        acceptedIssuers.withLock { accepted in
+            if accepted.count >= 64 { accepted.removeAll() }
+            accepted.insert(judged)
+        }
     }
+
+    /// CAs already judged fit to sign `role`: a batch judges its PAI once, not once per DAC.
+    private struct JudgedIssuer: Hashable, Sendable {
+        let certificate: Certificate
+        let role: MatterRole
+    }
+
+    private static let acceptedIssuers = Mutex<Set<JudgedIssuer>>([])
 
     private static func rule(of error: PolicyError) -> String {
         if case .outsideMatterProfile(let rule) = error { return rule }

@@ -26,6 +26,16 @@ public enum MatterProfileCheck {
         return try check(certificate, as: role)
     }
 
+    /// The same for a certificate already parsed from `der` (the Signer's release check).
+    @discardableResult
+    static func check(_ der: [UInt8], parsed certificate: Certificate, as role: MatterRole) throws(PolicyError) -> MatterIdentity {
+        guard der.count <= maximumDERLength else {
+            throw .outsideMatterProfile(rule: "\(role.title): the certificate is \(der.count) bytes of DER, at most \(maximumDERLength) are allowed (shorten the names, or leave out CRL and OCSP URLs)")
+        }
+        if let rule = shapeViolation(der) { throw .outsideMatterProfile(rule: "\(role.title): \(rule)") }
+        return try check(certificate, as: role)
+    }
+
     /// The rules a parsed certificate shows (all but the DER's size and exact encoding): how a CA
     /// is judged as the issuer of a new PAI or DAC.
     static func check(_ certificate: Certificate, as role: MatterRole) throws(PolicyError) -> MatterIdentity {

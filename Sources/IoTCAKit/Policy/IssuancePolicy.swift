@@ -100,7 +100,7 @@ public struct IssuancePolicy: Sendable {
             serial: .random(), subject: decided.subject, publicKey: publicKey,
             notBefore: notBefore, notAfter: notAfter, isCA: template.ca, pathLength: template.pathLength,
             keyUsage: template.x509KeyUsage, extendedKeyUsage: template.x509ExtendedKeyUsage,
-            subjectAltNames: decided.subjectAltNames)
+            subjectAltNames: decided.subjectAltNames, matter: template.matter)
     }
 
     func validityWindow(issuerName: String, issuer: Certificate?, now: Date,

@@ -26,4 +26,6 @@ public struct CertificateSpec: Sendable {
     /// `publicKey` as SubjectPublicKeyInfo DER, when the caller already has it (a key it just
     /// generated): saves re-encoding the key.
     public var subjectPublicKeyInfoDER: [UInt8]? = nil
+    /// The Matter profile the signed certificate must pass before release (`MatterProfileCheck`).
+    public var matter: MatterRole? = nil
 }

@@ -51,5 +51,9 @@ enum ReleaseCheck {
         if verifySignature && !issuerKey.isValidSignature(certificate.signature, for: certificate) {
             throw fail("the signature does not verify with the issuer's key")
         }
+        if let role = spec.matter {
+            // On the certificate parsed once above: the DAC's profile costs no second parse.
+            do { try MatterProfileCheck.check(der, parsed: certificate, as: role) } catch { throw .outsideProfile(error) }
+        }
     }
 }

@@ -49,6 +49,9 @@ import TestSupport
         #expect(try OpenSSLCLI.run(["req", "-verify", "-noout", "-in", csr.path]).succeeded)
         let root = try offlineRoot(in: fixture.folder)
         let signed = try sign(csr, with: root, in: fixture.folder)
+        // OpenSSL dated its certificates by the real clock, after the store's clock was set: a
+        // loaded machine must not make them "not yet valid".
+        fixture.clock.set(Date())
 
         // Without the chain, the offline root is unknown to this store.
         await #expect(throws: AuthorityError.self) {
@@ -108,6 +111,7 @@ import TestSupport
         let narrow = fixture.folder.appending("mid-narrow.pem")
         try FileManager.default.moveItem(at: try sign(midCSR, with: root, in: fixture.folder, days: 1), to: narrow)
         let underNarrow = try sign(csr, with: (narrow, midKey), in: fixture.folder)
+        fixture.clock.set(Date())  // OpenSSL's real clock, as above
         let narrowError = await #expect(throws: AuthorityError.self) {
             try await manager.importCertificate("edge", certificate: Array(try Data(contentsOf: underNarrow)),
                                                 chain: Array(try Data(contentsOf: narrow)) + Array(try Data(contentsOf: root.certificate)))
@@ -117,6 +121,7 @@ import TestSupport
         let midPEM = fixture.folder.appending("mid.pem")
         try FileManager.default.moveItem(at: try sign(midCSR, with: root, in: fixture.folder, days: 1, pathLength: nil), to: midPEM)
         let signed = try sign(csr, with: (midPEM, midKey), in: fixture.folder)
+        fixture.clock.set(Date())
         let chain = Array(try Data(contentsOf: midPEM)) + Array(try Data(contentsOf: root.certificate))
         let later = Date().addingTimeInterval(3 * 86_400)
         let error = await #expect(throws: AuthorityError.self) {

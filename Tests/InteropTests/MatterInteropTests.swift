@@ -110,6 +110,17 @@ import TestSupport
         let keyID = try openssl(["x509", "-in", pai, "-noout", "-ext", "subjectKeyIdentifier"]).split(separator: "\n").last?
             .trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ":", with: "")
         #expect(set?.first?["issuer_subject_key_id"] as? String == keyID)
+
+        // A PAI revoked: the PAA's CRL lists it, and the PAA's revocation set.
+        #expect(try iotca(["ca", "create", "pai-2", "--parent", "root", "--template", "matter-pai", "--vid", "FFF1", "--pid", "8002"]).succeeded)
+        let paiSerial = try openssl(["x509", "-in", "store/public/pai-2.crt", "-noout", "-serial"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            .replacingOccurrences(of: "serial=", with: "")
+        #expect(try iotca(["revoke", paiSerial, "--reason", "ca-compromise"]).succeeded)
+        #expect(try iotca(["crl", "publish", "--ca", "root"]).succeeded)
+        #expect(try LintTests.lintCRL(folder.path("store/public/root.crl")).isEmpty)
+        let paaSet = try iotca(["matter", "revocation-set", "--ca", "root", "--out", "-"])
+        let paaEntries = try JSONSerialization.jsonObject(with: Data(paaSet.stdout.utf8)) as? [[String: Any]]
+        #expect(paaEntries?.first?["revoked_serial_numbers"] as? [String] == [paiSerial])
     }
 
     @Test func badInputIsRefusedWithAClearErrorAndATestSetIsMarkedAsTest() throws {

@@ -265,4 +265,15 @@ import X509
         #expect(MatterRevocationSet.revokedSerials(inCRL: [0x30, 0x03, 0x30, 0x01]) == nil)
         #expect(MatterRevocationSet.magnitude([0x00, 0x80, 0x01][...]) == [0x80, 0x01])
     }
+
+    @Test func aPAIAnswersOCSPForItsDACsThroughAResponderOfItsOwn() throws {
+        let fixture = try Self.matterStore()
+        let dac = try fixture.provisioner.issue(IssueRequest(thing: "light-1", template: "matter-dac"), bundleParent: fixture.bundles, format: .matter)
+        let issuing = try fixture.store.authority(named: "issuing")
+        let pai = try #require(issuing.certificateDER)
+        let answer = OCSPResponder(keyring: fixture.keyring)
+            .answer(OCSPResponderTests.request([try OCSPResponderTests.certID(pai, serial: dac.entry.serial.bytes)], nonce: 16))
+        #expect(answer.refusal == nil)
+        #expect(try OCSPResponderTests.text(answer.der, in: fixture.folder).contains("Cert Status: good"))
+    }
 }

@@ -33,6 +33,7 @@ public struct AuthorityManager {
             throw AuthorityError.cannotCertifyCA(parent: parentName, reason: "its pathLength is 0 (it may sign only end-entity certificates); certify the new CA from the root")
         }
         let template = try caTemplate(templateName, attributes: attributes)
+        try MatterPolicy.checkServes(template, issuer: signer.certificate)
         let keyAlgorithm = keyType ?? parent.keyAlgorithm
         if let role = template.matter { try MatterPolicy.check(key: keyAlgorithm, issuer: signer.certificate, role: role) }
         let policy = IssuancePolicy(template: template, thing: name, organization: try store.organization(), attributes: attributes,

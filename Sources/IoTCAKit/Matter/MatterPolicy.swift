@@ -88,9 +88,10 @@ enum MatterPolicy {
         return error.description
     }
 
-    /// A Matter CA (one whose subject carries a vendor ID) signs Matter certificates only: a PAI
-    /// that signed a device certificate whose name reads `Mvid:FFF1 Mpid:8001` would have made a
-    /// DAC outside every check.
+    /// A Matter CA (one whose subject carries a vendor ID) issues things DACs only and certifies
+    /// PAIs only: a PAI that signed a device certificate whose name reads `Mvid:FFF1 Mpid:8001`
+    /// would have made a DAC outside every check. (Its own OCSP responder, which carries no IDs,
+    /// is certified apart from both.)
     static func checkServes(_ template: Template, issuer: Certificate?) throws(PolicyError) {
         guard template.matter == nil, let issuer, (try? MatterIdentity(subject: issuer.subject))?.vendorID != nil else { return }
         throw .outsideMatterProfile(rule: "a Matter CA signs only Matter certificates (matter-pai under a PAA, matter-dac under a PAI), not template \(template.name)")

@@ -90,7 +90,6 @@ public struct IssuancePolicy: Sendable {
             throw .keyTypeNotAllowed(algorithm.rawValue, template: template.name)
         }
         try template.checkKeyUsage(for: algorithm, source: "template \(template.name)", field: "keyUsage")
-        try MatterPolicy.checkServes(template, issuer: issuer)
         if let role = template.matter { try MatterPolicy.check(key: algorithm, issuer: issuer, role: role) }
         let decided: Profile
         if let profile { decided = profile } else { decided = try self.profile(issuerName: issuerName, issuer: issuer) }

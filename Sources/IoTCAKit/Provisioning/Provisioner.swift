@@ -99,6 +99,7 @@ public final class Provisioner {
             throw PolicyError.invalidValue("CA \(authority.name)", reason: "a root CA signs CA certificates, CRLs and OCSP responders only, never a thing's certificate: issue from a subordinate CA")
         }
         try ServiceHierarchy.check(template: template.name, authority: authority)
+        try MatterPolicy.checkServes(template, issuer: signer.certificate)
         if let rules = template.nameRules {
             for name in request.subjectAltNames where !rules.contains(where: { $0.allows(name) }) {
                 throw PolicyError.invalidSubjectAltName(name.description, reason: "template \(template.name) allows only \(rules.map(\.description).joined(separator: ", ")) beyond its own names")

@@ -276,4 +276,40 @@ import X509
         #expect(answer.refusal == nil)
         #expect(try OCSPResponderTests.text(answer.der, in: fixture.folder).contains("Cert Status: good"))
     }
+
+    /// A factory line's batch in the matter format, killed or blocked half-way and run again: a
+    /// DAC whose files reached the disk is kept, one recorded and never written is issued again
+    /// and the stranded one revoked, nothing issued twice.
+    @Test func aMatterBatchRunTwiceResumesWhereItStopped() throws {
+        let fixture = try Self.matterStore()
+        let file = fixture.folder.appending("line.csv")
+        try Data("thing,pid\nd-1,8000\nd-2,8000\n".utf8).write(to: file)
+        let out = fixture.folder.appending("line")
+        try FileManager.default.createDirectory(at: out.appendingPathComponent("d-2"), withIntermediateDirectories: true)
+        try Data("in the way".utf8).write(to: out.appendingPathComponent("d-2/blocker"))
+        var options = BatchOptions()
+        options.template = "matter-dac"
+        options.format = .matter
+        let runner = BatchRunner(keyring: fixture.keyring)
+        let first = try runner.run(file: file, out: out, options: options)
+        #expect(first.issued == 1 && first.failed == 1)
+        let written = try #require(try fixture.store.certificates(CertificateFilter(thing: "d-1")).first)
+        let stranded = try #require(try fixture.store.certificates(CertificateFilter(thing: "d-2")).first)
+        #expect(stranded.delivery == .recorded)
+        // As if killed after d-1's files reached the disk and before the store said so.
+        try fixture.store.setDelivery(.recorded, thing: "d-1", serial: written.serial)
+        try FileManager.default.removeItem(at: out.appendingPathComponent("d-2"))
+        let again = try runner.run(file: file, out: out, options: options)
+        #expect(again.skipped == 1 && again.recovered == 1 && again.failed == 0)
+        #expect(try fixture.store.certificates(CertificateFilter(status: .revoked)).map(\.serial) == [stranded.serial])
+        let paa = try #require(try fixture.store.authority(named: "root").certificateDER)
+        let pai = try #require(try fixture.store.authority(named: "issuing").certificateDER)
+        for thing in ["d-1", "d-2"] {
+            let dac = Array(try Data(contentsOf: out.appendingPathComponent("\(thing)/dac_cert.der")))
+            try MatterProfileCheck.checkChain(dac: dac, pai: pai, paa: paa)
+            let active = try fixture.store.certificates(CertificateFilter(thing: thing, status: .active))
+            #expect(active.map(\.der) == [dac] && active.first?.delivery == .written)
+        }
+        #expect(Array(try Data(contentsOf: out.appendingPathComponent("d-1/dac_cert.der"))) == written.der)
+    }
 }

@@ -11,7 +11,11 @@ enum MatterPolicy {
     /// Commissioners trust a PAA because the CSA's ledger (DCL) lists it; a next root made here
     /// would be a plain root no commissioner knows, and PAIs under it could claim any vendor.
     static func checkRootRotation(_ store: Store) throws {
-        guard try store.setting(storeProfileSetting) == "matter" else { return }
+        let paaRoot = try store.authorities().contains { authority in
+            guard authority.kind == .root, let der = authority.certificateDER, let root = try? Certificate(derEncoded: der) else { return false }
+            return (try? MatterIdentity(subject: root.subject))?.vendorID != nil
+        }
+        guard try store.setting(storeProfileSetting) == "matter" || paaRoot else { return }
         throw PolicyError.outsideMatterProfile(rule: "a PAA is not rotated: commissioners trust the PAAs the DCL lists; a new PAA is a new store, registered with the CSA")
     }
 

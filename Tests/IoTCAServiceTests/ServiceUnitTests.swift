@@ -243,3 +243,33 @@ import X509
     }
 
 }
+
+/// The matter format through `--server`: the client writes DAC files only for an answer that is
+/// a DAC, whatever template the server answered for.
+@Suite struct RemoteMatterAnswerTests {
+    /// The API's answer for an issuance, as `POST /v1/certificates` sends it.
+    static func answer(_ result: IssueResult) throws -> APIClient.Issued {
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(result.bundle.jsonForm)) as? [String: Any])
+        object["certificate"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result.entry))
+        object["superseded"] = [String]()
+        return try JSONDecoder().decode(APIClient.Issued.self, from: JSONSerialization.data(withJSONObject: object))
+    }
+
+    @Test func aHostileAnswerThatIsNoDACIsRefusedAndNothingWritten() throws {
+        let plain = try TemporaryStore(encrypted: false)
+        let device = try plain.provisioner.issue(IssueRequest(thing: "light-1"), bundleParent: plain.bundles, format: .json)
+        let out = plain.folder.appending("line")
+        #expect(throws: AnswerRejected.self) {
+            _ = try RemoteProvisioner.write(try Self.answer(device), thing: "light-1", csr: nil, format: .matter, out: out, replace: false,
+                                            passphrase: nil, durable: false)
+        }
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("light-1").path))
+
+        let matter = try TemporaryStore(encrypted: false, matter: MatterIdentity(vendorID: MatterID(0xFFF1), productID: MatterID(0x8000)))
+        let dac = try matter.provisioner.issue(IssueRequest(thing: "light-2", template: "matter-dac"), bundleParent: matter.bundles, format: .json)
+        let written = try RemoteProvisioner.write(try Self.answer(dac), thing: "light-2", csr: nil, format: .matter, out: out, replace: false,
+                                                  passphrase: nil, durable: false)
+        #expect(written.bundle.manifest.files == ["dac_cert.der", "dac_key.der", "pai_cert.der", "paa_cert.der", "manifest.json"])
+        #expect(Array(try Data(contentsOf: out.appendingPathComponent("light-2/dac_cert.der"))) == dac.entry.der)
+    }
+}

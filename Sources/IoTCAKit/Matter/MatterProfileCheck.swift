@@ -15,25 +15,28 @@ public enum MatterProfileCheck {
     /// - Throws: `PolicyError.outsideMatterProfile` naming the first rule broken.
     @discardableResult
     public static func check(_ der: [UInt8], as role: MatterRole) throws(PolicyError) -> MatterIdentity {
-        func broken(_ rule: String) -> PolicyError { .outsideMatterProfile(rule: "\(role.title): \(rule)") }
-        guard der.count <= maximumDERLength else {
-            throw broken("the certificate is \(der.count) bytes of DER, at most \(maximumDERLength) are allowed (shorten the names, or leave out CRL and OCSP URLs)")
-        }
         // Read before the full parse, which refuses unknown curves and algorithms without saying which rule they break.
-        if let rule = shapeViolation(der) { throw broken(rule) }
+        try checkEncoding(der, as: role)
         let certificate: Certificate
-        do { certificate = try Certificate(derEncoded: der) } catch { throw broken("the DER does not parse as a certificate") }
+        do { certificate = try Certificate(derEncoded: der) } catch {
+            throw .outsideMatterProfile(rule: "\(role.title): the DER does not parse as a certificate")
+        }
         return try check(certificate, as: role)
     }
 
     /// The same for a certificate already parsed from `der` (the Signer's release check).
     @discardableResult
     static func check(_ der: [UInt8], parsed certificate: Certificate, as role: MatterRole) throws(PolicyError) -> MatterIdentity {
+        try checkEncoding(der, as: role)
+        return try check(certificate, as: role)
+    }
+
+    /// What only the DER shows: its size, and the shape the SDK checks first.
+    private static func checkEncoding(_ der: [UInt8], as role: MatterRole) throws(PolicyError) {
         guard der.count <= maximumDERLength else {
             throw .outsideMatterProfile(rule: "\(role.title): the certificate is \(der.count) bytes of DER, at most \(maximumDERLength) are allowed (shorten the names, or leave out CRL and OCSP URLs)")
         }
         if let rule = shapeViolation(der) { throw .outsideMatterProfile(rule: "\(role.title): \(rule)") }
-        return try check(certificate, as: role)
     }
 
     /// The rules a parsed certificate shows (all but the DER's size and exact encoding): how a CA

@@ -121,7 +121,9 @@ let package = Package(
         ),
         .testTarget(
             name: "IoTCAKitTests",
-            dependencies: ["IoTCAKit", "TestSupport", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["IoTCAKit", "TestSupport", "COpenSSL", .product(name: "GRDB", package: "GRDB.swift")],
+            // Read from the source tree by the tests, not built into them.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "IoTCAServiceTests",

@@ -21,9 +21,8 @@ enum SeedRevoked {
             try queue.write { db in
                 let statement = try db.makeStatement(sql: """
                     INSERT INTO certificates (serial, authority_id, thing, template, subject, key_algorithm, not_before,
-                        not_after, status, revoked_at, revocation_reason, invalidity_date, fingerprint_sha256, spki_sha256,
-                        der, created_at)
-                    VALUES (?, ?, ?, 'device', ?, 'ec-p256', ?, ?, 'revoked', ?, ?, ?, '', '', zeroblob(520), ?)
+                        not_after, status, revoked_at, revocation_reason, invalidity_date, der, created_at)
+                    VALUES (?, ?, ?, 'device', ?, 'ec-p256', ?, ?, 'revoked', ?, ?, ?, zeroblob(520), ?)
                     """)
                 for index in done..<(done + chunk) {
                     let thing = "seed-\(index)"

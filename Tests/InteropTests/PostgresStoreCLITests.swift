@@ -132,9 +132,9 @@ import TestSupport
         try pool.write { db in
             let statement = try db.makeStatement(sql: """
                 INSERT INTO certificates (serial, authority_id, thing, template, subject, sans, key_algorithm, not_before, not_after,
-                    status, fingerprint_sha256, spki_sha256, der, created_at, delivery)
+                    status, der, created_at, delivery)
                 SELECT printf('%040x', ?), authority_id, 'unit-' || ?, template, subject, sans, key_algorithm, not_before, not_after,
-                    CASE WHEN ? % 10 = 0 THEN 'revoked' ELSE 'active' END, fingerprint_sha256, spki_sha256, der, created_at, 'written'
+                    CASE WHEN ? % 10 = 0 THEN 'revoked' ELSE 'active' END, der, created_at, 'written'
                 FROM certificates WHERE serial = ?
                 """)
             for index in 0..<99_999 { try statement.execute(arguments: [index + 1, index, index, template.serial.hex]) }

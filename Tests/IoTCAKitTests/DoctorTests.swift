@@ -92,8 +92,8 @@ import TestSupport
                     details = CompactJSON.object(object)
                 }
                 let rehashed = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: details)
-                try db.execute("UPDATE events SET details = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                               details, previous, rehashed, try #require(row.get("id", as: Int64.self)))
+                try db.execute("UPDATE events SET details = ?, hash = ? WHERE id = ?",
+                               details, rehashed, try #require(row.get("id", as: Int64.self)))
                 previous = rehashed
             }
         }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 import X509
@@ -41,9 +40,6 @@ struct DoctorCertificateCheck: Sendable {
             return found
         }
         if SerialNumber(certificate.serialNumber) != entry.serial { find("certificate", name, "serial \(entry.serial.hex): row and DER serials differ") }
-        if Array(SHA256.hash(data: entry.der)).hexString != entry.fingerprintSHA256 {
-            find("certificate", name, "serial \(entry.serial.hex): the recorded SHA-256 is not the DER's")
-        }
         if certificate.notValidAfter != entry.notAfter || certificate.notValidBefore != entry.notBefore {
             find("certificate", name, "serial \(entry.serial.hex): the recorded validity is not the DER's")
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 extension CertificateEntry {
@@ -15,8 +16,11 @@ extension CertificateEntry {
     }
 
     /// A certificate row; a value that does not parse is a `StoreError.corruptRow`.
+    /// The fingerprints are computed from the DER (a row stores none: schema v12).
     init(row: SQLRow) throws {
         let read = RowDecoder(row, table: "certificates", key: "serial")
+        let der = Array(try read.value("der", as: Data.self))
+        let fingerprints = Self.fingerprints(of: der)
         self.init(
             serial: try read.parsed("serial", SerialNumber.init(hex:)),
             authority: try read.value("authority_name"),
@@ -31,11 +35,18 @@ extension CertificateEntry {
             status: try read.parsed("status", Status.init(rawValue:)),
             revokedAt: try read.optional("revoked_at"),
             revocationReason: try read.optional("revocation_reason"),
-            fingerprintSHA256: try read.value("fingerprint_sha256"),
-            spkiSHA256: try read.value("spki_sha256"),
-            der: Array(try read.value("der", as: Data.self)),
+            fingerprintSHA256: fingerprints.certificate,
+            spkiSHA256: fingerprints.spki,
+            der: der,
             createdAt: try read.value("created_at"),
             delivery: try read.parsed("delivery", Delivery.init(rawValue:)),
             deliveryTarget: try read.optional("delivery_target"))
+    }
+
+    /// The certificate's and its key's SHA-256 in hex; the key's is empty when the DER does not
+    /// parse as far as its key, which `doctor` reports.
+    static func fingerprints(of der: [UInt8]) -> (certificate: String, spki: String) {
+        let spki = Fingerprints.subjectPublicKeyInfo(inCertificate: der).map { Array(SHA256.hash(data: $0)).hexString }
+        return (Array(SHA256.hash(data: der)).hexString, spki ?? "")
     }
 }

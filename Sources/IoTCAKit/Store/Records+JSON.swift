@@ -79,6 +79,9 @@ extension CertificateEntry: Decodable {
             throw DecodingError.dataCorruptedError(forKey: .serial, in: container, debugDescription: "not a serial in hex")
         }
         let pem = try decoder.container(keyedBy: ExtraKeys.self).decodeIfPresent(String.self, forKey: .certificatePEM)
+        let der = pem.flatMap { PEMBundle.derDocuments(in: $0, type: "CERTIFICATE").first } ?? []
+        // With the certificate at hand its fingerprints are computed, not taken from the sender.
+        let fingerprints = der.isEmpty ? nil : Self.fingerprints(of: der)
         self.init(
             serial: serial, authority: try container.decode(String.self, forKey: .ca),
             thing: try container.decodeIfPresent(String.self, forKey: .thing),
@@ -90,9 +93,9 @@ extension CertificateEntry: Decodable {
             status: try container.decode(Status.self, forKey: .status),
             revokedAt: try container.decodeIfPresent(Date.self, forKey: .revokedAt),
             revocationReason: try container.decodeIfPresent(String.self, forKey: .revocationReason),
-            fingerprintSHA256: try container.decode(String.self, forKey: .fingerprintSHA256),
-            spkiSHA256: try container.decode(String.self, forKey: .spkiSHA256),
-            der: pem.flatMap { PEMBundle.derDocuments(in: $0, type: "CERTIFICATE").first } ?? [],
+            fingerprintSHA256: try fingerprints?.certificate ?? container.decode(String.self, forKey: .fingerprintSHA256),
+            spkiSHA256: try fingerprints?.spki ?? container.decode(String.self, forKey: .spkiSHA256),
+            der: der,
             createdAt: try container.decode(Date.self, forKey: .createdAt),
             delivery: try container.decodeIfPresent(Delivery.self, forKey: .delivery) ?? .written, deliveryTarget: nil)
     }

@@ -6,16 +6,14 @@ extension Store {
         // as GRDB's own text form written without a DateFormatter.
         try db.execute("""
             INSERT INTO certificates (serial, authority_id, thing, subject_authority, template, subject, sans,
-                key_algorithm, not_before, not_after, status, fingerprint_sha256, spki_sha256, der, created_at,
-                delivery, delivery_target)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                key_algorithm, not_before, not_after, status, der, created_at, delivery, delivery_target)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [
                 .text(entry.serial.hex), .integer(authorityID), entry.thing.sqlValue, entry.subjectAuthority.sqlValue,
                 .text(entry.template), .text(entry.subject), .text(CompactJSON.array(entry.subjectAltNames)),
                 .text(entry.keyAlgorithm.rawValue), .text(CivilTime.storeText(entry.notBefore)),
-                .text(CivilTime.storeText(entry.notAfter)), .text(entry.status.rawValue), .text(entry.fingerprintSHA256),
-                .text(entry.spkiSHA256), .blob(entry.der), .text(CivilTime.storeText(entry.createdAt)),
-                .text(entry.delivery.rawValue), entry.deliveryTarget.sqlValue,
+                .text(CivilTime.storeText(entry.notAfter)), .text(entry.status.rawValue), .blob(entry.der),
+                .text(CivilTime.storeText(entry.createdAt)), .text(entry.delivery.rawValue), entry.deliveryTarget.sqlValue,
             ])
     }
 
@@ -137,8 +135,9 @@ extension Store {
             """, [.text(thing), .text(CompactJSON.object(attributes)), .text(created), .text(created)])
         try Self.insertCertificate(db, entry, authorityID: authorityID)
         try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
+            // The validity is in the DER this hash binds, and in the certificate's row.
             "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
-            "not_after": Self.timestamp(entry.notAfter), "certificate_sha256": entry.fingerprintSHA256,
+            "certificate_sha256": entry.fingerprintSHA256,
         ], at: entry.createdAt, lastHash: &context.lastEventHash)
         return active
     }

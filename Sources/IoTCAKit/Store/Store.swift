@@ -142,27 +142,38 @@ public final class Store: Sendable {
         if let client = AuditEvent.client { details["client"] = client }
         let detailText = CompactJSON.object(details)
         let hash = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: detailText)
-        try db.execute("INSERT INTO events (at, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-                       [.text(at), .text(action), .text(subject), .text(detailText), .text(previous), .text(hash)])
+        try db.execute("INSERT INTO events (at, action, subject, details, hash) VALUES (?, ?, ?, ?, ?)",
+                       [.text(at), .text(action), .text(subject), .text(detailText), .text(hash)])
         lastHash = hash
     }
 
     public func events() throws -> [AuditEvent] {
-        try readOne { db in try db.rows(Self.eventQuery).map(Self.event) }
+        var events: [AuditEvent] = []
+        try forEachEvent { events.append($0) }
+        return events
     }
 
-    /// Every event in order, one at a time, from one snapshot.
+    /// Every event in order, one at a time, from one snapshot. A row stores its own hash only:
+    /// the previous hash each event reports is the row before it (the genesis hash for the
+    /// first), which is what the chain check compares the event's own hash against.
     public func forEachEvent(_ body: (AuditEvent) throws -> Void) throws {
-        try read { db in try db.forEachRow(Self.eventQuery, []) { try body(try Self.event($0)) } }
+        var previous = AuditEvent.genesisHash
+        try read { db in
+            try db.forEachRow(Self.eventQuery, []) { row in
+                let event = try Self.event(row, previous: previous)
+                previous = event.hash
+                try body(event)
+            }
+        }
     }
 
-    private static let eventQuery = "SELECT id, at, action, subject, details, prev_hash, hash FROM events ORDER BY id"
+    private static let eventQuery = "SELECT id, at, action, subject, details, hash FROM events ORDER BY id"
 
-    private static func event(_ row: SQLRow) throws -> AuditEvent {
+    private static func event(_ row: SQLRow, previous: String) throws -> AuditEvent {
         let read = RowDecoder(row, table: "events", key: "id")
         return AuditEvent(id: try read.value("id"), at: try read.value("at"), action: try read.value("action"),
                           subject: try read.value("subject"), details: try read.value("details"),
-                          previousHash: try read.value("prev_hash"), hash: try read.value("hash"))
+                          previousHash: previous, hash: try read.value("hash"))
     }
 
     static func timestamp(_ date: Date) -> String { CivilTime.eventText(date) }

@@ -198,6 +198,7 @@ enum StoreSchema {
             try db.create(index: "certificates_authority", on: "certificates", columns: ["authority_id"])
             try db.execute(sql: "CREATE INDEX certificates_revoked_order ON certificates (id) WHERE status = 'revoked'")
         }
+        migrator.registerMigration("v12-lean-rows", migrate: leanRows)
         return migrator
     }
 }

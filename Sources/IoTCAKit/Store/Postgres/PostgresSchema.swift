@@ -144,6 +144,13 @@ enum PostgresSchema {
         CREATE INDEX certificates_authority ON certificates (authority_id, id);
         CREATE INDEX certificates_revoked_order ON certificates (id) WHERE status = 'revoked';
         """),
+        // SQLite's v12: no fingerprints beside the DER, no previous hash beside the previous
+        // row. The serial keeps its own index here: PostgreSQL's B-tree cannot answer a lookup
+        // by serial alone from the (authority_id, serial) constraint.
+        ("v5", """
+        ALTER TABLE certificates DROP COLUMN fingerprint_sha256, DROP COLUMN spki_sha256;
+        ALTER TABLE events DROP COLUMN prev_hash;
+        """),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

@@ -16,6 +16,9 @@ final class SQLiteDatabase: StoreDatabase {
     /// How long a writer waits for another process's transaction before giving up.
     static let busyTimeout: TimeInterval = 15
 
+    /// Bytes of write-ahead log kept after a checkpoint.
+    static let walSizeLimit = 64 << 20
+
     var location: String { path }
 
     init(path: String) throws(StoreError) {
@@ -25,7 +28,12 @@ final class SQLiteDatabase: StoreDatabase {
         configuration.label = "iotca"
         // FULL: in WAL mode every commit is synced before it returns. A bundle is written only
         // after its row commits, so the row must outlive a power cut whenever the bundle does.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // The WAL grows to a transaction's size (a batch's chunk, a migration, a mass
+        // revocation) and SQLite keeps that size while any connection is open; the limit gives
+        // the disk back at the next checkpoint.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = \(Self.walSizeLimit)")
+        }
         do {
             let writable = try DatabasePool(path: path, configuration: configuration)
             try StoreSchema.migrator.migrate(writable)

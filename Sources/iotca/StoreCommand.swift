@@ -4,7 +4,35 @@ import IoTCAKit
 
 struct StoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "store", abstract: "Move a store between engines.", subcommands: [Migrate.self])
+        commandName: "store", abstract: "Move a store between engines; give a store's free space back.", subcommands: [Migrate.self, Compact.self])
+
+    struct Compact: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give the pages of deleted rows back to the file system (SQLite's VACUUM).",
+            discussion: """
+                After an upgrade that rebuilt a table (schema v12 rebuilds the certificates) the file keeps the old \
+                pages as free space, which new rows reuse. This copies the database without them. It holds the \
+                store's write lock while it runs (about as long as writing the file anew) and needs free disk \
+                for a second copy. A PostgreSQL store reclaims space itself: nothing to do there.
+                """)
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try Output.run {
+                let sizes = try storeOptions.authority().store.compact()
+                if output.json {
+                    struct Report: Encodable { let bytes_before: Int64?; let bytes_after: Int64? }
+                    try Output.json(Report(bytes_before: sizes?.before, bytes_after: sizes?.after))
+                } else if let sizes {
+                    Output.line(String(format: "Compacted: %.1f MB -> %.1f MB", Double(sizes.before) / 1e6, Double(sizes.after) / 1e6))
+                } else {
+                    Output.line("Nothing to do: PostgreSQL reclaims space itself (autovacuum).")
+                }
+            }
+        }
+    }
 
     struct Migrate: ParsableCommand {
         static let configuration = CommandConfiguration(

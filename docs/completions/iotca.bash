@@ -1889,13 +1889,13 @@ _iotca_store() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    migrate)
+    migrate|compact)
         # Offer subcommand argument completions
         "_iotca_store_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'migrate' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'migrate compact' -- "${cur}"))
         ;;
     esac
 }
@@ -1919,6 +1919,33 @@ _iotca_store_migrate() {
         return
         ;;
     '--node-dir')
+        return
+        ;;
+    esac
+}
+
+_iotca_store_compact() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file)
+    __iotca_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        return
+        ;;
+    '--db-password-file')
+        return
+        ;;
+    '--node-dir')
+        return
+        ;;
+    '--passphrase-file')
+        return
+        ;;
+    '--pin-file')
         return
         ;;
     esac

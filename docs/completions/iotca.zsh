@@ -72,7 +72,7 @@ _iotca() {
             'enrol-token:Make a one-time secret for a thing to enrol with over EST (printed once; only its hash is kept).'
             'claim:Claim certificates: shared by a batch of devices, they may only enrol them over EST.'
             'thing:What an operator decides about one thing.'
-            'store:Move a store between engines.'
+            'store:Move a store between engines; give a store'\''s free space back.'
             'matter:Matter device attestation: revocation sets for commissioners, and a test PAA, PAI and DACs.'
             'help:Show subcommand help information.'
         )
@@ -1203,12 +1203,13 @@ _iotca_store() {
     command)
         local -ar subcommands=(
             'migrate:Copy a folder store into an empty PostgreSQL database, in one transaction, and verify the copy.'
+            'compact:Give the pages of deleted rows back to the file system (SQLite'\''s VACUUM).'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        migrate)
+        migrate|compact)
             "_iotca_store_${words[1]}" && ret=0
             ;;
         esac
@@ -1225,6 +1226,23 @@ _iotca_store_migrate() {
         '--to[The empty database\: postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\].]:URL:'
         '--db-password-file[The database password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
         '--node-dir[This node'\''s folder, where the public files are copied (default\: $IOTCA_NODE_DIR, else ./iotca-node).]:DIR:'
+        '--json[Print JSON for scripts instead of text.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_iotca_store_compact() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--store[The store\: a folder, or a shared PostgreSQL database postgres\://USER@HOST\[\:PORT\]/DB\[?sslmode=MODE\] (default\: $IOTCA_STORE, else ./ca-store).]:DIR|URL:'
+        '--db-password-file[A PostgreSQL store'\''s password, from the first line of FILE (else the URL, $PGPASSWORD, ~/.pgpass).]:FILE:'
+        '--node-dir[With a PostgreSQL store\: this node'\''s folder, for its copies of the public files and the service'\''s TLS files (default\: $IOTCA_NODE_DIR, else ./iotca-node).]:DIR:'
+        '--passphrase-file[Read the CA passphrase from the first line of FILE.]:FILE:'
+        '--pin-file[Read the PKCS#11 token'\''s user PIN from the first line of FILE (else $IOTCA_PKCS11_PIN, else a prompt).]:FILE:'
         '--json[Print JSON for scripts instead of text.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

@@ -103,6 +103,17 @@ public final class Store: Sendable {
     /// Closes the database so the folder can be renamed or removed.
     func close() throws(StoreError) { try database.close() }
 
+    /// Returns free pages to the file system (after an upgrade rebuilt a table, or a mass
+    /// deletion): the database's bytes before and after, or nil on an engine that reclaims
+    /// space itself. Recorded in the audit log.
+    public func compact() throws -> (before: Int64, after: Int64)? {
+        guard let sizes = try database.compact() else { return nil }
+        try write { db in
+            try appendEvent(db, action: "store.compact", subject: "store", details: ["bytes_before": String(sizes.before), "bytes_after": String(sizes.after)])
+        }
+        return sizes
+    }
+
     public func organization() throws -> String {
         try setting("organization") ?? "iotca"
     }

@@ -95,6 +95,8 @@ final class PostgresDatabase: StoreDatabase {
 
     func close() throws(StoreError) { pool.close() }
 
+    func compact() throws -> (before: Int64, after: Int64)? { nil }
+
     func revocationEpoch() throws -> Int64 {
         try readOne { db in try db.value(Int64.self, "SELECT CAST(value AS BIGINT) FROM settings WHERE key = 'revocation_epoch'") ?? 0 }
     }

@@ -90,6 +90,23 @@ final class SQLiteDatabase: StoreDatabase {
         do { try pool.close() } catch { throw Self.storeError(error, path: path) }
     }
 
+    /// VACUUM rewrites the file without its free pages (a rebuilt table's old pages, deleted
+    /// rows); it waits for the writers and holds the write lock while it copies.
+    func compact() throws -> (before: Int64, after: Int64)? {
+        func bytes(_ db: Database) throws -> Int64 {
+            (try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0) * (try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0)
+        }
+        do {
+            return try pool.writeWithoutTransaction { db in
+                let before = try bytes(db)
+                try db.execute(sql: "VACUUM")
+                return (before, try bytes(db))
+            }
+        } catch {
+            throw passThrough(error)
+        }
+    }
+
     func revocationEpoch() throws -> Int64 {
         let watcher = watch.withLock { watch -> StoreChangeWatch? in
             if watch == nil { watch = StoreChangeWatch(path: path) }

@@ -21,6 +21,9 @@ protocol StoreDatabase: Sendable {
     /// COMMIT (on PostgreSQL a third of the round trips; on SQLite most of an OCSP lookup's cost).
     func readOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     func close() throws(StoreError)
+    /// Gives the pages of deleted rows back to the file system; the database's bytes before and
+    /// after. Nil where the engine reclaims space itself (PostgreSQL's autovacuum).
+    func compact() throws -> (before: Int64, after: Int64)?
     /// The store's revocation count as cheaply as the engine can tell it (see `Store.revocationEpoch`).
     func revocationEpoch() throws -> Int64
 }

@@ -18,6 +18,18 @@ struct SharedStoreBench: AsyncParsableCommand {
     @Option(help: "An empty PostgreSQL database to use (postgres://...; password from PGPASSWORD); default: a throwaway cluster on this machine, fsync on.")
     var postgres: String?
     @Option(help: "Each server's worker threads.") var workers = 8
+    @Option(help: ArgumentHelp("A database in another rack: a relay between the nodes and the throwaway cluster holds each direction's bytes back this long (e.g. 1ms).", valueName: "DURATION"))
+    var dbLatency: String?
+
+    func validate() throws {
+        if dbLatency != nil && postgres != nil { throw ValidationError("--db-latency relays to the throwaway cluster: leave out --postgres") }
+        if let dbLatency, Self.milliseconds(dbLatency) == nil { throw ValidationError("--db-latency takes milliseconds, e.g. 1ms or 0.5ms") }
+    }
+
+    static func milliseconds(_ text: String) -> Double? {
+        guard text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value >= 0 else { return nil }
+        return value
+    }
 
     func run() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("iotca-shared-bench-\(UUID().uuidString)")
@@ -37,7 +49,14 @@ struct SharedStoreBench: AsyncParsableCommand {
 
         // The shared store: a database on a server of its own unless one is given.
         let cluster = postgres == nil ? try PostgresServer(durable: true) : nil
-        let url = try postgres ?? (try cluster?.createDatabase() ?? "")
+        let direct = try postgres ?? (try cluster?.createDatabase() ?? "")
+        // Every node and this process reach the database through the relay: each statement
+        // pays the added latency twice (there and back), as across racks.
+        let relay = try cluster.map { cluster in
+            try PostgresRelay(to: cluster.port, delay: .microseconds(Int((dbLatency.flatMap(Self.milliseconds) ?? 0) * 1000)))
+        }
+        defer { relay?.stop() }
+        let url = relay?.url(direct) ?? direct
         var environment = ProcessInfo.processInfo.environment
         if let cluster { environment["PGPASSWORD"] = PostgresServer.password }
         let location = try StoreLocation(url, nodeFolder: root.appendingPathComponent("node-0").path, environment: environment)
@@ -66,6 +85,7 @@ struct SharedStoreBench: AsyncParsableCommand {
         }
 
         var rows: [(String, Int, ServeBench.Measurement)] = []
+        var tripsPerIssuance: [Int: Double] = [:]
         for connections in connections {
             let sqliteClient = try client(sqliteAPI, embedded.clients, connections: connections)
             let sqliteBodies = try bodies("s-\(connections)")
@@ -77,11 +97,13 @@ struct SharedStoreBench: AsyncParsableCommand {
 
             let one = try client(nodes[0].api, clients, connections: connections)
             let oneBodies = try bodies("p1-\(connections)")
+            let tripsBefore = relay?.roundTrips ?? 0
             let oneRun = try await ServeBench.load(count: count, connections: connections) { index in
                 try ServeBench.expect(201, try await one.exchange(.POST, "/v1/certificates", json: oneBodies[index]).status, "node 1")
             }
             await one.shutdown()
             rows.append(("one node, PostgreSQL", connections, oneRun))
+            if let relay { tripsPerIssuance[connections] = Double(relay.roundTrips - tripsBefore) / Double(count) }
 
             // Two nodes: each connection talks to one of them, alternately.
             guard connections >= 2 else { continue }
@@ -114,6 +136,10 @@ struct SharedStoreBench: AsyncParsableCommand {
             print(String(format: "Cost of the shared record per issuance (p50 at one connection, PostgreSQL minus SQLite): %.2f ms", pg.p50 - sqlite.p50))
         }
         print(String(format: "One-row read through the store, alone: SQLite %.3f ms, PostgreSQL %.3f ms", readSQLite, readPostgres))
+        if let dbLatency { print("Added latency between the nodes and PostgreSQL: \(dbLatency) each way (a relay on 127.0.0.1)") }
+        for (connections, trips) in tripsPerIssuance.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "Round trips to PostgreSQL per CSR issuance, one node at %d connections (counted on the wire; group commits share theirs): %.1f", connections, trips))
+        }
         print("doctor on the shared store afterwards: \(check.certificates) certificates, \(findings.isEmpty ? "no problems" : "\(findings.count) problems: \(findings.prefix(3))")")
     }
 }

@@ -46,12 +46,15 @@ public final class TemporaryStore: @unchecked Sendable {
         }
     }
 
-    /// A store in a new database of `server`, made by `init` as on a folder.
-    public init(postgres server: PostgresServer, keyType: KeyAlgorithm = .ecP256, start: Date = Date()) throws {
+    /// A store in a new database of `server`, made by `init` as on a folder; with `relay`, the
+    /// store talks to the server through it.
+    public init(postgres server: PostgresServer, through relay: PostgresRelay? = nil, keyType: KeyAlgorithm = .ecP256,
+                start: Date = Date()) throws {
         folder = TemporaryFolder()
         clock = ManualClock(start)
         postgres = server
-        location = try server.location(try server.createDatabase(), node: folder.appending("node"))
+        let url = try server.createDatabase()
+        location = try server.location(relay?.url(url) ?? url, node: folder.appending("node"))
         var options = StoreInitializer.Options(organization: "Test Fleet", keyType: keyType, passphrase: Passphrase(Self.passphrase))
         options.keyProtection = .insecureFastForTests
         result = try StoreInitializer.initialize(at: location, options: options, clock: clock.clock)

@@ -23,9 +23,11 @@ extension Store {
         var standbyKey: String? = nil
     }
 
-    static let authorityQuery = """
-        SELECT a.*, p.name AS parent_name FROM authorities a LEFT JOIN authorities p ON p.id = a.parent_id
-        """
+    /// A CA's row and its parent's name: `authorityColumns + authorityJoin`, with room between
+    /// them for a caller's extra columns.
+    static let authorityColumns = "SELECT a.*, p.name AS parent_name"
+    static let authorityJoin = " FROM authorities a LEFT JOIN authorities p ON p.id = a.parent_id"
+    static let authorityQuery = authorityColumns + authorityJoin
 
     public func authorities() throws -> [Authority] {
         try readOne { db in try db.rows(Self.authorityQuery + " ORDER BY a.id").map { try Authority(row: $0) } }

@@ -15,18 +15,25 @@ extension Store {
         try readOne { db in try Self.activeSerials(db, thing: thing) }
     }
 
-    /// What planning an issuance reads, in one read transaction: the CA, and the thing's active
-    /// certificates. (The write re-checks both under the write lock; this read lets a conflict
-    /// or a disabled CA be refused before anything is signed.)
+    /// What planning an issuance reads: the CA, and the thing's active certificates. (The write
+    /// re-checks both under the write lock; this read lets a conflict or a disabled CA be
+    /// refused before anything is signed, so it needs no snapshot of its own: each statement
+    /// runs alone, the templates' counter rides on the CA's row, two round trips on PostgreSQL
+    /// where a transaction took five.)
     /// With `history`, also the template and CA of every certificate the thing holds or held
     /// (what a caller limited by grants must cover to touch it).
     /// And the templates' version (`templatesVersion`), so a long-lived process sees a template
     /// added, replaced or removed at once.
     public func issuanceFacts(authority name: String, thing: String, history: Bool = false) throws
         -> (authority: Authority, active: [SerialNumber], history: Set<Caller.IssuedAs>, templatesVersion: String) {
-        try read { db in
-            (try Self.authority(db, named: name), try Self.activeSerials(db, thing: thing),
-             history ? try Self.history(db, thing: thing) : [], try templatesVersion(db))
+        try readOne { db in
+            guard let row = try db.row(Self.authorityColumns + ", (SELECT value FROM settings WHERE key = 'templates_version') AS templates_counter"
+                                       + Self.authorityJoin + " WHERE a.name = ?", name) else {
+                throw AuthorityError.notFound(name)
+            }
+            let counter: String? = row.get("templates_counter")
+            return (try Authority(row: row), try Self.activeSerials(db, thing: thing),
+                    history ? try Self.history(db, thing: thing) : [], templatesVersion(counter: counter))
         }
     }
 

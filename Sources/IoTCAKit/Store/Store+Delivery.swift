@@ -14,14 +14,20 @@ extension Store {
     /// Marks certificates whose bundles are written (and synced): from now on no batch re-run
     /// recovers them.
     public func markWritten(_ serials: [(thing: String, serial: SerialNumber)]) throws {
-        guard !serials.isEmpty else { return }
         // Only ever `recorded` to `written`, checked by the statement itself: no other
-        // writer's check depends on it, so it need not wait for them.
+        // writer's check depends on it, so it need not wait for them. One certificate (an
+        // issuance) is one statement, alone; a batch's chunk, one transaction.
+        func mark(_ db: any SQLConnection, _ thing: String, _ serial: SerialNumber) throws {
+            try db.execute("UPDATE certificates SET delivery = 'written' WHERE thing = ? AND serial = ? AND delivery = 'recorded' AND status = 'active'",
+                           [.text(thing), .text(serial.hex)])
+        }
+        if serials.count == 1, let only = serials.first {
+            try database.writeOne { db in try mark(db, only.thing, only.serial) }
+            return
+        }
+        guard !serials.isEmpty else { return }
         try database.writeUnqueued { db in
-            for (thing, serial) in serials {
-                try db.execute("UPDATE certificates SET delivery = 'written' WHERE thing = ? AND serial = ? AND delivery = 'recorded' AND status = 'active'",
-                               [.text(thing), .text(serial.hex)])
-            }
+            for (thing, serial) in serials { try mark(db, thing, serial) }
         }
     }
 

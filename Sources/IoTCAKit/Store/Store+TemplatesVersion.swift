@@ -5,8 +5,9 @@ extension Store {
     /// add` and `template remove` raise (on every node of a shared store), and for a folder store
     /// the templates folder's modification time too, which a template copied in by hand changes.
     /// Processes that keep parsed templates (the service's workers) compare it on each issuance.
-    func templatesVersion(_ db: any SQLConnection) throws -> String {
-        let counter = try db.value(String.self, "SELECT value FROM settings WHERE key = 'templates_version'") ?? "0"
+    /// `counter` is the setting `templates_version` as read (nil before the first change).
+    func templatesVersion(counter: String?) -> String {
+        let counter = counter ?? "0"
         guard !isShared else { return counter }
         var info = stat()
         guard stat(layout.templates.path, &info) == 0 else { return counter }

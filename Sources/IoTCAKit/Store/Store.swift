@@ -22,6 +22,11 @@ public final class Store: Sendable {
     /// CA row ids by name: a row id never changes once the CA is recorded, and recording an
     /// issuance needs its CA's (a round trip saved per issuance on a shared database).
     let authorityIDs = Mutex<[String: Int64]>([:])
+    /// The audit chain's end as this process last appended to it: the next event is appended
+    /// on the condition that it still is (one statement, where reading it first took two round
+    /// trips). Another process's append, or a rolled-back one, fails the condition, and the end
+    /// is read as before.
+    let chainHead = Mutex<String?>(nil)
 
     private init(layout: StoreLayout, clock: WallClock) throws(StoreError) {
         self.layout = layout
@@ -142,20 +147,36 @@ public final class Store: Sendable {
     /// reads it from the table; it holds the new event's hash afterwards.
     func appendEvent(_ db: any SQLConnection, action: String, subject: String, details: [String: String], at date: Date,
                      lastHash: inout String?) throws {
-        let previous: String
-        if let lastHash {
-            previous = lastHash
-        } else {
-            previous = try db.value(String.self, "SELECT hash FROM events ORDER BY id DESC LIMIT 1") ?? AuditEvent.genesisHash
-        }
         let at = Self.timestamp(date)
         var details = details
         if let client = AuditEvent.client { details["client"] = client }
         let detailText = CompactJSON.object(details)
-        let hash = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: detailText)
-        try db.execute("INSERT INTO events (at, action, subject, details, hash) VALUES (?, ?, ?, ?, ?)",
-                       [.text(at), .text(action), .text(subject), .text(detailText), .text(hash)])
+        func values(after previous: String) -> (String, [SQLValue]) {
+            let hash = AuditEvent.hash(previous: previous, at: at, action: action, subject: subject, details: detailText)
+            return (hash, [.text(at), .text(action), .text(subject), .text(detailText), .text(hash)])
+        }
+        if let known = lastHash {
+            let (hash, row) = values(after: known)
+            try db.execute("INSERT INTO events (at, action, subject, details, hash) VALUES (?, ?, ?, ?, ?)", row)
+            return remember(hash, &lastHash)
+        }
+        if let head = chainHead.withLock({ $0 }) {
+            let (hash, row) = values(after: head)
+            let appended = try db.execute("""
+                INSERT INTO events (at, action, subject, details, hash) SELECT ?, ?, ?, ?, ?
+                WHERE (SELECT hash FROM events ORDER BY id DESC LIMIT 1) = ?
+                """, row + [.text(head)])
+            if appended == 1 { return remember(hash, &lastHash) }
+        }
+        let previous = try db.value(String.self, "SELECT hash FROM events ORDER BY id DESC LIMIT 1") ?? AuditEvent.genesisHash
+        let (hash, row) = values(after: previous)
+        try db.execute("INSERT INTO events (at, action, subject, details, hash) VALUES (?, ?, ?, ?, ?)", row)
+        remember(hash, &lastHash)
+    }
+
+    private func remember(_ hash: String, _ lastHash: inout String?) {
         lastHash = hash
+        chainHead.withLock { $0 = hash }
     }
 
     public func events() throws -> [AuditEvent] {

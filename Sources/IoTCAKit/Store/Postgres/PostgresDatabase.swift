@@ -50,6 +50,10 @@ final class PostgresDatabase: StoreDatabase {
         try transaction("BEGIN ISOLATION LEVEL READ COMMITTED", lock: false, body)
     }
 
+    func writeOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try onConnection { connection in try body(PostgresSQLConnection(connection)) }
+    }
+
     func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
     }

@@ -83,6 +83,10 @@ final class SQLiteDatabase: StoreDatabase {
         do { return try pool.unsafeRead { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
     }
 
+    func writeOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do { return try pool.writeWithoutTransaction { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
+    }
+
     /// SQLite has one writer at a time whatever the write.
     func writeUnqueued<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try write(body) }
 

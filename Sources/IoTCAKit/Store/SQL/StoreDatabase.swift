@@ -15,6 +15,9 @@ protocol StoreDatabase: Sendable {
     /// A write that checks nothing and appends no audit event (a bundle marked delivered): it
     /// commits on its own, without queueing behind the writers' lock.
     func writeUnqueued<T>(_ body: (any SQLConnection) throws -> T) throws -> T
+    /// A write of one statement that checks nothing and appends no audit event: atomic on its
+    /// own, so sent without BEGIN and COMMIT (two round trips fewer on PostgreSQL).
+    func writeOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// One read transaction: every query inside sees the same snapshot.
     func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// A read of one statement, which needs no snapshot of its own: it runs without BEGIN and

@@ -32,6 +32,11 @@ extension Store {
                                             client: AuditEvent.client)
         return try commits.record(issuance) { group in
             do {
+                // On PostgreSQL, in one round trip beside other nodes' issuances; a caller limited
+                // by grants is checked against the thing's history under the exclusive lock.
+                if database is PostgresDatabase, group.allSatisfy({ $0.reach == nil }) {
+                    return try recordOnPostgres(group)
+                }
                 return try write { db in
                     var context = IssuanceContext()
                     return try group.map { issuance -> GroupCommit.Outcome in
@@ -83,7 +88,18 @@ extension Store {
     /// unwritten predecessors are superseded in the same transaction, so a kill can never leave
     /// a thing with two active certificates.
     func recordIssuances(_ items: [Issuance]) throws -> [Result<[SerialNumber], IssuanceConflict>] {
-        try write { db in
+        if database is PostgresDatabase, items.allSatisfy({ $0.reach == nil && $0.recoverTarget == nil }) {
+            let group = items.map { GroupCommit.Issuance(entry: $0.entry, attributes: $0.attributes, renew: false, reach: nil,
+                                                         client: AuditEvent.client) }
+            return try recordOnPostgres(group).map { outcome in
+                switch outcome {
+                case .success(let previous): return .success(previous)
+                case .failure(let conflict as IssuanceConflict): return .failure(conflict)
+                case .failure(let error): throw error
+                }
+            }
+        }
+        return try write { db in
             var context = IssuanceContext()
             return try items.map { item in
                 do {

@@ -151,6 +151,8 @@ enum PostgresSchema {
         ALTER TABLE certificates DROP COLUMN fingerprint_sha256, DROP COLUMN spki_sha256;
         ALTER TABLE events DROP COLUMN prev_hash;
         """),
+        // Issuances in one call, beside each other instead of behind one lock (`PostgresIssuance`).
+        ("v6", PostgresIssuance.function),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

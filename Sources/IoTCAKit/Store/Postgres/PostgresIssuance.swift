@@ -1,0 +1,136 @@
+import Foundation
+
+/// Issuances recorded on PostgreSQL in one round trip, without the store-wide write lock.
+///
+/// `iotca_record_issuances` (schema v6) does what `Store.insertIssuance` does, for a group of
+/// issuances, inside the database: on a database in another rack the record's seven statements
+/// were seven network round trips, all under the one write lock every node queued on. Here:
+/// - the write lock is taken *shared*: issuances run side by side, every other write (a
+///   revocation, a CRL, a CA, a grant) still takes it exclusively and so still sees no writer
+///   beside it;
+/// - each thing is locked (transaction advisory locks, in one order, so two groups never wait on
+///   each other in a circle), then its active certificates are checked: two nodes issuing to one
+///   thing at once, exactly one wins;
+/// - serials are unique by the table's constraint;
+/// - the audit chain's end is locked last, only for the events' appends, and released by the
+///   commit a few microseconds later: events are appended in chain order and committed in it.
+/// The SQL is the same as SQLite's path (the certificate and thing rows, the hash of each event
+/// over the previous one's), and `doctor` and the shared suite check both engines alike.
+enum PostgresIssuance {
+    /// The advisory lock keys: the store's write lock (`PostgresDatabase.writeLock`), the audit
+    /// chain's end, and the namespace of the per-thing locks (two-key locks: a space of their own).
+    static let chainLock: Int64 = 0x696f_7463_62
+    static let thingLockSpace: Int32 = 0x696f_7463
+
+    static let function = """
+        CREATE OR REPLACE FUNCTION iotca_record_issuances(items jsonb, write_lock bigint, chain_lock bigint, thing_space integer)
+        RETURNS text LANGUAGE plpgsql AS $$
+        DECLARE
+            item jsonb;
+            key integer;
+            active text[];
+            results jsonb := '[]'::jsonb;
+            recorded jsonb := '[]'::jsonb;
+            head text;
+        BEGIN
+            -- The chain's end must be read after its lock is held: each statement here takes a new
+            -- snapshot only under READ COMMITTED.
+            IF current_setting('transaction_isolation') <> 'read committed' THEN
+                RAISE EXCEPTION 'iotca_record_issuances needs READ COMMITTED, not %', current_setting('transaction_isolation');
+            END IF;
+            PERFORM pg_advisory_xact_lock_shared(write_lock);
+            FOR key IN SELECT DISTINCT hashtext(value->>'thing') FROM jsonb_array_elements(items) ORDER BY 1 LOOP
+                PERFORM pg_advisory_xact_lock(thing_space, key);
+            END LOOP;
+            FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
+                SELECT coalesce(array_agg(serial ORDER BY id), '{}') INTO active
+                    FROM certificates WHERE thing = item->>'thing' AND status = 'active';
+                IF cardinality(active) > 0 AND NOT (item->>'renew')::boolean THEN
+                    results := results || jsonb_build_array(jsonb_build_object('conflict', to_jsonb(active)));
+                    CONTINUE;
+                END IF;
+                INSERT INTO things (name, attributes, created_at, updated_at)
+                    VALUES (item->>'thing', item->>'attributes', item->>'created_at', item->>'created_at')
+                    ON CONFLICT (name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at;
+                INSERT INTO certificates (serial, authority_id, thing, subject_authority, template, subject, sans,
+                        key_algorithm, not_before, not_after, status, der, created_at, delivery, delivery_target)
+                    VALUES (item->>'serial', (item->>'authority_id')::bigint, item->>'thing', item->>'subject_authority',
+                        item->>'template', item->>'subject', item->>'sans', item->>'key_algorithm', item->>'not_before',
+                        item->>'not_after', 'active', decode(item->>'der', 'base64'), item->>'created_at', item->>'delivery',
+                        item->>'delivery_target');
+                results := results || jsonb_build_array(jsonb_build_object('active', to_jsonb(active)));
+                recorded := recorded || jsonb_build_array(item || jsonb_build_object('action',
+                    CASE WHEN cardinality(active) > 0 THEN 'certificate.renew' ELSE 'certificate.issue' END));
+            END LOOP;
+            IF jsonb_array_length(recorded) > 0 THEN
+                PERFORM pg_advisory_xact_lock(chain_lock);
+                SELECT hash INTO head FROM events ORDER BY id DESC LIMIT 1;
+                head := coalesce(head, repeat('0', 64));
+                FOR item IN SELECT value FROM jsonb_array_elements(recorded) LOOP
+                    head := encode(sha256(convert_to(concat_ws(E'\\n', head, item->>'at', item->>'action', item->>'thing',
+                        item->>'details'), 'UTF8')), 'hex');
+                    INSERT INTO events (at, action, subject, details, hash)
+                        VALUES (item->>'at', item->>'action', item->>'thing', item->>'details', head);
+                END LOOP;
+            END IF;
+            RETURN jsonb_build_object('results', results, 'head', head)::text;
+        END $$;
+        """
+
+    /// What the function returns for each issuance, in order.
+    struct Answer: Decodable {
+        struct Result: Decodable {
+            var active: [String]?
+            var conflict: [String]?
+        }
+        var results: [Result]
+        var head: String?
+    }
+}
+
+extension Store {
+    /// Records a group of issuances (no caller limited by grants: those are checked against a
+    /// thing's history under the exclusive lock, `recordIssuance`'s other path) in one call.
+    func recordOnPostgres(_ group: [GroupCommit.Issuance]) throws -> [GroupCommit.Outcome] {
+        var items: [[String: Any]] = []
+        for issuance in group {
+            let entry = issuance.entry
+            guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
+            let authorityID = try authorityIDs.withLock({ $0[entry.authority] }) ?? {
+                let id = try readOne { db in try Self.authorityID(db, named: entry.authority) }
+                authorityIDs.withLock { $0[entry.authority] = id }
+                return id
+            }()
+            var details = ["serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
+                           "certificate_sha256": entry.fingerprintSHA256]
+            if let client = issuance.client { details["client"] = client }
+            var item: [String: Any] = [
+                "thing": thing, "attributes": CompactJSON.object(issuance.attributes), "renew": issuance.renew,
+                "serial": entry.serial.hex, "authority_id": authorityID, "template": entry.template, "subject": entry.subject,
+                "sans": CompactJSON.array(entry.subjectAltNames), "key_algorithm": entry.keyAlgorithm.rawValue,
+                "not_before": CivilTime.storeText(entry.notBefore), "not_after": CivilTime.storeText(entry.notAfter),
+                "der": Data(entry.der).base64EncodedString(), "created_at": CivilTime.storeText(entry.createdAt),
+                "delivery": entry.delivery.rawValue, "at": Self.timestamp(entry.createdAt), "details": CompactJSON.object(details),
+            ]
+            item["subject_authority"] = entry.subjectAuthority
+            item["delivery_target"] = entry.deliveryTarget
+            items.append(item)
+        }
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: items), as: UTF8.self)
+        let text = try database.writeOne { db in
+            try db.value(String.self, "SELECT iotca_record_issuances(CAST(? AS jsonb), ?, ?, CAST(? AS integer))",
+                         payload, PostgresDatabase.writeLock, PostgresIssuance.chainLock, Int64(PostgresIssuance.thingLockSpace))
+        }
+        guard let text, let answer = try? JSONDecoder().decode(PostgresIssuance.Answer.self, from: Data(text.utf8)),
+              answer.results.count == group.count else {
+            throw StoreError.database("the database's issuance function gave no answer for each issuance")
+        }
+        if let head = answer.head { chainHead.withLock { $0 = head } }
+        return zip(group, answer.results).map { issuance, result in
+            if let conflict = result.conflict {
+                return .failure(IssuanceConflict(thing: issuance.entry.thing ?? "", activeSerials: conflict))
+            }
+            return .success((result.active ?? []).compactMap(SerialNumber.init(hex:)))
+        }
+    }
+}

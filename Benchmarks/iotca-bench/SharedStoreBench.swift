@@ -87,6 +87,7 @@ struct SharedStoreBench: AsyncParsableCommand {
 
         var rows: [(String, Int, ServeBench.Measurement)] = []
         var tripsPerIssuance: [Int: Double] = [:]
+        var lockWaits: [Int: LockSampler.Summary] = [:]
         for connections in connections {
             let sqliteClient = try client(sqliteAPI, embedded.clients, connections: connections)
             let sqliteBodies = try bodies("s-\(connections)")
@@ -110,9 +111,11 @@ struct SharedStoreBench: AsyncParsableCommand {
             guard connections >= 2 else { continue }
             let both = try nodes.map { try client($0.api, clients, connections: connections / 2) }
             let twoBodies = try bodies("p2-\(connections)")
+            let sampler = cluster.map { LockSampler($0, database: LockSampler.databaseName(direct)) }
             let twoRun = try await ServeBench.load(count: count, connections: connections) { index in
                 try ServeBench.expect(201, try await both[index % 2].exchange(.POST, "/v1/certificates", json: twoBodies[index]).status, "node \(index % 2 + 1)")
             }
+            if let summary = sampler?.stop() { lockWaits[connections] = summary }
             for node in both { await node.shutdown() }
             rows.append(("two nodes, one PostgreSQL", connections, twoRun))
         }
@@ -138,6 +141,11 @@ struct SharedStoreBench: AsyncParsableCommand {
         }
         print(String(format: "One-row read through the store, alone: SQLite %.3f ms, PostgreSQL %.3f ms", readSQLite, readPostgres))
         if let dbLatency { print("Added latency between the nodes and PostgreSQL: \(dbLatency) each way (a relay on 127.0.0.1)") }
+        for (connections, summary) in lockWaits.sorted(by: { $0.key < $1.key }) where summary.samples > 0 {
+            print(String(format: "Advisory locks, two nodes at %d connections (pg_locks every 20 ms, %d samples): %.2f sessions waiting on average, at most %d; %.2f held",
+                         connections, summary.samples, Double(summary.waiting) / Double(summary.samples), summary.maximum,
+                         Double(summary.held) / Double(summary.samples)))
+        }
         for (connections, trips) in tripsPerIssuance.sorted(by: { $0.key < $1.key }) {
             print(String(format: "Round trips to PostgreSQL per CSR issuance, one node at %d connections (counted on the wire; group commits share theirs): %.1f", connections, trips))
         }

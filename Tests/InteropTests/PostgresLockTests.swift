@@ -100,3 +100,30 @@ import TestSupport
         #expect(AuditEvent.firstBrokenLink(try fixture.store.events()) == nil)
     }
 }
+
+/// The issuance function's guard for callers limited by grants, called as the store calls it:
+/// a thing whose history is not the one the caller was checked against is not recorded.
+@Suite struct PostgresIssuanceGuardTests {
+    @Test func aStaleHistoryIsNotRecorded() throws {
+        let fixture = try TemporaryStore(backend: .postgres)
+        let issued = try fixture.issue(IssueRequest(thing: "meter-1")).entry
+        func count() throws -> Int64 { try fixture.store.readOne { db in try db.value(Int64.self, "SELECT count(*) FROM certificates") ?? -1 } }
+        let before = try count()
+        let item: [String: Any] = [
+            "thing": "meter-1", "attributes": "{}", "renew": true, "serial": "7f00", "authority_id": 2, "template": "device",
+            "subject": "CN=meter-1", "sans": "[]", "key_algorithm": "ec-p256", "not_before": "2026-01-01 00:00:00.000",
+            "not_after": "2027-01-01 00:00:00.000", "der": Data(issued.der).base64EncodedString(), "created_at": "2026-01-01 00:00:00.000",
+            "delivery": "written", "at": "2026-01-01T00:00:00.000Z", "details": "{}",
+            // Checked against no history: the thing has one (its device certificate).
+            "history": [String](),
+        ]
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: [item]), as: UTF8.self)
+        let answer = try fixture.store.database.writeOne { db in
+            try db.value(String.self, "SELECT iotca_record_issuances(CAST(? AS jsonb), ?, ?, CAST(? AS integer))",
+                         payload, PostgresDatabase.writeLock, PostgresIssuance.chainLock, Int64(PostgresIssuance.thingLockSpace))
+        }
+        #expect(answer?.contains(#""stale": true"#) == true, "\(answer ?? "nil")")
+        #expect(try count() == before)
+        #expect(AuditEvent.firstBrokenLink(try fixture.store.events()) == nil)
+    }
+}

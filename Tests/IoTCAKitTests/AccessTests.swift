@@ -24,8 +24,11 @@ import X509
         try authority.issue(request, into: fixture.bundles, format: .json)
     }
 
-    @Test func aStationNeverTouchesWhatItCouldNotHaveIssued() throws {
-        let fixture = try TemporaryStore(encrypted: false)
+    /// On both engines: PostgreSQL records a station's issuance in its issuance function, which
+    /// records it only while the thing's history is the one checked here.
+    @Test(arguments: TemporaryStore.Backend.allCases)
+    func aStationNeverTouchesWhatItCouldNotHaveIssued(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try TemporaryStore(backend: backend)
         let authority = CertificateAuthority(keyring: fixture.keyring)
         let clients = fixture.folder.appending("clients")
         let alice = try authority.createClient("alice", role: .operator, grants: [], into: clients)

@@ -32,31 +32,32 @@ extension Store {
                                             client: AuditEvent.client)
         return try commits.record(issuance) { group in
             do {
-                // On PostgreSQL, in one round trip beside other nodes' issuances; a caller limited
-                // by grants is checked against the thing's history under the exclusive lock.
-                if database is PostgresDatabase, group.allSatisfy({ $0.reach == nil }) {
-                    return try recordOnPostgres(group)
-                }
-                return try write { db in
-                    var context = IssuanceContext()
-                    return try group.map { issuance -> GroupCommit.Outcome in
-                        do {
-                            if let reach = issuance.reach, let thing = issuance.entry.thing {
-                                try Self.requireReach(db, reach, thing: thing, caller: issuance.client)
-                            }
-                            return .success(try AuditEvent.$client.withValue(issuance.client) {
-                                try insertIssuance(db, issuance.entry, attributes: issuance.attributes, renew: issuance.renew, context: &context)
-                            })
-                        } catch let conflict as IssuanceConflict {
-                            // Refused before it wrote anything: the others' rows stand.
-                            return .failure(conflict)
-                        } catch let denied as AccessDenied {
-                            return .failure(denied)
-                        }
-                    }
-                }
+                // On PostgreSQL in one call beside other nodes' issuances (`PostgresIssuance`).
+                return try database is PostgresDatabase ? recordOnPostgres(group) : recordExclusively(group)
             } catch {
                 return group.map { _ in .failure(error) }
+            }
+        }
+    }
+
+    /// A group in one transaction under the write lock (exclusive on PostgreSQL).
+    func recordExclusively(_ group: [GroupCommit.Issuance]) throws -> [GroupCommit.Outcome] {
+        try write { db in
+            var context = IssuanceContext()
+            return try group.map { issuance -> GroupCommit.Outcome in
+                do {
+                    if let reach = issuance.reach, let thing = issuance.entry.thing {
+                        try Self.requireReach(db, reach, thing: thing, caller: issuance.client)
+                    }
+                    return .success(try AuditEvent.$client.withValue(issuance.client) {
+                        try insertIssuance(db, issuance.entry, attributes: issuance.attributes, renew: issuance.renew, context: &context)
+                    })
+                } catch let conflict as IssuanceConflict {
+                    // Refused before it wrote anything: the others' rows stand.
+                    return .failure(conflict)
+                } catch let denied as AccessDenied {
+                    return .failure(denied)
+                }
             }
         }
     }
@@ -64,7 +65,11 @@ extension Store {
     /// Refuses, under the write lock, a thing that holds or held a certificate the caller's
     /// reach does not cover (one issued since the plan read the history included).
     static func requireReach(_ db: any SQLConnection, _ reach: Caller.Reach, thing: String, caller: String?) throws {
-        guard try history(db, thing: thing).allSatisfy(reach.covers) else {
+        try requireReach(try history(db, thing: thing), reach, thing: thing, caller: caller)
+    }
+
+    static func requireReach(_ history: Set<Caller.IssuedAs>, _ reach: Caller.Reach, thing: String, caller: String?) throws {
+        guard history.allSatisfy(reach.covers) else {
             throw AccessDenied(caller: caller ?? "this caller", reason: "touch \(thing): it holds or held certificates its grants do not cover")
         }
     }

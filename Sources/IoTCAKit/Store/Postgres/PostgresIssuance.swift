@@ -29,6 +29,7 @@ enum PostgresIssuance {
             item jsonb;
             key integer;
             active text[];
+            history jsonb;
             results jsonb := '[]'::jsonb;
             recorded jsonb := '[]'::jsonb;
             head text;
@@ -43,6 +44,17 @@ enum PostgresIssuance {
                 PERFORM pg_advisory_xact_lock(thing_space, key);
             END LOOP;
             FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
+                -- A caller limited by grants was checked against the thing's history as read
+                -- before this call: if it changed since, the caller's store path checks again.
+                IF item ? 'history' THEN
+                    SELECT coalesce(jsonb_agg(h.template || E'\n' || h.name), '[]'::jsonb) INTO history
+                        FROM (SELECT DISTINCT c.template, a.name FROM certificates c JOIN authorities a ON a.id = c.authority_id
+                              WHERE c.thing = item->>'thing') AS h;
+                    IF NOT (history @> (item->'history') AND (item->'history') @> history) THEN
+                        results := results || jsonb_build_array(jsonb_build_object('stale', true));
+                        CONTINUE;
+                    END IF;
+                END IF;
                 SELECT coalesce(array_agg(serial ORDER BY id), '{}') INTO active
                     FROM certificates WHERE thing = item->>'thing' AND status = 'active';
                 IF cardinality(active) > 0 AND NOT (item->>'renew')::boolean THEN
@@ -82,6 +94,8 @@ enum PostgresIssuance {
         struct Result: Decodable {
             var active: [String]?
             var conflict: [String]?
+            /// The thing's history changed since a caller limited by grants was checked against it.
+            var stale: Bool?
         }
         var results: [Result]
         var head: String?
@@ -89,48 +103,77 @@ enum PostgresIssuance {
 }
 
 extension Store {
-    /// Records a group of issuances (no caller limited by grants: those are checked against a
-    /// thing's history under the exclusive lock, `recordIssuance`'s other path) in one call.
+    /// Records a group of issuances in one call. A caller limited by grants is checked against
+    /// the thing's history first, and the function records it only if that history is still the
+    /// same under the thing's lock; if not (a certificate issued to the name meanwhile), that
+    /// issuance is recorded on the exclusive path, which checks again under the write lock.
     func recordOnPostgres(_ group: [GroupCommit.Issuance]) throws -> [GroupCommit.Outcome] {
-        var items: [[String: Any]] = []
-        for issuance in group {
-            let entry = issuance.entry
-            guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
-            let authorityID = try authorityIDs.withLock({ $0[entry.authority] }) ?? {
-                let id = try readOne { db in try Self.authorityID(db, named: entry.authority) }
-                authorityIDs.withLock { $0[entry.authority] = id }
-                return id
-            }()
-            var details = ["serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
-                           "certificate_sha256": entry.fingerprintSHA256]
-            if let client = issuance.client { details["client"] = client }
-            var item: [String: Any] = [
-                "thing": thing, "attributes": CompactJSON.object(issuance.attributes), "renew": issuance.renew,
-                "serial": entry.serial.hex, "authority_id": authorityID, "template": entry.template, "subject": entry.subject,
-                "sans": CompactJSON.array(entry.subjectAltNames), "key_algorithm": entry.keyAlgorithm.rawValue,
-                "not_before": CivilTime.storeText(entry.notBefore), "not_after": CivilTime.storeText(entry.notAfter),
-                "der": Data(entry.der).base64EncodedString(), "created_at": CivilTime.storeText(entry.createdAt),
-                "delivery": entry.delivery.rawValue, "at": Self.timestamp(entry.createdAt), "details": CompactJSON.object(details),
-            ]
-            item["subject_authority"] = entry.subjectAuthority
-            item["delivery_target"] = entry.deliveryTarget
-            items.append(item)
-        }
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: items), as: UTF8.self)
-        let text = try database.writeOne { db in
-            try db.value(String.self, "SELECT iotca_record_issuances(CAST(? AS jsonb), ?, ?, CAST(? AS integer))",
-                         payload, PostgresDatabase.writeLock, PostgresIssuance.chainLock, Int64(PostgresIssuance.thingLockSpace))
-        }
-        guard let text, let answer = try? JSONDecoder().decode(PostgresIssuance.Answer.self, from: Data(text.utf8)),
-              answer.results.count == group.count else {
-            throw StoreError.database("the database's issuance function gave no answer for each issuance")
-        }
-        if let head = answer.head { chainHead.withLock { $0 = head } }
-        return zip(group, answer.results).map { issuance, result in
-            if let conflict = result.conflict {
-                return .failure(IssuanceConflict(thing: issuance.entry.thing ?? "", activeSerials: conflict))
+        var outcomes = [GroupCommit.Outcome?](repeating: nil, count: group.count)
+        var sent: [Int] = [], items: [[String: Any]] = []
+        for (index, issuance) in group.enumerated() {
+            do {
+                items.append(try item(issuance))
+                sent.append(index)
+            } catch let denied as AccessDenied {
+                outcomes[index] = .failure(denied)
             }
-            return .success((result.active ?? []).compactMap(SerialNumber.init(hex:)))
         }
+        var stale: [Int] = []
+        if !items.isEmpty {
+            let payload = String(decoding: try JSONSerialization.data(withJSONObject: items), as: UTF8.self)
+            let text = try database.writeOne { db in
+                try db.value(String.self, "SELECT iotca_record_issuances(CAST(? AS jsonb), ?, ?, CAST(? AS integer))",
+                             payload, PostgresDatabase.writeLock, PostgresIssuance.chainLock, Int64(PostgresIssuance.thingLockSpace))
+            }
+            guard let text, let answer = try? JSONDecoder().decode(PostgresIssuance.Answer.self, from: Data(text.utf8)),
+                  answer.results.count == items.count else {
+                throw StoreError.database("the database's issuance function gave no answer for each issuance")
+            }
+            if let head = answer.head { chainHead.withLock { $0 = head } }
+            for (index, result) in zip(sent, answer.results) {
+                if result.stale == true {
+                    stale.append(index)
+                } else if let conflict = result.conflict {
+                    outcomes[index] = .failure(IssuanceConflict(thing: group[index].entry.thing ?? "", activeSerials: conflict))
+                } else {
+                    outcomes[index] = .success((result.active ?? []).compactMap(SerialNumber.init(hex:)))
+                }
+            }
+        }
+        if !stale.isEmpty {
+            for (index, outcome) in zip(stale, try recordExclusively(stale.map { group[$0] })) { outcomes[index] = outcome }
+        }
+        return outcomes.map { $0 ?? .failure(StoreError.database("an issuance of the group was not recorded")) }
+    }
+
+    /// One issuance as the function reads it; for a caller limited by grants, the thing's
+    /// history it was checked against (refused here with `AccessDenied` when it does not cover it).
+    private func item(_ issuance: GroupCommit.Issuance) throws -> [String: Any] {
+        let entry = issuance.entry
+        guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
+        let authorityID = try authorityIDs.withLock({ $0[entry.authority] }) ?? {
+            let id = try readOne { db in try Self.authorityID(db, named: entry.authority) }
+            authorityIDs.withLock { $0[entry.authority] = id }
+            return id
+        }()
+        var details = ["serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
+                       "certificate_sha256": entry.fingerprintSHA256]
+        if let client = issuance.client { details["client"] = client }
+        var item: [String: Any] = [
+            "thing": thing, "attributes": CompactJSON.object(issuance.attributes), "renew": issuance.renew,
+            "serial": entry.serial.hex, "authority_id": authorityID, "template": entry.template, "subject": entry.subject,
+            "sans": CompactJSON.array(entry.subjectAltNames), "key_algorithm": entry.keyAlgorithm.rawValue,
+            "not_before": CivilTime.storeText(entry.notBefore), "not_after": CivilTime.storeText(entry.notAfter),
+            "der": Data(entry.der).base64EncodedString(), "created_at": CivilTime.storeText(entry.createdAt),
+            "delivery": entry.delivery.rawValue, "at": Self.timestamp(entry.createdAt), "details": CompactJSON.object(details),
+        ]
+        item["subject_authority"] = entry.subjectAuthority
+        item["delivery_target"] = entry.deliveryTarget
+        if let reach = issuance.reach {
+            let history = try readOne { db in try Self.history(db, thing: thing) }
+            try Self.requireReach(history, reach, thing: thing, caller: issuance.client)
+            item["history"] = history.map { "\($0.template)\n\($0.authority)" }
+        }
+        return item
     }
 }

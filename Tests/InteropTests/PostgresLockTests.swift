@@ -12,9 +12,16 @@ import TestSupport
     /// holds (the write lock shared, the thing's lock) until `release` is signalled.
     final class Holder: @unchecked Sendable {
         let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        init(_ store: Store, thing: String?, exclusive: Bool = false) {
+        init(_ store: Store, thing: String?, exclusive: Bool = false, fileLock: String? = nil) {
             Thread.detachNewThread { [self] in
                 _ = try? store.database.writeUnqueued { db in
+                    if let fileLock {
+                        // As a key file's or a batch's lock is held: a lock of the file space.
+                        try db.execute("SELECT pg_advisory_xact_lock(CAST(? AS integer), hashtext(?))", Int64(PostgresLocks.fileSpace), fileLock)
+                        holding.signal()
+                        release.wait()
+                        return
+                    }
                     if exclusive {
                         try db.execute("SELECT pg_advisory_xact_lock(?)", PostgresDatabase.writeLock)
                     } else {
@@ -74,6 +81,19 @@ import TestSupport
         #expect(held.error.withLock { $0 } == nil)
         #expect(try fixture.store.certificates(CertificateFilter(status: .active)).compactMap(\.thing).sorted() == ["meter-free", "meter-held"])
         #expect(AuditEvent.firstBrokenLink(try fixture.store.events()) == nil)
+    }
+
+    /// A thing named like a file lock (`keys`, held while a CA is made or keys re-encrypted)
+    /// takes a lock of another space: its issuance does not wait for the file lock's holder.
+    @Test func thingLocksAreNotFileLocks() throws {
+        let fixture = try TemporaryStore(backend: .postgres)
+        let other = try Store.open(fixture.location, connections: 2, clock: fixture.clock.clock)
+        let files = Holder(other, thing: nil, fileLock: "keys")
+        let issuance = Background { _ = try fixture.issue(IssueRequest(thing: "keys")) }
+        #expect(issuance.finished.wait(timeout: .now() + 60) == .success)
+        #expect(issuance.error.withLock { $0 } == nil)
+        files.release.signal()
+        files.done.wait()
     }
 
     @Test func otherWritesStillWaitForIssuancesAndTheyForThem() throws {

@@ -11,7 +11,7 @@ struct DatabaseFiles: StoreFiles {
 
     /// The first key of the two-key advisory locks ("io" "tc" in ASCII); the write lock uses the
     /// one-key space, which PostgreSQL keeps apart.
-    static let lockSpace: Int64 = 0x696f_7463
+    static let lockSpace = Int64(PostgresLocks.fileSpace)
 
     func read(_ relative: String) throws -> [UInt8]? {
         try database.readOne { db in try db.value([UInt8].self, "SELECT content FROM files WHERE path = ?", relative) }

@@ -14,7 +14,7 @@ final class PostgresDatabase: StoreDatabase {
     let isReadOnly = false
 
     /// The advisory lock every write transaction holds (any constant; "iotca" in ASCII).
-    static let writeLock: Int64 = 0x696f_7463_61
+    static let writeLock = PostgresLocks.write
 
     /// Connects and brings the schema up to date (under the write lock, so two nodes starting
     /// at once migrate once). Without `create`, a database with no store schema is not a
@@ -50,8 +50,17 @@ final class PostgresDatabase: StoreDatabase {
         try transaction("BEGIN ISOLATION LEVEL READ COMMITTED", lock: false, body)
     }
 
+    /// A statement that commits on its own: a connection lost while it ran may have committed it.
     func writeOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try onConnection { connection in try body(PostgresSQLConnection(connection)) }
+        try onConnection { connection in
+            do {
+                return try body(PostgresSQLConnection(connection))
+            } catch let error as PSQLError where error.code != .server {
+                throw StoreError.commitUnknown(location: location, detail: "\(error.code)")
+            } catch let error as PostgresSQLConnection.ConnectionLost {
+                throw StoreError.commitUnknown(location: location, detail: error.description)
+            }
+        }
     }
 
     func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {

@@ -17,14 +17,14 @@ import Foundation
 /// The SQL is the same as SQLite's path (the certificate and thing rows, the hash of each event
 /// over the previous one's), and `doctor` and the shared suite check both engines alike.
 enum PostgresIssuance {
-    /// The advisory lock keys: the store's write lock (`PostgresDatabase.writeLock`), the audit
-    /// chain's end, and the namespace of the per-thing locks (two-key locks: a space of their own).
-    static let chainLock: Int64 = 0x696f_7463_62
-    static let thingLockSpace: Int32 = 0x696f_7463
+    static let chainLock = PostgresLocks.chain
+    static let thingLockSpace = PostgresLocks.thingSpace
 
-    static let function = """
+    /// Schema v6's function. Frozen once released: a change is a new migration with a new
+    /// constant (a database keeps the body its migration created).
+    static let functionV6 = """
         CREATE OR REPLACE FUNCTION iotca_record_issuances(items jsonb, write_lock bigint, chain_lock bigint, thing_space integer)
-        RETURNS text LANGUAGE plpgsql AS $$
+        RETURNS text LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
         DECLARE
             item jsonb;
             key integer;
@@ -43,11 +43,11 @@ enum PostgresIssuance {
             FOR key IN SELECT DISTINCT hashtext(value->>'thing') FROM jsonb_array_elements(items) ORDER BY 1 LOOP
                 PERFORM pg_advisory_xact_lock(thing_space, key);
             END LOOP;
-            FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
+            FOR item IN SELECT value FROM jsonb_array_elements(items) WITH ORDINALITY ORDER BY ordinality LOOP
                 -- A caller limited by grants was checked against the thing's history as read
                 -- before this call: if it changed since, the caller's store path checks again.
                 IF item ? 'history' THEN
-                    SELECT coalesce(jsonb_agg(h.template || E'\n' || h.name), '[]'::jsonb) INTO history
+                    SELECT coalesce(jsonb_agg(h.template || E'\\n' || h.name), '[]'::jsonb) INTO history
                         FROM (SELECT DISTINCT c.template, a.name FROM certificates c JOIN authorities a ON a.id = c.authority_id
                               WHERE c.thing = item->>'thing') AS h;
                     IF NOT (history @> (item->'history') AND (item->'history') @> history) THEN
@@ -78,9 +78,10 @@ enum PostgresIssuance {
                 PERFORM pg_advisory_xact_lock(chain_lock);
                 SELECT hash INTO head FROM events ORDER BY id DESC LIMIT 1;
                 head := coalesce(head, repeat('0', 64));
-                FOR item IN SELECT value FROM jsonb_array_elements(recorded) LOOP
-                    head := encode(sha256(convert_to(concat_ws(E'\\n', head, item->>'at', item->>'action', item->>'thing',
-                        item->>'details'), 'UTF8')), 'hex');
+                FOR item IN SELECT value FROM jsonb_array_elements(recorded) WITH ORDINALITY ORDER BY ordinality LOOP
+                    -- As AuditEvent.hash; a NULL anywhere makes the hash NULL, which the column refuses.
+                    head := encode(sha256(convert_to(head || E'\\n' || (item->>'at') || E'\\n' || (item->>'action') || E'\\n'
+                        || (item->>'thing') || E'\\n' || (item->>'details'), 'UTF8')), 'hex');
                     INSERT INTO events (at, action, subject, details, hash)
                         VALUES (item->>'at', item->>'action', item->>'thing', item->>'details', head);
                 END LOOP;

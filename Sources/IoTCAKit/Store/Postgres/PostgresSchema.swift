@@ -152,7 +152,7 @@ enum PostgresSchema {
         ALTER TABLE events DROP COLUMN prev_hash;
         """),
         // Issuances in one call, beside each other instead of behind one lock (`PostgresIssuance`).
-        ("v6", PostgresIssuance.function),
+        ("v6", PostgresIssuance.functionV6),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

@@ -20,6 +20,25 @@ import TestSupport
         #expect(report.certificates == 6 && report.crls == 4 && report.bundles == 2)  // four CAs, two devices
     }
 
+    /// A certificate row moved to another thing, or deleted, no longer matches the issuance
+    /// event the hash chain holds: found, on both engines (their JSON functions differ).
+    @Test(arguments: TemporaryStore.Backend.allCases)
+    func rowsAreCheckedAgainstTheirIssuanceEvents(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try TemporaryStore(backend: backend)
+        for thing in ["a", "b", "c"] { try fixture.issue(IssueRequest(thing: thing)) }
+        let clean = try Doctor(store: fixture.store).examine().findings.filter { $0.check != "kdf" }
+        #expect(clean.isEmpty, "\(clean)")
+        let serialOfB = try #require(try fixture.store.certificates(CertificateFilter(thing: "b")).first?.serial.hex)
+        try fixture.store.write { db in
+            try db.execute("UPDATE certificates SET thing = 'c' WHERE thing = 'a'")
+            try db.execute("DELETE FROM certificates WHERE thing = 'b'")
+        }
+        let found = try Doctor(store: fixture.store).examine().findings.filter { $0.check == "audit" }.map(\.problem)
+        #expect(found.count == 2, "\(found)")
+        #expect(found.contains { $0.contains("was issued to a, the store says c") }, "\(found)")
+        #expect(found.contains { $0.contains("certificate \(serialOfB) of CA issuing, issued to b, is not in the store") }, "\(found)")
+    }
+
     @Test func tamperingIsFound() throws {
         let fixture = try healthyStore()
         try fixture.store.write { db in

@@ -141,6 +141,21 @@ public struct Doctor {
             find("audit", "events", "the hash chain breaks at event \(broken): a row was changed, inserted or deleted")
         }
         for problem in chain.verdict.problems { find("audit", "checkpoints", problem) }
+        // Each certificate as its issuance event recorded it (the event is in the chain, the row
+        // is not); a sample skips this pass, which reads every issuance.
+        if sample == nil {
+            try store.forEachIssuanceEvent { recorded in
+                guard let der = recorded.der else {
+                    return find("audit", "event \(recorded.event)", "certificate \(recorded.serial) of CA \(recorded.authority), issued to \(recorded.thing), is not in the store")
+                }
+                if Array(SHA256.hash(data: der)).hexString != recorded.sha256 {
+                    find("audit", "event \(recorded.event)", "certificate \(recorded.serial): the DER in the store is not the one issued to \(recorded.thing)")
+                }
+                if recorded.rowThing != recorded.thing {
+                    find("audit", "event \(recorded.event)", "certificate \(recorded.serial) was issued to \(recorded.thing), the store says \(recorded.rowThing ?? "no thing")")
+                }
+            }
+        }
 
         let folders = store.isShared ? [store.layout.root.path] : [store.layout.root.path, store.layout.keys.path]
         for path in folders where Self.mode(path) & 0o077 != 0 {

@@ -53,8 +53,13 @@ struct SharedStoreBench: AsyncParsableCommand {
         // With --db-latency every node and this process reach the database through a relay:
         // each statement pays the added latency twice (there and back), as across racks.
         // Only when asked: the relay's copying costs CPU the nodes share (0ms counts round trips).
-        let relay = try dbLatency.flatMap(Self.milliseconds).flatMap { latency in
-            try cluster.map { try PostgresRelay(to: $0.port, delay: .microseconds(Int(latency * 1000))) }
+        let relay: PostgresRelay?
+        if let cluster, let latency = dbLatency.flatMap(Self.milliseconds) {
+            let seconds = latency / 1000
+            let hold: (@Sendable () -> Void)? = seconds > 0 ? { @Sendable () -> Void in Thread.sleep(forTimeInterval: seconds) } : nil
+            relay = try PostgresRelay(to: cluster.port, hold: hold)
+        } else {
+            relay = nil
         }
         defer { relay?.stop() }
         let url = relay?.url(direct) ?? direct

@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// A TCP relay between a store and its PostgreSQL server on 127.0.0.1: a database in another
-/// rack, on one machine (each direction's bytes held back by `delay`), and a counter of the
+/// rack, on one machine (each direction's chunks held back by `hold`, which a benchmark gives;
+/// tests give none: they never wait on time), and a counter of the
 /// round trips the store makes, read from the wire rather than from iotca's own code: every
 /// Sync (the end of an extended-protocol query) and every simple Query a client sends is one
 /// request the server must answer before the client goes on.
@@ -10,7 +11,7 @@ import Synchronization
 public final class PostgresRelay: @unchecked Sendable {
     public let port: Int
     private let target: Int
-    private let delay: Duration
+    private let hold: (@Sendable () -> Void)?
     private let listener: Int32
     private let counted = Atomic<Int>(0)
     private let sockets = Mutex<[Int32]>([])
@@ -19,10 +20,11 @@ public final class PostgresRelay: @unchecked Sendable {
     /// Round trips sent through the relay so far, over every connection.
     public var roundTrips: Int { counted.load(ordering: .relaxed) }
 
-    /// Relays 127.0.0.1:`port` (a free one) to 127.0.0.1:`target`.
-    public init(to target: Int, delay: Duration = .zero) throws {
+    /// Relays 127.0.0.1:`port` (a free one) to 127.0.0.1:`target`; `hold` runs before each
+    /// chunk is passed on, in either direction (a benchmark's added latency).
+    public init(to target: Int, hold: (@Sendable () -> Void)? = nil) throws {
         self.target = target
-        self.delay = delay
+        self.hold = hold
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw RelayError("socket: errno \(errno)") }
         var yes: Int32 = 1
@@ -94,8 +96,8 @@ public final class PostgresRelay: @unchecked Sendable {
         }
     }
 
-    /// Copies one direction until either side closes; holds each chunk back by `delay` (the
-    /// protocol is request and answer, so a chunk's wait is the link's latency, not a queue).
+    /// Copies one direction until either side closes; `hold` before each chunk (the protocol is
+    /// request and answer, so a chunk's wait is the link's latency, not a queue).
     private func pump(from source: Int32, to destination: Int32, counter: FrontendMessages?) {
         var counter = counter
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -108,7 +110,7 @@ public final class PostgresRelay: @unchecked Sendable {
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
             if let trips = counter?.add(buffer[0..<count]), trips > 0 { counted.add(trips, ordering: .relaxed) }
-            if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) / 1e18 + Double(delay.components.seconds)) }
+            hold?()
             var sent = 0
             while sent < count {
                 let written = buffer[sent..<count].withUnsafeBytes { write(destination, $0.baseAddress, $0.count) }

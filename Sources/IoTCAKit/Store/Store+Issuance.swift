@@ -142,25 +142,30 @@ extension Store {
         guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
         let active = try Self.activeSerials(db, thing: thing)
         if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
-        let authorityID: Int64
-        if let cached = authorityIDs.withLock({ $0[entry.authority] }) {
-            authorityID = cached
-        } else {
-            authorityID = try Self.authorityID(db, named: entry.authority)
-            authorityIDs.withLock { $0[entry.authority] = authorityID }
-        }
+        let authorityID = try cachedAuthorityID(named: entry.authority) { try Self.authorityID(db, named: entry.authority) }
         let created = CivilTime.storeText(entry.createdAt)
         try db.execute("""
             INSERT INTO things (name, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
             """, [.text(thing), .text(CompactJSON.object(attributes)), .text(created), .text(created)])
         try Self.insertCertificate(db, entry, authorityID: authorityID)
-        try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing, details: [
-            // The validity is in the DER this hash binds, and in the certificate's row.
-            "serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
-            "certificate_sha256": entry.fingerprintSHA256,
-        ], at: entry.createdAt, lastHash: &context.lastEventHash)
+        try appendEvent(db, action: renew && !active.isEmpty ? "certificate.renew" : "certificate.issue", subject: thing,
+                        details: Self.issuanceDetails(entry), at: entry.createdAt, lastHash: &context.lastEventHash)
         return active
+    }
+
+    /// An issuance event's details, on both engines' paths (`PostgresIssuance` too): the
+    /// validity is not repeated, it is in the DER this hash binds and in the certificate's row.
+    static func issuanceDetails(_ entry: CertificateEntry) -> [String: String] {
+        ["serial": entry.serial.hex, "ca": entry.authority, "template": entry.template, "certificate_sha256": entry.fingerprintSHA256]
+    }
+
+    /// The row id of CA `name`, looked up by `lookup` the first time only.
+    func cachedAuthorityID(named name: String, lookup: () throws -> Int64) throws -> Int64 {
+        if let cached = authorityIDs.withLock({ $0[name] }) { return cached }
+        let id = try lookup()
+        authorityIDs.withLock { $0[name] = id }
+        return id
     }
     /// The row id of CA `name`: what recording needs, without decoding the CA's row.
     static func authorityID(_ db: any SQLConnection, named name: String) throws -> Int64 {

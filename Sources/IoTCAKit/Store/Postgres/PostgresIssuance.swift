@@ -152,13 +152,10 @@ extension Store {
     private func item(_ issuance: GroupCommit.Issuance) throws -> [String: Any] {
         let entry = issuance.entry
         guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
-        let authorityID = try authorityIDs.withLock({ $0[entry.authority] }) ?? {
-            let id = try readOne { db in try Self.authorityID(db, named: entry.authority) }
-            authorityIDs.withLock { $0[entry.authority] = id }
-            return id
-        }()
-        var details = ["serial": entry.serial.hex, "ca": entry.authority, "template": entry.template,
-                       "certificate_sha256": entry.fingerprintSHA256]
+        let authorityID = try cachedAuthorityID(named: entry.authority) {
+            try readOne { db in try Self.authorityID(db, named: entry.authority) }
+        }
+        var details = Self.issuanceDetails(entry)
         if let client = issuance.client { details["client"] = client }
         var item: [String: Any] = [
             "thing": thing, "attributes": CompactJSON.object(issuance.attributes), "renew": issuance.renew,

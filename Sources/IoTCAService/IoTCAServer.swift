@@ -17,6 +17,8 @@ public struct IoTCAServer: Sendable {
     public let configuration: ServiceConfiguration
     let keyring: Keyring
     let logger: Logger
+    /// One per process: it keeps the CMP signer and the nonces lately seen.
+    let cmpResponder = CMPResponder()
 
     /// Where each listener is bound (the port chosen when the configuration said 0).
     public struct Bound: Sendable {
@@ -95,7 +97,7 @@ public struct IoTCAServer: Sendable {
             onServerRunning: { channel in bound.set(public: channel.localAddress); notify() }, logger: logger)
         logger.info("starting", metadata: ["store": .string(store.location.description), "tls": .string(tlsMaterial.origin),
                                            "workers": .stringConvertible(threads)])
-        let group = ServiceGroup(configuration: .init(services: [apiApplication, publicApplication, ScheduledWork(workers: workers, logger: logger)],
+        let group = ServiceGroup(configuration: .init(services: [apiApplication, publicApplication, ScheduledWork(workers: workers, cmp: cmpResponder, logger: logger)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
@@ -113,7 +115,7 @@ extension IoTCAServer {
     /// beside it) and the public one (OCSP, CRL and CA files, health, metrics), which is also
     /// served under the path of the store's public URL.
     func routers(workers: Workers, metrics: ServiceMetrics, clock: @escaping @Sendable () -> ContinuousClock.Instant,
-                 serviceRoot: Certificate) throws -> (api: Router<APIContext>, public: Router<BasicRequestContext>) {
+                 serviceRoot: Certificate) throws -> (api: Router<APIContext>, public: Router<PublicContext>) {
         let store = keyring.store
         let limits = configuration.limits
         let api = Router(context: APIContext.self)
@@ -128,13 +130,19 @@ extension IoTCAServer {
         ESTRoutes(workers: workers, metrics: metrics, peers: peers, authenticator: authenticator,
                   failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst)).add(to: api)
 
+        let cmp = CMPRoutes(workers: workers, metrics: metrics, responder: cmpResponder,
+                            failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst))
+        cmp.add(to: api) { ESTRoutes.sourceAddress($0) }
+
         // What certificates point at, over plain HTTP.
-        let publicRouter = Router()
+        let publicRouter = Router(context: PublicContext.self)
         publicRouter.add(middleware: ProblemMiddleware(listener: "public", metrics: metrics, clock: clock, allowed: publicMethods))
         publicRouter.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
         let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // OCSP before the files, whose `:file` would otherwise take /ocsp.
         OCSPRoutes(responder: OCSPResponder(keyring: keyring), metrics: metrics, prefix: prefix).add(to: publicRouter)
+        // CMP before the files too: its messages protect themselves, so devices may enrol over plain HTTP.
+        cmp.add(to: publicRouter) { $0.channel.remoteAddress?.ipAddress ?? "unknown" }
         PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
         apiMethods.register(api)
         publicMethods.register(publicRouter)
@@ -145,7 +153,7 @@ extension IoTCAServer {
     /// OpenAPI document (`docs/openapi.yaml`) must describe, no more and no less.
     public func routeTable() async throws -> (api: [String], public: [String]) {
         let workers = Workers(keyring: keyring, threads: 1)
-        let routers: (api: Router<APIContext>, public: Router<BasicRequestContext>)
+        let routers: (api: Router<APIContext>, public: Router<PublicContext>)
         do {
             let serviceRoot = try keyring.store.authority(named: ServiceHierarchy.rootName).certificate()
             routers = try self.routers(workers: workers, metrics: ServiceMetrics(), clock: { ContinuousClock.now }, serviceRoot: serviceRoot)

@@ -17,7 +17,7 @@ struct OCSPRoutes {
     /// Requests are about a hundred bytes; a few CertIDs and a nonce stay far below this.
     static let bodyLimit = 16 * 1024
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<PublicContext>) {
         var bases = [""]
         if let prefix, !prefix.isEmpty { bases.append(prefix) }
         for base in bases {

@@ -14,7 +14,7 @@ struct PublicRoutes {
     /// The path of the store's public URL (`/pki` for `http://host/pki`), where files are served too.
     let prefix: String?
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<PublicContext>) {
         router.get("healthz") { _, _ in
             // A read of the store: a server whose store is gone is not healthy.
             _ = try await workers.run { try $0.listAuthorities() }
@@ -30,7 +30,7 @@ struct PublicRoutes {
         }
     }
 
-    private func file(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func file(_ request: Request, _ context: PublicContext) async throws -> Response {
         let name = try context.parameters.require("file")
         guard let file = try await workers.run({ try $0.publishedFile(name) }) else {
             throw Problem(.noRoute, detail: "\(name) is not published here (NAME.crl, NAME.crl.pem or NAME.crt of a CA of this store)")

@@ -4,9 +4,11 @@ import ServiceLifecycle
 
 /// What the service does on its own, once a minute until it stops: revokes the certificates
 /// devices replaced (EST re-enrolment) whose grace period is over, and publishes the CRLs that
-/// changed. `crl publish --if-due` from cron does the same where no service runs.
+/// changed; withdraws the certificates a CMP client never confirmed. `crl publish --if-due`
+/// from cron does the same where no service runs.
 struct ScheduledWork: Service {
     let workers: Workers
+    let cmp: CMPResponder
     let logger: Logger
     var interval: Duration = .seconds(60)
 
@@ -20,6 +22,14 @@ struct ScheduledWork: Service {
                     }
                 } catch {
                     logger.warning("scheduled supersession failed; retrying in a minute", metadata: ["error": .string("\(error)")])
+                }
+                do {
+                    let withdrawn = try await workers.run { try cmp.withdrawUnconfirmed(ca: $0) }
+                    if !withdrawn.isEmpty {
+                        logger.info("withdrawn: no CMP confirmation in time", metadata: ["serials": .string(withdrawn.map(\.serial.hex).joined(separator: " "))])
+                    }
+                } catch {
+                    logger.warning("withdrawing unconfirmed CMP certificates failed; retrying in a minute", metadata: ["error": .string("\(error)")])
                 }
                 try await Task.sleep(for: interval)
             }

@@ -41,6 +41,10 @@ final class ServiceMetrics: Sendable {
 
     /// An EST enrolment refused for its credentials (`failed`), or not tried because its source
     /// address failed too often (`rate_limited`).
+    func cmpAnswered(request: String, outcome: String) {
+        registry.makeCounter(name: "iotca_cmp_answered_total", labels: [("request", request), ("outcome", outcome)]).increment()
+    }
+
     func estRefused(_ outcome: String) {
         registry.makeCounter(name: "iotca_est_refused_total", labels: [("outcome", outcome)]).increment()
     }

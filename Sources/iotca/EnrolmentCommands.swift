@@ -2,21 +2,23 @@ import ArgumentParser
 import Foundation
 import IoTCAKit
 
-/// `iotca enrol-token THING`: the one-time secret a device enrols with over EST.
+/// `iotca enrol-token THING`: the one-time secret a device enrols with over EST or CMP.
 struct EnrolTokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enrol-token",
-        abstract: "Make a one-time secret for a thing to enrol with over EST (printed once; only its hash is kept).")
+        abstract: "Make a one-time secret for a thing to enrol with over EST or CMP (printed once).",
+        discussion: "A CMP MAC needs the secret at both ends, so the store keeps it until it is spent or replaced; with --est-only only its hash is kept.")
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "The thing that will enrol (its certificate's name).") var thing: String
     @Option(help: ArgumentHelp("The template it enrols with.", valueName: "NAME")) var template = "device"
     @Option(help: ArgumentHelp("How long the secret is good for (default 7d).", valueName: "DURATION")) var expires: ValidityPeriod?
+    @Flag(help: "Keep only the secret's hash: the token enrols over EST, not CMP.") var estOnly = false
 
     func run() throws {
         try Output.run {
-            let token = try storeOptions.authority().createEnrolmentToken(thing: thing, template: template, expires: expires)
+            let token = try storeOptions.authority().createEnrolmentToken(thing: thing, template: template, expires: expires, cmp: !estOnly)
             if output.json { return try Output.json(token) }
             // The secret alone on stdout, for scripts; what it is for on stderr.
             Output.line(token.secret)
@@ -28,7 +30,7 @@ struct EnrolTokenCommand: ParsableCommand {
 /// `iotca claim create NAME --grant TEMPLATE:PATTERN`: a claim certificate for a batch of devices.
 struct ClaimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "claim", abstract: "Claim certificates: shared by a batch of devices, they may only enrol them over EST.",
+        commandName: "claim", abstract: "Claim certificates: shared by a batch of devices, they may only enrol them over EST or CMP.",
         subcommands: [Create.self])
 
     struct Create: ParsableCommand {

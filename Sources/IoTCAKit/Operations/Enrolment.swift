@@ -26,7 +26,9 @@ extension CertificateAuthority {
     /// `iotca enrol-token THING`: a new one-time secret for `thing` to enrol with `template`,
     /// replacing one not yet spent. Only its SHA-256 is stored; the secret is returned once.
     /// - Throws: `PolicyError` (thing name, a template that is not a device's, lifetime).
-    public func createEnrolmentToken(thing: String, template: String = "device", expires: ValidityPeriod? = nil) throws -> EnrolmentToken {
+    /// With `cmp` (the default) the secret itself is kept too, until spent: a CMP MAC needs it at both ends.
+    public func createEnrolmentToken(thing: String, template: String = "device", expires: ValidityPeriod? = nil,
+                                     cmp: Bool = true) throws -> EnrolmentToken {
         try ThingName.validate(thing)
         // The thing is the HTTP Basic user name, which ends at the first colon (RFC 7617 2).
         guard !thing.contains(":") else {
@@ -46,7 +48,7 @@ extension CertificateAuthority {
         let now = store.clock.now()
         let expiresAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + lifetime).rounded(.down))
         try store.putEnrolmentToken(EnrolmentTokenRow(thing: thing, template: checked.name, secretSHA256: Self.digest(secret),
-                                                      expiresAt: expiresAt, createdAt: now))
+                                                      expiresAt: expiresAt, createdAt: now, macSecret: cmp ? secret : nil))
         return EnrolmentToken(thing: thing, template: checked.name, secret: secret, expiresAt: expiresAt)
     }
 
@@ -57,20 +59,24 @@ extension CertificateAuthority {
     /// - Throws: `EnrolmentError` (credentials, expiry), `PolicyError` (CSR, a label naming
     ///   another template), the issuance's errors.
     public func enrol(thing: String, secret: String, csr: [UInt8], template label: String? = nil) throws -> IssueResult {
+        try enrol(thing: thing, secret: secret, key: .csr(csr), template: label)
+    }
+
+    func enrol(thing: String, secret: String, key: RequestedKey, template label: String?) throws -> IssueResult {
         let now = store.clock.now()
         let token = try store.spendEnrolmentToken(thing: thing, secretSHA256: Self.digest(secret), now: now) { token in
             if let label, label != token.template {
                 throw PolicyError.invalidValue("EST label \(label)", reason: "the token of \(thing) enrols with template \(token.template)")
             }
             // A request that is no request, or is not signed by its key, never spends the token.
-            _ = try CSRCheck.publicKey(fromRequest: csr)
+            if case .csr(let csr) = key { _ = try CSRCheck.publicKey(fromRequest: csr) }
         }
         do {
             let renew = try !store.activeSerials(thing: thing).isEmpty
             // The token holder is the thing the operator named, for that template alone: it may
             // not replace a certificate of another template the thing holds.
-            return try issue(IssueRequest(thing: thing, template: token.template, csr: csr, renew: renew,
-                                          caller: try .device(thing, template: token.template)),
+            return try issue(key.request(IssueRequest(thing: thing, template: token.template, renew: renew,
+                                                      caller: try .device(thing, template: token.template))),
                              into: URL(fileURLWithPath: "/"), format: .json)
         } catch {
             try? store.restoreEnrolmentToken(token)
@@ -102,6 +108,14 @@ extension CertificateAuthority {
     /// - Throws: `EnrolmentError` (not an active claim), `PolicyError` (CSR, outside the
     ///   grants), `IssuanceConflict`, the issuance's errors.
     public func enrol(claim der: [UInt8], csr: [UInt8], template label: String? = nil) throws -> IssueResult {
+        let request = try Self.parseRequest(csr)
+        guard let thing = request.subject.commonNames.first else {
+            throw PolicyError.invalidCSR(reason: "a request made with a claim names its thing as the subject's common name")
+        }
+        return try enrol(claim: der, thing: thing, key: .csr(csr), template: label)
+    }
+
+    func enrol(claim der: [UInt8], thing: String, key: RequestedKey, template label: String?) throws -> IssueResult {
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: der) } catch { throw EnrolmentError.notRenewable(reason: "the claim certificate does not parse") }
         let serial = SerialNumber(certificate.serialNumber)
@@ -111,10 +125,6 @@ extension CertificateAuthority {
         }
         guard standing.status == .active, standing.authorityStatus == .active || standing.authorityStatus == .disabled else {
             throw EnrolmentError.notRenewable(reason: "claim \(claim) (\(serial.hex)) is revoked")
-        }
-        let request = try Self.parseRequest(csr)
-        guard let thing = request.subject.commonNames.first else {
-            throw PolicyError.invalidCSR(reason: "a request made with a claim names its thing as the subject's common name")
         }
         let template = label ?? "device"
         let caller = Caller(role: .claim, name: claim, grants: try store.grants(of: claim))
@@ -130,7 +140,7 @@ extension CertificateAuthority {
         }
         do {
             return try AuditEvent.$client.withValue("claim:\(claim):\(serial.hex)") {
-                try issue(IssueRequest(thing: thing, template: template, csr: csr, renew: opened, caller: caller),
+                try issue(key.request(IssueRequest(thing: thing, template: template, renew: opened, caller: caller)),
                           into: URL(fileURLWithPath: "/"), format: .json)
             }
         } catch {
@@ -159,6 +169,15 @@ extension CertificateAuthority {
     /// - Throws: `EnrolmentError` (not renewable, names differ), `PolicyError` (CSR, a label
     ///   naming another template), the issuance's.
     public func reenrol(current der: [UInt8], csr: [UInt8], template label: String? = nil) throws -> IssueResult {
+        let request = try Self.parseRequest(csr)
+        let names = (try? request.attributes.extensionRequest?.extensions.subjectAlternativeNames) ?? nil
+        return try reenrol(current: der, key: .csr(csr), subject: request.subject, subjectAltNames: names, template: label)
+    }
+
+    /// Re-enrolment with the key `key`, asking for `subject` (which must be the current one's)
+    /// and, when not nil, `subjectAltNames` (which must be the current one's too).
+    func reenrol(current der: [UInt8], key: RequestedKey, subject: DistinguishedName?, subjectAltNames requested: SubjectAlternativeNames?,
+                 template label: String?) throws -> IssueResult {
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: der) } catch { throw EnrolmentError.notRenewable(reason: "the certificate does not parse") }
         let serial = SerialNumber(certificate.serialNumber)
@@ -177,19 +196,18 @@ extension CertificateAuthority {
         if let label, label != standing.template {
             throw PolicyError.invalidValue("EST label \(label)", reason: "certificate \(serial.hex) is of template \(standing.template)")
         }
-        let request = try Self.parseRequest(csr)
-        guard request.subject == certificate.subject else {
-            throw EnrolmentError.subjectMismatch(reason: "the request's subject \(request.subject) is not \(certificate.subject)")
+        if let subject, subject != certificate.subject {
+            throw EnrolmentError.subjectMismatch(reason: "the request's subject \(subject) is not \(certificate.subject)")
         }
-        if let requested = try? request.attributes.extensionRequest?.extensions.subjectAlternativeNames {
+        if let requested {
             let current = (try? certificate.extensions.subjectAlternativeNames) ?? nil
             guard requested == current else {
                 throw EnrolmentError.subjectMismatch(reason: "the request's subject alternative names differ from the certificate's")
             }
         }
         let caller = try Caller.device(thing, template: standing.template, authority: standing.authority)
-        let result = try issue(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, csr: csr, renew: true,
-                                            caller: caller),
+        let result = try issue(key.request(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, renew: true,
+                                                        caller: caller)),
                                into: URL(fileURLWithPath: "/"), format: .json)
         let grace = (try? TemplateCatalog(store: store).template(standing.template))?.renewalGraceSeconds ?? 86_400
         try store.scheduleSupersession(serial: serial, authority: standing.authority, due: now.addingTimeInterval(TimeInterval(grace)))
@@ -214,6 +232,22 @@ extension CertificateAuthority {
     }
 
     static func digest(_ secret: String) -> String { Array(SHA256.hash(data: Array(secret.utf8))).hexString }
+}
+
+/// The key a device asks to have certified: in a PKCS#10 request (proven when it is issued),
+/// or already proven by the protocol that carried it (a CRMF proof of possession).
+enum RequestedKey: Sendable {
+    case csr([UInt8])
+    case proven(Certificate.PublicKey)
+
+    func request(_ request: IssueRequest) -> IssueRequest {
+        var request = request
+        switch self {
+        case .csr(let csr): request.csr = csr
+        case .proven(let key): request.provenKey = key
+        }
+        return request
+    }
 }
 
 extension DistinguishedName {

@@ -1,4 +1,5 @@
 import Foundation
+import X509
 
 /// What `iotca issue` asks for.
 public struct IssueRequest: Sendable {
@@ -22,6 +23,9 @@ public struct IssueRequest: Sendable {
     public var caller: Caller
     /// A Matter Certification Declaration to put in the bundle (matter format only).
     public var certificationDeclaration: [UInt8]?
+    /// A key whose holder a protocol proved otherwise (a CRMF proof of possession), instead
+    /// of a CSR; set only by the library's own enrolment paths.
+    var provenKey: Certificate.PublicKey?
 
     public init(thing: String, authority: String = "issuing", template: String = "device", validity: ValidityPeriod? = nil,
                 subjectAltNames: [SubjectAltName] = [], attributes: [String: String] = [:], csr: [UInt8]? = nil,

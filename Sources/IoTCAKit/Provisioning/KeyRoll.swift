@@ -14,7 +14,7 @@ enum KeyRoll {
     static func choose(_ plan: Provisioner.Plan, format: BundleFormat, bundleParent: URL, store: Store,
                        generator: KeyGenerator) throws -> Choice {
         let request = plan.request
-        guard request.csr == nil else { return Choice() }
+        guard request.csr == nil, request.provenKey == nil else { return Choice() }
         let prepares = plan.template.nextKey == true && format == .dir
         func freshNext() throws -> PrivateKeyMaterial? { prepares ? try generator.generate(plan.template.keyType) : nil }
         guard request.renew, request.renewalKey != .new else { return Choice(key: nil, next: try freshNext()) }

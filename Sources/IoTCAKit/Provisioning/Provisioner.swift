@@ -109,10 +109,10 @@ public final class Provisioner {
             throw PolicyError.invalidValue("format matter", reason: "it holds a Matter DAC and its chain: issue with a matter-dac template")
         }
         try CertificationDeclaration.check(request.certificationDeclaration, format: format)
-        if format == .p12 && request.csr != nil {
+        if format == .p12 && (request.csr != nil || request.provenKey != nil) {
             throw PolicyError.invalidValue("format p12", reason: "a PKCS#12 bundle holds the private key, which stays on the device that sent a CSR")
         }
-        let requestKey = try request.csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) }
+        let requestKey = try request.csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) } ?? request.provenKey
         let policy = IssuancePolicy(template: template, thing: request.thing, organization: organization,
                                     attributes: request.attributes, extraSubjectAltNames: request.subjectAltNames,
                                     validity: request.validity)

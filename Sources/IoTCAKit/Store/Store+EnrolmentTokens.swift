@@ -1,12 +1,29 @@
 import Foundation
 
-/// A one-time enrolment secret as the store keeps it: its hash, never the secret.
+/// A one-time enrolment secret as the store keeps it: its hash, and the secret itself only when
+/// it may key a CMP MAC (which needs it at both ends).
 struct EnrolmentTokenRow: Sendable {
     let thing: String
     let template: String
     let secretSHA256: String
     let expiresAt: Date
     let createdAt: Date
+    var macSecret: String? = nil
+
+    init(thing: String, template: String, secretSHA256: String, expiresAt: Date, createdAt: Date, macSecret: String? = nil) {
+        self.thing = thing
+        self.template = template
+        self.secretSHA256 = secretSHA256
+        self.expiresAt = expiresAt
+        self.createdAt = createdAt
+        self.macSecret = macSecret
+    }
+
+    init(row found: SQLRow) throws {
+        let read = RowDecoder(found, table: "enrolment_tokens", key: "thing")
+        self.init(thing: try read.value("thing"), template: try read.value("template"), secretSHA256: try read.value("secret_sha256"),
+                  expiresAt: try read.value("expires_at"), createdAt: try read.value("created_at"), macSecret: try read.optional("mac_secret"))
+    }
 }
 
 extension Store {
@@ -14,10 +31,10 @@ extension Store {
     func putEnrolmentToken(_ row: EnrolmentTokenRow, event: String = "enrolment.token") throws {
         try write { db in
             try db.execute("""
-                INSERT INTO enrolment_tokens (thing, template, secret_sha256, expires_at, created_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO enrolment_tokens (thing, template, secret_sha256, expires_at, created_at, mac_secret) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(thing) DO UPDATE SET template = excluded.template, secret_sha256 = excluded.secret_sha256,
-                    expires_at = excluded.expires_at, created_at = excluded.created_at
-                """, row.thing, row.template, row.secretSHA256, row.expiresAt, row.createdAt)
+                    expires_at = excluded.expires_at, created_at = excluded.created_at, mac_secret = excluded.mac_secret
+                """, row.thing, row.template, row.secretSHA256, row.expiresAt, row.createdAt, row.macSecret)
             try appendEvent(db, action: event, subject: row.thing, details: [
                 "template": row.template, "expires_at": Self.timestamp(row.expiresAt),
             ])
@@ -29,9 +46,9 @@ extension Store {
     func restoreEnrolmentToken(_ row: EnrolmentTokenRow) throws {
         try write { db in
             let restored = try db.execute("""
-                INSERT INTO enrolment_tokens (thing, template, secret_sha256, expires_at, created_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO enrolment_tokens (thing, template, secret_sha256, expires_at, created_at, mac_secret) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(thing) DO NOTHING
-                """, row.thing, row.template, row.secretSHA256, row.expiresAt, row.createdAt)
+                """, row.thing, row.template, row.secretSHA256, row.expiresAt, row.createdAt, row.macSecret)
             if restored > 0 {
                 try appendEvent(db, action: "enrolment.token.restored", subject: row.thing, details: ["template": row.template])
             }
@@ -47,13 +64,7 @@ extension Store {
     /// it refuses (a label naming another template, a malformed request) spends and writes nothing.
     func spendEnrolmentToken(thing: String, secretSHA256: String, now: Date,
                              check: (EnrolmentTokenRow) throws -> Void = { _ in }) throws -> EnrolmentTokenRow {
-        let row = try readOne { db -> EnrolmentTokenRow? in
-            guard let found = try db.row("SELECT * FROM enrolment_tokens WHERE thing = ?", thing) else { return nil }
-            let read = RowDecoder(found, table: "enrolment_tokens", key: "thing")
-            return EnrolmentTokenRow(thing: try read.value("thing"), template: try read.value("template"),
-                                     secretSHA256: try read.value("secret_sha256"), expiresAt: try read.value("expires_at"),
-                                     createdAt: try read.value("created_at"))
-        }
+        let row = try enrolmentToken(thing: thing)
         // Compared even when there is no token, so the time taken tells nothing either.
         let stored = row?.secretSHA256 ?? String(repeating: "0", count: 64)
         guard ConstantTime.equal(Array(stored.utf8), Array(secretSHA256.utf8)), let row else {
@@ -68,5 +79,12 @@ extension Store {
             try appendEvent(db, action: "enrolment.token.spent", subject: thing, details: ["template": row.template])
         }
         return row
+    }
+
+    /// The token of `thing`, spent or not checked.
+    func enrolmentToken(thing: String) throws -> EnrolmentTokenRow? {
+        try readOne { db -> EnrolmentTokenRow? in
+            try db.row("SELECT * FROM enrolment_tokens WHERE thing = ?", thing).map(EnrolmentTokenRow.init(row:))
+        }
     }
 }

@@ -199,6 +199,15 @@ enum StoreSchema {
             try db.execute(sql: "CREATE INDEX certificates_revoked_order ON certificates (id) WHERE status = 'revoked'")
         }
         migrator.registerMigration("v12-lean-rows", migrate: leanRows)
+        migrator.registerMigration("v13-cmp") { db in
+            // CMP protects a first enrolment with a MAC keyed by the token, so the CA needs the
+            // token itself, not only its hash (as EJBCA keeps CMP shared secrets); kept until
+            // the token is spent or replaced.
+            try db.alter(table: "enrolment_tokens") { t in t.add(column: "mac_secret", .text) }
+            // Certificates sent in a CMP answer and not yet confirmed (certConf): withdrawn if
+            // the confirmation rejects them or does not come in time.
+            try db.execute(sql: CMPSchema.confirmations)
+        }
         return migrator
     }
 }

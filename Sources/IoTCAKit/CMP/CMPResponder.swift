@@ -1,0 +1,213 @@
+import Crypto
+import Foundation
+import Synchronization
+import SwiftASN1
+import X509
+
+/// Answers Lightweight CMP (RFC 9483) for the issuing CA: enrolment with a token (MAC) or a
+/// claim certificate (signature), key update, revocation by the device, confirmation, and
+/// general messages for CA certificates, the next root and CRLs. Every answer is a PKIMessage:
+/// refusals too, as CMP error messages with their PKIFailureInfo bit. The rules are EST's (one
+/// use per token, grants, the template decides everything but the key).
+public final class CMPResponder: Sendable {
+    /// What the service needs besides the bytes: what was asked, whether it was refused, and
+    /// whether the refusal was a failed secret (counted against the source, like EST's).
+    public struct Answer: Sendable {
+        public let der: [UInt8]
+        public let request: String
+        public let failure: CMPFailure?
+        public let authenticationFailed: Bool
+    }
+
+    /// The CA whose signer answers and whose chain is handed out.
+    let authority = "issuing"
+    /// How long a certificate waits for its certConf before it is withdrawn.
+    public let confirmationWait: TimeInterval
+    /// How far a message's time may be from ours; nonces are remembered twice as long.
+    static let timeWindow: TimeInterval = 600
+    private let signer = Mutex<CMPSigner?>(nil)
+    private let nonces = Mutex(NonceWindow())
+
+    public init(confirmationWait: TimeInterval = 300) {
+        self.confirmationWait = confirmationWait
+    }
+
+    /// Who proved themselves, and so how the answer is protected.
+    enum Client {
+        /// A thing's enrolment token (or, for a confirmation, the secret its enrolment used).
+        case secret(thing: String, secret: String, pbm: CMPAlgorithms.PasswordBasedMAC, keyID: [UInt8])
+        /// A certificate of this store whose key signed the message.
+        case certificate(der: [UInt8], Certificate, ClientStanding)
+    }
+
+    /// The answer to one DER request. Never throws: every failure is a CMP error message.
+    /// `operation`: the bodies the path's operation name allows (RFC 9483 6.1), if it named one.
+    public func respond(to der: [UInt8], label: String?, operation: Set<String>? = nil, ca: CertificateAuthority) -> Answer {
+        let now = ca.store.clock.now()
+        var reply = CMPMessageWriter.Reply()
+        var client: Client?
+        var request = "unknown"
+        do {
+            let message = try CMPMessage(derEncoded: der)
+            request = message.body.name
+            if let operation, !operation.contains(request) {
+                throw CMPFailure(.badRequest, "a \(request) is not sent to this operation's path")
+            }
+            reply.pvno = message.header.pvno == 3 ? 3 : 2
+            reply.recipient = message.header.sender
+            reply.transactionID = message.header.transactionID
+            reply.recipientNonce = message.header.senderNonce
+            reply.authorityName = try issuerName(ca)
+            try checkHeader(message.header, now: now)
+            client = try authenticate(message, ca: ca)
+            try nonces.withLock { window throws(CMPFailure) in
+                try window.remember(message.header.senderNonce ?? [], now: now, keep: 2 * Self.timeWindow)
+            }
+            guard let client else { throw CMPFailure(.systemFailure, "no client") }
+            let (tag, body, extra) = try answer(message, client: client, label: label, ca: ca, now: now, reply: &reply)
+            let der = try CMPMessageWriter.message(reply, bodyTag: tag, body: body, protection: try protection(for: client, ca: ca, now: now),
+                                                   now: now, extraCerts: extra)
+            return Answer(der: der, request: request, failure: nil, authenticationFailed: false)
+        } catch {
+            let failure = Self.failure(error)
+            // The refusal is protected as the request was when the client proved itself;
+            // otherwise signed, so at least the CA is known to have sent it.
+            let protection = client.flatMap { try? self.protection(for: $0, ca: ca, now: now) } ?? (try? signed(ca, now: now))
+            reply.implicitConfirm = false
+            let der = protection.flatMap {
+                try? CMPMessageWriter.message(reply, bodyTag: CMPMessageWriter.bodyTags.error, body: CMPMessageWriter.errorContent(failure),
+                                              protection: $0, now: now)
+            } ?? []
+            return Answer(der: der, request: request, failure: failure, authenticationFailed: client == nil && failure.bit == .badMessageCheck)
+        }
+    }
+
+    /// pvno, a transaction and a nonce (RFC 9483 3.1 requires both), a plausible time.
+    private func checkHeader(_ header: CMPMessage.Header, now: Date) throws(CMPFailure) {
+        guard header.pvno == 2 || header.pvno == 3 else { throw CMPFailure(.unsupportedVersion, "CMP version \(header.pvno) (2 and 3 are spoken)") }
+        guard let id = header.transactionID, (16...64).contains(id.count) else {
+            throw CMPFailure(.badRequest, "a transactionID of 16 to 64 bytes is required")
+        }
+        guard let nonce = header.senderNonce, (16...64).contains(nonce.count) else {
+            throw CMPFailure(.badSenderNonce, "a senderNonce of 16 to 64 bytes is required")
+        }
+        if let time = header.messageTime, abs(time.timeIntervalSince(now)) > Self.timeWindow {
+            throw CMPFailure(.badTime, "the message time is more than \(Int(Self.timeWindow / 60)) minutes from the CA's")
+        }
+    }
+
+    /// Proves who sent the message: a MAC keyed by the thing's enrolment token (or, for a
+    /// certConf, by the secret its enrolment used), or a signature by a certificate this store
+    /// issued, active and valid now. Unprotected messages are refused.
+    private func authenticate(_ message: CMPMessage, ca: CertificateAuthority) throws -> Client {
+        guard let algorithm = message.header.protectionAlgorithm, let protection = message.protection else {
+            throw CMPFailure(.badMessageCheck, "unprotected requests are refused: protect it with the enrolment token (MAC) or a certificate")
+        }
+        let (oid, parameters) = try ASN1Reading.oid(try DER.parse(algorithm))
+        if oid == CMPAlgorithms.passwordBasedMAC {
+            let pbm = try CMPAlgorithms.PasswordBasedMAC(parameters: parameters)
+            guard let keyID = message.header.senderKID, let thing = String(bytes: keyID, encoding: .utf8) else {
+                throw CMPFailure(.badMessageCheck, "a MAC-protected request names its thing as senderKID")
+            }
+            let secret = try macSecret(for: message, thing: thing, ca: ca)
+            // Computed even without a secret, so the time taken tells nothing either.
+            let expected = pbm.authenticate(message.protectedPart, secret: Array((secret ?? "-").utf8))
+            guard let secret, ConstantTime.equal(expected, protection) else {
+                throw CMPFailure(.badMessageCheck, "no CMP enrolment token for \(thing), or the MAC does not verify with it")
+            }
+            return .secret(thing: thing, secret: secret, pbm: pbm, keyID: keyID)
+        }
+        guard let signatureAlgorithm = CMPAlgorithms.signature(oid) else { throw CMPFailure(.badAlg, "unsupported protection algorithm \(oid)") }
+        guard let der = message.extraCerts.first, let certificate = try? Certificate(derEncoded: der) else {
+            throw CMPFailure(.badMessageCheck, "a signed request carries its signer's certificate first in extraCerts")
+        }
+        guard certificate.publicKey.isValidSignature(protection, for: message.protectedPart, signatureAlgorithm: signatureAlgorithm) else {
+            throw CMPFailure(.badMessageCheck, "the signature does not verify with the certificate in extraCerts")
+        }
+        let serial = SerialNumber(certificate.serialNumber)
+        guard let standing = try ca.store.clientStanding(serial: serial, der: der) else {
+            throw CMPFailure(.signerNotTrusted, "certificate \(serial.hex) is not one this CA issued")
+        }
+        guard standing.status == .active, standing.authorityStatus != .revoked else {
+            throw CMPFailure(.certRevoked, "certificate \(serial.hex) is revoked")
+        }
+        let now = ca.store.clock.now()
+        guard certificate.notValidBefore <= now, now < certificate.notValidAfter else {
+            throw CMPFailure(.signerNotTrusted, "certificate \(serial.hex) is not valid now")
+        }
+        return .certificate(der: der, certificate, standing)
+    }
+
+    /// The secret a MAC-protected message of `thing` must be keyed with: for a certConf, the
+    /// one its enrolment used (the token is spent by then); otherwise the thing's unexpired token.
+    private func macSecret(for message: CMPMessage, thing: String, ca: CertificateAuthority) throws -> String? {
+        if case .certConf = message.body {
+            guard let id = message.header.transactionID,
+                  let pending = try ca.store.pendingConfirmation(transactionID: Array(id).hexString),
+                  pending.thing == thing, pending.credential.hasPrefix("mac:") else { return nil }
+            return String(pending.credential.dropFirst(4))
+        }
+        guard let token = try ca.store.enrolmentToken(thing: thing), ca.store.clock.now() < token.expiresAt else { return nil }
+        return token.macSecret
+    }
+
+    /// How the answer to `client` is protected: with its secret, or signed.
+    func protection(for client: Client, ca: CertificateAuthority, now: Date) throws -> CMPMessageWriter.Protection {
+        switch client {
+        case .secret(_, let secret, let pbm, let keyID): .mac(pbm.withFreshSalt(), secret: Array(secret.utf8), keyID: keyID)
+        case .certificate: try signed(ca, now: now)
+        }
+    }
+
+    /// Signed by the CA's CMP signer, certified now if there is none yet or it is near its end.
+    func signed(_ ca: CertificateAuthority, now: Date) throws -> CMPMessageWriter.Protection {
+        if let current = signer.withLock({ $0 }), !current.isDue(at: now) { return .signature(current) }
+        return .signature(try signer.withLock { current in
+            if let current, !current.isDue(at: now) { return current }
+            let authority = try ca.store.authority(named: self.authority)
+            let chain = try ca.chain(of: self.authority)
+            let made = try CMPSigner.issue(for: authority, with: try ca.keyring.signer(for: authority, toIssue: false),
+                                           chain: chain.intermediates + [chain.root], store: ca.store, now: now)
+            current = made
+            return made
+        })
+    }
+
+    private func issuerName(_ ca: CertificateAuthority) throws -> [UInt8] {
+        let chain = try ca.chain(of: authority)
+        return try DERWriter.encoded(try Certificate(derEncoded: chain.intermediates.first ?? chain.root).subject)
+    }
+
+    /// Library errors as CMP failures: what the client did wrong keeps its sentence; what went
+    /// wrong here is a systemFailure without internals.
+    static func failure(_ error: any Error) -> CMPFailure {
+        switch error {
+        case let failure as CMPFailure: return failure
+        case let enrolment as EnrolmentError:
+            if case .subjectMismatch = enrolment { return CMPFailure(.badCertTemplate, enrolment.description) }
+            return CMPFailure(.notAuthorized, enrolment.description)
+        case let denied as AccessDenied: return CMPFailure(.notAuthorized, denied.description)
+        case let policy as PolicyError: return CMPFailure(.badCertTemplate, policy.description)
+        case let conflict as IssuanceConflict: return CMPFailure(.badRequest, conflict.description)
+        case let notFound as CertificateNotFound: return CMPFailure(.badCertId, notFound.description)
+        case let revocation as RevocationError: return CMPFailure(.badRequest, revocation.description)
+        case let authority as AuthorityError: return CMPFailure(.wrongAuthority, authority.description)
+        case is StoreError: return CMPFailure(.systemUnavail, "the CA's store is unavailable; try again")
+        default: return CMPFailure(.systemFailure, "the CA could not complete the request; its log says why")
+        }
+    }
+}
+
+/// Nonces seen lately: a message sent twice is refused the second time (RFC 9483 3.5).
+struct NonceWindow: Sendable {
+    private var seen: [[UInt8]: Date] = [:]
+    private var pruned = Date.distantPast
+
+    mutating func remember(_ nonce: [UInt8], now: Date, keep: TimeInterval) throws(CMPFailure) {
+        if now.timeIntervalSince(pruned) > keep / 4 {
+            seen = seen.filter { now.timeIntervalSince($0.value) < keep }
+            pruned = now
+        }
+        guard seen.updateValue(now, forKey: nonce) == nil else { throw CMPFailure(.badSenderNonce, "this message was already received (a replay)") }
+    }
+}

@@ -132,7 +132,6 @@ extension IoTCAServer {
 
         let cmp = CMPRoutes(workers: workers, metrics: metrics, responder: cmpResponder,
                             failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst))
-        cmp.add(to: api) { ESTRoutes.sourceAddress($0) }
 
         // What certificates point at, over plain HTTP.
         let publicRouter = Router(context: PublicContext.self)
@@ -141,7 +140,8 @@ extension IoTCAServer {
         let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // OCSP before the files, whose `:file` would otherwise take /ocsp.
         OCSPRoutes(responder: OCSPResponder(keyring: keyring), metrics: metrics, prefix: prefix).add(to: publicRouter)
-        // CMP before the files too: its messages protect themselves, so devices may enrol over plain HTTP.
+        // CMP before the files too. Its messages protect themselves (RFC 9483 6.1), so it is
+        // served here, over plain HTTP: devices enrol before they could check a TLS server.
         cmp.add(to: publicRouter) { $0.channel.remoteAddress?.ipAddress ?? "unknown" }
         PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
         apiMethods.register(api)

@@ -35,9 +35,12 @@ import TestSupport
         _ = try service.revoke(.serial(withCSR.entry.serial, authority: nil), reason: .unspecified)
         _ = try service.publishAll()
 
+        let issuing = try fixture.store.authority(named: "issuing")
+        let cmpSigner = try CMPSigner.issue(for: issuing, with: try fixture.keyring.signer(for: issuing, toIssue: false), chain: [],
+                                            store: fixture.store, now: fixture.clock.now)
         var certificates: [(String, [UInt8])] = [
             ("device", device.entry.der), ("server", server.entry.der), ("device from CSR", withCSR.entry.der),
-            ("AWS verification", verification.der),
+            ("AWS verification", verification.der), ("CMP signer", cmpSigner.certificateDER),
         ]
         for authority in try fixture.store.authorities() {
             certificates.append(("CA \(authority.name)", try #require(authority.certificateDER)))

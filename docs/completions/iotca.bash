@@ -1737,7 +1737,7 @@ _iotca_operator_create() {
 
 _iotca_enrol-token() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --est-only --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --db-password-file --node-dir --passphrase-file --pin-file --template --expires)
     __iotca_offer_flags_options 1

@@ -121,7 +121,7 @@ function __iotca_parse_tokens -S
                 __iotca_parse_subcommand 1 'store=' 'db-password-file=' 'node-dir=' 'passphrase-file=' 'pin-file=' 'json' 'ca=' 'out=' 'version' 'h/help'
             end
         case 'enrol-token'
-            __iotca_parse_subcommand 1 'store=' 'db-password-file=' 'node-dir=' 'passphrase-file=' 'pin-file=' 'json' 'template=' 'expires=' 'version' 'h/help'
+            __iotca_parse_subcommand 1 'store=' 'db-password-file=' 'node-dir=' 'passphrase-file=' 'pin-file=' 'json' 'template=' 'expires=' 'est-only' 'version' 'h/help'
         case 'claim'
             __iotca_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
@@ -226,8 +226,8 @@ complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" 
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'broker-config' -d 'Write mosquitto and nginx configurations that let in the CA\'s devices and refuse revoked ones.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'station' -d 'Factory stations: clients of `iotca serve` that issue within their grants.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'operator' -d 'Operators: clients of `iotca serve` that may do everything, revocation included.'
-complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'enrol-token' -d 'Make a one-time secret for a thing to enrol with over EST (printed once; only its hash is kept).'
-complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'claim' -d 'Claim certificates: shared by a batch of devices, they may only enrol them over EST.'
+complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'enrol-token' -d 'Make a one-time secret for a thing to enrol with over EST or CMP (printed once).'
+complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'claim' -d 'Claim certificates: shared by a batch of devices, they may only enrol them over EST or CMP.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'thing' -d 'What an operator decides about one thing.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'store' -d 'Move a store between engines; give a store\'s free space back.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_positional "iotca" -eq 1' -fa 'matter' -d 'Matter device attestation: revocation sets for commissioners, and a test PAA, PAI and DACs.'
@@ -710,6 +710,7 @@ complete -c 'iotca' -n '__iotca_should_offer_completions_for_flags_or_options "i
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_flags_or_options "iotca enrol-token" json' -l 'json' -d 'Print JSON for scripts instead of text.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_flags_or_options "iotca enrol-token" template' -l 'template' -d 'The template it enrols with.' -rfka ''
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_flags_or_options "iotca enrol-token" expires' -l 'expires' -d 'How long the secret is good for (default 7d).' -rfka ''
+complete -c 'iotca' -n '__iotca_should_offer_completions_for_flags_or_options "iotca enrol-token" est-only' -l 'est-only' -d 'Keep only the secret\'s hash: the token enrols over EST, not CMP.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_flags_or_options "iotca enrol-token" version' -l 'version' -d 'Show the version.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_flags_or_options "iotca enrol-token" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'iotca' -n '__iotca_should_offer_completions_for_flags_or_options "iotca claim" version' -l 'version' -d 'Show the version.'

@@ -69,8 +69,8 @@ _iotca() {
             'broker-config:Write mosquitto and nginx configurations that let in the CA'\''s devices and refuse revoked ones.'
             'station:Factory stations: clients of `iotca serve` that issue within their grants.'
             'operator:Operators: clients of `iotca serve` that may do everything, revocation included.'
-            'enrol-token:Make a one-time secret for a thing to enrol with over EST (printed once; only its hash is kept).'
-            'claim:Claim certificates: shared by a batch of devices, they may only enrol them over EST.'
+            'enrol-token:Make a one-time secret for a thing to enrol with over EST or CMP (printed once).'
+            'claim:Claim certificates: shared by a batch of devices, they may only enrol them over EST or CMP.'
             'thing:What an operator decides about one thing.'
             'store:Move a store between engines; give a store'\''s free space back.'
             'matter:Matter device attestation: revocation sets for commissioners, and a test PAA, PAI and DACs.'
@@ -1088,6 +1088,7 @@ _iotca_enrol-token() {
         ':thing:'
         '--template[The template it enrols with.]:NAME:'
         '--expires[How long the secret is good for (default 7d).]:DURATION:'
+        '--est-only[Keep only the secret'\''s hash\: the token enrols over EST, not CMP.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -7,7 +7,7 @@ import IoTCAKit
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iotca-bench", abstract: "iotca benchmarks (figures, not tests).",
-        subcommands: [IssueBench.self, CRLBench.self, StressBench.self, CrashBench.self, FuzzBench.self, CRLPublishOnce.self,
+        subcommands: [IssueBench.self, CMPBench.self, CRLBench.self, StressBench.self, CrashBench.self, FuzzBench.self, CRLPublishOnce.self,
                       ServeBench.self, OCSPBench.self, ESTBench.self, PKCS11Bench.self, SharedStoreBench.self, FleetBench.self])
 }
 

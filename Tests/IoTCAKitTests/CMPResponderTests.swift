@@ -20,15 +20,15 @@ import X509
             ca = CertificateAuthority(keyring: store.keyring)
         }
 
-        func client(_ thing: String) throws -> CMPTestClient {
-            CMPTestClient(thing: thing, secret: try ca.createEnrolmentToken(thing: thing).secret)
+        func client(_ thing: String) throws -> CMPClientRequest {
+            CMPClientRequest(thing: thing, secret: try ca.createEnrolmentToken(thing: thing).secret)
         }
 
         func send(_ der: [UInt8]) -> CMPResponder.Answer { responder.respond(to: der, label: nil, ca: ca) }
 
         /// An ir for `client`'s thing; the answer and its certificate.
-        func enrol(_ client: CMPTestClient, implicitConfirm: Bool = false) throws -> (CMPTestAnswer, [UInt8]) {
-            let request = try CMPTestClient.certificationRequest(key: P256.Signing.PrivateKey(), subject: client.thing)
+        func enrol(_ client: CMPClientRequest, implicitConfirm: Bool = false) throws -> (CMPTestAnswer, [UInt8]) {
+            let request = try CMPClientRequest.certificationRequest(key: P256.Signing.PrivateKey(), subject: client.thing)
             let answer = send(try client.message(tag: 0, body: request, now: store.clock.now, implicitConfirm: implicitConfirm))
             #expect(answer.failure == nil, "\(String(describing: answer.failure))")
             let parsed = try CMPTestAnswer(answer.der)
@@ -63,7 +63,7 @@ import X509
         let text = try OpenSSLCLI.run(["crl", "-inform", "DER", "-noout", "-text", "-in", path]).stdout
         #expect(text.lowercased().contains(entry.serial.hex.lowercased()) || text.uppercased().contains(entry.serial.hex.uppercased()))
         // A confirmation now comes too late.
-        let late = fixture.send(try client.message(tag: 24, body: CMPTestClient.confirmation(of: entry.der), now: fixture.store.clock.now))
+        let late = fixture.send(try client.message(tag: 24, body: CMPClientRequest.confirmation(of: entry.der), now: fixture.store.clock.now))
         #expect(late.failure?.bit == .badMessageCheck || late.failure?.bit == .badRequest)
     }
 
@@ -72,20 +72,20 @@ import X509
         let client = try fixture.client("meter-2")
         let (answer, certificate) = try fixture.enrol(client)
         let now = fixture.store.clock.now
-        let wrongHash = fixture.send(try client.message(tag: 24, body: CMPTestClient.confirmation(of: certificate, hash: Array(repeating: 0, count: 32)),
+        let wrongHash = fixture.send(try client.message(tag: 24, body: CMPClientRequest.confirmation(of: certificate, hash: Array(repeating: 0, count: 32)),
                                                         now: now, recipientNonce: answer.header.senderNonce))
         #expect(wrongHash.failure?.bit == .badCertId)
-        let wrongNonce = fixture.send(try client.message(tag: 24, body: CMPTestClient.confirmation(of: certificate), now: now,
+        let wrongNonce = fixture.send(try client.message(tag: 24, body: CMPClientRequest.confirmation(of: certificate), now: now,
                                                          recipientNonce: SecureRandom.bytes(16)))
         #expect(wrongNonce.failure?.bit == .badRecipientNonce)
         // Another thing's token cannot confirm (or reject) this transaction.
         var stranger = try fixture.client("meter-3")
         stranger.transactionID = client.transactionID
-        let foreign = fixture.send(try stranger.message(tag: 24, body: CMPTestClient.confirmation(of: certificate, rejected: true), now: now,
+        let foreign = fixture.send(try stranger.message(tag: 24, body: CMPClientRequest.confirmation(of: certificate, rejected: true), now: now,
                                                         recipientNonce: answer.header.senderNonce))
         #expect(foreign.failure?.bit == .badMessageCheck)
         #expect(try fixture.status(of: "meter-2") == [.active])
-        let confirmed = fixture.send(try client.message(tag: 24, body: CMPTestClient.confirmation(of: certificate), now: now,
+        let confirmed = fixture.send(try client.message(tag: 24, body: CMPClientRequest.confirmation(of: certificate), now: now,
                                                         recipientNonce: answer.header.senderNonce))
         #expect(confirmed.failure == nil)
         #expect(try CMPTestAnswer(confirmed.der).bodyTag == 19)  // pkiConf
@@ -112,7 +112,7 @@ import X509
         try fixture.store.store.write { db in _ = try db.execute("UPDATE standby_keys SET certificate_der = NULL") }
         let client = try fixture.client("gateway-1")
         let unknown: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 4, 99]
-        let asked = CMPTestClient.general([CMPResponder.rootCaCertOID, CMPResponder.crlStatusListOID, CMPResponder.caCertsOID, unknown])
+        let asked = CMPClientRequest.general([CMPResponder.rootCaCertOID, CMPResponder.crlStatusListOID, CMPResponder.caCertsOID, unknown])
         let before = try CMPTestAnswer(fixture.send(try client.message(tag: 21, body: asked, now: fixture.store.clock.now)).der)
         #expect(before.bodyTag == 22)
         let items = before.generalItems
@@ -128,7 +128,7 @@ import X509
         // Once the next root is certified, rootCaKeyUpdate carries it as newWithNew.
         let standby = try #require(try AuthorityManager(keyring: fixture.store.keyring).prepareNextRoots().first)
         #expect(!prepared.isEmpty)
-        let after = try CMPTestAnswer(fixture.send(try client.message(tag: 21, body: CMPTestClient.general([CMPResponder.rootCaCertOID]),
+        let after = try CMPTestAnswer(fixture.send(try client.message(tag: 21, body: CMPClientRequest.general([CMPResponder.rootCaCertOID]),
                                                                       now: fixture.store.clock.now)).der)
         let update = try ASN1Reading.children(of: try #require(after.generalItems.first?.1), expecting: .sequence)
         #expect(Array(try #require(update.first).encodedBytes) == standby.certificateDER)
@@ -143,10 +143,10 @@ import X509
     @Test func aRepeatedOrStaleMessageIsRefused() throws {
         let fixture = try Fixture()
         let client = try fixture.client("gateway-2")
-        let message = try client.message(tag: 21, body: CMPTestClient.general([CMPResponder.caCertsOID]), now: fixture.store.clock.now)
+        let message = try client.message(tag: 21, body: CMPClientRequest.general([CMPResponder.caCertsOID]), now: fixture.store.clock.now)
         #expect(fixture.send(message).failure == nil)
         #expect(fixture.send(message).failure?.bit == .badSenderNonce)
-        let stale = try client.message(tag: 21, body: CMPTestClient.general([CMPResponder.caCertsOID]),
+        let stale = try client.message(tag: 21, body: CMPClientRequest.general([CMPResponder.caCertsOID]),
                                        now: fixture.store.clock.now.addingTimeInterval(-CMPResponder.timeWindow - 60))
         #expect(fixture.send(stale).failure?.bit == .badTime)
     }
@@ -156,7 +156,7 @@ import X509
     @Test func hostileMessagesAreAnsweredWithErrorsAndChangeNothing() throws {
         let fixture = try Fixture()
         let client = try fixture.client("target-1")
-        let request = try CMPTestClient.certificationRequest(key: P256.Signing.PrivateKey(), subject: "target-1")
+        let request = try CMPClientRequest.certificationRequest(key: P256.Signing.PrivateKey(), subject: "target-1")
         let valid = try client.message(tag: 0, body: request, now: fixture.store.clock.now)
         var hostile: [[UInt8]] = [[], [0x30], [0x30, 0x80], Array(repeating: 0xFF, count: 300), Array(valid.prefix(valid.count / 2)),
                                   Array(valid.dropLast()), valid + [0x00], Array(repeating: 0x30, count: CMPMessage.sizeLimit + 1)]

@@ -1,16 +1,20 @@
 import Crypto
 import Foundation
-@testable import IoTCAKit
 import SwiftASN1
-import Testing
 import X509
 
-/// A minimal CMP client for the library's tests: MAC-protected requests as `openssl cmp`
-/// makes them (the interop tests use that client itself), and readers for the answers.
-struct CMPTestClient {
-    let thing: String
-    let secret: String
-    var transactionID = SecureRandom.bytes(16)
+/// A device's side of CMP, minimal: MAC-protected requests as `openssl cmp` makes them (PBM,
+/// SHA-256, 500 iterations, HMAC-SHA1), for the library's tests and `iotca-bench cmp`.
+/// Devices themselves use a CMP client (OpenSSL's, or their vendor's).
+public struct CMPClientRequest: Sendable {
+    public let thing: String
+    public let secret: String
+    public var transactionID = SecureRandom.bytes(16)
+
+    public init(thing: String, secret: String) {
+        self.thing = thing
+        self.secret = secret
+    }
 
     static let ecdsaWithSHA256: [UInt8] = [0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02]
 
@@ -26,7 +30,7 @@ struct CMPTestClient {
     }
 
     /// A request with body `tag`, protected with the secret, sent at `now`.
-    func message(tag: Int, body: [UInt8], now: Date, implicitConfirm: Bool = false, recipientNonce: [UInt8]? = nil) throws -> [UInt8] {
+    public func message(tag: Int, body: [UInt8], now: Date, implicitConfirm: Bool = false, recipientNonce: [UInt8]? = nil) throws -> [UInt8] {
         var header = CMPMessageWriter.Reply()
         header.transactionID = transactionID
         header.recipientNonce = recipientNonce
@@ -37,7 +41,7 @@ struct CMPTestClient {
     }
 
     /// CertReqMessages with one request for `key`, its proof of possession signed by it.
-    static func certificationRequest(key: P256.Signing.PrivateKey, subject: String) throws -> [UInt8] {
+    public static func certificationRequest(key: P256.Signing.PrivateKey, subject: String) throws -> [UInt8] {
         var spki = Array(key.publicKey.derRepresentation)
         spki[0] = 0xA6  // [6] IMPLICIT SubjectPublicKeyInfo
         let name = try DERWriter.encoded(try DistinguishedName { CommonName(subject) })
@@ -65,7 +69,7 @@ struct CMPTestClient {
     }
 
     /// CertConfirmContent for `certificate`, accepted unless `rejected`.
-    static func confirmation(of certificate: [UInt8], rejected: Bool = false, hash: [UInt8]? = nil) -> [UInt8] {
+    public static func confirmation(of certificate: [UInt8], rejected: Bool = false, hash: [UInt8]? = nil) -> [UInt8] {
         var writer = DERWriter()
         writer.element(0x30) { list in
             list.element(0x30) { status in
@@ -78,57 +82,44 @@ struct CMPTestClient {
     }
 
     /// GenMsgContent asking for each of `types`.
-    static func general(_ types: [ASN1ObjectIdentifier]) -> [UInt8] {
+    public static func general(_ types: [ASN1ObjectIdentifier]) -> [UInt8] {
         var writer = DERWriter()
         writer.element(0x30) { list in for type in types { list.element(0x30) { $0.append(DERWriter.objectIdentifier(type)) } } }
         return writer.take()
     }
 }
 
-/// An answer taken apart.
-struct CMPTestAnswer {
-    let header: CMPMessage.Header
-    let bodyTag: Int
-    let body: ASN1Node
-    let protectedPart: [UInt8]
-    let protection: [UInt8]?
+extension CMPClientRequest {
+    /// What a client reads from an answer: the body's tag (1 ip, 3 cp, 8 kup, 19 pkiConf, 22
+    /// genp, 23 error), its senderNonce (a certConf repeats it) and the certificate it carries.
+    public struct Answer: Sendable {
+        public let bodyTag: Int
+        public let senderNonce: [UInt8]?
+        public let certificate: [UInt8]?
 
-    init(_ der: [UInt8]) throws {
-        let items = try ASN1Reading.children(of: try DER.parse(der), expecting: .sequence)
-        // The header parses as a request's does; the body is read here.
-        let message = try? CMPMessage(derEncoded: der)
-        header = try #require(message?.header)
-        bodyTag = try #require(ASN1Reading.contextTag(items[1]))
-        body = try ASN1Reading.explicit(items[1])
-        protectedPart = try #require(message?.protectedPart)
-        protection = message?.protection
-    }
-
-    /// The certificate of an ip, cp or kup.
-    var certificate: [UInt8]? {
-        guard let rep = try? ASN1Reading.children(of: body, expecting: .sequence),
-              let responses = rep.last, let response = try? ASN1Reading.children(of: responses, expecting: .sequence).first,
-              let fields = try? ASN1Reading.children(of: response, expecting: .sequence), fields.count > 2,
-              let pair = try? ASN1Reading.children(of: fields[2], expecting: .sequence).first,
-              let certificate = try? ASN1Reading.explicit(pair) else { return nil }
-        return Array(certificate.encodedBytes)
-    }
-
-    /// The InfoTypeAndValues of a genp.
-    var generalItems: [(ASN1ObjectIdentifier, ASN1Node?)] {
-        ((try? ASN1Reading.children(of: body, expecting: .sequence)) ?? []).compactMap { item in
-            guard let parts = try? ASN1Reading.children(of: item, expecting: .sequence), let type = parts.first,
-                  let oid = try? ASN1ObjectIdentifier(derEncoded: type) else { return nil }
-            return (oid, parts.dropFirst().first)
+        /// - Throws: `CMPFailure` (badDataFormat) for anything but a PKIMessage.
+        public init(_ der: [UInt8]) throws {
+            do {
+                let items = try ASN1Reading.children(of: try DER.parse(der), expecting: .sequence)
+                guard items.count >= 2, let tag = ASN1Reading.contextTag(items[1]) else { throw CMPFailure(.badDataFormat, "not a PKIMessage") }
+                bodyTag = tag
+                let fields = try ASN1Reading.children(of: items[0], expecting: .sequence)
+                senderNonce = try fields.first { ASN1Reading.contextTag($0) == 5 }.map { Array(try ASN1OctetString(derEncoded: try ASN1Reading.explicit($0)).bytes) }
+                // CertRepMessage: [caPubs], SEQUENCE OF CertResponse { id, status, CertifiedKeyPair { [0] certificate } }
+                var certificate: [UInt8]?
+                if [1, 3, 8].contains(tag), let responses = try ASN1Reading.children(of: try ASN1Reading.explicit(items[1]), expecting: .sequence).last,
+                   let response = try ASN1Reading.children(of: responses, expecting: .sequence).first {
+                    let parts = try ASN1Reading.children(of: response, expecting: .sequence)
+                    if parts.count > 2, let pair = try ASN1Reading.children(of: parts[2], expecting: .sequence).first {
+                        certificate = Array(try ASN1Reading.explicit(pair).encodedBytes)
+                    }
+                }
+                self.certificate = certificate
+            } catch let failure as CMPFailure {
+                throw failure
+            } catch {
+                throw CMPFailure(.badDataFormat, "not a PKIMessage (\(error))")
+            }
         }
-    }
-
-    /// Whether the protection is a MAC keyed with `secret`.
-    func isMACProtected(with secret: String) throws -> Bool {
-        let algorithm = try #require(header.protectionAlgorithm)
-        let (oid, parameters) = try ASN1Reading.oid(try DER.parse(algorithm))
-        guard oid == CMPAlgorithms.passwordBasedMAC else { return false }
-        let pbm = try CMPAlgorithms.PasswordBasedMAC(parameters: parameters)
-        return pbm.authenticate(protectedPart, secret: Array(secret.utf8)) == protection
     }
 }

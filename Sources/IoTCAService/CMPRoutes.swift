@@ -14,6 +14,9 @@ struct CMPRoutes {
     let workers: Workers
     let metrics: ServiceMetrics
     let responder: CMPResponder
+    /// Validates a signed request's certificate chain, as for TLS clients: claims against the
+    /// node's pinned service root, devices against the store's CAs.
+    let authenticator: ClientAuthenticator
     /// Failed secrets per source address, as for EST: a guesser gets `ESTRoutes.failureBurst`
     /// tries, then one every few seconds.
     let failures: RateLimiter
@@ -53,8 +56,17 @@ struct CMPRoutes {
             throw Problem(.tooLarge, detail: "the request is larger than \(ESTRoutes.bodyLimit) bytes")
         }
         let der = Array(body.readableBytesView)
+        var chain: CMPResponder.ValidatedChain?
+        if let signer = CMPResponder.signerCertificate(in: der) {
+            if (try? await authenticator.validateChain(signer, to: .service)) != nil {
+                chain = .serviceRoot
+            } else if (try? await authenticator.validateChain(signer, to: .store)) != nil {
+                chain = .storeRoots
+            }
+        }
+        let validated = chain
         let answer = try await workers.run(client: "cmp") { ca in
-            responder.respond(to: der, label: label, operation: operation.flatMap { Self.operations[$0] }, ca: ca)
+            responder.respond(to: der, label: label, operation: operation.flatMap { Self.operations[$0] }, chain: validated, ca: ca)
         }
         if answer.authenticationFailed { _ = failures.take(source) }
         metrics.cmpAnswered(request: answer.request, outcome: answer.failure.map { "\($0.bit)" } ?? "ok")

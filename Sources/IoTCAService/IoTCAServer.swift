@@ -130,7 +130,7 @@ extension IoTCAServer {
         ESTRoutes(workers: workers, metrics: metrics, peers: peers, authenticator: authenticator,
                   failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst)).add(to: api)
 
-        let cmp = CMPRoutes(workers: workers, metrics: metrics, responder: cmpResponder,
+        let cmp = CMPRoutes(workers: workers, metrics: metrics, responder: cmpResponder, authenticator: authenticator,
                             failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst))
 
         // What certificates point at, over plain HTTP.

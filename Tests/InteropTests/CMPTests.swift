@@ -1,5 +1,5 @@
 import Foundation
-import IoTCAKit
+@testable import IoTCAKit
 import Testing
 import TestSupport
 
@@ -133,6 +133,35 @@ import TestSupport
         let entries = try fixture.certificates(of: "valve-9")
         #expect(entries.count == 1 && entries.first?.status == .revoked && entries.first?.revocationReason == RevocationReason.cessationOfOperation.rawValue)
         #expect(try fixture.store.store.events().map(\.action).contains("cmp.rejected"))
+    }
+
+    /// A rejected key update leaves the device its current certificate (no supersession); a
+    /// rejection signed with a claim, which a whole batch shares, is left to the timeout.
+    @Test func rejectionsOfKeyUpdatesAndClaimEnrolments() throws {
+        let fixture = try Fixture()
+        let foreign = fixture.folder.path("foreign.pem")
+        #expect(try OpenSSLCLI.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                                    fixture.folder.path("foreign.key"), "-out", foreign, "-subj", "/CN=foreign", "-days", "2"]).succeeded)
+        let (cert, key) = try fixture.enrol("hoist-1", extra: ["-implicit_confirm"])
+        let rejected = try fixture.cmp(["-cmd", "kur", "-cert", cert, "-key", key, "-newkey", try fixture.key("hoist-1-next"),
+                                        "-out_trusted", foreign, "-certout", fixture.folder.path("x.pem")] + fixture.trust)
+        #expect(!rejected.succeeded && rejected.log.contains("received PKICONF"), "\(rejected.log)")
+        let entries = try fixture.certificates(of: "hoist-1")
+        #expect(entries.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.active, .revoked])
+        let scheduled = try fixture.store.store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM scheduled_supersessions") }
+        #expect(scheduled == 0, "the current certificate is not superseded by one the device rejected")
+
+        let claim = try fixture.authority.createClaim("batch-9", grants: [try ClientGrant(parsing: "device:crane-*")],
+                                                      into: fixture.folder.appending("claims"))
+        let byClaim = try fixture.cmp(["-cmd", "cr", "-newkey", try fixture.key("crane-1"), "-subject", "/CN=crane-1", "-out_trusted", foreign,
+                                       "-certout", fixture.folder.path("x.pem"),
+                                       "-cert", claim.folder.appendingPathComponent("cert.pem").path,
+                                       "-key", claim.folder.appendingPathComponent("key.pem").path,
+                                       "-extracerts", claim.folder.appendingPathComponent("chain.pem").path] + fixture.trust)
+        #expect(!byClaim.succeeded)
+        #expect(try fixture.certificates(of: "crane-1").map(\.status) == [.active])
+        let pending = try fixture.store.store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM cmp_confirmations") }
+        #expect(pending == 1, "left to the timeout, which withdraws it and re-opens the thing for the claim")
     }
 
     @Test func aClaimEnrolsTheThingsItsGrantsCoverAndStationsDoNot() throws {

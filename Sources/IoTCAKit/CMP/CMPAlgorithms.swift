@@ -22,7 +22,13 @@ enum CMPAlgorithms {
     }
 
     enum Digest: Sendable {
-        case sha256, sha384, sha512
+        case sha1, sha256, sha384, sha512
+
+        /// SHA-1 only as PBM's one-way function (BouncyCastle's default): iterated over a
+        /// 192-bit random secret, where collisions do not matter; never for a certificate hash.
+        init?(oneWayFunction oid: ASN1ObjectIdentifier) {
+            if oid == [1, 3, 14, 3, 2, 26] { self = .sha1 } else { self.init(oid) }
+        }
 
         init?(_ oid: ASN1ObjectIdentifier) {
             switch oid {
@@ -35,6 +41,7 @@ enum CMPAlgorithms {
 
         func hash(_ bytes: [UInt8]) -> [UInt8] {
             switch self {
+            case .sha1: Array(Insecure.SHA1.hash(data: bytes))
             case .sha256: Array(SHA256.hash(data: bytes))
             case .sha384: Array(SHA384.hash(data: bytes))
             case .sha512: Array(SHA512.hash(data: bytes))
@@ -87,9 +94,10 @@ enum CMPAlgorithms {
         let owfDER: [UInt8]
         let macDER: [UInt8]
 
-        /// OpenSSL refuses more (OSSL_CRMF_PBM_MAX_ITERATION_COUNT): each costs a hash, and
-        /// whoever sends a message chooses the count. Fewer than 100 protects nothing.
-        static let iterationLimit = 100_000
+        /// Whoever sends a message chooses the count, and each iteration costs the CA a hash
+        /// before it knows who asks: capped well under OpenSSL's own limit (100,000; its
+        /// client sends 500, BouncyCastle 1,000). Fewer than 100 protects nothing.
+        static let iterationLimit = 10_000
 
         init(parameters node: ASN1Node?) throws(CMPFailure) {
             do {
@@ -97,8 +105,8 @@ enum CMPAlgorithms {
                 let parts = try ASN1Reading.children(of: node, expecting: .sequence)
                 guard parts.count == 4 else { throw CMPFailure(.badDataFormat, "a PBMParameter has four fields") }
                 salt = Array(try ASN1OctetString(derEncoded: parts[0]).bytes)
-                guard let owf = Digest(try ASN1Reading.oid(parts[1]).0) else {
-                    throw CMPFailure(.badAlg, "the one-way function is not SHA-256, SHA-384 or SHA-512")
+                guard let owf = Digest(oneWayFunction: try ASN1Reading.oid(parts[1]).0) else {
+                    throw CMPFailure(.badAlg, "the one-way function is not SHA-1, SHA-256, SHA-384 or SHA-512")
                 }
                 iterations = try Int(derEncoded: parts[2])
                 guard (100...Self.iterationLimit).contains(iterations) else {

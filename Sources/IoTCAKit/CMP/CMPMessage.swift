@@ -60,7 +60,7 @@ struct CMPMessage: Sendable {
         } catch let failure as CMPFailure {
             throw failure
         } catch {
-            throw CMPFailure(.badDataFormat, "not a DER PKIMessage (\(error))")
+            throw CMPFailure(.badDataFormat, "not a DER PKIMessage")
         }
     }
 

@@ -30,7 +30,13 @@ extension CMPResponder {
         guard ConstantTime.equal(digest.hash(pending.der), status.certHash) else {
             throw CMPFailure(.badCertId, "the certHash is not the hash of the certificate sent")
         }
+        guard now < pending.due else {
+            throw CMPFailure(.badRequest, "the confirmation came after the certificate's wait ended; it is being withdrawn")
+        }
         let accepted = status.status == nil || status.status == 0 || status.status == 1
+        // A claim is shared by a batch: whoever read its key out of one device could reject
+        // another's certificate. Only acceptances count; a rejection is left to the timeout.
+        if !accepted && pending.kind == .claim { return [] }
         let (settled, revoked) = try ca.store.settleConfirmation(transactionID: id, accepted: accepted, reason: status.reason, at: now)
         guard settled else { throw CMPFailure(.badRequest, "the certificate was confirmed or withdrawn meanwhile") }
         if !revoked.isEmpty { _ = try? RevocationService(keyring: ca.keyring).publishEach([pending.authority]) }
@@ -40,9 +46,20 @@ extension CMPResponder {
     /// Withdraws the certificates whose confirmation did not come in time, publishing their
     /// CAs' CRLs; the service asks every minute.
     public func withdrawUnconfirmed(ca: CertificateAuthority) throws -> [CertificateEntry] {
-        let revoked = try ca.store.withdrawUnconfirmed(now: ca.store.clock.now())
+        let now = ca.store.clock.now()
+        let revoked = try ca.store.withdrawUnconfirmed(now: now, forgetNoncesBefore: now.addingTimeInterval(-2 * Self.timeWindow))
         if !revoked.isEmpty { _ = try RevocationService(keyring: ca.keyring).publishEach(Array(Set(revoked.map(\.authority))).sorted()) }
         return revoked
+    }
+
+    /// An error message from the client for a transaction whose certificate awaits its
+    /// confirmation, protected by the request's credential: the certificate is withdrawn now.
+    func withdrawOnClientError(_ message: CMPMessage, client: Client, ca: CertificateAuthority, now: Date) throws {
+        let id = (message.header.transactionID ?? []).hexString
+        guard let pending = try ca.store.pendingConfirmation(transactionID: id), pending.credential == Self.credential(client),
+              pending.kind != .claim else { return }
+        let (_, revoked) = try ca.store.settleConfirmation(transactionID: id, accepted: false, reason: "the client sent an error", at: now)
+        if !revoked.isEmpty { _ = try? RevocationService(keyring: ca.keyring).publishEach([pending.authority]) }
     }
 
     /// rr: a device revokes its own certificate, the one whose key signed the request. Nothing
@@ -84,6 +101,10 @@ extension CMPResponder {
     /// the current CRLs of the chain, and no certificate request template (the template
     /// decides, whatever is asked). Types not served are answered without a value.
     func general(_ items: [CMPBody.InfoTypeAndValue], ca: CertificateAuthority) throws -> [UInt8] {
+        // Each answer may be large (CRLs): a type asked twice, or more than a few, is refused.
+        guard items.count <= 8, Set(items.map(\.type)).count == items.count else {
+            throw CMPFailure(.badRequest, "at most 8 InfoTypeAndValues, each type once")
+        }
         var answers: [(ASN1ObjectIdentifier, [UInt8]?)] = []
         for item in items {
             switch item.type {

@@ -19,11 +19,12 @@ extension CMPResponder {
             guard requests.count == 1, let request = requests.first else {
                 throw CMPFailure(.badRequest, "one certificate request per message (RFC 9483 4.1)")
             }
+            try checkTransactionUnused(message, ca: ca)
             let key = RequestedKey.proven(try request.provenKey())
             let result: IssueResult
             switch (kind, client) {
             case (.kur, .certificate(let der, let current, _)):
-                if let old = request.oldCertificate, SerialNumber(bytes: Self.magnitude(old.serial)) != SerialNumber(current.serialNumber) {
+                if let old = request.oldCertificate, Self.magnitude(old.serial) != Self.magnitude(Array(current.serialNumber.bytes)) {
                     throw CMPFailure(.badCertId, "the oldCertID control names another certificate than the one that signed the request")
                 }
                 result = try ca.reenrol(current: der, key: key, subject: request.subject, subjectAltNames: request.subjectAltNames, template: label)
@@ -35,6 +36,7 @@ extension CMPResponder {
             return try issued(result, certReqId: request.certReqId, tag: kind.responseTag, message: message, client: client, ca: ca, now: now,
                               reply: &reply)
         case .pkcs10(let csr):
+            try checkTransactionUnused(message, ca: ca)
             let subject = try? CertificateSigningRequest(derEncoded: csr).subject
             let result = try enrol(client, key: .csr(csr), subject: subject, label: label, ca: ca)
             // RFC 9810 5.3.4: a p10cr has no certReqId of its own; the answer's is -1.
@@ -47,6 +49,8 @@ extension CMPResponder {
         case .general(let items):
             return (CMPMessageWriter.bodyTags.genp, try general(items, ca: ca), [])
         case .error:
+            // The client gives up on the transaction: what it was sent is withdrawn now.
+            try withdrawOnClientError(message, client: client, ca: ca, now: now)
             return (CMPMessageWriter.bodyTags.pkiConf, [0x05, 0x00], [])
         case .other(let tag):
             throw CMPFailure(.badRequest, "body type \(tag) is not served (ir, cr, p10cr, kur, rr, certConf and genm are)")
@@ -57,7 +61,7 @@ extension CMPResponder {
     /// the subject's common name names. Other certificates update their key with kur.
     private func enrol(_ client: Client, key: RequestedKey, subject: DistinguishedName?, label: String?, ca: CertificateAuthority) throws -> IssueResult {
         switch client {
-        case .secret(let thing, let secret, _, _):
+        case .secret(let thing, let secret, _, _, _):
             return try ca.enrol(thing: thing, secret: secret, key: key, template: label)
         case .certificate(let der, _, let standing):
             guard standing.template == CertificateAuthority.claimTemplate else {
@@ -78,12 +82,21 @@ extension CMPResponder {
         if message.header.implicitConfirm {
             reply.implicitConfirm = true
         } else {
-            try ca.store.holdForConfirmation(serial: result.entry.serial, authority: result.entry.authority,
-                                             transactionID: (message.header.transactionID ?? []).hexString, nonce: reply.senderNonce.hexString,
-                                             credential: Self.credential(client), due: now.addingTimeInterval(confirmationWait))
+            do {
+                try ca.store.holdForConfirmation(serial: result.entry.serial, authority: result.entry.authority,
+                                                 transactionID: (message.header.transactionID ?? []).hexString, nonce: reply.senderNonce.hexString,
+                                                 hold: Self.hold(client), due: now.addingTimeInterval(confirmationWait))
+            } catch {
+                // Not held, the certificate would never be withdrawn: it goes now, and the
+                // client, told of the failure, enrols again.
+                _ = try? RevocationService(keyring: ca.keyring).revoke(.serial(result.entry.serial, authority: result.entry.authority),
+                                                                      reason: .cessationOfOperation)
+                if case .secret(_, _, _, _, let token?) = client { try? ca.store.restoreEnrolmentToken(token) }
+                throw error
+            }
         }
         var status = CMPMessageWriter.statusInfo(0)
-        if case .secret = client {} else if let asked = message.requestedSubject, asked != (try? Certificate(derEncoded: result.entry.der).subject) {
+        if let asked = message.requestedSubject, asked != (try? Certificate(derEncoded: result.entry.der).subject) {
             status = CMPMessageWriter.statusInfo(1, text: "the template decides the subject")
         }
         // caPubs only under a MAC: the shared secret is what vouches for the root there.
@@ -95,8 +108,28 @@ extension CMPResponder {
 
     static func credential(_ client: Client) -> String {
         switch client {
-        case .secret(_, let secret, _, _): "mac:" + secret
+        case .secret(_, let secret, _, _, _): "mac:" + secret
         case .certificate(let der, _, _): "cert:" + Array(SHA256.hash(data: der)).hexString
+        }
+    }
+
+    /// What a held certificate's request spent, to give back if it is withdrawn.
+    static func hold(_ client: Client) -> CMPHold {
+        switch client {
+        case .secret(_, _, _, _, let token):
+            CMPHold(kind: .token, credential: credential(client), tokenTemplate: token?.template, tokenExpiresAt: token?.expiresAt)
+        case .certificate(_, let certificate, let standing) where standing.template == CertificateAuthority.claimTemplate:
+            CMPHold(kind: .claim, credential: credential(client), replaces: nil)
+        case .certificate(_, let certificate, let standing):
+            CMPHold(kind: .device, credential: credential(client), replaces: (SerialNumber(certificate.serialNumber), standing.authority))
+        }
+    }
+
+    /// A new request in a transaction whose certificate still awaits confirmation is refused
+    /// before anything is issued (RFC 9810 5.3.21 transactionIdInUse).
+    private func checkTransactionUnused(_ message: CMPMessage, ca: CertificateAuthority) throws {
+        if try ca.store.pendingConfirmation(transactionID: (message.header.transactionID ?? []).hexString) != nil {
+            throw CMPFailure(.transactionIdInUse, "this transaction already has a certificate awaiting confirmation")
         }
     }
 
@@ -124,7 +157,8 @@ extension CMPBody {
         case .certConf: "certConf"
         case .general: "genm"
         case .error: "error"
-        case .other(let tag): "body \(tag)"
+        // A fixed set: the name labels a metric, and a client chooses the tag.
+        case .other: "other"
         }
     }
 }

@@ -26,23 +26,31 @@ public final class CMPResponder: Sendable {
     /// How far a message's time may be from ours; nonces are remembered twice as long.
     static let timeWindow: TimeInterval = 600
     private let signer = Mutex<CMPSigner?>(nil)
-    private let nonces = Mutex(NonceWindow())
 
     public init(confirmationWait: TimeInterval = 300) {
         self.confirmationWait = confirmationWait
     }
 
+    /// How far the caller validated a signed request's certificate chain (the service does,
+    /// with the same validator as its TLS clients): claims must chain to the pinned service
+    /// root, devices to the store's CAs. A signed request whose chain was not validated is refused.
+    public enum ValidatedChain: Sendable {
+        case serviceRoot, storeRoots
+    }
+
     /// Who proved themselves, and so how the answer is protected.
     enum Client {
-        /// A thing's enrolment token (or, for a confirmation, the secret its enrolment used).
-        case secret(thing: String, secret: String, pbm: CMPAlgorithms.PasswordBasedMAC, keyID: [UInt8])
+        /// A thing's enrolment token (or, for a confirmation, the secret its enrolment used);
+        /// `token` is the token's row, to give it back if the certificate is withdrawn.
+        case secret(thing: String, secret: String, pbm: CMPAlgorithms.PasswordBasedMAC, keyID: [UInt8], token: EnrolmentTokenRow?)
         /// A certificate of this store whose key signed the message.
         case certificate(der: [UInt8], Certificate, ClientStanding)
     }
 
     /// The answer to one DER request. Never throws: every failure is a CMP error message.
     /// `operation`: the bodies the path's operation name allows (RFC 9483 6.1), if it named one.
-    public func respond(to der: [UInt8], label: String?, operation: Set<String>? = nil, ca: CertificateAuthority) -> Answer {
+    public func respond(to der: [UInt8], label: String?, operation: Set<String>? = nil, chain: ValidatedChain? = nil,
+                        ca: CertificateAuthority) -> Answer {
         let now = ca.store.clock.now()
         var reply = CMPMessageWriter.Reply()
         var client: Client?
@@ -59,13 +67,14 @@ public final class CMPResponder: Sendable {
             reply.recipientNonce = message.header.senderNonce
             reply.authorityName = try issuerName(ca)
             try checkHeader(message.header, now: now)
-            client = try authenticate(message, ca: ca)
-            try nonces.withLock { window throws(CMPFailure) in
-                try window.remember(message.header.senderNonce ?? [], now: now, keep: 2 * Self.timeWindow)
+            let proven = try authenticate(message, chain: chain, ca: ca)
+            client = proven
+            // Remembered in the store, so a replay is refused on every node and after a restart.
+            guard try ca.store.rememberCMPNonce((message.header.senderNonce ?? []).hexString, at: now) else {
+                throw CMPFailure(.badSenderNonce, "this message was already received (a replay)")
             }
-            guard let client else { throw CMPFailure(.systemFailure, "no client") }
-            let (tag, body, extra) = try answer(message, client: client, label: label, ca: ca, now: now, reply: &reply)
-            let der = try CMPMessageWriter.message(reply, bodyTag: tag, body: body, protection: try protection(for: client, ca: ca, now: now),
+            let (tag, body, extra) = try answer(message, client: proven, label: label, ca: ca, now: now, reply: &reply)
+            let der = try CMPMessageWriter.message(reply, bodyTag: tag, body: body, protection: try protection(for: proven, ca: ca, now: now),
                                                    now: now, extraCerts: extra)
             return Answer(der: der, request: request, failure: nil, authenticationFailed: false)
         } catch {
@@ -78,7 +87,8 @@ public final class CMPResponder: Sendable {
                 try? CMPMessageWriter.message(reply, bodyTag: CMPMessageWriter.bodyTags.error, body: CMPMessageWriter.errorContent(failure),
                                               protection: $0, now: now)
             } ?? []
-            return Answer(der: der, request: request, failure: failure, authenticationFailed: client == nil && failure.bit == .badMessageCheck)
+            // Every refusal before the client proved itself counts against its source address.
+            return Answer(der: der, request: request, failure: failure, authenticationFailed: client == nil)
         }
     }
 
@@ -91,15 +101,19 @@ public final class CMPResponder: Sendable {
         guard let nonce = header.senderNonce, (16...64).contains(nonce.count) else {
             throw CMPFailure(.badSenderNonce, "a senderNonce of 16 to 64 bytes is required")
         }
-        if let time = header.messageTime, abs(time.timeIntervalSince(now)) > Self.timeWindow {
+        // Required (RFC 9483 3.1 recommends it; OpenSSL always sends it): nonces are
+        // remembered for twice the window, so an older message cannot be replayed.
+        guard let time = header.messageTime else { throw CMPFailure(.badTime, "a messageTime is required") }
+        guard abs(time.timeIntervalSince(now)) <= Self.timeWindow else {
             throw CMPFailure(.badTime, "the message time is more than \(Int(Self.timeWindow / 60)) minutes from the CA's")
         }
+        guard header.sender.count <= 1_024 else { throw CMPFailure(.badDataFormat, "the sender name is longer than 1 KiB") }
     }
 
     /// Proves who sent the message: a MAC keyed by the thing's enrolment token (or, for a
     /// certConf, by the secret its enrolment used), or a signature by a certificate this store
     /// issued, active and valid now. Unprotected messages are refused.
-    private func authenticate(_ message: CMPMessage, ca: CertificateAuthority) throws -> Client {
+    private func authenticate(_ message: CMPMessage, chain: ValidatedChain?, ca: CertificateAuthority) throws -> Client {
         guard let algorithm = message.header.protectionAlgorithm, let protection = message.protection else {
             throw CMPFailure(.badMessageCheck, "unprotected requests are refused: protect it with the enrolment token (MAC) or a certificate")
         }
@@ -109,52 +123,69 @@ public final class CMPResponder: Sendable {
             guard let keyID = message.header.senderKID, let thing = String(bytes: keyID, encoding: .utf8) else {
                 throw CMPFailure(.badMessageCheck, "a MAC-protected request names its thing as senderKID")
             }
-            let secret = try macSecret(for: message, thing: thing, ca: ca)
+            let (secret, token) = try macSecret(for: message, thing: thing, ca: ca)
             // Computed even without a secret, so the time taken tells nothing either.
             let expected = pbm.authenticate(message.protectedPart, secret: Array((secret ?? "-").utf8))
             guard let secret, ConstantTime.equal(expected, protection) else {
                 throw CMPFailure(.badMessageCheck, "no CMP enrolment token for \(thing), or the MAC does not verify with it")
             }
-            return .secret(thing: thing, secret: secret, pbm: pbm, keyID: keyID)
+            return .secret(thing: thing, secret: secret, pbm: pbm, keyID: keyID, token: token)
         }
         guard let signatureAlgorithm = CMPAlgorithms.signature(oid) else { throw CMPFailure(.badAlg, "unsupported protection algorithm \(oid)") }
         guard let der = message.extraCerts.first, let certificate = try? Certificate(derEncoded: der) else {
             throw CMPFailure(.badMessageCheck, "a signed request carries its signer's certificate first in extraCerts")
         }
-        guard certificate.publicKey.isValidSignature(protection, for: message.protectedPart, signatureAlgorithm: signatureAlgorithm) else {
-            throw CMPFailure(.badMessageCheck, "the signature does not verify with the certificate in extraCerts")
-        }
+        // The store first: a certificate it does not hold costs no signature check.
         let serial = SerialNumber(certificate.serialNumber)
-        guard let standing = try ca.store.clientStanding(serial: serial, der: der) else {
+        guard let standing = try ca.store.clientStanding(serial: serial, der: der), let chain else {
             throw CMPFailure(.signerNotTrusted, "certificate \(serial.hex) is not one this CA issued")
         }
-        guard standing.status == .active, standing.authorityStatus != .revoked else {
-            throw CMPFailure(.certRevoked, "certificate \(serial.hex) is revoked")
+        guard standing.status == .active, standing.authorityStatus == .active || standing.authorityStatus == .disabled else {
+            throw CMPFailure(.certRevoked, "certificate \(serial.hex) or its CA is revoked")
+        }
+        if standing.template == CertificateAuthority.claimTemplate {
+            guard chain == .serviceRoot, standing.authority == ServiceHierarchy.caName else {
+                throw CMPFailure(.signerNotTrusted, "a claim certificate chains to this node's pinned service root")
+            }
         }
         let now = ca.store.clock.now()
         guard certificate.notValidBefore <= now, now < certificate.notValidAfter else {
             throw CMPFailure(.signerNotTrusted, "certificate \(serial.hex) is not valid now")
         }
+        guard certificate.publicKey.isValidSignature(protection, for: message.protectedPart, signatureAlgorithm: signatureAlgorithm) else {
+            throw CMPFailure(.badMessageCheck, "the signature does not verify with the certificate in extraCerts")
+        }
         return .certificate(der: der, certificate, standing)
+    }
+
+    /// The first extra certificate of a signed request, which the caller validates the chain of
+    /// before `respond` (nil for a MAC-protected or unreadable message).
+    public static func signerCertificate(in der: [UInt8]) -> (certificate: Certificate, der: [UInt8])? {
+        guard let message = try? CMPMessage(derEncoded: der), let algorithm = message.header.protectionAlgorithm,
+              let (oid, _) = try? ASN1Reading.oid(try DER.parse(algorithm)), oid != CMPAlgorithms.passwordBasedMAC,
+              let first = message.extraCerts.first, let certificate = try? Certificate(derEncoded: first) else { return nil }
+        return (certificate, first)
     }
 
     /// The secret a MAC-protected message of `thing` must be keyed with: for a certConf, the
     /// one its enrolment used (the token is spent by then); otherwise the thing's unexpired token.
-    private func macSecret(for message: CMPMessage, thing: String, ca: CertificateAuthority) throws -> String? {
-        if case .certConf = message.body {
+    private func macSecret(for message: CMPMessage, thing: String, ca: CertificateAuthority) throws -> (String?, EnrolmentTokenRow?) {
+        switch message.body {
+        case .certConf, .error:
             guard let id = message.header.transactionID,
                   let pending = try ca.store.pendingConfirmation(transactionID: Array(id).hexString),
-                  pending.thing == thing, pending.credential.hasPrefix("mac:") else { return nil }
-            return String(pending.credential.dropFirst(4))
+                  pending.thing == thing, pending.credential.hasPrefix("mac:") else { return (nil, nil) }
+            return (String(pending.credential.dropFirst(4)), nil)
+        default:
+            guard let token = try ca.store.enrolmentToken(thing: thing), ca.store.clock.now() < token.expiresAt else { return (nil, nil) }
+            return (token.macSecret, token)
         }
-        guard let token = try ca.store.enrolmentToken(thing: thing), ca.store.clock.now() < token.expiresAt else { return nil }
-        return token.macSecret
     }
 
     /// How the answer to `client` is protected: with its secret, or signed.
     func protection(for client: Client, ca: CertificateAuthority, now: Date) throws -> CMPMessageWriter.Protection {
         switch client {
-        case .secret(_, let secret, let pbm, let keyID): .mac(pbm.withFreshSalt(), secret: Array(secret.utf8), keyID: keyID)
+        case .secret(_, let secret, let pbm, let keyID, _): .mac(pbm.withFreshSalt(), secret: Array(secret.utf8), keyID: keyID)
         case .certificate: try signed(ca, now: now)
         }
     }
@@ -195,19 +226,5 @@ public final class CMPResponder: Sendable {
         case is StoreError: return CMPFailure(.systemUnavail, "the CA's store is unavailable; try again")
         default: return CMPFailure(.systemFailure, "the CA could not complete the request; its log says why")
         }
-    }
-}
-
-/// Nonces seen lately: a message sent twice is refused the second time (RFC 9483 3.5).
-struct NonceWindow: Sendable {
-    private var seen: [[UInt8]: Date] = [:]
-    private var pruned = Date.distantPast
-
-    mutating func remember(_ nonce: [UInt8], now: Date, keep: TimeInterval) throws(CMPFailure) {
-        if now.timeIntervalSince(pruned) > keep / 4 {
-            seen = seen.filter { now.timeIntervalSince($0.value) < keep }
-            pruned = now
-        }
-        guard seen.updateValue(now, forKey: nonce) == nil else { throw CMPFailure(.badSenderNonce, "this message was already received (a replay)") }
     }
 }

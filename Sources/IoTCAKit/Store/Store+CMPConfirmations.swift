@@ -1,19 +1,39 @@
 import Foundation
 
-/// The table of certificates awaiting a CMP confirmation (both engines).
+/// The tables of CMP's state (both engines).
 enum CMPSchema {
+    /// Certificates sent in a CMP answer and not yet confirmed, with what their request spent
+    /// (to give it back if they are withdrawn) and the certificate a key update replaces (whose
+    /// supersession a withdrawal cancels).
     static let confirmations = """
         CREATE TABLE cmp_confirmations (
             certificate_id INTEGER PRIMARY KEY REFERENCES certificates(id) ON DELETE CASCADE,
             transaction_id TEXT NOT NULL UNIQUE,
             nonce TEXT NOT NULL,
+            kind TEXT NOT NULL,
             credential TEXT NOT NULL,
+            token_template TEXT,
+            token_expires_at TEXT,
+            replaces_id INTEGER,
             due_at TEXT NOT NULL)
         """
+    /// senderNonces of authenticated messages lately received, on every node: a replay is
+    /// refused wherever it is sent.
+    static let nonces = "CREATE TABLE cmp_nonces (nonce TEXT PRIMARY KEY, seen_at TEXT NOT NULL)"
 }
 
 /// A certificate sent in a CMP answer that its client has not confirmed yet.
 struct PendingConfirmation: Sendable {
+    /// What the request proved itself with, and so what a withdrawal gives back.
+    enum Kind: String, Sendable {
+        /// An enrolment token: put back, unless the operator made a new one meanwhile.
+        case token
+        /// A claim certificate: the thing is opened for one more enrolment by a claim.
+        case claim
+        /// The device's current certificate (kur): its supersession is cancelled.
+        case device
+    }
+
     let serial: SerialNumber
     let authority: String
     let thing: String?
@@ -21,21 +41,40 @@ struct PendingConfirmation: Sendable {
     let der: [UInt8]
     /// The answer's senderNonce, which the certConf's recipNonce must repeat, hex.
     let nonce: String
+    let kind: Kind
     /// How the request was protected, which the certConf must be too: `mac:SECRET` or
     /// `cert:SHA256` of the signer's certificate.
     let credential: String
     let due: Date
 }
 
+/// What a held certificate's request spent, to be given back if it is withdrawn.
+struct CMPHold: Sendable {
+    var kind: PendingConfirmation.Kind
+    var credential: String
+    var tokenTemplate: String?
+    var tokenExpiresAt: Date?
+    /// The certificate a key update replaces: serial and CA.
+    var replaces: (serial: SerialNumber, authority: String)?
+}
+
 extension Store {
+    /// A certificate row with what its hold spent.
+    static let heldQuery = """
+        SELECT c.*, a.name AS authority_name, p.kind AS hold_kind, p.credential AS hold_credential, p.token_template AS hold_template,
+        p.token_expires_at AS hold_expires, p.replaces_id AS hold_replaces
+        FROM certificates c JOIN authorities a ON a.id = c.authority_id JOIN cmp_confirmations p ON p.certificate_id = c.id
+        """
+
     /// Holds `serial` of CA `authority` until confirmed in transaction `transactionID`.
-    func holdForConfirmation(serial: SerialNumber, authority: String, transactionID: String, nonce: String,
-                             credential: String, due: Date) throws {
+    func holdForConfirmation(serial: SerialNumber, authority: String, transactionID: String, nonce: String, hold: CMPHold, due: Date) throws {
         try write { db in
             let held = try db.execute("""
-                INSERT INTO cmp_confirmations (certificate_id, transaction_id, nonce, credential, due_at)
-                SELECT c.id, ?, ?, ?, ? FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.serial = ? AND a.name = ?
-                """, transactionID, nonce, credential, due, serial.hex, authority)
+                INSERT INTO cmp_confirmations (certificate_id, transaction_id, nonce, kind, credential, token_template, token_expires_at, replaces_id, due_at)
+                SELECT c.id, ?, ?, ?, ?, ?, ?, (SELECT r.id FROM certificates r JOIN authorities ra ON ra.id = r.authority_id WHERE r.serial = ? AND ra.name = ?), ?
+                FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.serial = ? AND a.name = ?
+                """, transactionID, nonce, hold.kind.rawValue, hold.credential, hold.tokenTemplate, hold.tokenExpiresAt,
+                hold.replaces?.serial.hex, hold.replaces?.authority, due, serial.hex, authority)
             guard held == 1 else { throw StoreError.database("certificate \(serial.hex) of \(authority) is not in the store") }
             try appendEvent(db, action: "cmp.confirmation.awaited", subject: serial.hex, details: [
                 "ca": authority, "due_at": Self.timestamp(due),
@@ -47,23 +86,24 @@ extension Store {
     func pendingConfirmation(transactionID: String) throws -> PendingConfirmation? {
         try readOne { db -> PendingConfirmation? in
             guard let row = try db.row("""
-                SELECT c.serial, a.name, c.thing, c.der, p.nonce, p.credential, p.due_at FROM cmp_confirmations p
+                SELECT c.serial, a.name, c.thing, c.der, p.nonce, p.kind, p.credential, p.due_at FROM cmp_confirmations p
                 JOIN certificates c ON c.id = p.certificate_id JOIN authorities a ON a.id = c.authority_id WHERE p.transaction_id = ?
                 """, transactionID) else { return nil }
             let read = RowDecoder(row, table: "cmp_confirmations", key: transactionID)
             return PendingConfirmation(serial: try read.parsed("serial", SerialNumber.init(hex:)), authority: try read.value("name"),
-                                       thing: try read.optional("thing"), der: try read.value("der"),
-                                       nonce: try read.value("nonce"), credential: try read.value("credential"), due: try read.value("due_at"))
+                                       thing: try read.optional("thing"), der: try read.value("der"), nonce: try read.value("nonce"),
+                                       kind: try read.parsed("kind", PendingConfirmation.Kind.init(rawValue:)),
+                                       credential: try read.value("credential"), due: try read.value("due_at"))
         }
     }
 
     /// Ends the wait of `transactionID`: confirmed, the certificate stands; rejected, it is
-    /// revoked (cessationOfOperation) in the same transaction. Returns the revoked entry, and
-    /// false when the wait had already ended (confirmed twice, or withdrawn meanwhile).
+    /// revoked (cessationOfOperation) and what its request spent given back, in the same
+    /// transaction. Returns the revoked entry, and false when the wait had already ended
+    /// (confirmed twice, or withdrawn meanwhile).
     func settleConfirmation(transactionID: String, accepted: Bool, reason: String?, at now: Date) throws -> (settled: Bool, revoked: [CertificateEntry]) {
         try write { db in
-            let rows = try db.rows(Self.certificateQuery + " JOIN cmp_confirmations p ON p.certificate_id = c.id WHERE p.transaction_id = ?",
-                                   transactionID)
+            let rows = try db.rows(Self.heldQuery + " WHERE p.transaction_id = ?", transactionID)
             guard let row = rows.first else { return (false, []) }
             let id: Int64 = try RowDecoder(row, table: "certificates", key: "serial").value("id")
             let entry = try CertificateEntry(row: row)
@@ -75,30 +115,66 @@ extension Store {
             try appendEvent(db, action: "cmp.rejected", subject: entry.serial.hex, details: [
                 "ca": entry.authority, "reason": reason ?? "",
             ])
-            guard entry.status == .active else { return (true, []) }
-            return (true, try revokeRows(db, [(id, entry)], reason: .cessationOfOperation, invalidityDate: nil, at: now))
+            return (true, try withdraw(db, id: id, entry: entry, hold: row, at: now))
         }
     }
 
-    /// Withdraws (revokes as cessationOfOperation) every certificate whose confirmation did not
-    /// come in time, in one transaction.
-    func withdrawUnconfirmed(now: Date) throws -> [CertificateEntry] {
-        guard try readOne({ db in try db.row("SELECT 1 FROM cmp_confirmations WHERE due_at <= ? LIMIT 1", now) }) != nil else {
-            return []
-        }
+    /// Withdraws every certificate whose confirmation did not come in time, in one transaction,
+    /// and forgets nonces older than `forgetNoncesBefore`.
+    func withdrawUnconfirmed(now: Date, forgetNoncesBefore: Date) throws -> [CertificateEntry] {
+        let due = try readOne { db in try db.row("SELECT 1 FROM cmp_confirmations WHERE due_at <= ? LIMIT 1", now) } != nil
+        let old = try readOne { db in try db.row("SELECT 1 FROM cmp_nonces WHERE seen_at < ? LIMIT 1", forgetNoncesBefore) } != nil
+        guard due || old else { return [] }
         return try write { db in
-            let due = try db.rows(Self.certificateQuery + " JOIN cmp_confirmations p ON p.certificate_id = c.id WHERE p.due_at <= ?", now)
+            _ = try db.execute("DELETE FROM cmp_nonces WHERE seen_at < ?", forgetNoncesBefore)
+            let rows = try db.rows(Self.heldQuery + " WHERE p.due_at <= ?", now)
             var revoked: [CertificateEntry] = []
-            for row in due {
+            for row in rows {
                 let id: Int64 = try RowDecoder(row, table: "certificates", key: "serial").value("id")
                 let entry = try CertificateEntry(row: row)
                 try db.execute("DELETE FROM cmp_confirmations WHERE certificate_id = ?", id)
                 try appendEvent(db, action: "cmp.unconfirmed", subject: entry.serial.hex, details: ["ca": entry.authority])
-                if entry.status == .active {
-                    revoked += try revokeRows(db, [(id, entry)], reason: .cessationOfOperation, invalidityDate: nil, at: now)
-                }
+                revoked += try withdraw(db, id: id, entry: entry, hold: row, at: now)
             }
             return revoked
         }
+    }
+
+    /// Revokes a held certificate (cessationOfOperation) and gives back what its request spent:
+    /// the token (unless a new one was made meanwhile, or it has expired), a claim's opening of
+    /// the thing, and the old certificate of a key update, whose supersession is cancelled.
+    private func withdraw(_ db: any SQLConnection, id: Int64, entry: CertificateEntry, hold row: SQLRow, at now: Date) throws -> [CertificateEntry] {
+        let read = RowDecoder(row, table: "cmp_confirmations", key: entry.serial.hex)
+        let revoked = entry.status == .active ? try revokeRows(db, [(id, entry)], reason: .cessationOfOperation, invalidityDate: nil, at: now) : []
+        guard let thing = entry.thing else { return revoked }
+        switch PendingConfirmation.Kind(rawValue: try read.value("hold_kind")) {
+        case .token:
+            let credential: String = try read.value("hold_credential")
+            let expires: Date? = try read.optional("hold_expires")
+            if let expires, now < expires, credential.hasPrefix("mac:") {
+                let secret = String(credential.dropFirst(4))
+                let restored = try db.execute("""
+                    INSERT INTO enrolment_tokens (thing, template, secret_sha256, expires_at, created_at, mac_secret) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(thing) DO NOTHING
+                    """, thing, try read.value("hold_template", as: String.self), CertificateAuthority.digest(secret), expires, now, secret)
+                if restored > 0 { try appendEvent(db, action: "enrolment.token.restored", subject: thing, details: ["template": entry.template]) }
+            }
+        case .claim:
+            _ = try db.execute("INSERT INTO claim_openings (thing, created_at) VALUES (?, ?) ON CONFLICT(thing) DO NOTHING",
+                               thing, CivilTime.storeText(now))
+        case .device:
+            if let replaced: Int64 = try read.optional("hold_replaces") {
+                _ = try db.execute("DELETE FROM scheduled_supersessions WHERE certificate_id = ?", replaced)
+            }
+        case nil:
+            throw StoreError.corruptRow(table: "cmp_confirmations", key: entry.serial.hex, detail: "unknown kind")
+        }
+        return revoked
+    }
+
+    /// Records the senderNonce of an authenticated message; false when it was already seen
+    /// (a replay), on any node.
+    func rememberCMPNonce(_ nonce: String, at now: Date) throws -> Bool {
+        try database.writeOne { db in try db.execute("INSERT INTO cmp_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING", nonce, now) == 1 }
     }
 }

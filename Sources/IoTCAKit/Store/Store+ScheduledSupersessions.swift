@@ -1,13 +1,15 @@
 import Foundation
 
 extension Store {
-    /// Schedules the certificate `serial` of CA `authority` to be revoked as superseded at `due`.
+    /// Schedules the certificate `serial` of CA `authority` to be revoked as superseded at `due`,
+    /// or earlier if it already was: a renewal sent again never keeps an old certificate longer.
     func scheduleSupersession(serial: SerialNumber, authority: String, due: Date) throws {
         try write { db in
             try db.execute("""
                 INSERT INTO scheduled_supersessions (certificate_id, due_at)
                 SELECT c.id, ? FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.serial = ? AND a.name = ?
-                ON CONFLICT (certificate_id) DO UPDATE SET due_at = excluded.due_at
+                ON CONFLICT (certificate_id) DO UPDATE SET due_at = CASE WHEN excluded.due_at < scheduled_supersessions.due_at
+                    THEN excluded.due_at ELSE scheduled_supersessions.due_at END
                 """, due, serial.hex, authority)
             try appendEvent(db, action: "certificate.supersede.scheduled", subject: serial.hex, details: [
                 "ca": authority, "due_at": Self.timestamp(due),

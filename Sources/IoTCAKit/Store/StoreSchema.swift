@@ -207,6 +207,7 @@ enum StoreSchema {
             // Certificates sent in a CMP answer and not yet confirmed (certConf): withdrawn if
             // the confirmation rejects them or does not come in time.
             try db.execute(sql: CMPSchema.confirmations)
+            try db.execute(sql: CMPSchema.nonces)
         }
         return migrator
     }

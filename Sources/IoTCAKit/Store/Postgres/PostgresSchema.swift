@@ -154,7 +154,8 @@ enum PostgresSchema {
         // Issuances in one call, beside each other instead of behind one lock (`PostgresIssuance`).
         ("v6", PostgresIssuance.functionV6),
         // SQLite's v13: the CMP shared secret of a token, certificates awaiting confirmation.
-        ("v7", "ALTER TABLE enrolment_tokens ADD COLUMN mac_secret TEXT;\n" + CMPSchema.confirmations.replacingOccurrences(of: "INTEGER PRIMARY KEY", with: "BIGINT PRIMARY KEY")),
+        ("v7", "ALTER TABLE enrolment_tokens ADD COLUMN mac_secret TEXT;\n"
+            + CMPSchema.confirmations.replacingOccurrences(of: "INTEGER", with: "BIGINT") + ";\n" + CMPSchema.nonces),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

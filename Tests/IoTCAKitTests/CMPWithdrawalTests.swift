@@ -1,0 +1,93 @@
+import Crypto
+import Foundation
+@testable import IoTCAKit
+import SwiftASN1
+import Testing
+import TestSupport
+
+/// What a withdrawn CMP certificate gives back, and the store-wide guards: a replay sent to
+/// another node, a transaction used twice, a client that gives up, a greedy general message.
+@Suite struct CMPWithdrawalTests {
+    typealias Fixture = CMPResponderTests.Fixture
+
+    @Test(arguments: TemporaryStore.Backend.allCases)
+    func aWithdrawnEnrolmentGivesTheTokenBack(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try Fixture(backend)
+        let client = try fixture.client("pump-1")
+        _ = try fixture.enrol(client)
+        #expect(try fixture.store.store.enrolmentToken(thing: "pump-1") == nil)  // spent
+        fixture.store.clock.advance(by: fixture.responder.confirmationWait + 1)
+        #expect(try fixture.responder.withdrawUnconfirmed(ca: fixture.ca).count == 1)
+        // The device never had the certificate: its token is back, and it enrols again.
+        #expect(try fixture.store.store.enrolmentToken(thing: "pump-1") != nil)
+        var again = client
+        again.transactionID = SecureRandom.bytes(16)
+        _ = try fixture.enrol(again, implicitConfirm: true)
+        #expect(try fixture.status(of: "pump-1").sorted { $0.rawValue < $1.rawValue } == [.active, .revoked])
+    }
+
+    @Test func aClientThatGivesUpHasItsCertificateWithdrawnAtOnce() throws {
+        let fixture = try Fixture()
+        let client = try fixture.client("pump-2")
+        _ = try fixture.enrol(client)
+        let error = CMPMessageWriter.errorContent(CMPFailure(.badCertId, "not the certificate I asked for"))
+        let answer = fixture.send(try client.message(tag: 23, body: error, now: fixture.store.clock.now))
+        #expect(answer.failure == nil)
+        #expect(try CMPTestAnswer(answer.der).bodyTag == 19)
+        #expect(try fixture.status(of: "pump-2") == [.revoked])
+        #expect(try fixture.store.store.enrolmentToken(thing: "pump-2") != nil)
+    }
+
+    /// Two nodes of one store: a message one has answered is a replay at the other.
+    @Test(arguments: TemporaryStore.Backend.allCases)
+    func aReplayToAnotherNodeIsRefused(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try Fixture(backend)
+        let otherNode = CMPResponder()
+        let client = try fixture.client("pump-3")
+        let message = try client.message(tag: 21, body: CMPClientRequest.general([CMPResponder.caCertsOID]), now: fixture.store.clock.now)
+        #expect(fixture.send(message).failure == nil)
+        #expect(otherNode.respond(to: message, label: nil, ca: fixture.ca).failure?.bit == .badSenderNonce)
+        // Remembered twice the time window, then forgotten (older messages are refused by time).
+        fixture.store.clock.advance(by: 2 * CMPResponder.timeWindow + 1)
+        _ = try fixture.responder.withdrawUnconfirmed(ca: fixture.ca)
+        #expect(try fixture.store.store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM cmp_nonces") } == 0)
+        #expect(otherNode.respond(to: message, label: nil, ca: fixture.ca).failure?.bit == .badTime)
+    }
+
+    @Test func aTransactionAwaitingConfirmationTakesNoSecondRequest() throws {
+        let fixture = try Fixture()
+        let client = try fixture.client("pump-4")
+        _ = try fixture.enrol(client)
+        // A new token, the same transaction: refused before anything is issued or spent.
+        let second = CMPClientRequest(thing: "pump-4", secret: try fixture.ca.createEnrolmentToken(thing: "pump-4").secret)
+        var sameTransaction = second
+        sameTransaction.transactionID = client.transactionID
+        let request = try CMPClientRequest.certificationRequest(key: P256.Signing.PrivateKey(), subject: "pump-4")
+        let answer = fixture.send(try sameTransaction.message(tag: 0, body: request, now: fixture.store.clock.now))
+        #expect(answer.failure?.bit == .transactionIdInUse)
+        #expect(try fixture.status(of: "pump-4").count == 1)
+        #expect(try fixture.store.store.enrolmentToken(thing: "pump-4") != nil)
+    }
+
+    @Test func aGeneralMessageAsksForEachTypeOnceAndAFew() throws {
+        let fixture = try Fixture()
+        let client = try fixture.client("pump-5")
+        let twice = CMPClientRequest.general([CMPResponder.crlStatusListOID, CMPResponder.crlStatusListOID])
+        #expect(fixture.send(try client.message(tag: 21, body: twice, now: fixture.store.clock.now)).failure?.bit == .badRequest)
+        let many = CMPClientRequest.general((0..<9).map { ASN1ObjectIdentifier(arrayLiteral: 1, 3, 6, 1, 5, 5, 7, 4, 100 + UInt($0)) })
+        #expect(fixture.send(try client.message(tag: 21, body: many, now: fixture.store.clock.now)).failure?.bit == .badRequest)
+    }
+
+    /// Refusals before the client proves itself count against its address; unknown body
+    /// types all carry one metric name.
+    @Test func everyRefusalBeforeAuthenticationCountsAndBodyNamesAreBounded() throws {
+        let fixture = try Fixture()
+        for garbage in [[0x30, 0x00], Array(repeating: UInt8(0xFF), count: 20)] {
+            let answer = fixture.send(garbage)
+            #expect(answer.authenticationFailed && answer.request == "unknown")
+        }
+        let client = try fixture.client("pump-6")
+        let odd = fixture.send(try client.message(tag: 30, body: [0x05, 0x00], now: fixture.store.clock.now))
+        #expect(odd.request == "other" && odd.failure?.bit == .badRequest)
+    }
+}

@@ -1,16 +1,17 @@
 import ArgumentParser
+import Crypto
 import Foundation
 @_spi(Fuzzing) import IoTCAKit
 import SwiftASN1
 import X509
 
 /// A bounded-time mutation fuzzer over what iotca parses from outside: CSRs (PEM and DER),
-/// templates, PEM bundles, batch files and CRLs. The parsing runs in a child process that
+/// templates, PEM bundles, batch files, CRLs and CMP messages. The parsing runs in a child process that
 /// writes each input to a file first, so a crash leaves the input behind: the parent saves it
 /// to `--crashes` for a regression test.
 struct FuzzBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fuzz", abstract: "Mutation-fuzz the CSR, PEM, template, batch and CRL parsers for a bounded time.")
+        commandName: "fuzz", abstract: "Mutation-fuzz the CSR, PEM, template, batch, CRL and CMP parsers for a bounded time.")
 
     @Option(help: "How long to fuzz.") var seconds = 30
     @Option(help: "Where inputs that crashed a parser are saved.") var crashes = "fuzz-crashes"
@@ -119,7 +120,18 @@ enum Seeds {
                                      number: 7, sign: { _ in [0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01] })
         return [(0, Array(request.pem.utf8)), (0, request.der), (1, templateJSON), (2, Array((PEM.encode(request.issuerDER, type: "CERTIFICATE") + key.pkcs8PEM).utf8)),
                 (3, batch), (4, crl), (5, Array("uri:urn:iotca:thing:fuzz-1".utf8)), (5, Array("dns:*.broker.example".utf8)),
-                (5, Array("ip:fe80::1".utf8)), (5, Array("email:ops@example.com".utf8))]
+                (5, Array("ip:fe80::1".utf8)), (5, Array("email:ops@example.com".utf8))] + (try cmpSeeds())
+    }
+
+    /// CMP requests as a device sends them: an ir, a certConf, a genm.
+    static func cmpSeeds() throws -> [(Int, [UInt8])] {
+        let client = CMPClientRequest(thing: "fuzz-1", secret: "a secret")
+        let ir = try client.message(tag: 0, body: try CMPClientRequest.certificationRequest(key: P256.Signing.PrivateKey(), subject: "fuzz-1"),
+                                    now: Date(), implicitConfirm: true)
+        let confirmation = try client.message(tag: 24, body: CMPClientRequest.confirmation(of: [0x30, 0x00]), now: Date(),
+                                              recipientNonce: Array(repeating: 7, count: 16))
+        let general = try client.message(tag: 21, body: CMPClientRequest.general([[1, 3, 6, 1, 5, 5, 7, 4, 17]]), now: Date())
+        return [(6, ir), (6, confirmation), (6, general)]
     }
 
     /// Every parser must refuse bad input with an error, never crash.
@@ -130,6 +142,7 @@ enum Seeds {
         case 2: _ = try? PEMBundle.documents(in: String(decoding: input, as: UTF8.self))
         case 3: _ = BatchFile.jsonLines(String(decoding: input, as: UTF8.self)); _ = try? BatchFile.csv(String(decoding: input, as: UTF8.self), source: "fuzz")
         case 4: _ = try? CRLFile(der: input)
+        case 6: CMPResponder.parseForFuzzing(input)
         default: _ = try? SubjectAltName(String(decoding: input, as: UTF8.self))
         }
     }

@@ -134,3 +134,17 @@ enum ASN1Reading {
         return (try ASN1ObjectIdentifier(derEncoded: first), parts.dropFirst().first)
     }
 }
+
+extension CMPResponder {
+    /// For the fuzzer: everything the responder reads from a request before it knows who sent
+    /// it (the message, its protection parameters, a CRMF request's proof of possession).
+    @_spi(Fuzzing) public static func parseForFuzzing(_ der: [UInt8]) {
+        guard let message = try? CMPMessage(derEncoded: der) else { return }
+        if let algorithm = message.header.protectionAlgorithm, let node = try? DER.parse(algorithm),
+           let (_, parameters) = try? ASN1Reading.oid(node) {
+            _ = try? CMPAlgorithms.PasswordBasedMAC(parameters: parameters)
+        }
+        if case .certification(_, let requests) = message.body { for request in requests { _ = try? request.provenKey() } }
+        _ = try? CMPClientRequest.Answer(der)
+    }
+}

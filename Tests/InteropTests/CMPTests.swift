@@ -180,20 +180,23 @@ import TestSupport
         #expect(!outside.succeeded)
         #expect(outside.log.contains("notAuthorized"), "\(outside.stderr)")
         #expect(try fixture.certificates(of: "office-1").isEmpty)
-        // A station's certificate enrols nothing over CMP, nor may it update or revoke.
+        // A station's or an operator's certificate enrols nothing over CMP, nor may it update or revoke.
         let station = try fixture.authority.createClient("line-1", role: .station, grants: [try ClientGrant(parsing: "device")],
                                                          into: fixture.folder.appending("clients"))
-        let stationArguments = ["-cert", station.folder.appendingPathComponent("cert.pem").path,
-                                "-key", station.folder.appendingPathComponent("key.pem").path,
-                                "-extracerts", station.folder.appendingPathComponent("chain.pem").path]
-        let out = ["-certout", fixture.folder.path("x.pem")], stationCert = station.folder.appendingPathComponent("cert.pem").path
-        for command in [["-cmd", "cr", "-newkey", key, "-subject", "/CN=plant-2"] + out, ["-cmd", "kur", "-newkey", key] + out,
-                        ["-cmd", "rr", "-oldcert", stationCert]] {
-            let refused = try fixture.cmp(command + stationArguments + fixture.trust)
-            #expect(!refused.succeeded && refused.log.contains("notAuthorized"), "\(command): \(refused.stderr)")
+        let admin = try fixture.authority.createClient("alice", role: .operator, grants: [], into: fixture.folder.appending("clients"))
+        for (name, client) in [("line-1", station), ("alice", admin)] {
+            let certificate = client.folder.appendingPathComponent("cert.pem").path
+            let arguments = ["-cert", certificate, "-key", client.folder.appendingPathComponent("key.pem").path,
+                             "-extracerts", client.folder.appendingPathComponent("chain.pem").path]
+            let out = ["-certout", fixture.folder.path("x.pem")]
+            for command in [["-cmd", "cr", "-newkey", key, "-subject", "/CN=plant-2"] + out, ["-cmd", "kur", "-newkey", key] + out,
+                            ["-cmd", "rr", "-oldcert", certificate]] {
+                let refused = try fixture.cmp(command + arguments + fixture.trust)
+                #expect(!refused.succeeded && refused.log.contains("notAuthorized"), "\(name) \(command): \(refused.log)")
+            }
+            #expect(try fixture.certificates(of: name).allSatisfy { $0.status == .active })
         }
         #expect(try fixture.certificates(of: "plant-2").isEmpty)
-        #expect(try fixture.certificates(of: "line-1").allSatisfy { $0.status == .active })
     }
 
     @Test func aDeviceUpdatesItsKeyAndRevokesOnlyItself() throws {

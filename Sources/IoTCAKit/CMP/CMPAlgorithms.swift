@@ -39,13 +39,27 @@ enum CMPAlgorithms {
             }
         }
 
-        func hash(_ bytes: [UInt8]) -> [UInt8] {
+        func hash(_ bytes: [UInt8]) -> [UInt8] { iterated(bytes, times: 1) }
+
+        /// H(H(...H(bytes))), `times` deep: PBM's base key. Each round hashes the previous
+        /// digest in place, without an array per round (the rounds were most of a CMP request).
+        func iterated(_ bytes: [UInt8], times: Int) -> [UInt8] {
             switch self {
-            case .sha1: Array(Insecure.SHA1.hash(data: bytes))
-            case .sha256: Array(SHA256.hash(data: bytes))
-            case .sha384: Array(SHA384.hash(data: bytes))
-            case .sha512: Array(SHA512.hash(data: bytes))
+            case .sha1: Self.iterate(Insecure.SHA1.self, bytes, times)
+            case .sha256: Self.iterate(SHA256.self, bytes, times)
+            case .sha384: Self.iterate(SHA384.self, bytes, times)
+            case .sha512: Self.iterate(SHA512.self, bytes, times)
             }
+        }
+
+        private static func iterate<H: HashFunction>(_: H.Type, _ bytes: [UInt8], _ times: Int) -> [UInt8] {
+            var digest = H.hash(data: bytes)
+            for _ in 1..<max(times, 1) {
+                var hasher = H()
+                digest.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                digest = hasher.finalize()
+            }
+            return Array(digest)
         }
 
         /// The hash a certificate signed with `algorithm` is confirmed by (RFC 9810 5.3.18:
@@ -140,9 +154,7 @@ enum CMPAlgorithms {
         func withFreshSalt() -> PasswordBasedMAC { PasswordBasedMAC(salt: SecureRandom.bytes(16), like: self) }
 
         func authenticate(_ bytes: [UInt8], secret: [UInt8]) -> [UInt8] {
-            var key = owf.hash(secret + salt)
-            for _ in 1..<iterations { key = owf.hash(key) }
-            return mac.authenticate(bytes, key: key)
+            mac.authenticate(bytes, key: owf.iterated(secret + salt, times: iterations))
         }
 
         /// The AlgorithmIdentifier naming PBM with these parameters.

@@ -109,13 +109,13 @@ extension CMPResponder {
         for item in items {
             switch item.type {
             case Self.caCertsOID:
-                let chain = try ca.chain(of: authority)
+                let chain = try issuer(authority, ca: ca).chain
                 answers.append((Self.caCertsOID, CMPMessageWriter.sequence(of: chain.intermediates + [chain.root])))
             case Self.rootCaCertOID:
                 let next = try ca.store.standbyKeys().compactMap(\.certificateDER).first
                 answers.append((Self.rootCaKeyUpdateOID, next.map { CMPMessageWriter.sequence(of: [$0]) }))
             case Self.crlStatusListOID:
-                let chain = try ca.chain(of: authority)
+                let chain = try issuer(authority, ca: ca).chain
                 let inChain = Set(chain.intermediates + [chain.root])
                 var crls: [[UInt8]] = []
                 for authority in try ca.store.authorities() where authority.certificateDER.map(inChain.contains) == true {

@@ -78,7 +78,7 @@ extension CMPResponder {
     /// implicit confirmation (granted whenever asked).
     private func issued(_ result: IssueResult, certReqId: Int, tag: Int, message: CMPMessage, client: Client, ca: CertificateAuthority,
                         now: Date, reply: inout CMPMessageWriter.Reply) throws -> (Int, [UInt8], [[UInt8]]) {
-        let chain = try ca.chain(of: result.entry.authority)
+        let chain = try issuer(result.entry.authority, ca: ca).chain
         if message.header.implicitConfirm {
             reply.implicitConfirm = true
         } else {

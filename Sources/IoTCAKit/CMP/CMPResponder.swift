@@ -26,6 +26,16 @@ public final class CMPResponder: Sendable {
     /// How far a message's time may be from ours; nonces are remembered twice as long.
     static let timeWindow: TimeInterval = 600
     private let signer = Mutex<CMPSigner?>(nil)
+    private let issuers = Mutex<[String: IssuerView]>([:])
+    private let nonces = Mutex(NonceWindow())
+
+    /// A CA's chain and subject, kept while its certificate stays the same (built per request,
+    /// they were a tenth of a CMP enrolment's time).
+    struct IssuerView: Sendable {
+        let certificateDER: [UInt8]
+        let chain: CertificateChain
+        let nameDER: [UInt8]
+    }
 
     public init(confirmationWait: TimeInterval = 300) {
         self.confirmationWait = confirmationWait
@@ -65,14 +75,11 @@ public final class CMPResponder: Sendable {
             reply.recipient = message.header.sender
             reply.transactionID = message.header.transactionID
             reply.recipientNonce = message.header.senderNonce
-            reply.authorityName = try issuerName(ca)
+            reply.authorityName = try issuer(authority, ca: ca).nameDER
             try checkHeader(message.header, now: now)
             let proven = try authenticate(message, chain: chain, ca: ca)
             client = proven
-            // Remembered in the store, so a replay is refused on every node and after a restart.
-            guard try ca.store.rememberCMPNonce((message.header.senderNonce ?? []).hexString, at: now) else {
-                throw CMPFailure(.badSenderNonce, "this message was already received (a replay)")
-            }
+            try remember(message, now: now, ca: ca)
             let (tag, body, extra) = try answer(message, client: proven, label: label, ca: ca, now: now, reply: &reply)
             let der = try CMPMessageWriter.message(reply, bodyTag: tag, body: body, protection: try protection(for: proven, ca: ca, now: now),
                                                    now: now, extraCerts: extra)
@@ -204,9 +211,29 @@ public final class CMPResponder: Sendable {
         })
     }
 
-    private func issuerName(_ ca: CertificateAuthority) throws -> [UInt8] {
-        let chain = try ca.chain(of: authority)
-        return try DERWriter.encoded(try Certificate(derEncoded: chain.intermediates.first ?? chain.root).subject)
+    /// CA `name`'s chain and subject (one read to see that its certificate is unchanged).
+    func issuer(_ name: String, ca: CertificateAuthority) throws -> IssuerView {
+        let authority = try ca.store.authority(named: name)
+        guard let der = authority.certificateDER else { throw AuthorityError.pending(name) }
+        if let known = issuers.withLock({ $0[name] }), known.certificateDER == der { return known }
+        let view = IssuerView(certificateDER: der, chain: try ca.store.chain(of: authority),
+                              nameDER: try DERWriter.encoded(try Certificate(derEncoded: der).subject))
+        issuers.withLock { $0[name] = view }
+        return view
+    }
+
+    /// A message is answered once. A key update, which nothing else makes one-shot, is
+    /// recorded in the store: refused on every node and after a restart. The others are spent
+    /// in the store anyway (a token, a claim's thing, a confirmation, a revocation) or change
+    /// nothing (general messages): a window in memory refuses their repeats here.
+    private func remember(_ message: CMPMessage, now: Date, ca: CertificateAuthority) throws {
+        let nonce = message.header.senderNonce ?? []
+        if case .certification(.kur, _) = message.body {
+            guard try ca.store.rememberCMPNonce(nonce.hexString, at: now) else {
+                throw CMPFailure(.badSenderNonce, "this message was already received (a replay)")
+            }
+        }
+        try nonces.withLock { window throws(CMPFailure) in try window.remember(nonce, now: now, keep: 2 * Self.timeWindow) }
     }
 
     /// Library errors as CMP failures: what the client did wrong keeps its sentence; what went
@@ -226,5 +253,23 @@ public final class CMPResponder: Sendable {
         case is StoreError: return CMPFailure(.systemUnavail, "the CA's store is unavailable; try again")
         default: return CMPFailure(.systemFailure, "the CA could not complete the request; its log says why")
         }
+    }
+}
+
+/// Nonces seen lately by this process (RFC 9483 3.5): a repeated message is refused.
+struct NonceWindow: Sendable {
+    private var seen: [[UInt8]: Date] = [:]
+    private var pruned = Date.distantPast
+    /// Past this many, older nonces are dropped at once: a flood of general messages (which
+    /// change nothing) cannot grow the window without bound.
+    static let limit = 200_000
+
+    mutating func remember(_ nonce: [UInt8], now: Date, keep: TimeInterval) throws(CMPFailure) {
+        if now.timeIntervalSince(pruned) > keep / 4 || seen.count >= Self.limit {
+            seen = seen.filter { now.timeIntervalSince($0.value) < keep }
+            if seen.count >= Self.limit { seen = [:] }
+            pruned = now
+        }
+        guard seen.updateValue(now, forKey: nonce) == nil else { throw CMPFailure(.badSenderNonce, "this message was already received (a replay)") }
     }
 }

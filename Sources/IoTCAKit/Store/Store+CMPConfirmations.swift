@@ -17,8 +17,7 @@ enum CMPSchema {
             replaces_id INTEGER,
             due_at TEXT NOT NULL)
         """
-    /// senderNonces of authenticated messages lately received, on every node: a replay is
-    /// refused wherever it is sent.
+    /// senderNonces of key updates lately received: a replay is refused on every node.
     static let nonces = "CREATE TABLE cmp_nonces (nonce TEXT PRIMARY KEY, seen_at TEXT NOT NULL)"
 }
 
@@ -172,8 +171,8 @@ extension Store {
         return revoked
     }
 
-    /// Records the senderNonce of an authenticated message; false when it was already seen
-    /// (a replay), on any node.
+    /// Records the senderNonce of a key update; false when it was already seen (a replay), on
+    /// any node.
     func rememberCMPNonce(_ nonce: String, at now: Date) throws -> Bool {
         try database.writeOne { db in try db.execute("INSERT INTO cmp_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING", nonce, now) == 1 }
     }

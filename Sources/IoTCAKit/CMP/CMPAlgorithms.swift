@@ -141,21 +141,12 @@ enum CMPAlgorithms {
             }
         }
 
-        private init(salt: [UInt8], like other: PasswordBasedMAC) {
-            self.salt = salt
-            owf = other.owf
-            iterations = other.iterations
-            mac = other.mac
-            owfDER = other.owfDER
-            macDER = other.macDER
-        }
+        /// The key the MAC is made with: the one-way function iterated over secret and salt.
+        func baseKey(secret: [UInt8]) -> [UInt8] { owf.iterated(secret + salt, times: iterations) }
 
-        /// The same function, count and MAC with a fresh salt, for the answer.
-        func withFreshSalt() -> PasswordBasedMAC { PasswordBasedMAC(salt: SecureRandom.bytes(16), like: self) }
+        func authenticate(_ bytes: [UInt8], baseKey: [UInt8]) -> [UInt8] { mac.authenticate(bytes, key: baseKey) }
 
-        func authenticate(_ bytes: [UInt8], secret: [UInt8]) -> [UInt8] {
-            mac.authenticate(bytes, key: owf.iterated(secret + salt, times: iterations))
-        }
+        func authenticate(_ bytes: [UInt8], secret: [UInt8]) -> [UInt8] { authenticate(bytes, baseKey: baseKey(secret: secret)) }
 
         /// The AlgorithmIdentifier naming PBM with these parameters.
         var algorithmIdentifierDER: [UInt8] {

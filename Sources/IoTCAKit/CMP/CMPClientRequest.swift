@@ -36,8 +36,9 @@ public struct CMPClientRequest: Sendable {
         header.recipientNonce = recipientNonce
         header.implicitConfirm = implicitConfirm
         header.authorityName = try DERWriter.encoded(try DistinguishedName { CommonName(thing) })
+        let pbm = try passwordBasedMAC()
         return try CMPMessageWriter.message(header, bodyTag: tag, body: body,
-                                            protection: .mac(try passwordBasedMAC(), secret: Array(secret.utf8), keyID: Array(thing.utf8)), now: now)
+                                            protection: .mac(pbm, baseKey: pbm.baseKey(secret: Array(secret.utf8)), keyID: Array(thing.utf8)), now: now)
     }
 
     /// CertReqMessages with one request for `key`, its proof of possession signed by it.

@@ -6,7 +6,8 @@ import SwiftASN1
 /// signed by the CMP signer, its certificate and chain first in extraCerts (3.3).
 enum CMPMessageWriter {
     enum Protection: Sendable {
-        case mac(CMPAlgorithms.PasswordBasedMAC, secret: [UInt8], keyID: [UInt8]?)
+        /// The PBM parameters and the base key they give with the shared secret.
+        case mac(CMPAlgorithms.PasswordBasedMAC, baseKey: [UInt8], keyID: [UInt8]?)
         case signature(CMPSigner)
     }
 
@@ -68,8 +69,8 @@ enum CMPMessageWriter {
         let protectionBits: [UInt8]
         var certificates = extraCerts
         switch protection {
-        case .mac(let pbm, let secret, _):
-            protectionBits = pbm.authenticate(protectedPart, secret: secret)
+        case .mac(let pbm, let baseKey, _):
+            protectionBits = pbm.authenticate(protectedPart, baseKey: baseKey)
         case .signature(let signer):
             protectionBits = try signer.sign(protectedPart)
             certificates = [signer.certificateDER] + signer.chain + extraCerts.filter { !signer.chain.contains($0) }

@@ -61,7 +61,7 @@ extension CMPResponder {
     /// the subject's common name names. Other certificates update their key with kur.
     private func enrol(_ client: Client, key: RequestedKey, subject: DistinguishedName?, label: String?, ca: CertificateAuthority) throws -> IssueResult {
         switch client {
-        case .secret(let thing, let secret, _, _, _):
+        case .secret(let thing, let secret, _, _, _, _):
             return try ca.enrol(thing: thing, secret: secret, key: key, template: label)
         case .certificate(let der, _, let standing):
             guard standing.template == CertificateAuthority.claimTemplate else {
@@ -91,7 +91,7 @@ extension CMPResponder {
                 // client, told of the failure, enrols again.
                 _ = try? RevocationService(keyring: ca.keyring).revoke(.serial(result.entry.serial, authority: result.entry.authority),
                                                                       reason: .cessationOfOperation)
-                if case .secret(_, _, _, _, let token?) = client { try? ca.store.restoreEnrolmentToken(token) }
+                if case .secret(_, _, _, _, _, let token?) = client { try? ca.store.restoreEnrolmentToken(token) }
                 throw error
             }
         }
@@ -108,7 +108,7 @@ extension CMPResponder {
 
     static func credential(_ client: Client) -> String {
         switch client {
-        case .secret(_, let secret, _, _, _): "mac:" + secret
+        case .secret(_, let secret, _, _, _, _): "mac:" + secret
         case .certificate(let der, _, _): "cert:" + Array(SHA256.hash(data: der)).hexString
         }
     }
@@ -116,7 +116,7 @@ extension CMPResponder {
     /// What a held certificate's request spent, to give back if it is withdrawn.
     static func hold(_ client: Client) -> CMPHold {
         switch client {
-        case .secret(_, _, _, _, let token):
+        case .secret(_, _, _, _, _, let token):
             CMPHold(kind: .token, credential: credential(client), tokenTemplate: token?.template, tokenExpiresAt: token?.expiresAt)
         case .certificate(_, let certificate, let standing) where standing.template == CertificateAuthority.claimTemplate:
             CMPHold(kind: .claim, credential: credential(client), replaces: nil)

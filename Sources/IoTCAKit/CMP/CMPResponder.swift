@@ -52,7 +52,9 @@ public final class CMPResponder: Sendable {
     enum Client {
         /// A thing's enrolment token (or, for a confirmation, the secret its enrolment used);
         /// `token` is the token's row, to give it back if the certificate is withdrawn.
-        case secret(thing: String, secret: String, pbm: CMPAlgorithms.PasswordBasedMAC, keyID: [UInt8], token: EnrolmentTokenRow?)
+        /// `baseKey` is the request's PBM key, which keys the answer too (same parameters: one
+        /// derivation per request, not two).
+        case secret(thing: String, secret: String, pbm: CMPAlgorithms.PasswordBasedMAC, baseKey: [UInt8], keyID: [UInt8], token: EnrolmentTokenRow?)
         /// A certificate of this store whose key signed the message.
         case certificate(der: [UInt8], Certificate, ClientStanding)
     }
@@ -132,11 +134,11 @@ public final class CMPResponder: Sendable {
             }
             let (secret, token) = try macSecret(for: message, thing: thing, ca: ca)
             // Computed even without a secret, so the time taken tells nothing either.
-            let expected = pbm.authenticate(message.protectedPart, secret: Array((secret ?? "-").utf8))
-            guard let secret, ConstantTime.equal(expected, protection) else {
+            let baseKey = pbm.baseKey(secret: Array((secret ?? "-").utf8))
+            guard let secret, ConstantTime.equal(pbm.authenticate(message.protectedPart, baseKey: baseKey), protection) else {
                 throw CMPFailure(.badMessageCheck, "no CMP enrolment token for \(thing), or the MAC does not verify with it")
             }
-            return .secret(thing: thing, secret: secret, pbm: pbm, keyID: keyID, token: token)
+            return .secret(thing: thing, secret: secret, pbm: pbm, baseKey: baseKey, keyID: keyID, token: token)
         }
         guard let signatureAlgorithm = CMPAlgorithms.signature(oid) else { throw CMPFailure(.badAlg, "unsupported protection algorithm \(oid)") }
         guard let der = message.extraCerts.first, let certificate = try? Certificate(derEncoded: der) else {
@@ -192,7 +194,7 @@ public final class CMPResponder: Sendable {
     /// How the answer to `client` is protected: with its secret, or signed.
     func protection(for client: Client, ca: CertificateAuthority, now: Date) throws -> CMPMessageWriter.Protection {
         switch client {
-        case .secret(_, let secret, let pbm, let keyID, _): .mac(pbm.withFreshSalt(), secret: Array(secret.utf8), keyID: keyID)
+        case .secret(_, _, let pbm, let baseKey, let keyID, _): .mac(pbm, baseKey: baseKey, keyID: keyID)
         case .certificate: try signed(ca, now: now)
         }
     }

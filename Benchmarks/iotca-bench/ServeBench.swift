@@ -76,7 +76,10 @@ struct ServeBench: AsyncParsableCommand {
             let tlsChain = root.appendingPathComponent("cfssl-tls.pem"), clientCAs = root.appendingPathComponent("cfssl-client-cas.pem")
             try (Data(contentsOf: serverFolder.appendingPathComponent("cert.pem")) + Data(contentsOf: serverFolder.appendingPathComponent("chain.pem")))
                 .write(to: tlsChain)
-            try (Data(contentsOf: certFile) + Data("\n".utf8) + Data(contentsOf: serverFolder.appendingPathComponent("root.pem"))).write(to: clientCAs)
+            // The clients' CA (`service`, which the client does not send) beside the roots: Go
+            // builds the client's chain from this pool alone.
+            try (Data(contentsOf: certFile) + Data("\n".utf8) + Data(contentsOf: serverFolder.appendingPathComponent("chain.pem"))
+                 + Data(contentsOf: serverFolder.appendingPathComponent("root.pem"))).write(to: clientCAs)
             for mutualTLS in [false, true] {
                 let port = 18_888 + Int.random(in: 0..<1000)
                 let tls = mutualTLS ? ["-tls-cert", tlsChain.path, "-tls-key", serverFolder.appendingPathComponent("key.pem").path,

@@ -189,4 +189,44 @@ import TestSupport
         #expect(findings.isEmpty, "\(findings)")
         #expect(node.stop() == 0)
     }
+
+    /// `pg_ctl restart -m fast` under load: the database ends every session and comes back at
+    /// once. Requests in flight get a 503 (or succeed on a new connection), the node reconnects
+    /// by itself, the re-run finishes, every bundle a client was handed is in the store.
+    @Test func aDatabaseRestartedUnderLoadLosesNothing() throws {
+        let cluster = try Cluster()
+        let node = try cluster.start("node-a")
+        let work = cluster.store.folder.url
+        let rows = (1...300).map { String(format: "line1-%04d", $0) }
+        try Data((["thing"] + rows).joined(separator: "\n").utf8).write(to: work.appendingPathComponent("rows.csv"))
+        let out = work.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let batch = try Spawn.start(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path, "--jobs", "8"],
+                                    environment: cluster.remote("node-a", as: "line1"), stdout: work.appendingPathComponent("batch.out"),
+                                    stderr: work.appendingPathComponent("batch.err"))
+        let started = FileWatch.wait(in: out, timeout: 60) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).filter { !$0.hasPrefix(".") }.count >= 20
+        }
+        #expect(started)
+        let postgres = try #require(cluster.store.postgres)
+        postgres.stop()  // fast shutdown (SIGINT), as pg_ctl restart -m fast does, then at once:
+        try postgres.start()
+        let status = Spawn.stop(batch, signal: 0)
+        let stderr = (try? String(contentsOf: work.appendingPathComponent("batch.err"), encoding: .utf8)) ?? ""
+        #expect(status == 0 || (status == 3 && stderr.contains("HTTP 503")), "exit \(status): \(stderr)")
+        // The node was not restarted: it serves again on its own, and the re-run finishes.
+        #expect(try cluster.call("node-a", "/v1/whoami", as: "line1").status == 200)
+        let rerun = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path],
+                                          environment: cluster.remote("node-a", as: "line1"))
+        #expect(rerun.succeeded, "\(rerun.stdout)\(rerun.stderr)")
+        let active = try cluster.store.store.certificates(CertificateFilter(status: .active)).filter { rows.contains($0.thing ?? "") }
+        #expect(active.count == 300 && Set(active.compactMap(\.thing)).count == 300)
+        for entry in active {
+            let pem = try String(contentsOf: out.appendingPathComponent("\(entry.thing ?? "")/cert.pem"), encoding: .utf8)
+            #expect(pem == entry.pem)
+        }
+        let findings = try cluster.findings()
+        #expect(findings.isEmpty, "\(findings)")
+        #expect(node.stop() == 0)
+    }
 }

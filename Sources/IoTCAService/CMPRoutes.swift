@@ -5,9 +5,10 @@ import IoTCAKit
 import NIOCore
 
 /// Lightweight CMP over HTTP (RFC 9483 with RFC 6712): `POST /.well-known/cmp[/p/LABEL][/OPERATION]`,
-/// `application/pkixcmp` both ways, on the public listener: CMP messages protect themselves (a
-/// MAC with the enrolment token, or a signature), so plain HTTP is as safe as TLS for them, and
-/// devices enrol without first having to check a TLS server. Every CMP answer
+/// `application/pkixcmp` both ways, on both listeners: CMP messages protect themselves (a MAC
+/// with the enrolment token, or a signature), so plain HTTP is as safe as TLS for them, and
+/// devices enrol without first having to check a TLS server. The failure counter is shared by
+/// both. Every CMP answer
 /// is 200 with a PKIMessage, refusals included (RFC 6712 3.4); HTTP errors are left for
 /// requests that are not CMP at all.
 struct CMPRoutes {

@@ -132,6 +132,8 @@ extension IoTCAServer {
 
         let cmp = CMPRoutes(workers: workers, metrics: metrics, responder: cmpResponder, authenticator: authenticator,
                             failures: RateLimiter(perSecond: ESTRoutes.failureRefill, burst: ESTRoutes.failureBurst))
+        // Over TLS beside EST, for devices that reach the CA there; on the public listener below.
+        cmp.add(to: api) { ESTRoutes.sourceAddress($0) }
 
         // What certificates point at, over plain HTTP.
         let publicRouter = Router(context: PublicContext.self)
@@ -141,7 +143,7 @@ extension IoTCAServer {
         // OCSP before the files, whose `:file` would otherwise take /ocsp.
         OCSPRoutes(responder: OCSPResponder(keyring: keyring), metrics: metrics, prefix: prefix).add(to: publicRouter)
         // CMP before the files too. Its messages protect themselves (RFC 9483 6.1), so it is
-        // served here, over plain HTTP: devices enrol before they could check a TLS server.
+        // served here too, over plain HTTP: devices enrol before they could check a TLS server.
         cmp.add(to: publicRouter) { $0.channel.remoteAddress?.ipAddress ?? "unknown" }
         PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
         apiMethods.register(api)

@@ -93,6 +93,22 @@ import TestSupport
         #expect(try fixture.certificates(of: "sensor-1").count == 1)
     }
 
+    /// The same over TLS on the API listener, beside EST: the device checks the server with the
+    /// service root, as for EST, and needs no client certificate.
+    @Test func aTokenEnrolsOverTLSOnTheAPIListenerToo() throws {
+        let fixture = try Fixture()
+        let serviceRoot = fixture.folder.path("service-root.pem")
+        try AtomicFile.writePEM(try #require(try fixture.store.store.authority(named: "service-root").certificateDER), type: "CERTIFICATE",
+                                to: URL(fileURLWithPath: serviceRoot))
+        let token = try fixture.authority.createEnrolmentToken(thing: "tls-1")
+        let result = try OpenSSLCLI.run(["cmp", "-server", fixture.server.apiURL, "-path", ".well-known/cmp", "-tls_used", "-tls_trusted", serviceRoot,
+                                         "-batch", "-cmd", "ir", "-ref", "tls-1", "-secret", "pass:" + token.secret, "-newkey", try fixture.key("tls-1"),
+                                         "-subject", "/CN=tls-1", "-certout", fixture.folder.path("tls-1.pem")])
+        #expect(result.succeeded, "\(result.log)")
+        #expect(try fixture.verify(fixture.folder.path("tls-1.pem")).succeeded)
+        #expect(try fixture.certificates(of: "tls-1").map(\.status) == [.active])
+    }
+
     @Test func aHashOnlyTokenDoesNotEnrolOverCMP() throws {
         let fixture = try Fixture()
         let token = try fixture.authority.createEnrolmentToken(thing: "est-only", cmp: false)

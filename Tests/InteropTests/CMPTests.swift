@@ -159,13 +159,30 @@ import TestSupport
         #expect(try OpenSSLCLI.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                                     fixture.folder.path("foreign.key"), "-out", foreign, "-subj", "/CN=foreign", "-days", "2"]).succeeded)
         let (cert, key) = try fixture.enrol("hoist-1", extra: ["-implicit_confirm"])
-        let rejected = try fixture.cmp(["-cmd", "kur", "-cert", cert, "-key", key, "-newkey", try fixture.key("hoist-1-next"),
-                                        "-out_trusted", foreign, "-certout", fixture.folder.path("x.pem")] + fixture.trust)
+        func scheduled() throws -> Int { try fixture.store.store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM scheduled_supersessions") } ?? -1 }
+        // A key update left unconfirmed (`-disable_confirm`) schedules nothing, and its
+        // certificate proves nothing while it waits: it cannot update its own key.
+        let nextKey = try fixture.key("hoist-1-next")
+        let unconfirmed = try fixture.cmp(["-cmd", "kur", "-cert", cert, "-key", key, "-newkey", nextKey, "-disable_confirm",
+                                           "-certout", fixture.folder.path("held.pem")] + fixture.trust)
+        #expect(unconfirmed.succeeded, "\(unconfirmed.log)")
+        #expect(try scheduled() == 0)
+        let fromHeld = try fixture.cmp(["-cmd", "kur", "-cert", fixture.folder.path("held.pem"), "-key", nextKey, "-newkey", try fixture.key("h2"),
+                                        "-certout", fixture.folder.path("x.pem")] + fixture.trust)
+        #expect(!fromHeld.succeeded && fromHeld.log.contains("notAuthorized"), "\(fromHeld.log)")
+        // Confirmed, a key update schedules the current certificate's supersession ...
+        let confirmed = try fixture.cmp(["-cmd", "kur", "-cert", cert, "-key", key, "-newkey", nextKey,
+                                         "-certout", fixture.folder.path("hoist-1b.pem")] + fixture.trust)
+        #expect(confirmed.succeeded, "\(confirmed.log)")
+        #expect(try scheduled() == 1)
+        // ... which a later key update the device rejects leaves as it was.
+        let rejected = try fixture.cmp(["-cmd", "kur", "-cert", fixture.folder.path("hoist-1b.pem"), "-key", nextKey,
+                                        "-newkey", try fixture.key("hoist-1-third"), "-out_trusted", foreign,
+                                        "-certout", fixture.folder.path("x.pem")] + fixture.trust)
         #expect(!rejected.succeeded && rejected.log.contains("received PKICONF"), "\(rejected.log)")
-        let entries = try fixture.certificates(of: "hoist-1")
-        #expect(entries.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.active, .revoked])
-        let scheduled = try fixture.store.store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM scheduled_supersessions") }
-        #expect(scheduled == 0, "the current certificate is not superseded by one the device rejected")
+        #expect(try scheduled() == 1, "a rejected key update supersedes nothing, and cancels nothing")
+        let statuses = try fixture.certificates(of: "hoist-1").map(\.status)
+        #expect(statuses.filter { $0 == .revoked }.count == 1 && statuses.count == 4)  // the rejected one
 
         let claim = try fixture.authority.createClaim("batch-9", grants: [try ClientGrant(parsing: "device:crane-*")],
                                                       into: fixture.folder.appending("claims"))
@@ -176,8 +193,10 @@ import TestSupport
                                        "-extracerts", claim.folder.appendingPathComponent("chain.pem").path] + fixture.trust)
         #expect(!byClaim.succeeded)
         #expect(try fixture.certificates(of: "crane-1").map(\.status) == [.active])
-        let pending = try fixture.store.store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM cmp_confirmations") }
-        #expect(pending == 1, "left to the timeout, which withdraws it and re-opens the thing for the claim")
+        let pending = try fixture.store.store.read { db in
+            try db.value(Int.self, "SELECT COUNT(*) FROM cmp_confirmations p JOIN certificates c ON c.id = p.certificate_id WHERE c.thing = 'crane-1'")
+        }
+        #expect(pending == 1, "left to the timeout, which withdraws it")
     }
 
     @Test func aClaimEnrolsTheThingsItsGrantsCoverAndStationsDoNot() throws {

@@ -4,6 +4,7 @@ import Foundation
 import SwiftASN1
 import Testing
 import TestSupport
+import X509
 
 /// What a withdrawn CMP certificate gives back, and the store-wide guards: a replay sent to
 /// another node, a transaction used twice, a client that gives up, a greedy general message.
@@ -29,13 +30,69 @@ import TestSupport
     @Test func aClientThatGivesUpHasItsCertificateWithdrawnAtOnce() throws {
         let fixture = try Fixture()
         let client = try fixture.client("pump-2")
-        _ = try fixture.enrol(client)
+        let (ip, _) = try fixture.enrol(client)
         let error = CMPMessageWriter.errorContent(CMPFailure(.badCertId, "not the certificate I asked for"))
-        let answer = fixture.send(try client.message(tag: 23, body: error, now: fixture.store.clock.now))
+        // An error that does not answer the certificate's answer (a reflected answer of the CA,
+        // keyed with the same secret, looks like this) withdraws nothing.
+        let unanswered = fixture.send(try client.message(tag: 23, body: error, now: fixture.store.clock.now))
+        #expect(unanswered.failure == nil)
+        #expect(try fixture.status(of: "pump-2") == [.active])
+        let answer = fixture.send(try client.message(tag: 23, body: error, now: fixture.store.clock.now, recipientNonce: ip.header.senderNonce))
         #expect(answer.failure == nil)
         #expect(try CMPTestAnswer(answer.der).bodyTag == 19)
         #expect(try fixture.status(of: "pump-2") == [.revoked])
         #expect(try fixture.store.store.enrolmentToken(thing: "pump-2") != nil)
+    }
+
+    /// A certificate awaiting its confirmation is no credential: it renews nothing (EST
+    /// re-enrolment here; CMP's key update in `CMPTests`).
+    @Test func anUnconfirmedCertificateRenewsNothing() throws {
+        let fixture = try Fixture()
+        let (_, held) = try fixture.enrol(try fixture.client("pump-7"))
+        let key = P256.Signing.PrivateKey()
+        let csr = try CertificateSigningRequest(version: .v1, subject: try Certificate(derEncoded: held).subject, privateKey: .init(key),
+                                                attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256)
+        var serializer = DER.Serializer()
+        try serializer.serialize(csr)
+        #expect(throws: EnrolmentError.self) { try fixture.ca.reenrol(current: held, csr: serializer.serializedBytes) }
+        #expect(try fixture.status(of: "pump-7") == [.active])
+    }
+
+    /// A withdrawal gives back only what the device cannot have used: nothing when an operator
+    /// revoked the certificate first, nothing when the thing has a newer certificate.
+    @Test func aWithdrawalAfterOtherActionGivesNothingBack() throws {
+        let fixture = try Fixture()
+        let first = try fixture.client("pump-8")
+        let (_, held) = try fixture.enrol(first)
+        _ = try fixture.ca.revoke(.serial(SerialNumber(try Certificate(derEncoded: held).serialNumber), authority: nil), reason: .keyCompromise)
+        let second = try fixture.client("pump-9")
+        _ = try fixture.enrol(second)
+        // The operator gives pump-9 a new token, which the device spends at once.
+        var replacement = try fixture.client("pump-9")
+        replacement.transactionID = SecureRandom.bytes(16)
+        _ = try fixture.enrol(replacement, implicitConfirm: true)
+        fixture.store.clock.advance(by: fixture.responder.confirmationWait + 1)
+        let withdrawn = try fixture.responder.withdrawUnconfirmed(ca: fixture.ca)
+        #expect(withdrawn.map(\.thing) == ["pump-9"])  // pump-8's was revoked already
+        #expect(try fixture.store.store.enrolmentToken(thing: "pump-8") == nil)
+        #expect(try fixture.store.store.enrolmentToken(thing: "pump-9") == nil)
+    }
+
+    /// A claim's enrolment, withdrawn, re-opens the thing only if it spent an operator's
+    /// re-opening; a new thing stays closed to claims (a device revoked later for key compromise
+    /// must not be re-enrolled by whoever holds the claim).
+    @Test func aWithdrawnClaimEnrolmentGivesBackOnlyTheOpeningItSpent() throws {
+        let fixture = try Fixture()
+        let now = fixture.store.clock.now
+        for (thing, kind) in [("new-1", PendingConfirmation.Kind.claim), ("reopened-1", .claimReopened)] {
+            let entry = try fixture.store.issue(IssueRequest(thing: thing)).entry
+            try fixture.store.store.holdForConfirmation(serial: entry.serial, authority: entry.authority, transactionID: thing, nonce: "00",
+                                                        hold: CMPHold(kind: kind, credential: "cert:00"), due: now.addingTimeInterval(60))
+        }
+        fixture.store.clock.advance(by: 61)
+        #expect(try fixture.responder.withdrawUnconfirmed(ca: fixture.ca).count == 2)
+        let openings = try fixture.store.store.read { db in try db.values(String.self, "SELECT thing FROM claim_openings") }
+        #expect(openings == ["reopened-1"])
     }
 
     /// Two nodes of one store: a key update (the one request nothing else makes one-shot) one
@@ -90,7 +147,12 @@ import TestSupport
             #expect(answer.authenticationFailed && answer.request == "unknown")
         }
         let client = try fixture.client("pump-6")
+        let wrongSecret = CMPClientRequest(thing: "pump-6", secret: "not the token")
+        let guessed = fixture.send(try wrongSecret.message(tag: 21, body: CMPClientRequest.general([CMPResponder.caCertsOID]),
+                                                           now: fixture.store.clock.now))
+        #expect(guessed.failure?.bit == .badMessageCheck && guessed.authenticationFailed)
+        // Refused after the client proved itself: not counted against its address.
         let odd = fixture.send(try client.message(tag: 30, body: [0x05, 0x00], now: fixture.store.clock.now))
-        #expect(odd.request == "other" && odd.failure?.bit == .badRequest)
+        #expect(odd.request == "other" && odd.failure?.bit == .badRequest && !odd.authenticationFailed)
     }
 }

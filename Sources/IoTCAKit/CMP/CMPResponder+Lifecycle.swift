@@ -36,10 +36,14 @@ extension CMPResponder {
         let accepted = status.status == nil || status.status == 0 || status.status == 1
         // A claim is shared by a batch: whoever read its key out of one device could reject
         // another's certificate. Only acceptances count; a rejection is left to the timeout.
-        if !accepted && pending.kind == .claim { return [] }
+        if !accepted && (pending.kind == .claim || pending.kind == .claimReopened) { return [] }
         let (settled, revoked) = try ca.store.settleConfirmation(transactionID: id, accepted: accepted, reason: status.reason, at: now)
         guard settled else { throw CMPFailure(.badRequest, "the certificate was confirmed or withdrawn meanwhile") }
         if !revoked.isEmpty { _ = try? RevocationService(keyring: ca.keyring).publishEach([pending.authority]) }
+        // A confirmed key update: the certificate it replaces is superseded after the grace.
+        if accepted, pending.kind == .device, let (serial, authority) = pending.replaces {
+            try ca.supersedeAfterGrace(serial: serial, authority: authority, template: pending.template, now: now)
+        }
         return []
     }
 
@@ -56,8 +60,10 @@ extension CMPResponder {
     /// confirmation, protected by the request's credential: the certificate is withdrawn now.
     func withdrawOnClientError(_ message: CMPMessage, client: Client, ca: CertificateAuthority, now: Date) throws {
         let id = (message.header.transactionID ?? []).hexString
+        // It must answer the certificate's answer (its nonce): a reflected answer of the CA, keyed
+        // with the same secret, is not the client's.
         guard let pending = try ca.store.pendingConfirmation(transactionID: id), pending.credential == Self.credential(client),
-              pending.kind != .claim else { return }
+              pending.kind == .token || pending.kind == .device, message.header.recipientNonce?.hexString == pending.nonce else { return }
         let (_, revoked) = try ca.store.settleConfirmation(transactionID: id, accepted: false, reason: "the client sent an error", at: now)
         if !revoked.isEmpty { _ = try? RevocationService(keyring: ca.keyring).publishEach([pending.authority]) }
     }

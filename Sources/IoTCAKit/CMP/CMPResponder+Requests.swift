@@ -22,25 +22,29 @@ extension CMPResponder {
             try checkTransactionUnused(message, ca: ca)
             let key = RequestedKey.proven(try request.provenKey())
             let result: IssueResult
+            var claimReopened = false
             switch (kind, client) {
             case (.kur, .certificate(let der, let current, _)):
                 if let old = request.oldCertificate, Self.magnitude(old.serial) != Self.magnitude(Array(current.serialNumber.bytes)) {
                     throw CMPFailure(.badCertId, "the oldCertID control names another certificate than the one that signed the request")
                 }
-                result = try ca.reenrol(current: der, key: key, subject: request.subject, subjectAltNames: request.subjectAltNames, template: label)
+                // Held for confirmation, the current certificate is superseded only once confirmed.
+                result = try ca.reenrol(current: der, key: key, subject: request.subject, subjectAltNames: request.subjectAltNames, template: label,
+                                        supersede: message.header.implicitConfirm)
             case (.kur, .secret):
                 throw CMPFailure(.notAuthorized, "a key update is signed with the certificate being updated")
             case (_, _):
-                result = try enrol(client, key: key, subject: request.subject, label: label, ca: ca)
+                (result, claimReopened) = try enrol(client, key: key, subject: request.subject, label: label, ca: ca)
             }
-            return try issued(result, certReqId: request.certReqId, tag: kind.responseTag, message: message, client: client, ca: ca, now: now,
-                              reply: &reply)
+            return try issued(result, certReqId: request.certReqId, tag: kind.responseTag, message: message,
+                              hold: Self.hold(client, claimReopened: claimReopened), ca: ca, now: now, reply: &reply)
         case .pkcs10(let csr):
             try checkTransactionUnused(message, ca: ca)
             let subject = try? CertificateSigningRequest(derEncoded: csr).subject
-            let result = try enrol(client, key: .csr(csr), subject: subject, label: label, ca: ca)
+            let (result, claimReopened) = try enrol(client, key: .csr(csr), subject: subject, label: label, ca: ca)
             // RFC 9810 5.3.4: a p10cr has no certReqId of its own; the answer's is -1.
-            return try issued(result, certReqId: -1, tag: 3, message: message, client: client, ca: ca, now: now, reply: &reply)
+            return try issued(result, certReqId: -1, tag: 3, message: message, hold: Self.hold(client, claimReopened: claimReopened), ca: ca,
+                              now: now, reply: &reply)
         case .certConf(let statuses):
             return (CMPMessageWriter.bodyTags.pkiConf, [0x05, 0x00], try confirm(statuses, message: message, client: client, ca: ca, now: now))
         case .revocation(let details):
@@ -59,10 +63,13 @@ extension CMPResponder {
 
     /// A first enrolment: with the thing's token, or with a claim certificate for the thing
     /// the subject's common name names. Other certificates update their key with kur.
-    private func enrol(_ client: Client, key: RequestedKey, subject: DistinguishedName?, label: String?, ca: CertificateAuthority) throws -> IssueResult {
+    /// Also says whether a claim spent an operator's re-opening of the thing (given back if the
+    /// certificate is withdrawn).
+    private func enrol(_ client: Client, key: RequestedKey, subject: DistinguishedName?, label: String?, ca: CertificateAuthority) throws
+        -> (IssueResult, claimReopened: Bool) {
         switch client {
         case .secret(let thing, let secret, _, _, _, _):
-            return try ca.enrol(thing: thing, secret: secret, key: key, template: label)
+            return (try ca.enrol(thing: thing, secret: secret, key: key, template: label), false)
         case .certificate(let der, _, let standing):
             guard standing.template == CertificateAuthority.claimTemplate else {
                 throw CMPFailure(.notAuthorized, "a \(standing.template) certificate cannot enrol things: devices update their key with kur, new devices enrol with a token or a claim")
@@ -70,13 +77,14 @@ extension CMPResponder {
             guard let thing = subject?.commonNames.first else {
                 throw CMPFailure(.badCertTemplate, "a request made with a claim names its thing as the subject's common name")
             }
-            return try ca.enrol(claim: der, thing: thing, key: key, template: label)
+            let reopened = try !ca.store.history(thing: thing).isEmpty
+            return (try ca.enrol(claim: der, thing: thing, key: key, template: label), reopened)
         }
     }
 
     /// ip, cp or kup with the certificate, held for confirmation unless the client asked for
     /// implicit confirmation (granted whenever asked).
-    private func issued(_ result: IssueResult, certReqId: Int, tag: Int, message: CMPMessage, client: Client, ca: CertificateAuthority,
+    private func issued(_ result: IssueResult, certReqId: Int, tag: Int, message: CMPMessage, hold: CMPHold, ca: CertificateAuthority,
                         now: Date, reply: inout CMPMessageWriter.Reply) throws -> (Int, [UInt8], [[UInt8]]) {
         let chain = try issuer(result.entry.authority, ca: ca).chain
         if message.header.implicitConfirm {
@@ -85,13 +93,14 @@ extension CMPResponder {
             do {
                 try ca.store.holdForConfirmation(serial: result.entry.serial, authority: result.entry.authority,
                                                  transactionID: (message.header.transactionID ?? []).hexString, nonce: reply.senderNonce.hexString,
-                                                 hold: Self.hold(client), due: now.addingTimeInterval(confirmationWait))
+                                                 hold: hold, due: now.addingTimeInterval(confirmationWait))
             } catch {
-                // Not held, the certificate would never be withdrawn: it goes now, and the
-                // client, told of the failure, enrols again.
+                // Not held, the certificate would never be withdrawn: it goes now, what the
+                // request spent is given back, and the client, told of the failure, tries again.
                 _ = try? RevocationService(keyring: ca.keyring).revoke(.serial(result.entry.serial, authority: result.entry.authority),
                                                                       reason: .cessationOfOperation)
-                if case .secret(_, _, _, _, _, let token?) = client { try? ca.store.restoreEnrolmentToken(token) }
+                if let token = hold.token { try? ca.store.restoreEnrolmentToken(token) }
+                if hold.kind == .claimReopened, let thing = result.entry.thing { try? ca.store.restoreClaimOpening(thing, at: now) }
                 throw error
             }
         }
@@ -100,8 +109,7 @@ extension CMPResponder {
             status = CMPMessageWriter.statusInfo(1, text: "the template decides the subject")
         }
         // caPubs only under a MAC: the shared secret is what vouches for the root there.
-        var caPubs: [[UInt8]] = []
-        if case .secret = client { caPubs = [chain.root] }
+        let caPubs = hold.kind == .token ? [chain.root] : []
         return (tag, CMPMessageWriter.certificateResponse(certReqId: certReqId, status: status, certificate: result.entry.der, caPubs: caPubs),
                 chain.intermediates + [chain.root])
     }
@@ -114,12 +122,12 @@ extension CMPResponder {
     }
 
     /// What a held certificate's request spent, to give back if it is withdrawn.
-    static func hold(_ client: Client) -> CMPHold {
+    static func hold(_ client: Client, claimReopened: Bool) -> CMPHold {
         switch client {
         case .secret(_, _, _, _, _, let token):
-            CMPHold(kind: .token, credential: credential(client), tokenTemplate: token?.template, tokenExpiresAt: token?.expiresAt)
-        case .certificate(_, let certificate, let standing) where standing.template == CertificateAuthority.claimTemplate:
-            CMPHold(kind: .claim, credential: credential(client), replaces: nil)
+            CMPHold(kind: .token, credential: credential(client), token: token)
+        case .certificate(_, _, let standing) where standing.template == CertificateAuthority.claimTemplate:
+            CMPHold(kind: claimReopened ? .claimReopened : .claim, credential: credential(client))
         case .certificate(_, let certificate, let standing):
             CMPHold(kind: .device, credential: credential(client), replaces: (SerialNumber(certificate.serialNumber), standing.authority))
         }

@@ -152,6 +152,9 @@ public final class CMPResponder: Sendable {
         guard standing.status == .active, standing.authorityStatus == .active || standing.authorityStatus == .disabled else {
             throw CMPFailure(.certRevoked, "certificate \(serial.hex) or its CA is revoked")
         }
+        guard !standing.awaitingConfirmation else {
+            throw CMPFailure(.notAuthorized, "certificate \(serial.hex) awaits its confirmation: it proves nothing until confirmed")
+        }
         if standing.template == CertificateAuthority.claimTemplate {
             guard chain == .serviceRoot, standing.authority == ServiceHierarchy.caName else {
                 throw CMPFailure(.signerNotTrusted, "a claim certificate chains to this node's pinned service root")
@@ -181,14 +184,17 @@ public final class CMPResponder: Sendable {
     private func macSecret(for message: CMPMessage, thing: String, ca: CertificateAuthority) throws -> (String?, EnrolmentTokenRow?) {
         switch message.body {
         case .certConf, .error:
-            guard let id = message.header.transactionID,
-                  let pending = try ca.store.pendingConfirmation(transactionID: Array(id).hexString),
-                  pending.thing == thing, pending.credential.hasPrefix("mac:") else { return (nil, nil) }
-            return (String(pending.credential.dropFirst(4)), nil)
+            if let id = message.header.transactionID, let pending = try ca.store.pendingConfirmation(transactionID: Array(id).hexString) {
+                guard pending.thing == thing, pending.credential.hasPrefix("mac:") else { return (nil, nil) }
+                return (String(pending.credential.dropFirst(4)), nil)
+            }
+            // An error for no held certificate is still checked against the token.
+            guard case .error = message.body else { return (nil, nil) }
         default:
-            guard let token = try ca.store.enrolmentToken(thing: thing), ca.store.clock.now() < token.expiresAt else { return (nil, nil) }
-            return (token.macSecret, token)
+            break
         }
+        guard let token = try ca.store.enrolmentToken(thing: thing), ca.store.clock.now() < token.expiresAt else { return (nil, nil) }
+        return (token.macSecret, token)
     }
 
     /// How the answer to `client` is protected: with its secret, or signed.

@@ -176,8 +176,10 @@ extension CertificateAuthority {
 
     /// Re-enrolment with the key `key`, asking for `subject` (which must be the current one's)
     /// and, when not nil, `subjectAltNames` (which must be the current one's too).
+    /// With `supersede` false (a CMP key update awaiting its confirmation) the current
+    /// certificate is not scheduled for supersession yet: the confirmation does that.
     func reenrol(current der: [UInt8], key: RequestedKey, subject: DistinguishedName?, subjectAltNames requested: SubjectAlternativeNames?,
-                 template label: String?) throws -> IssueResult {
+                 template label: String?, supersede: Bool = true) throws -> IssueResult {
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: der) } catch { throw EnrolmentError.notRenewable(reason: "the certificate does not parse") }
         let serial = SerialNumber(certificate.serialNumber)
@@ -185,6 +187,9 @@ extension CertificateAuthority {
             throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not one this store issued")
         }
         guard standing.status == .active else { throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is revoked") }
+        guard !standing.awaitingConfirmation else {
+            throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) awaits its CMP confirmation")
+        }
         let now = store.clock.now()
         guard certificate.notValidBefore <= now, now < certificate.notValidAfter else {
             throw EnrolmentError.notRenewable(reason: "certificate \(serial.hex) is not valid now")
@@ -209,11 +214,17 @@ extension CertificateAuthority {
         let result = try issue(key.request(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, renew: true,
                                                         caller: caller)),
                                into: URL(fileURLWithPath: "/"), format: .json)
-        let grace = (try? TemplateCatalog(store: store).template(standing.template))?.renewalGraceSeconds ?? 86_400
-        try store.scheduleSupersession(serial: serial, authority: standing.authority, due: now.addingTimeInterval(TimeInterval(grace)))
+        if supersede { try supersedeAfterGrace(serial: serial, authority: standing.authority, template: standing.template, now: now) }
+        return result
+    }
+
+    /// Schedules a renewed certificate to be revoked as superseded once its template's
+    /// `renewalGrace` (default a day) has passed, and revokes what earlier renewals left due.
+    func supersedeAfterGrace(serial: SerialNumber, authority: String, template: String, now: Date) throws {
+        let grace = (try? TemplateCatalog(store: store).template(template))?.renewalGraceSeconds ?? 86_400
+        try store.scheduleSupersession(serial: serial, authority: authority, due: now.addingTimeInterval(TimeInterval(grace)))
         // What earlier renewals left due goes now (besides cron and the service's timer).
         _ = try? RevocationService(keyring: keyring).supersedeDue()
-        return result
     }
 
     /// The chain of CA `name` up to its root, as EST's `cacerts` hands it out.

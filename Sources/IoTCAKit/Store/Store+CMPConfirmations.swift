@@ -27,15 +27,18 @@ struct PendingConfirmation: Sendable {
     enum Kind: String, Sendable {
         /// An enrolment token: put back, unless the operator made a new one meanwhile.
         case token
-        /// A claim certificate: the thing is opened for one more enrolment by a claim.
+        /// A claim's enrolment of a new thing: nothing to give back (an operator re-opens it).
         case claim
-        /// The device's current certificate (kur): its supersession is cancelled.
+        /// A claim's enrolment of a thing an operator had re-opened: the opening is given back.
+        case claimReopened = "claim-reopened"
+        /// The device's current certificate (kur): superseded only once the new one is confirmed.
         case device
     }
 
     let serial: SerialNumber
     let authority: String
     let thing: String?
+    let template: String
     /// The certificate, whose hash certConf must carry.
     let der: [UInt8]
     /// The answer's senderNonce, which the certConf's recipNonce must repeat, hex.
@@ -45,23 +48,33 @@ struct PendingConfirmation: Sendable {
     /// `cert:SHA256` of the signer's certificate.
     let credential: String
     let due: Date
+    /// The certificate a key update replaces: serial and CA.
+    var replaces: (serial: SerialNumber, authority: String)? = nil
 }
 
 /// What a held certificate's request spent, to be given back if it is withdrawn.
 struct CMPHold: Sendable {
     var kind: PendingConfirmation.Kind
     var credential: String
-    var tokenTemplate: String?
-    var tokenExpiresAt: Date?
+    /// The token the request spent.
+    var token: EnrolmentTokenRow?
     /// The certificate a key update replaces: serial and CA.
     var replaces: (serial: SerialNumber, authority: String)?
+
+    init(kind: PendingConfirmation.Kind, credential: String, token: EnrolmentTokenRow? = nil,
+         replaces: (serial: SerialNumber, authority: String)? = nil) {
+        self.kind = kind
+        self.credential = credential
+        self.token = token
+        self.replaces = replaces
+    }
 }
 
 extension Store {
     /// A certificate row with what its hold spent.
     static let heldQuery = """
         SELECT c.*, a.name AS authority_name, p.kind AS hold_kind, p.credential AS hold_credential, p.token_template AS hold_template,
-        p.token_expires_at AS hold_expires, p.replaces_id AS hold_replaces
+        p.token_expires_at AS hold_expires
         FROM certificates c JOIN authorities a ON a.id = c.authority_id JOIN cmp_confirmations p ON p.certificate_id = c.id
         """
 
@@ -72,7 +85,7 @@ extension Store {
                 INSERT INTO cmp_confirmations (certificate_id, transaction_id, nonce, kind, credential, token_template, token_expires_at, replaces_id, due_at)
                 SELECT c.id, ?, ?, ?, ?, ?, ?, (SELECT r.id FROM certificates r JOIN authorities ra ON ra.id = r.authority_id WHERE r.serial = ? AND ra.name = ?), ?
                 FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.serial = ? AND a.name = ?
-                """, transactionID, nonce, hold.kind.rawValue, hold.credential, hold.tokenTemplate, hold.tokenExpiresAt,
+                """, transactionID, nonce, hold.kind.rawValue, hold.credential, hold.token?.template, hold.token?.expiresAt,
                 hold.replaces?.serial.hex, hold.replaces?.authority, due, serial.hex, authority)
             guard held == 1 else { throw StoreError.database("certificate \(serial.hex) of \(authority) is not in the store") }
             try appendEvent(db, action: "cmp.confirmation.awaited", subject: serial.hex, details: [
@@ -85,14 +98,22 @@ extension Store {
     func pendingConfirmation(transactionID: String) throws -> PendingConfirmation? {
         try readOne { db -> PendingConfirmation? in
             guard let row = try db.row("""
-                SELECT c.serial, a.name, c.thing, c.der, p.nonce, p.kind, p.credential, p.due_at FROM cmp_confirmations p
-                JOIN certificates c ON c.id = p.certificate_id JOIN authorities a ON a.id = c.authority_id WHERE p.transaction_id = ?
+                SELECT c.serial, a.name, c.thing, c.template, c.der, p.nonce, p.kind, p.credential, p.due_at, r.serial AS replaced_serial,
+                    ra.name AS replaced_ca
+                FROM cmp_confirmations p JOIN certificates c ON c.id = p.certificate_id JOIN authorities a ON a.id = c.authority_id
+                LEFT JOIN certificates r ON r.id = p.replaces_id LEFT JOIN authorities ra ON ra.id = r.authority_id
+                WHERE p.transaction_id = ?
                 """, transactionID) else { return nil }
             let read = RowDecoder(row, table: "cmp_confirmations", key: transactionID)
-            return PendingConfirmation(serial: try read.parsed("serial", SerialNumber.init(hex:)), authority: try read.value("name"),
-                                       thing: try read.optional("thing"), der: try read.value("der"), nonce: try read.value("nonce"),
-                                       kind: try read.parsed("kind", PendingConfirmation.Kind.init(rawValue:)),
-                                       credential: try read.value("credential"), due: try read.value("due_at"))
+            var pending = PendingConfirmation(serial: try read.parsed("serial", SerialNumber.init(hex:)), authority: try read.value("name"),
+                                              thing: try read.optional("thing"), template: try read.value("template"), der: try read.value("der"),
+                                              nonce: try read.value("nonce"),
+                                              kind: try read.parsed("kind", PendingConfirmation.Kind.init(rawValue:)),
+                                              credential: try read.value("credential"), due: try read.value("due_at"))
+            if let serial: String = try read.optional("replaced_serial"), let replaced = SerialNumber(hex: serial) {
+                pending.replaces = (replaced, try read.value("replaced_ca"))
+            }
+            return pending
         }
     }
 
@@ -139,13 +160,15 @@ extension Store {
         }
     }
 
-    /// Revokes a held certificate (cessationOfOperation) and gives back what its request spent:
-    /// the token (unless a new one was made meanwhile, or it has expired), a claim's opening of
-    /// the thing, and the old certificate of a key update, whose supersession is cancelled.
+    /// Revokes a held certificate (cessationOfOperation) and gives back what its request spent
+    /// (the token, unless a new one was made meanwhile or it has expired; a claim's opening of a
+    /// re-opened thing), but only when the device can have made no use of it: this withdrawal
+    /// revoked it (not an operator or the device before), and the thing has no newer certificate.
     private func withdraw(_ db: any SQLConnection, id: Int64, entry: CertificateEntry, hold row: SQLRow, at now: Date) throws -> [CertificateEntry] {
         let read = RowDecoder(row, table: "cmp_confirmations", key: entry.serial.hex)
         let revoked = entry.status == .active ? try revokeRows(db, [(id, entry)], reason: .cessationOfOperation, invalidityDate: nil, at: now) : []
-        guard let thing = entry.thing else { return revoked }
+        guard let thing = entry.thing, !revoked.isEmpty,
+              try db.row("SELECT 1 FROM certificates WHERE thing = ? AND id > ? LIMIT 1", thing, id) == nil else { return revoked }
         switch PendingConfirmation.Kind(rawValue: try read.value("hold_kind")) {
         case .token:
             let credential: String = try read.value("hold_credential")
@@ -158,13 +181,11 @@ extension Store {
                     """, thing, try read.value("hold_template", as: String.self), CertificateAuthority.digest(secret), expires, now, secret)
                 if restored > 0 { try appendEvent(db, action: "enrolment.token.restored", subject: thing, details: ["template": entry.template]) }
             }
-        case .claim:
+        case .claimReopened:
             _ = try db.execute("INSERT INTO claim_openings (thing, created_at) VALUES (?, ?) ON CONFLICT(thing) DO NOTHING",
                                thing, CivilTime.storeText(now))
-        case .device:
-            if let replaced: Int64 = try read.optional("hold_replaces") {
-                _ = try db.execute("DELETE FROM scheduled_supersessions WHERE certificate_id = ?", replaced)
-            }
+        case .claim, .device:
+            break
         case nil:
             throw StoreError.corruptRow(table: "cmp_confirmations", key: entry.serial.hex, detail: "unknown kind")
         }

@@ -14,6 +14,9 @@ public struct ClientStanding: Sendable, Equatable {
     /// CA only stops issuing, and what it issued stays valid, clients included.
     public let authorityStatus: Authority.Status
     public let grants: [ClientGrant]
+    /// Sent in a CMP answer and not confirmed yet: not a credential until it is (a device could
+    /// otherwise renew with it, then have it withdrawn and its token given back).
+    public var awaitingConfirmation = false
 }
 
 extension Store {
@@ -24,7 +27,8 @@ extension Store {
         // One statement (the grants joined in, a row each), so one round trip on PostgreSQL.
         try readOne { db -> ClientStanding? in
             let rows = try db.rows("""
-                SELECT c.thing, c.template, c.status, c.der, a.name, a.status, g.template AS grant_template, g.pattern AS grant_pattern
+                SELECT c.thing, c.template, c.status, c.der, a.name, a.status, g.template AS grant_template, g.pattern AS grant_pattern,
+                    EXISTS (SELECT 1 FROM cmp_confirmations p WHERE p.certificate_id = c.id) AS held
                 FROM certificates c JOIN authorities a ON a.id = c.authority_id LEFT JOIN client_grants g ON g.client = c.thing
                 WHERE c.serial = ? ORDER BY c.id, g.template, g.pattern
                 """, serial.hex)
@@ -46,8 +50,11 @@ extension Store {
                     throw StoreError.corruptRow(table: "client_grants", key: thing ?? "?", detail: error.description)
                 }
             }
-            return ClientStanding(serial: serial, thing: thing, template: row.get(1) ?? "", status: status, authority: authority,
-                                  authorityStatus: authorityStatus, grants: grants)
+            var standing = ClientStanding(serial: serial, thing: thing, template: row.get(1) ?? "", status: status, authority: authority,
+                                          authorityStatus: authorityStatus, grants: grants)
+            // SQLite answers EXISTS with an integer, PostgreSQL with a boolean (read as one).
+            standing.awaitingConfirmation = row[8] == .boolean(true) || (row.get(8, as: Int64.self) ?? 0) != 0
+            return standing
         }
     }
 }

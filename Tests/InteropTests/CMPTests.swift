@@ -109,6 +109,20 @@ import TestSupport
         #expect(try fixture.certificates(of: "tls-1").map(\.status) == [.active])
     }
 
+    /// PBM with other parameters than OpenSSL's defaults (HMAC-SHA256, SHA-384 as one-way
+    /// function) and an RSA key: the answer is keyed with the same parameters.
+    @Test func otherMACParametersAndAnRSAKey() throws {
+        let fixture = try Fixture()
+        let token = try fixture.authority.createEnrolmentToken(thing: "rsa-1")
+        let key = fixture.folder.path("rsa-1.key")
+        #expect(try OpenSSLCLI.run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key]).succeeded)
+        let result = try fixture.cmp(["-cmd", "ir", "-ref", "rsa-1", "-secret", "pass:" + token.secret, "-mac", "hmacWithSHA256", "-digest", "sha384",
+                                      "-newkey", key, "-subject", "/CN=rsa-1", "-certout", fixture.folder.path("rsa-1.pem")])
+        #expect(result.succeeded, "\(result.log)")
+        #expect(try fixture.verify(fixture.folder.path("rsa-1.pem")).succeeded)
+        #expect(try OpenSSLCLI.text(ofCertificate: fixture.folder.path("rsa-1.pem")).contains("rsaEncryption"))
+    }
+
     @Test func aHashOnlyTokenDoesNotEnrolOverCMP() throws {
         let fixture = try Fixture()
         let token = try fixture.authority.createEnrolmentToken(thing: "est-only", cmp: false)

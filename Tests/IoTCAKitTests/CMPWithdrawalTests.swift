@@ -85,9 +85,10 @@ import X509
         let fixture = try Fixture()
         let now = fixture.store.clock.now
         for (thing, kind) in [("new-1", PendingConfirmation.Kind.claim), ("reopened-1", .claimReopened)] {
+            #expect(try fixture.store.store.reserveConfirmation(transactionID: thing, thing: thing, nonce: "00",
+                                                                hold: CMPHold(kind: kind, credential: "cert:00"), due: now.addingTimeInterval(60)))
             let entry = try fixture.store.issue(IssueRequest(thing: thing)).entry
-            try fixture.store.store.holdForConfirmation(serial: entry.serial, authority: entry.authority, transactionID: thing, nonce: "00",
-                                                        hold: CMPHold(kind: kind, credential: "cert:00"), due: now.addingTimeInterval(60))
+            try fixture.store.store.bindConfirmation(transactionID: thing, serial: entry.serial, authority: entry.authority)
         }
         fixture.store.clock.advance(by: 61)
         #expect(try fixture.responder.withdrawUnconfirmed(ca: fixture.ca).count == 2)
@@ -154,5 +155,33 @@ import X509
         // Refused after the client proved itself: not counted against its address.
         let odd = fixture.send(try client.message(tag: 30, body: [0x05, 0x00], now: fixture.store.clock.now))
         #expect(odd.request == "other" && odd.failure?.bit == .badRequest && !odd.authenticationFailed)
+    }
+
+    /// Killed between the issuance and binding it to its reservation: the timer finds the
+    /// certificate through the issuance's audit event and withdraws it; killed before the
+    /// issuance: the reservation goes and nothing is revoked.
+    @Test(arguments: TemporaryStore.Backend.allCases)
+    func aReservationLeftByAKilledProcessIsFinished(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try Fixture(backend)
+        let now = fixture.store.clock.now
+        let hold = CMPHold(kind: .claim, credential: "cert:00")
+        #expect(try fixture.store.store.reserveConfirmation(transactionID: "aa01", thing: "valve-1", nonce: "00", hold: hold,
+                                                            due: now.addingTimeInterval(60)))
+        // A second request in the same transaction finds it taken.
+        #expect(try !fixture.store.store.reserveConfirmation(transactionID: "aa01", thing: "valve-1", nonce: "00", hold: hold,
+                                                             due: now.addingTimeInterval(60)))
+        let issued = try AuditEvent.$client.withValue("claim:batch-1:00 " + CMPResponder.auditClient("aa01")) {
+            try fixture.store.issue(IssueRequest(thing: "valve-1")).entry
+        }
+        #expect(try fixture.store.store.reserveConfirmation(transactionID: "aa02", thing: "valve-2", nonce: "00", hold: hold,
+                                                            due: now.addingTimeInterval(60)))
+        let other = try fixture.store.issue(IssueRequest(thing: "valve-2")).entry  // not this transaction's
+        fixture.store.clock.advance(by: 61)
+        let withdrawn = try fixture.responder.withdrawUnconfirmed(ca: fixture.ca)
+        #expect(withdrawn.map(\.serial) == [issued.serial])
+        #expect(try fixture.status(of: "valve-2") == [.active])
+        #expect(other.status == .active)
+        let left = try fixture.store.store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM cmp_confirmations") }
+        #expect(left == 0)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import IoTCAKit
+@testable import IoTCAKit
 import Testing
 import TestSupport
 
@@ -95,9 +95,12 @@ import TestSupport
         let grown = try store.certificates(all)
         #expect(grown.count == 10 && grown.last?.thing == "meter-5")
         // The rebuilt table's old pages go back to the file system; nothing else changes.
+        // (Later migrations may reuse some of those pages first: the file never grows, and no
+        // free page is left.)
         let sizes = try #require(try store.compact())
-        #expect(sizes.after < sizes.before, "\(sizes)")
+        #expect(sizes.after <= sizes.before, "\(sizes)")
         let reopened = try Store.open(url)
+        #expect(try reopened.read { db in try db.value(Int.self, "PRAGMA freelist_count") } == 0)
         #expect(try reopened.events().last?.action == "store.compact")
         #expect(AuditEvent.firstBrokenLink(try reopened.events()) == nil)
         #expect(try Doctor(store: reopened).examine().findings.isEmpty)

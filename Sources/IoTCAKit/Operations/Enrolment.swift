@@ -139,7 +139,8 @@ extension CertificateAuthority {
             }
         }
         do {
-            return try AuditEvent.$client.withValue("claim:\(claim):\(serial.hex)") {
+            // The front end's own client (a CMP transaction) stays beside the claim's name.
+            return try AuditEvent.$client.withValue("claim:\(claim):\(serial.hex)" + (AuditEvent.client.map { " " + $0 } ?? "")) {
                 try issue(key.request(IssueRequest(thing: thing, template: template, renew: opened, caller: caller)),
                           into: URL(fileURLWithPath: "/"), format: .json)
             }

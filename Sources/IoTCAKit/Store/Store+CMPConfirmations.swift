@@ -2,13 +2,14 @@ import Foundation
 
 /// The tables of CMP's state (both engines).
 enum CMPSchema {
-    /// Certificates sent in a CMP answer and not yet confirmed, with what their request spent
-    /// (to give it back if they are withdrawn) and the certificate a key update replaces (whose
-    /// supersession a withdrawal cancels).
+    /// Certificates sent in a CMP answer and not yet confirmed (a row is reserved before the
+    /// issuance, its certificate bound after), with what their request spent (to give it back
+    /// if they are withdrawn) and the certificate a key update replaces.
     static let confirmations = """
         CREATE TABLE cmp_confirmations (
-            certificate_id INTEGER PRIMARY KEY REFERENCES certificates(id) ON DELETE CASCADE,
-            transaction_id TEXT NOT NULL UNIQUE,
+            transaction_id TEXT PRIMARY KEY,
+            certificate_id INTEGER UNIQUE REFERENCES certificates(id) ON DELETE CASCADE,
+            thing TEXT NOT NULL,
             nonce TEXT NOT NULL,
             kind TEXT NOT NULL,
             credential TEXT NOT NULL,
@@ -78,22 +79,6 @@ extension Store {
         FROM certificates c JOIN authorities a ON a.id = c.authority_id JOIN cmp_confirmations p ON p.certificate_id = c.id
         """
 
-    /// Holds `serial` of CA `authority` until confirmed in transaction `transactionID`.
-    func holdForConfirmation(serial: SerialNumber, authority: String, transactionID: String, nonce: String, hold: CMPHold, due: Date) throws {
-        try write { db in
-            let held = try db.execute("""
-                INSERT INTO cmp_confirmations (certificate_id, transaction_id, nonce, kind, credential, token_template, token_expires_at, replaces_id, due_at)
-                SELECT c.id, ?, ?, ?, ?, ?, ?, (SELECT r.id FROM certificates r JOIN authorities ra ON ra.id = r.authority_id WHERE r.serial = ? AND ra.name = ?), ?
-                FROM certificates c JOIN authorities a ON a.id = c.authority_id WHERE c.serial = ? AND a.name = ?
-                """, transactionID, nonce, hold.kind.rawValue, hold.credential, hold.token?.template, hold.token?.expiresAt,
-                hold.replaces?.serial.hex, hold.replaces?.authority, due, serial.hex, authority)
-            guard held == 1 else { throw StoreError.database("certificate \(serial.hex) of \(authority) is not in the store") }
-            try appendEvent(db, action: "cmp.confirmation.awaited", subject: serial.hex, details: [
-                "ca": authority, "due_at": Self.timestamp(due),
-            ])
-        }
-    }
-
     /// The certificate awaiting confirmation in `transactionID`, if any.
     func pendingConfirmation(transactionID: String) throws -> PendingConfirmation? {
         try readOne { db -> PendingConfirmation? in
@@ -147,6 +132,7 @@ extension Store {
         guard due || old else { return [] }
         return try write { db in
             _ = try db.execute("DELETE FROM cmp_nonces WHERE seen_at < ?", forgetNoncesBefore)
+            try bindOrphans(db, now: now)
             let rows = try db.rows(Self.heldQuery + " WHERE p.due_at <= ?", now)
             var revoked: [CertificateEntry] = []
             for row in rows {

@@ -14,7 +14,7 @@ enum StoreCopy {
         ("authorities", "id"), ("things", "id"), ("certificates", "id"), ("crls", "id"),
         ("standby_keys", "id"), ("events", "id"), ("client_grants", "client, template, pattern"),
         ("enrolment_tokens", "thing"), ("scheduled_supersessions", "certificate_id"), ("next_keys", "certificate_id"),
-        ("claim_openings", "thing"), ("cmp_confirmations", "certificate_id"), ("cmp_nonces", "nonce"),
+        ("claim_openings", "thing"), ("cmp_confirmations", "transaction_id"), ("cmp_nonces", "nonce"),
         ("settings", "key"),
     ]
     /// SQLite keeps booleans as integers; PostgreSQL's columns want booleans.

@@ -7,17 +7,18 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the CA as a network service: a mutual-TLS API and a public HTTP listener for CRLs and CA certificates.",
+        abstract: "Run the CA as a network service: a mutual-TLS API (with EST and CMP for devices) and a public HTTP listener for CRLs, CA certificates, OCSP and CMP.",
         discussion: """
             The CA keys are unlocked once at start. SIGTERM or SIGINT stop accepting, finish the requests in \
             progress and exit 0. Clients are stations and operators made with `iotca station create` and \
-            `iotca operator create`. Settings come from --config FILE (JSON), then these options.
+            `iotca operator create`; devices enrol over EST or CMP with `iotca enrol-token` secrets or claim \
+            certificates. Settings come from --config FILE (JSON), then these options.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: ArgumentHelp("The mutual-TLS API listener (default 127.0.0.1:8443).", valueName: "HOST:PORT"))
     var apiListen: String?
-    @Option(help: ArgumentHelp("The plain-HTTP listener for CRLs, CA certificates, /healthz, /metrics (default 127.0.0.1:8080).", valueName: "HOST:PORT"))
+    @Option(help: ArgumentHelp("The plain-HTTP listener for CRLs, CA certificates, OCSP, CMP, /healthz, /metrics (default 127.0.0.1:8080).", valueName: "HOST:PORT"))
     var publicListen: String?
     @Option(help: ArgumentHelp("A JSON configuration file; options given here override it.", valueName: "FILE"))
     var config: String?

@@ -56,9 +56,9 @@ struct CMPRoutes {
         } catch is NIOTooManyBytesError {
             throw Problem(.tooLarge, detail: "the request is larger than \(ESTRoutes.bodyLimit) bytes")
         }
-        let der = Array(body.readableBytesView)
+        let received = CMPResponder.Received(Array(body.readableBytesView))
         var chain: CMPResponder.ValidatedChain?
-        if let signer = CMPResponder.signerCertificate(in: der) {
+        if let signer = received.signerCertificate {
             if (try? await authenticator.validateChain(signer, to: .service)) != nil {
                 chain = .serviceRoot
             } else if (try? await authenticator.validateChain(signer, to: .store)) != nil {
@@ -67,7 +67,7 @@ struct CMPRoutes {
         }
         let validated = chain
         let answer = try await workers.run(client: "cmp") { ca in
-            responder.respond(to: der, label: label, operation: operation.flatMap { Self.operations[$0] }, chain: validated, ca: ca)
+            responder.respond(to: received, label: label, operation: operation.flatMap { Self.operations[$0] }, chain: validated, ca: ca)
         }
         if answer.authenticationFailed { _ = failures.take(source) }
         metrics.cmpAnswered(request: answer.request, outcome: answer.failure.map { "\($0.bit)" } ?? "ok")

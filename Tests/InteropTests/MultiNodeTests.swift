@@ -143,26 +143,61 @@ import TestSupport
         for node in cluster.nodes.values { #expect(node.stop() == 0) }
     }
 
+    /// A batch of 300 things through node-a with 8 requests in flight, running: returned once
+    /// 20 bundles have arrived.
+    struct BatchUnderWay {
+        let work: URL
+        let out: URL
+        let rows: [String]
+        let pid: pid_t
+
+        init(through cluster: Cluster) throws {
+            work = cluster.store.folder.url
+            rows = (1...300).map { String(format: "line1-%04d", $0) }
+            try Data((["thing"] + rows).joined(separator: "\n").utf8).write(to: work.appendingPathComponent("rows.csv"))
+            out = work.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            pid = try Spawn.start(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path, "--jobs", "8"],
+                                  environment: cluster.remote("node-a", as: "line1"), stdout: work.appendingPathComponent("batch.out"),
+                                  stderr: work.appendingPathComponent("batch.err"))
+            let out = out
+            let started = FileWatch.wait(in: out, timeout: 60) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).filter { !$0.hasPrefix(".") }.count >= 20
+            }
+            #expect(started)
+        }
+
+        /// Waits for the batch to end: its exit status and stderr.
+        func finish() -> (status: Int32, stderr: String) {
+            let status = Spawn.stop(pid, signal: 0)
+            return (status, (try? String(contentsOf: work.appendingPathComponent("batch.err"), encoding: .utf8)) ?? "")
+        }
+
+        /// Runs the batch again, then checks that every thing has one active certificate, each
+        /// bundle is its recorded one, and doctor finds nothing.
+        func rerunAndCheck(_ cluster: Cluster) throws {
+            let rerun = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path],
+                                              environment: cluster.remote("node-a", as: "line1"))
+            #expect(rerun.succeeded, "\(rerun.stdout)\(rerun.stderr)")
+            let active = try cluster.store.store.certificates(CertificateFilter(status: .active)).filter { rows.contains($0.thing ?? "") }
+            #expect(active.count == 300 && Set(active.compactMap(\.thing)).count == 300)
+            for entry in active {
+                let pem = try String(contentsOf: out.appendingPathComponent("\(entry.thing ?? "")/cert.pem"), encoding: .utf8)
+                #expect(pem == entry.pem)
+            }
+            let findings = try cluster.findings()
+            #expect(findings.isEmpty, "\(findings)")
+        }
+    }
+
     @Test func aDatabaseStoppedUnderLoadIs503AndTheNodeRecovers() throws {
         let cluster = try Cluster()
         let node = try cluster.start("node-a")
-        let work = cluster.store.folder.url
-        let rows = (1...300).map { String(format: "line1-%04d", $0) }
-        try Data((["thing"] + rows).joined(separator: "\n").utf8).write(to: work.appendingPathComponent("rows.csv"))
-        let out = work.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let batch = try Spawn.start(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path, "--jobs", "8"],
-                                    environment: cluster.remote("node-a", as: "line1"), stdout: work.appendingPathComponent("batch.out"),
-                                    stderr: work.appendingPathComponent("batch.err"))
         // Stop the database once bundles are arriving: requests in flight meet it going away.
-        let started = FileWatch.wait(in: out, timeout: 60) {
-            ((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).filter { !$0.hasPrefix(".") }.count >= 20
-        }
-        #expect(started)
+        let batch = try BatchUnderWay(through: cluster)
         let postgres = try #require(cluster.store.postgres)
         postgres.stop()
-        let status = Spawn.stop(batch, signal: 0)
-        let stderr = (try? String(contentsOf: work.appendingPathComponent("batch.err"), encoding: .utf8)) ?? ""
+        let (status, stderr) = batch.finish()
         // A request in flight may meet the database going away mid-commit: then the answer is
         // "may have been recorded" rather than "unavailable"; both are a 503 and exit 3.
         #expect(status == 3 && stderr.contains("HTTP 503"), "exit \(status): \(stderr)")
@@ -175,18 +210,8 @@ import TestSupport
         #expect(cli.status == 3 && cli.stderr.contains("unavailable"), "\(cli.stderr)")
         // Back: the same node, no restart; the batch run again finishes, nothing lost or doubled.
         try postgres.start()
-        let rerun = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path],
-                                          environment: cluster.remote("node-a", as: "line1"))
-        #expect(rerun.succeeded, "\(rerun.stdout)\(rerun.stderr)")
-        let active = try cluster.store.store.certificates(CertificateFilter(status: .active)).filter { rows.contains($0.thing ?? "") }
-        #expect(active.count == 300 && Set(active.compactMap(\.thing)).count == 300)
-        for entry in active {
-            let pem = try String(contentsOf: out.appendingPathComponent("\(entry.thing ?? "")/cert.pem"), encoding: .utf8)
-            #expect(pem == entry.pem)
-        }
+        try batch.rerunAndCheck(cluster)
         #expect(try cluster.call("node-a", "/v1/whoami", as: "line1").status == 200)
-        let findings = try cluster.findings()
-        #expect(findings.isEmpty, "\(findings)")
         #expect(node.stop() == 0)
     }
 
@@ -196,37 +221,15 @@ import TestSupport
     @Test func aDatabaseRestartedUnderLoadLosesNothing() throws {
         let cluster = try Cluster()
         let node = try cluster.start("node-a")
-        let work = cluster.store.folder.url
-        let rows = (1...300).map { String(format: "line1-%04d", $0) }
-        try Data((["thing"] + rows).joined(separator: "\n").utf8).write(to: work.appendingPathComponent("rows.csv"))
-        let out = work.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let batch = try Spawn.start(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path, "--jobs", "8"],
-                                    environment: cluster.remote("node-a", as: "line1"), stdout: work.appendingPathComponent("batch.out"),
-                                    stderr: work.appendingPathComponent("batch.err"))
-        let started = FileWatch.wait(in: out, timeout: 60) {
-            ((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).filter { !$0.hasPrefix(".") }.count >= 20
-        }
-        #expect(started)
+        let batch = try BatchUnderWay(through: cluster)
         let postgres = try #require(cluster.store.postgres)
         postgres.stop()  // fast shutdown (SIGINT), as pg_ctl restart -m fast does, then at once:
         try postgres.start()
-        let status = Spawn.stop(batch, signal: 0)
-        let stderr = (try? String(contentsOf: work.appendingPathComponent("batch.err"), encoding: .utf8)) ?? ""
+        let (status, stderr) = batch.finish()
         #expect(status == 0 || (status == 3 && stderr.contains("HTTP 503")), "exit \(status): \(stderr)")
         // The node was not restarted: it serves again on its own, and the re-run finishes.
         #expect(try cluster.call("node-a", "/v1/whoami", as: "line1").status == 200)
-        let rerun = try ProcessRunner.run(ProcessRunner.iotcaExecutable, ["batch", work.path + "/rows.csv", "--out", out.path],
-                                          environment: cluster.remote("node-a", as: "line1"))
-        #expect(rerun.succeeded, "\(rerun.stdout)\(rerun.stderr)")
-        let active = try cluster.store.store.certificates(CertificateFilter(status: .active)).filter { rows.contains($0.thing ?? "") }
-        #expect(active.count == 300 && Set(active.compactMap(\.thing)).count == 300)
-        for entry in active {
-            let pem = try String(contentsOf: out.appendingPathComponent("\(entry.thing ?? "")/cert.pem"), encoding: .utf8)
-            #expect(pem == entry.pem)
-        }
-        let findings = try cluster.findings()
-        #expect(findings.isEmpty, "\(findings)")
+        try batch.rerunAndCheck(cluster)
         #expect(node.stop() == 0)
     }
 }

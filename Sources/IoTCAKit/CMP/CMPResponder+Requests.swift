@@ -6,7 +6,6 @@ import X509
 extension CMPResponder {
     static let caCertsOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 4, 17]
     static let rootCaKeyUpdateOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 4, 18]
-    static let certReqTemplateOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 4, 19]
     static let rootCaCertOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 4, 20]
     static let crlStatusListOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 4, 22]
     static let crlsOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 4, 23]

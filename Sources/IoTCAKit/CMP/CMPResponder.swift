@@ -63,12 +63,36 @@ public final class CMPResponder: Sendable {
     /// `operation`: the bodies the path's operation name allows (RFC 9483 6.1), if it named one.
     public func respond(to der: [UInt8], label: String?, operation: Set<String>? = nil, chain: ValidatedChain? = nil,
                         ca: CertificateAuthority) -> Answer {
+        respond(to: Received(der), label: label, operation: operation, chain: chain, ca: ca)
+    }
+
+    /// A request read once: the service looks at its signer (to validate the chain) and the
+    /// responder answers it, without parsing it twice.
+    public struct Received: Sendable {
+        let message: Result<CMPMessage, CMPFailure>
+
+        public init(_ der: [UInt8]) {
+            do throws(CMPFailure) { message = .success(try CMPMessage(derEncoded: der)) } catch { message = .failure(error) }
+        }
+
+        /// The first extra certificate of a signed request, which the caller validates the
+        /// chain of before `respond` (nil for a MAC-protected or unreadable message).
+        public var signerCertificate: (certificate: Certificate, der: [UInt8])? {
+            guard case .success(let message) = message, let algorithm = message.header.protectionAlgorithm,
+                  let (oid, _) = try? ASN1Reading.oid(try DER.parse(algorithm)), oid != CMPAlgorithms.passwordBasedMAC,
+                  let first = message.extraCerts.first, let certificate = try? Certificate(derEncoded: first) else { return nil }
+            return (certificate, first)
+        }
+    }
+
+    public func respond(to received: Received, label: String?, operation: Set<String>? = nil, chain: ValidatedChain? = nil,
+                        ca: CertificateAuthority) -> Answer {
         let now = ca.store.clock.now()
         var reply = CMPMessageWriter.Reply()
         var client: Client?
         var request = "unknown"
         do {
-            let message = try CMPMessage(derEncoded: der)
+            let message = try received.message.get()
             request = message.body.name
             if let operation, !operation.contains(request) {
                 throw CMPFailure(.badRequest, "a \(request) is not sent to this operation's path")
@@ -168,15 +192,6 @@ public final class CMPResponder: Sendable {
             throw CMPFailure(.badMessageCheck, "the signature does not verify with the certificate in extraCerts")
         }
         return .certificate(der: der, certificate, standing)
-    }
-
-    /// The first extra certificate of a signed request, which the caller validates the chain of
-    /// before `respond` (nil for a MAC-protected or unreadable message).
-    public static func signerCertificate(in der: [UInt8]) -> (certificate: Certificate, der: [UInt8])? {
-        guard let message = try? CMPMessage(derEncoded: der), let algorithm = message.header.protectionAlgorithm,
-              let (oid, _) = try? ASN1Reading.oid(try DER.parse(algorithm)), oid != CMPAlgorithms.passwordBasedMAC,
-              let first = message.extraCerts.first, let certificate = try? Certificate(derEncoded: first) else { return nil }
-        return (certificate, first)
     }
 
     /// The secret a MAC-protected message of `thing` must be keyed with: for a certConf, the

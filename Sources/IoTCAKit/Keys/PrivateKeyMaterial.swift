@@ -112,14 +112,17 @@ public struct PrivateKeyMaterial: Sendable {
         if encrypted && (passphrase == nil || passphrase?.isEmpty == true) {
             throw .passphraseRequired(path: path)
         }
-        guard let bio = BIO_new(BIO_s_mem()) else { throw .encodingFailed(detail: OpenSSL.lastError()) }
-        defer { BIO_free(bio) }
-        let pemBytes = Array(pem.utf8)
-        _ = pemBytes.withUnsafeBytes { BIO_write(bio, $0.baseAddress, Int32($0.count)) }
         if passphrase?.containsNUL == true { throw .passphraseContainsNUL }
-        let key = (passphrase?.secret ?? SecretBytes([])).withCString { chars, _ in
-            PEM_read_bio_PrivateKey(bio, nil, passphraseCallback, UnsafeMutableRawPointer(mutating: chars))
+        var key: OpaquePointer?
+        if encrypted, let passphrase, let document = try? PEMDocument(pemString: pem.trimmingCharacters(in: .whitespacesAndNewlines)),
+           document.discriminator == "ENCRYPTED PRIVATE KEY" {
+            switch PBES2Key.open(der: document.derBytes, passphrase: passphrase.secret) {
+            case .key(let opened): key = opened
+            case .wrongPassphrase: throw .wrongPassphrase(path: path)
+            case .notHandled: break
+            }
         }
+        if key == nil { key = try Self.evpKey(pem: pem, passphrase: passphrase) }
         guard let key else {
             let detail = OpenSSL.lastError()
             if encrypted { throw .wrongPassphrase(path: path) }
@@ -131,6 +134,17 @@ public struct PrivateKeyMaterial: Sendable {
             throw .unsupportedKey(detail: "\(path) is not an EC P-256/P-384, Ed25519 or RSA 2048-4096 key")
         }
         try self.init(evpKey: key, algorithm: parsed)
+    }
+
+    /// OpenSSL's reading, for every form `PBES2Key` leaves to it.
+    private static func evpKey(pem: String, passphrase: Passphrase?) throws(KeyError) -> OpaquePointer? {
+        guard let bio = BIO_new(BIO_s_mem()) else { throw .encodingFailed(detail: OpenSSL.lastError()) }
+        defer { BIO_free(bio) }
+        let pemBytes = Array(pem.utf8)
+        _ = pemBytes.withUnsafeBytes { BIO_write(bio, $0.baseAddress, Int32($0.count)) }
+        return (passphrase?.secret ?? SecretBytes([])).withCString { chars, _ in
+            PEM_read_bio_PrivateKey(bio, nil, passphraseCallback, UnsafeMutableRawPointer(mutating: chars))
+        }
     }
 
     private static func algorithm(ofPKCS8 der: [UInt8]) throws -> KeyAlgorithm? {

@@ -88,6 +88,36 @@ import TestSupport
         #expect(try service.publish("issuing", ifDue: true) != nil)
     }
 
+    /// The key is unlocked while the entries are read: a key that does not open rolls the
+    /// draft back (no number spent, the revocation still due), due or not.
+    @Test func aKeyThatDoesNotOpenPublishesNothing() throws {
+        let fixture = try TemporaryStore()
+        let service = RevocationService(keyring: fixture.keyring)
+        #expect(try service.publish("issuing")?.number == 1)
+        let issued = try fixture.issue(IssueRequest(thing: "d"))
+        _ = try service.revoke(.serial(issued.entry.serial, authority: nil), publish: false)
+        let events = try fixture.store.events().count
+        let locked = RevocationService(keyring: Keyring(store: fixture.store, passphrase: .fixed(Passphrase("not the passphrase"))))
+        for ifDue in [false, true] {
+            #expect(throws: KeyError.self) { try locked.publish("issuing", ifDue: ifDue) }
+        }
+        #expect(try fixture.store.events().count == events)
+        let next = try service.publish("issuing", ifDue: true)
+        #expect(next?.number == 2 && next?.entries == 1)
+        // Nothing due: the key is still opened, and a wrong passphrase still reported.
+        #expect(throws: KeyError.self) { try locked.publish("issuing", ifDue: true) }
+        #expect(try service.publish("issuing", ifDue: true) == nil)
+        // A release check that fails while the CRL is written: nothing recorded.
+        var sink = CRLBuilder()
+        let draft = try #require(try fixture.store.draftCRL(authority: "issuing", ifDue: false, into: &sink))
+        let before = try fixture.store.events().count
+        #expect(throws: SigningError.releaseCheckFailed("CRL: made up")) {
+            try fixture.store.recordCRL(draft, der: [0x30, 0x00], beforeCommit: { throw SigningError.releaseCheckFailed("CRL: made up") }) { _ in [] }
+        }
+        #expect(try fixture.store.events().count == before)
+        #expect(try fixture.store.latestCRL(of: "issuing")?.number == 2)
+    }
+
     @Test func aPublisherThatDiedBetweenDraftAndRecordLeavesTheCRLDue() throws {
         let fixture = try TemporaryStore(encrypted: false)
         let service = RevocationService(keyring: fixture.keyring)

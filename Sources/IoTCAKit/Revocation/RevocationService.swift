@@ -98,18 +98,33 @@ public struct RevocationService {
     @discardableResult
     public func publish(_ name: String, ifDue: Bool = false) throws -> CRLRecord? {
         let authority = try store.authority(named: name)
-        let signer = try keyring.signer(for: authority, toIssue: false)
+        let unlocking = try unlockBesideTheDraft(authority)
         if ifDue { try restoreFiles(of: name) }
         var builder = CRLBuilder()
-        guard let draft = try store.draftCRL(authority: name, ifDue: ifDue, into: &builder) else { return nil }
+        guard let draft = try store.draftCRL(authority: name, ifDue: ifDue, into: &builder, beforeCommit: { _ = try unlocking() }) else {
+            _ = try unlocking()  // nothing due, but a key that does not open is still reported
+            return nil
+        }
+        let signer = try unlocking()
         // The Signer signs outside the store's write transaction; the store records the result.
-        let entries = draft.entries
         let der = try builder.finish(
             issuer: signer.certificate, algorithm: signer.keyAlgorithm, thisUpdate: draft.thisUpdate, nextUpdate: draft.nextUpdate,
             number: draft.number, sign: { tbs in try signer.signature(forCRL: tbs) })
-        try CRLReleaseCheck.check(der, issuer: signer.certificate, algorithm: signer.keyAlgorithm, number: draft.number, thisUpdate: draft.thisUpdate,
-                                  nextUpdate: draft.nextUpdate, entries: entries)
-        let record = try store.recordCRL(draft, der: der) { head in try signer.signature(forCRL: AuditCheckpoint.message(head: head)) }
+        // The release check reads the CRL on another core while the store writes it; the
+        // transaction commits only once the check has passed.
+        let check = Background { [der] in
+            try CRLReleaseCheck.check(der, issuer: signer.certificate, algorithm: signer.keyAlgorithm, number: draft.number,
+                                      thisUpdate: draft.thisUpdate, nextUpdate: draft.nextUpdate, entries: draft.entries)
+        }
+        let record: CRLRecord
+        do {
+            record = try store.recordCRL(draft, der: der, beforeCommit: { try check.value() }) { head in
+                try signer.signature(forCRL: AuditCheckpoint.message(head: head))
+            }
+        } catch {
+            try check.value()  // a failed check is the cause worth reporting, whatever the store said
+            throw error
+        }
         try writeFiles(of: name, record: record, der: der)
         if let command = authority.onPublish {
             let files = crlFiles(of: name)
@@ -127,6 +142,19 @@ public struct RevocationService {
             }
         }
         return record
+    }
+
+    /// The CA's signer, unlocked on another thread while the store reads the CRL's entries when
+    /// the key is a file (its PBKDF2 is a fixed cost of every publication): the passphrase is
+    /// taken first, here, since it may be asked for on a terminal. A token's key opens here.
+    private func unlockBesideTheDraft(_ authority: Authority) throws -> () throws -> Signer {
+        guard !PKCS11URI.isURI(authority.keyFile) else {
+            let signer = try keyring.signer(for: authority, toIssue: false)
+            return { signer }
+        }
+        if authority.keyEncrypted { _ = try keyring.storePassphrase() }
+        let unlocking = Background { [keyring] in try keyring.signer(for: authority, toIssue: false) }
+        return { try unlocking.value() }
     }
 
     /// Publishes each CA's CRL in turn; a failed on-publish command does not stop the others,

@@ -11,8 +11,11 @@ extension Store {
     /// reading the entries, not for encoding and signing tens of megabytes.
     /// With `ifDue`, nil when the current CRL is fresh: not within `validity / 2` of its
     /// nextUpdate, no revocation since it was made, and no number allocated but never recorded
-    /// (a publisher that died between the two transactions).
-    func draftCRL<Sink: CRLEntrySink>(authority name: String, ifDue: Bool, into sink: inout Sink) throws -> CRLDraft? {
+    /// (a publisher that died between the two transactions). `beforeCommit` runs last inside
+    /// the transaction: what it throws rolls the number back (the publisher waits there for the
+    /// CA key it unlocks meanwhile, so a wrong passphrase changes nothing).
+    func draftCRL<Sink: CRLEntrySink>(authority name: String, ifDue: Bool, into sink: inout Sink,
+                                      beforeCommit: () throws -> Void = {}) throws -> CRLDraft? {
         try write { db in
             let authority = try Self.authority(db, named: name)
             let now = clock.now()
@@ -52,6 +55,7 @@ extension Store {
                     reason: row.utf8(2, Self.reason),
                     invalidityDate: row.utf8(3, Self.unixSeconds)))
             }
+            try beforeCommit()
             return CRLDraft(authority: name, number: number, thisUpdate: thisUpdate,
                             nextUpdate: thisUpdate + authority.crlValidity, now: now, entries: count)
         }
@@ -59,7 +63,10 @@ extension Store {
 
     /// Records a CRL built from `draft`, with its audit event and the CA-signed checkpoint of
     /// the audit chain (`signHead` signs the chain's new head: see AuditCheckpoint).
-    func recordCRL(_ draft: CRLDraft, der: [UInt8], signHead: (String) throws -> [UInt8]) throws -> CRLRecord {
+    /// `beforeCommit` runs last inside the transaction: the publisher waits there for the CRL's
+    /// release check, which runs while the store writes, and what it throws records nothing.
+    func recordCRL(_ draft: CRLDraft, der: [UInt8], beforeCommit: () throws -> Void = {},
+                   signHead: (String) throws -> [UInt8]) throws -> CRLRecord {
         let record = CRLRecord(
             authority: draft.authority, number: draft.number, thisUpdate: Date(timeIntervalSince1970: TimeInterval(draft.thisUpdate)),
             nextUpdate: Date(timeIntervalSince1970: TimeInterval(draft.nextUpdate)), entries: draft.entries,
@@ -82,6 +89,7 @@ extension Store {
                     "head": signed, "signature": Data(try signHead(signed)).base64EncodedString(),
                 ], at: draft.now, lastHash: &head)
             }
+            try beforeCommit()
             return record
         }
     }

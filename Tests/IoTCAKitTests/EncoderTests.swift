@@ -27,6 +27,39 @@ import X509
         #expect(Array(children).first.map { try? ASN1OctetString(derEncoded: $0).bytes.count } == length)
     }
 
+    /// The CRL loop's hex decoder against the strict one, on every two-byte text and on
+    /// serial-length texts with one character changed to every byte value.
+    @Test func hexPairsEqualTheStrictDecoder() {
+        func both(_ text: [UInt8]) -> (fast: [UInt8]?, strict: [UInt8]?) {
+            var fast: [UInt8] = [7], strict: [UInt8] = [7]
+            let fastValid = text.withUnsafeBufferPointer { Hex.appendPairs($0, to: &fast) }
+            let strictValid = Hex.append(text, to: &strict)
+            return (fastValid ? fast : nil, strictValid ? strict : nil)
+        }
+        var differences = 0
+        for high in 0...255 {
+            for low in 0...255 {
+                let result = both([UInt8(high), UInt8(low)])
+                if result.fast != result.strict { differences += 1 }
+            }
+        }
+        let serial = Array("7F3a9B0c1D2e3F405162738495a6B7c8D9eaFB0c".utf8)
+        for position in [0, 1, 20, 39] {
+            for value in 0...255 {
+                var text = serial
+                text[position] = UInt8(value)
+                let result = both(text)
+                if result.fast != result.strict { differences += 1 }
+            }
+        }
+        for length in 0...5 {
+            let result = both(Array(serial.prefix(length)))
+            if result.fast != result.strict { differences += 1 }
+        }
+        #expect(differences == 0)
+        #expect(both(serial).fast?.count == 21)
+    }
+
     @Test func compactJSONEqualsJSONEncoder() throws {
         let hostile = ["", "plain", "quote \" and \\ backslash", "controls \u{0} \u{1F} \u{8} \u{C} \n \r \t", "unicode é ✓ 𝄞",
                        "</script>", "\u{7F}", "slash /"]

@@ -44,7 +44,7 @@ extension Store {
             try db.forEachTextRow("SELECT serial, revoked_at, revocation_reason, invalidity_date " + filter,
                                   [.integer(authority.id), now.sqlValue]) { row in
                 serial.removeAll(keepingCapacity: true)
-                guard row.utf8(0, { Hex.append($0, to: &serial) }), !serial.isEmpty else {
+                guard row.utf8(0, { Hex.appendPairs($0, to: &serial) }), !serial.isEmpty else {
                     throw StoreError.corruptRow(table: "certificates", key: row.utf8(0) { String(decoding: $0, as: UTF8.self) },
                                                 detail: "serial: not hex")
                 }

@@ -38,6 +38,37 @@ enum Hex {
     }
 }
 
+extension Hex {
+    /// `append(_:to:)` without colons, for text in memory: two characters at a time into
+    /// storage reserved once. The CRL loop decodes a million serials with it, where the
+    /// character-at-a-time loop cost a tenth of a million-entry CRL's publication.
+    static func appendPairs(_ text: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) -> Bool {
+        guard text.count % 2 == 0 else { return false }
+        let count = text.count / 2, start = bytes.count
+        var valid = true
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBufferPointer { out in
+            for index in 0..<count {
+                let high = nibble(text[2 * index]), low = nibble(text[2 * index + 1])
+                guard (high | low) & 0xF0 == 0 else {
+                    valid = false
+                    return
+                }
+                out[start + index] = high << 4 | low
+            }
+        }
+        return valid
+    }
+
+    /// 0-15 for a hex digit of either case, 0xFF for anything else.
+    @inline(__always) private static func nibble(_ character: UInt8) -> UInt8 {
+        let digit = character &- 0x30
+        if digit < 10 { return digit }
+        let letter = (character | 0x20) &- 0x61  // upper case folded onto lower
+        return letter < 6 ? letter + 10 : 0xFF
+    }
+}
+
 extension Sequence where Element == UInt8 {
     /// `AB:CD:...`, as `openssl x509 -fingerprint` prints digests.
     var colonHexString: String { map { String(format: "%02X", $0) }.joined(separator: ":") }

@@ -113,6 +113,12 @@ let package = Package(
             ],
             path: "Benchmarks/iotca-bench"
         ),
+        // Instruction counts under callgrind (Benchmarks/instructions.sh): a synchronous main.
+        .executableTarget(
+            name: "iotca-instructions",
+            dependencies: ["IoTCAKit"],
+            path: "Benchmarks/iotca-instructions"
+        ),
         // Fixtures both test targets use: temporary stores and a process runner.
         .target(
             name: "TestSupport",

@@ -133,5 +133,6 @@ import X509
 }
 
 extension CRLBuilder: CRLEntrySink {
+    init() { self.init(expectedEntries: 0) }
     mutating func reserve(_ count: Int) { entries.reserve(count * 64) }
 }

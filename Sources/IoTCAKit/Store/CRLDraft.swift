@@ -16,6 +16,8 @@ struct CRLDraft {
 /// the store knows rows, not encodings. `CRLBuilder` (Revocation/) encodes them as they come,
 /// so a million entries are neither held twice nor read twice.
 protocol CRLEntrySink {
+    /// An empty sink (what a sink is swapped with when it changes hands between threads).
+    init()
     /// How many entries are coming (read first, in the same snapshot).
     mutating func reserve(_ count: Int)
     mutating func append(_ entry: RevokedEntry)

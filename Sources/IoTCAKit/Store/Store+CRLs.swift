@@ -36,25 +36,19 @@ extension Store {
             // Entries of certificates that have expired are dropped (RFC 5280 5.1.2.6 allows it).
             let filter = "FROM certificates WHERE authority_id = ? AND status = 'revoked' AND not_after > ?"
             let expected = try db.value(Int.self, "SELECT count(*) " + filter, authority.id, now) ?? 0
-            sink.reserve(expected)
-            var count = 0
-            // Read as bytes, with no Row or String per entry, so a million entries read in a
-            // fraction of a second from the covering index.
-            var serial: [UInt8] = []
-            try db.forEachTextRow("SELECT serial, revoked_at, revocation_reason, invalidity_date " + filter,
-                                  [.integer(authority.id), now.sqlValue]) { row in
+            // Read as bytes, with no Row or String per entry, from the covering index; parsed and
+            // encoded on a second thread (`CRLRowPipeline`).
+            let pipeline = CRLRowPipeline(sink: sink, expected: expected) { columns, serial in
                 serial.removeAll(keepingCapacity: true)
-                guard row.utf8(0, { Hex.appendPairs($0, to: &serial) }), !serial.isEmpty else {
-                    throw StoreError.corruptRow(table: "certificates", key: row.utf8(0) { String(decoding: $0, as: UTF8.self) },
-                                                detail: "serial: not hex")
+                guard Hex.appendPairs(columns[0], to: &serial), !serial.isEmpty else {
+                    throw StoreError.corruptRow(table: "certificates", key: String(decoding: columns[0], as: UTF8.self), detail: "serial: not hex")
                 }
-                count += 1
-                sink.append(RevokedEntry(
-                    serial: serial,
-                    revokedAt: row.utf8(1, Self.unixSeconds) ?? thisUpdate,
-                    reason: row.utf8(2, Self.reason),
-                    invalidityDate: row.utf8(3, Self.unixSeconds)))
+                return RevokedEntry(serial: serial, revokedAt: Self.unixSeconds(columns[1]) ?? thisUpdate,
+                                    reason: Self.reason(columns[2]), invalidityDate: Self.unixSeconds(columns[3]))
             }
+            let count: Int
+            (sink, count) = try pipeline.run(db, "SELECT serial, revoked_at, revocation_reason, invalidity_date " + filter,
+                                             [.integer(authority.id), now.sqlValue])
             try beforeCommit()
             return CRLDraft(authority: name, number: number, thisUpdate: thisUpdate,
                             nextUpdate: thisUpdate + authority.crlValidity, now: now, entries: count)

@@ -37,6 +37,17 @@ import TestSupport
         #expect(text.stdout.components(separatedBy: "Serial Number:").count - 1 == seeded + 1)
         #expect(text.stdout.uppercased().contains(String(format: "7F%038X", seeded)))
         #expect(text.stdout.contains(issued.entry.serial.hex.uppercased()))
+        #expect(text.stdout.components(separatedBy: "Key Compromise").count - 1 == seeded / 3)
+    }
+
+    @Test func everyReasonIsReadBackFromItsStoredText() {
+        for reason in RevocationReason.allCases {
+            let text = Array(reason.rawValue.utf8)
+            #expect(text.withUnsafeBufferPointer { Store.reason($0) } == reason)
+        }
+        for other in ["", "key-compromisE", "aa-compromisf", "superseded ", "x"] {
+            #expect(Array(other.utf8).withUnsafeBufferPointer { Store.reason($0) } == .unspecified)
+        }
     }
 
     @Test func aRowThatDoesNotParseInALaterChunkRecordsNothing() throws {

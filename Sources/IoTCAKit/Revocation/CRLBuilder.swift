@@ -47,16 +47,21 @@ import X509
             entries.header(0x30, count: extensionsLength)
             if entry.reason != .unspecified {
                 // reasonCode (2.5.29.21): RFC 5280 says to omit it rather than write unspecified.
-                entries.append([0x30, 10, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, entry.reason.code])
+                entries.append(Self.reasonCodePrefix)
+                entries.append(entry.reason.code)
             }
             if let invalidity = entry.invalidityDate {
                 // invalidityDate (2.5.29.24), always a GeneralizedTime.
-                entries.append([0x30, 24, 0x06, 0x03, 0x55, 0x1D, 0x18, 0x04, 0x11])
+                entries.append(Self.invalidityDatePrefix)
                 entries.generalizedTime(invalidity)
             }
         }
         count += 1
     }
+
+    // The fixed bytes of the two entry extensions, kept once instead of built per entry.
+    private static let reasonCodePrefix: [UInt8] = [0x30, 10, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01]
+    private static let invalidityDatePrefix: [UInt8] = [0x30, 24, 0x06, 0x03, 0x55, 0x1D, 0x18, 0x04, 0x11]
 
     /// Room kept before the first entry for the headers and fields that precede the entries
     /// (version, algorithm, issuer name, times): they are written there at the end, so the

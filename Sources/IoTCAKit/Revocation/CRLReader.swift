@@ -175,37 +175,39 @@ struct CRLReader {
         }
     }
 
-    private func positiveInteger(_ integer: Element, maximumOctets: Int, _ what: String) throws(CRLReadError) {
-        guard integer.length >= 1 else { throw CRLReadError("\(what): empty") }
+    private func positiveInteger(_ integer: Element, maximumOctets: Int, _ what: @autoclosure () -> String) throws(CRLReadError) {
+        guard integer.length >= 1 else { throw CRLReadError("\(what()): empty") }
         let first = bytes[integer.contents]
-        guard first & 0x80 == 0 else { throw CRLReadError("\(what): negative") }
-        if integer.length > 1 && first == 0 && bytes[integer.contents + 1] & 0x80 == 0 { throw CRLReadError("\(what): not minimal") }
+        guard first & 0x80 == 0 else { throw CRLReadError("\(what()): negative") }
+        if integer.length > 1 && first == 0 && bytes[integer.contents + 1] & 0x80 == 0 { throw CRLReadError("\(what()): not minimal") }
         let magnitude = integer.length - (first == 0 && integer.length > 1 ? 1 : 0)
-        guard magnitude <= maximumOctets else { throw CRLReadError("\(what): longer than \(maximumOctets) octets") }
+        guard magnitude <= maximumOctets else { throw CRLReadError("\(what()): longer than \(maximumOctets) octets") }
     }
 
     /// A UTCTime (YYMMDDHHMMSSZ, years 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSSZ) as RFC
     /// 5280 4.1.2.5 allows them (an invalidityDate is GeneralizedTime whatever the year, 5.3.2),
     /// in Unix seconds.
-    private func time(_ element: Element, _ what: String, generalizedAlways: Bool = false) throws(CRLReadError) -> Int64 {
+    private func time(_ element: Element, _ what: @autoclosure () -> String, generalizedAlways: Bool = false) throws(CRLReadError) -> Int64 {
         let utc = element.tag == 0x17
-        guard (utc && !generalizedAlways) || element.tag == 0x18 else { throw CRLReadError("\(what): not a time") }
-        guard element.length == (utc ? 13 : 15), bytes[element.end - 1] == UInt8(ascii: "Z") else { throw CRLReadError("\(what): not a Zulu time") }
+        guard (utc && !generalizedAlways) || element.tag == 0x18 else { throw CRLReadError("\(what()): not a time") }
+        guard element.length == (utc ? 13 : 15), bytes[element.end - 1] == UInt8(ascii: "Z") else { throw CRLReadError("\(what()): not a Zulu time") }
         for index in element.contents..<element.end - 1 where !(0x30...0x39).contains(bytes[index]) {
-            throw CRLReadError("\(what): not digits")
+            throw CRLReadError("\(what()): not digits")
         }
         let digits = element.contents
         func pair(_ at: Int) -> Int { Int(bytes[digits + at] &- 0x30) * 10 + Int(bytes[digits + at + 1] &- 0x30) }
         var year = utc ? pair(0) : pair(0) * 100 + pair(2)
         if utc { year += year < 50 ? 2000 : 1900 }
-        guard utc || year >= 2050 || generalizedAlways else { throw CRLReadError("\(what): a GeneralizedTime before 2050") }
+        guard utc || year >= 2050 || generalizedAlways else { throw CRLReadError("\(what()): a GeneralizedTime before 2050") }
         let rest = utc ? 2 : 4
         let month = pair(rest), day = pair(rest + 2), hour = pair(rest + 4), minute = pair(rest + 6), second = pair(rest + 8)
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard (1...12).contains(month), (1...days[month - 1]).contains(day), hour < 24, minute < 60, second < 60 else {
-            throw CRLReadError("\(what): not a date")
+        guard (1...12).contains(month), day >= 1, day <= (month == 2 && leap ? 29 : Self.daysInMonth[month - 1]), hour < 24, minute < 60,
+              second < 60 else {
+            throw CRLReadError("\(what()): not a date")
         }
         return CivilTime.unixSeconds(year: year, month: month, day: day) + Int64(hour * 3_600 + minute * 60 + second)
     }
+
+    private static let daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 }

@@ -179,8 +179,15 @@ public struct RevocationService {
         try LockFile.withExclusive(files.der.appendingPathExtension("lock"), mode: 0o644,
                                    failure: { OutputError.writeFailed(path: $0, detail: $1) }) {
             guard try store.latestCRL(of: name)?.number == record.number else { return }
-            try AtomicFile.write(der, to: files.der)
-            try AtomicFile.writePEM(der, type: "X509 CRL", to: files.pem)
+            // The PEM (base64 of tens of megabytes, then its fsync) beside the DER.
+            let pem = Background { [der] in try AtomicFile.writePEM(der, type: "X509 CRL", to: files.pem) }
+            do {
+                try AtomicFile.write(der, to: files.der)
+            } catch {
+                _ = try? pem.value()  // nothing is left writing once the lock is given back
+                throw error
+            }
+            try pem.value()
         }
     }
 

@@ -9,13 +9,17 @@ final class CRLRowPipeline<Sink: CRLEntrySink>: @unchecked Sendable {
     struct Chunk {
         var bytes: [UInt8] = []
         var ends: [Int] = []
+
+        init(reserving rows: Int) {
+            bytes.reserveCapacity(rows * 96)  // a 40-digit serial, two 23-character times, a reason
+            ends.reserveCapacity(rows * CRLRowPipeline.columns)
+        }
     }
 
     static var rowsPerChunk: Int { 4_096 }
     static var columns: Int { 4 }
 
     private let handoff = Handoff<Chunk>(capacity: 4)
-    private var chunk = Chunk()
     // Touched by the encoding thread only while it runs, then by the caller after `finish`.
     private var sink: Sink
     private var encoding: Background<Int>?
@@ -35,9 +39,18 @@ final class CRLRowPipeline<Sink: CRLEntrySink>: @unchecked Sendable {
     /// Reads the rows of `sql` into the pipeline: the sink with every entry appended, and how
     /// many. The reading's error, or the encoding's (a row that does not parse), is thrown.
     func run(_ db: any SQLConnection, _ sql: String, _ arguments: [SQLValue]) throws -> (sink: Sink, count: Int) {
+        // A local chunk, not a stored property: a class's property is checked for exclusive
+        // access at every write, eight writes a row.
+        var chunk = Chunk(reserving: Self.rowsPerChunk)
         do {
             try db.forEachTextRow(sql, arguments) { row in
-                guard add(row) else { throw EncodingStopped() }
+                for column in 0..<Self.columns {
+                    row.utf8(column) { chunk.bytes.append(contentsOf: $0) }
+                    chunk.ends.append(chunk.bytes.count)
+                }
+                guard chunk.ends.count == Self.rowsPerChunk * Self.columns else { return }
+                guard handoff.send(chunk) else { throw EncodingStopped() }
+                chunk = Chunk(reserving: Self.rowsPerChunk)
             }
         } catch is EncodingStopped {
             // The encoding thread's own error is thrown by `finish`.
@@ -45,25 +58,14 @@ final class CRLRowPipeline<Sink: CRLEntrySink>: @unchecked Sendable {
             cancel()
             throw error
         }
+        if !chunk.ends.isEmpty { _ = handoff.send(chunk) }
         return try finish()
     }
 
     private struct EncodingStopped: Error {}
 
-    /// Takes one row; false when the encoding thread has stopped (its error comes from `finish`).
-    private func add(_ row: any SQLTextRow) -> Bool {
-        for column in 0..<Self.columns {
-            row.utf8(column) { chunk.bytes.append(contentsOf: $0) }
-            chunk.ends.append(chunk.bytes.count)
-        }
-        guard chunk.ends.count == Self.rowsPerChunk * Self.columns else { return true }
-        defer { chunk = Chunk() }
-        return handoff.send(chunk)
-    }
-
     /// The sink with every entry appended, and how many; the encoding thread's error if it had one.
     private func finish() throws -> (sink: Sink, count: Int) {
-        if !chunk.ends.isEmpty { _ = handoff.send(chunk) }
         handoff.close()
         guard let encoding else { preconditionFailure("started in init") }
         let count = try encoding.value()
@@ -82,6 +84,10 @@ final class CRLRowPipeline<Sink: CRLEntrySink>: @unchecked Sendable {
     }
 
     private func encode(_ parse: ([UnsafeBufferPointer<UInt8>], inout [UInt8]) throws -> RevokedEntry) throws -> Int {
+        // The sink is worked on as a local and put back at the end (see `run`'s chunk).
+        var local = Sink()
+        swap(&local, &sink)
+        defer { swap(&local, &sink) }
         var count = 0
         var serial: [UInt8] = []
         var columns = [UnsafeBufferPointer<UInt8>](repeating: UnsafeBufferPointer(start: nil, count: 0), count: Self.columns)
@@ -95,7 +101,7 @@ final class CRLRowPipeline<Sink: CRLEntrySink>: @unchecked Sendable {
                             columns[column] = UnsafeBufferPointer(rebasing: bytes[start..<end])
                             start = end
                         }
-                        sink.append(try parse(columns, &serial))
+                        local.append(try parse(columns, &serial))
                         count += 1
                     }
                 }

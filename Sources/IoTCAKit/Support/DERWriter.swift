@@ -35,6 +35,7 @@ struct DERWriter {
     mutating func reserve(_ capacity: Int) { bytes.reserveCapacity(bytes.count + capacity) }
 
     mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
+    mutating func append(_ byte: UInt8) { bytes.append(byte) }
     mutating func append(_ raw: ArraySlice<UInt8>) { bytes.append(contentsOf: raw) }
 
     /// A tag and the length of `count` content bytes.

@@ -118,6 +118,29 @@ import TestSupport
         #expect(try fixture.store.latestCRL(of: "issuing")?.number == 2)
     }
 
+    /// A publisher killed while its files were staged leaves them under temporary names; the
+    /// next publication removes them once they are ten minutes old, and nothing else.
+    @Test func stagedFilesOfAKilledPublisherAreRemovedLater() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let service = RevocationService(keyring: fixture.keyring)
+        _ = try service.publish("issuing")
+        let folder = fixture.store.layout.publicFolder
+        let old = [".issuing.crl.tmp-0123456789ab", ".issuing.crl.pem.tmp-ba9876543210"]
+        let kept = [".issuing.crl.tmp-fresh0000000", ".issuing.crl.tmp-0123456789abc", ".root.crl.tmp-0123456789ab", "issuing.crl.tmp-0123456789ab"]
+        for file in old + kept + [".issuing.crl.tmp-aaaaaaaaaaaa"] {
+            try Data("partial".utf8).write(to: folder.appendingPathComponent(file))
+        }
+        let anHourAgo = Date().addingTimeInterval(-3_600)
+        for file in old + kept {
+            try FileManager.default.setAttributes([.modificationDate: anHourAgo], ofItemAtPath: folder.appendingPathComponent(file).path)
+        }
+        _ = try service.publish("issuing")
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+        #expect(left.isDisjoint(with: old))
+        #expect(Set(kept + [".issuing.crl.tmp-aaaaaaaaaaaa"]).isSubset(of: left))  // other names, or too young
+        #expect(!left.contains { $0.hasPrefix(".issuing.crl") && !kept.contains($0) && $0 != ".issuing.crl.tmp-aaaaaaaaaaaa" })
+    }
+
     @Test func aPublisherThatDiedBetweenDraftAndRecordLeavesTheCRLDue() throws {
         let fixture = try TemporaryStore(encrypted: false)
         let service = RevocationService(keyring: fixture.keyring)

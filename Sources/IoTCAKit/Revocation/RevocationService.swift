@@ -98,6 +98,7 @@ public struct RevocationService {
     @discardableResult
     public func publish(_ name: String, ifDue: Bool = false) throws -> CRLRecord? {
         let authority = try store.authority(named: name)
+        removeAbandonedStaging(of: name)
         let unlocking = try unlockBesideTheDraft(authority)
         if ifDue { try restoreFiles(of: name) }
         var builder = CRLBuilder()
@@ -116,16 +117,20 @@ public struct RevocationService {
             try CRLReleaseCheck.check(der, issuer: signer.certificate, algorithm: signer.keyAlgorithm, number: draft.number,
                                       thisUpdate: draft.thisUpdate, nextUpdate: draft.nextUpdate, entries: draft.entries)
         }
+        // And the files are written under temporary names meanwhile, put in place once recorded.
+        let files = crlFiles(of: name)
+        let staging = Background { [der] in try Self.stage(der, as: files) }
         let record: CRLRecord
         do {
             record = try store.recordCRL(draft, der: der, beforeCommit: { try check.value() }) { head in
                 try signer.signature(forCRL: AuditCheckpoint.message(head: head))
             }
         } catch {
+            (try? staging.value())?.forEach { $0.discard() }
             try check.value()  // a failed check is the cause worth reporting, whatever the store said
             throw error
         }
-        try writeFiles(of: name, record: record, der: der)
+        try putInPlace(try staging.value(), of: name, record: record)
         if let command = authority.onPublish {
             let files = crlFiles(of: name)
             let allowList = OnPublishAllowList(nodeFolder: store.layout.root)
@@ -175,19 +180,60 @@ public struct RevocationService {
     /// Writes the files under a lock file, and only if this CRL is still the newest recorded:
     /// two publishers that committed N and N+1 can never leave N on disk.
     func writeFiles(of name: String, record: CRLRecord, der: [UInt8]) throws {
+        try putInPlace(try Self.stage(der, as: crlFiles(of: name)), of: name, record: record)
+    }
+
+    /// The DER and PEM files written and flushed beside their places (the PEM, base64 of tens
+    /// of megabytes, on another thread).
+    private static func stage(_ der: [UInt8], as files: (der: URL, pem: URL)) throws -> [StagedFile] {
+        let pem = Background { [der] in try AtomicFile.stagePEM(der, type: "X509 CRL", for: files.pem) }
+        let staged: StagedFile
+        do {
+            staged = try AtomicFile.stage(der, for: files.der)
+        } catch {
+            (try? pem.value())?.discard()
+            throw error
+        }
+        do {
+            return [staged, try pem.value()]
+        } catch {
+            staged.discard()
+            throw error
+        }
+    }
+
+    /// Renames staged files into place under the lock file, if this CRL is still the newest
+    /// recorded; discards them otherwise.
+    private func putInPlace(_ staged: [StagedFile], of name: String, record: CRLRecord) throws {
+        var committed = 0
+        defer { staged.dropFirst(committed).forEach { $0.discard() } }
         let files = crlFiles(of: name)
         try LockFile.withExclusive(files.der.appendingPathExtension("lock"), mode: 0o644,
                                    failure: { OutputError.writeFailed(path: $0, detail: $1) }) {
             guard try store.latestCRL(of: name)?.number == record.number else { return }
-            // The PEM (base64 of tens of megabytes, then its fsync) beside the DER.
-            let pem = Background { [der] in try AtomicFile.writePEM(der, type: "X509 CRL", to: files.pem) }
-            do {
-                try AtomicFile.write(der, to: files.der)
-            } catch {
-                _ = try? pem.value()  // nothing is left writing once the lock is given back
-                throw error
+            for file in staged {
+                try file.commit()
+                committed += 1
             }
-            try pem.value()
+            try AtomicFile.syncFolder(files.der.deletingLastPathComponent())
+        }
+    }
+
+    /// Removes the staged files of this CA's CRL that a killed publisher left (a million-entry
+    /// CRL stages about 120 MB): named as `stage` names them and untouched for ten minutes, so
+    /// no publisher is still writing them.
+    func removeAbandonedStaging(of name: String, age: TimeInterval = 600) {
+        let folder = store.layout.publicFolder
+        let now = store.clock.now().timeIntervalSince1970
+        let prefixes = [".\(name).crl.tmp-", ".\(name).crl.pem.tmp-"]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            guard let prefix = prefixes.first(where: { file.hasPrefix($0) }) else { continue }
+            let suffix = file.utf8.dropFirst(prefix.utf8.count)
+            guard suffix.count == 12, suffix.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { continue }
+            var status = stat()
+            let path = folder.path + "/" + file
+            guard lstat(path, &status) == 0, now - TimeInterval(status.st_mtim.tv_sec) > age else { continue }
+            unlink(path)
         }
     }
 

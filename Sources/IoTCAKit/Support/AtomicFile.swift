@@ -4,15 +4,8 @@ import Foundation
 /// folder, flushed, then renamed over the target.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws(OutputError) {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(randomSuffix())")
-        try writeNew(bytes, name: temporary.path, in: AT_FDCWD, path: temporary.path, mode: mode, durable: durable)
-        if rename(temporary.path, url.path) != 0 {
-            let detail = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw .writeFailed(path: url.path, detail: detail)
-        }
-        if durable { try syncFolder(folder) }
+        try stage(bytes, for: url, mode: mode, durable: durable).commit()
+        if durable { try syncFolder(url.deletingLastPathComponent()) }
     }
 
     /// fsync(2) of a folder: a file's data reaches the disk with its own fsync, but its name
@@ -28,38 +21,7 @@ public enum AtomicFile {
     /// Streams PEM (base64 in 64-character lines) to `url` without building the whole text in
     /// memory: a large CRL is tens of megabytes of DER.
     public static func writePEM(_ der: [UInt8], type: String, to url: URL, mode: mode_t = 0o644) throws(OutputError) {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(randomSuffix())")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw .writeFailed(path: url.path, detail: String(cString: strerror(errno))) }
-        var failed = false
-        func emit(_ bytes: [UInt8]) {
-            var offset = 0
-            while !failed && offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-                if written <= 0 { failed = true } else { offset += written }
-            }
-        }
-        emit(Array("-----BEGIN \(type)-----\n".utf8))
-        // 48 input bytes make one 64-character line; encode a few thousand lines per write.
-        let chunkBytes = 48 * 16_384
-        var chunk: [UInt8] = []
-        chunk.reserveCapacity(chunkBytes / 48 * 65)
-        var start = 0
-        while start < der.count && !failed {
-            let end = min(der.count, start + chunkBytes)
-            chunk.removeAll(keepingCapacity: true)
-            Base64.appendLines(der[start..<end], to: &chunk)
-            emit(chunk)
-            start = end
-        }
-        emit(Array("-----END \(type)-----\n".utf8))
-        if !failed && fsync(descriptor) != 0 { failed = true }
-        let detail = String(cString: strerror(errno))
-        close(descriptor)
-        guard !failed, rename(temporary.path, url.path) == 0 else {
-            unlink(temporary.path)
-            throw .writeFailed(path: url.path, detail: detail)
-        }
+        try stagePEM(der, type: type, for: url, mode: mode).commit()
         try syncFolder(url.deletingLastPathComponent())
     }
 

@@ -93,6 +93,11 @@ import TestSupport
     @Test func aKeyThatDoesNotOpenPublishesNothing() throws {
         let fixture = try TemporaryStore()
         let service = RevocationService(keyring: fixture.keyring)
+        // No CRL yet: the key is decrypted beside the draft, which waits for it before it commits.
+        let wrong = RevocationService(keyring: Keyring(store: fixture.store, passphrase: .fixed(Passphrase("not the passphrase"))))
+        #expect(throws: KeyError.self) { try wrong.publish("issuing") }
+        #expect(try fixture.store.latestCRL(of: "issuing") == nil)
+        // The first CRL is number 1: the failed draft spent no number. The next ones decrypt first.
         #expect(try service.publish("issuing")?.number == 1)
         let issued = try fixture.issue(IssueRequest(thing: "d"))
         _ = try service.revoke(.serial(issued.entry.serial, authority: nil), publish: false)

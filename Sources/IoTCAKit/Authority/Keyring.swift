@@ -92,6 +92,21 @@ public final class Keyring: Sendable {
     /// The signer of a CA. For issuance (the default) the CA must be active and unexpired; a
     /// disabled or revoked CA still signs its CRLs.
     public func signer(for authority: Authority, toIssue: Bool = true) throws -> Signer {
+        switch try opening(authority, toIssue: toIssue) {
+        case .opened(let signer): return signer
+        case .keyFile(let decrypt): return try decrypt()
+        }
+    }
+
+    /// A CA's signer in two steps, for a caller that decrypts the key on another thread while
+    /// it holds the store (a CRL's publication): everything that touches the store, a token or
+    /// the terminal happens here; `keyFile`'s closure only decrypts (PBKDF2) and caches.
+    enum Opening {
+        case opened(Signer)
+        case keyFile(@Sendable () throws -> Signer)
+    }
+
+    func opening(_ authority: Authority, toIssue: Bool) throws -> Opening {
         switch authority.status {
         case .active: break
         case .pending: throw AuthorityError.pending(authority.name)
@@ -104,20 +119,24 @@ public final class Keyring: Sendable {
         // Cached by name and certificate: a CA whose certificate changed (rotation, import) is
         // opened again.
         if let cached = state.withLock({ $0.signers[authority.name] }), cached.certificateDER == authority.certificateDER {
-            return cached
+            return .opened(cached)
         }
-        let signer: Signer
         if PKCS11URI.isURI(authority.keyFile) {
             let certificate = try authority.certificate()
             let key = try openTokenKey(try PKCS11URI(parsing: authority.keyFile), algorithm: authority.keyAlgorithm,
                                        authority: authority.name, expected: certificate.publicKey)
-            signer = try Signer(authorityName: authority.name, certificate: certificate, signingKey: Certificate.PrivateKey(key),
-                                publicKey: key.publicKey, algorithm: authority.keyAlgorithm)
-        } else {
-            let key = try KeyFile.open(authority.keyFile, in: store.files, passphrase: authority.keyEncrypted ? storePassphrase() : nil)
-            signer = try Signer(authorityName: authority.name, certificate: authority.certificate(), key: key)
+            let signer = try Signer(authorityName: authority.name, certificate: certificate, signingKey: Certificate.PrivateKey(key),
+                                    publicKey: key.publicKey, algorithm: authority.keyAlgorithm)
+            state.withLock { $0.signers[authority.name] = signer }
+            return .opened(signer)
         }
-        state.withLock { $0.signers[authority.name] = signer }
-        return signer
+        let contents = try KeyFile.read(authority.keyFile, in: store.files)
+        let passphrase = authority.keyEncrypted ? try storePassphrase() : nil
+        let certificate = try authority.certificate()
+        return .keyFile { [self] in
+            let signer = try Signer(authorityName: authority.name, certificate: certificate, key: contents.open(passphrase: passphrase))
+            state.withLock { $0.signers[authority.name] = signer }
+            return signer
+        }
     }
 }

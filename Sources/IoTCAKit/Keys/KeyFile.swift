@@ -6,11 +6,25 @@ import Foundation
 enum KeyFile {
     /// Opens the key file `relative` (as the store records it, `keys/NAME.HEX.key.pem`).
     static func open(_ relative: String, in files: any StoreFiles, passphrase: Passphrase?) throws -> PrivateKeyMaterial {
+        try read(relative, in: files).open(passphrase: passphrase)
+    }
+
+    /// The file's bytes, read from the store (a folder or the database) and not yet decrypted.
+    struct Contents: Sendable {
+        let bytes: [UInt8]
+        let path: String
+
+        func open(passphrase: Passphrase?) throws -> PrivateKeyMaterial {
+            try PrivateKeyMaterial(pem: String(decoding: bytes, as: UTF8.self), passphrase: passphrase, path: path)
+        }
+    }
+
+    static func read(_ relative: String, in files: any StoreFiles) throws -> Contents {
         let path = files.describe(relative)
         guard let bytes = try files.read(relative) else {
             throw KeyError.unreadableKeyFile(path: path, detail: "no such file")
         }
-        return try PrivateKeyMaterial(pem: String(decoding: bytes, as: UTF8.self), passphrase: passphrase, path: path)
+        return Contents(bytes: bytes, path: path)
     }
 
     /// Creates the key file `relative`, which must not exist yet.

@@ -59,7 +59,7 @@ enum PBES2Key {
         return .key(key)
     }
 
-    /// EncryptedPrivateKeyInfo { { PBES2, { { PBKDF2, { salt, count, keyLength?, prf } },
+    /// EncryptedPrivateKeyInfo { { PBES2, { { PBKDF2, { salt, count, prf } },
     /// { aes256-CBC, iv } } }, encryptedData }, read strictly; nil for anything else.
     static func parameters(_ der: [UInt8]) -> Parameters? {
         let reader = DERReader(bytes: der)
@@ -86,13 +86,9 @@ enum PBES2Key {
               let encrypted = sibling(algorithm, in: info, 0x04), isLast(encrypted, in: info),
               (encrypted.end - encrypted.contents) % 16 == 0, encrypted.end > encrypted.contents,
               let iterations = Self.positive(contents(count)), iterations <= maximumIterations else { return nil }
-        // Then keyLength (32, if given) and the PRF, which must be hmacWithSHA256 (absent means SHA-1).
-        var cursor = reader.next(after: count, in: kdfParameters)
-        if let keyLength = cursor, keyLength.tag == 0x02 {
-            guard Self.positive(contents(keyLength)) == 32 else { return nil }
-            cursor = reader.next(after: keyLength, in: kdfParameters)
-        }
-        guard let prf = cursor, prf.tag == 0x30, isLast(prf, in: kdfParameters),
+        // Then the PRF, which must be hmacWithSHA256 (absent means SHA-1); a keyLength before it
+        // (OpenSSL never writes one for AES) is left to OpenSSL.
+        guard let prf = reader.next(after: count, in: kdfParameters), prf.tag == 0x30, isLast(prf, in: kdfParameters),
               let prfOID = child(prf, 0x06), reader.slice(prfOID).elementsEqual(Self.hmacWithSHA256) else { return nil }
         // Nothing after the PRF's OID, or exactly a NULL (`next` is also nil for bytes that are not DER).
         if prfOID.end != prf.end {

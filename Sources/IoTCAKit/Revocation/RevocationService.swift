@@ -100,13 +100,18 @@ public struct RevocationService {
         let authority = try store.authority(named: name)
         removeAbandonedStaging(of: name)
         let unlocking = try unlockBesideTheDraft(authority)
-        if ifDue { try restoreFiles(of: name) }
         var builder = CRLBuilder()
-        guard let draft = try store.draftCRL(authority: name, ifDue: ifDue, into: &builder, beforeCommit: { _ = try unlocking() }) else {
-            _ = try unlocking()  // nothing due, but a key that does not open is still reported
-            return nil
+        let drafted: CRLDraft?
+        do {
+            if ifDue { try restoreFiles(of: name) }
+            drafted = try store.draftCRL(authority: name, ifDue: ifDue, into: &builder, beforeCommit: { _ = try unlocking() })
+        } catch {
+            _ = try unlocking()  // a key that does not open is reported first, as when it opened first
+            throw error
         }
+        // Nothing due: a key that does not open is still reported.
         let signer = try unlocking()
+        guard let draft = drafted else { return nil }
         // The Signer signs outside the store's write transaction; the store records the result.
         let der = try builder.finish(
             issuer: signer.certificate, algorithm: signer.keyAlgorithm, thisUpdate: draft.thisUpdate, nextUpdate: draft.nextUpdate,
@@ -130,7 +135,7 @@ public struct RevocationService {
             try check.value()  // a failed check is the cause worth reporting, whatever the store said
             throw error
         }
-        try putInPlace(try staging.value(), of: name, record: record)
+        try putInPlace(try staging.value(), of: name, record: record, der: der)
         if let command = authority.onPublish {
             let files = crlFiles(of: name)
             let allowList = OnPublishAllowList(nodeFolder: store.layout.root)
@@ -149,18 +154,27 @@ public struct RevocationService {
         return record
     }
 
-    /// The CA's signer, unlocked on another thread while the store reads the CRL's entries when
-    /// the key is a file (its PBKDF2 is a fixed cost of every publication): the passphrase is
-    /// taken first, here, since it may be asked for on a terminal. A token's key opens here.
+    /// The CA's signer, its key file decrypted on another thread while the store reads a large
+    /// CRL's entries (the PBKDF2 is a fixed cost of every publication). The file is read and the
+    /// passphrase taken here (the store may be a database whose connections the draft holds; the
+    /// passphrase may be asked for on a terminal). The draft waits for the key inside its write
+    /// transaction, so a CA whose last CRL was small, or a cached or token key, opens first.
     private func unlockBesideTheDraft(_ authority: Authority) throws -> () throws -> Signer {
-        guard !PKCS11URI.isURI(authority.keyFile) else {
-            let signer = try keyring.signer(for: authority, toIssue: false)
+        switch try keyring.opening(authority, toIssue: false) {
+        case .opened(let signer):
             return { signer }
+        case .keyFile(let decrypt):
+            if let last = try store.latestCRL(of: authority.name), last.entries < Self.entriesWorthOverlapping {
+                let signer = try decrypt()
+                return { signer }
+            }
+            let unlocking = Background { try decrypt() }
+            return { try unlocking.value() }
         }
-        if authority.keyEncrypted { _ = try keyring.storePassphrase() }
-        let unlocking = Background { [keyring] in try keyring.signer(for: authority, toIssue: false) }
-        return { try unlocking.value() }
     }
+
+    /// Below this, reading the entries takes less than decrypting the key.
+    static let entriesWorthOverlapping = 50_000
 
     /// Publishes each CA's CRL in turn; a failed on-publish command does not stop the others,
     /// and is reported (with `revoked`) once all are published.
@@ -180,7 +194,7 @@ public struct RevocationService {
     /// Writes the files under a lock file, and only if this CRL is still the newest recorded:
     /// two publishers that committed N and N+1 can never leave N on disk.
     func writeFiles(of name: String, record: CRLRecord, der: [UInt8]) throws {
-        try putInPlace(try Self.stage(der, as: crlFiles(of: name)), of: name, record: record)
+        try putInPlace(try Self.stage(der, as: crlFiles(of: name)), of: name, record: record, der: der)
     }
 
     /// The DER and PEM files written and flushed beside their places (the PEM, base64 of tens
@@ -204,7 +218,7 @@ public struct RevocationService {
 
     /// Renames staged files into place under the lock file, if this CRL is still the newest
     /// recorded; discards them otherwise.
-    private func putInPlace(_ staged: [StagedFile], of name: String, record: CRLRecord) throws {
+    private func putInPlace(_ staged: [StagedFile], of name: String, record: CRLRecord, der: [UInt8]) throws {
         var committed = 0
         defer { staged.dropFirst(committed).forEach { $0.discard() } }
         let files = crlFiles(of: name)
@@ -212,7 +226,16 @@ public struct RevocationService {
                                    failure: { OutputError.writeFailed(path: $0, detail: $1) }) {
             guard try store.latestCRL(of: name)?.number == record.number else { return }
             for file in staged {
-                try file.commit()
+                if file.isMissing {
+                    // Removed as abandoned while this publisher waited an hour for the store: written again.
+                    if file.target == files.pem {
+                        try AtomicFile.writePEM(der, type: "X509 CRL", to: files.pem)
+                    } else {
+                        try AtomicFile.write(der, to: file.target)
+                    }
+                } else {
+                    try file.commit()
+                }
                 committed += 1
             }
             try AtomicFile.syncFolder(files.der.deletingLastPathComponent())
@@ -220,11 +243,11 @@ public struct RevocationService {
     }
 
     /// Removes the staged files of this CA's CRL that a killed publisher left (a million-entry
-    /// CRL stages about 120 MB): named as `stage` names them and untouched for ten minutes, so
-    /// no publisher is still writing them.
-    func removeAbandonedStaging(of name: String, age: TimeInterval = 600) {
+    /// CRL stages about 120 MB): named as `stage` names them and untouched for an hour (file
+    /// times are the system's, so this compares with the system's clock, not the store's).
+    func removeAbandonedStaging(of name: String, age: TimeInterval = 3_600) {
         let folder = store.layout.publicFolder
-        let now = store.clock.now().timeIntervalSince1970
+        let now = Date().timeIntervalSince1970
         let prefixes = [".\(name).crl.tmp-", ".\(name).crl.pem.tmp-"]
         for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
             guard let prefix = prefixes.first(where: { file.hasPrefix($0) }) else { continue }

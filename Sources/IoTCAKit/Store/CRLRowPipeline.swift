@@ -90,10 +90,11 @@ final class CRLRowPipeline<Sink: CRLEntrySink>: @unchecked Sendable {
         defer { swap(&local, &sink) }
         var count = 0
         var serial: [UInt8] = []
-        var columns = [UnsafeBufferPointer<UInt8>](repeating: UnsafeBufferPointer(start: nil, count: 0), count: Self.columns)
         do {
             while let chunk = handoff.receive() {
                 try chunk.bytes.withUnsafeBufferPointer { bytes in
+                    // Pointers into this chunk, which live no longer than this closure.
+                    var columns = [UnsafeBufferPointer<UInt8>](repeating: UnsafeBufferPointer(start: nil, count: 0), count: Self.columns)
                     var start = 0
                     for row in 0..<chunk.ends.count / Self.columns {
                         for column in 0..<Self.columns {

@@ -17,6 +17,9 @@ public struct StagedFile: Sendable {
     }
 
     public func discard() { unlink(temporary.path) }
+
+    /// Whether the temporary file is gone (removed as abandoned by another process).
+    public var isMissing: Bool { access(temporary.path, F_OK) != 0 }
 }
 
 extension AtomicFile {

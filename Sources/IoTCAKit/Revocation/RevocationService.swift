@@ -137,7 +137,6 @@ public struct RevocationService {
         }
         try putInPlace(try staging.value(), of: name, record: record, der: der)
         if let command = authority.onPublish {
-            let files = crlFiles(of: name)
             let allowList = OnPublishAllowList(nodeFolder: store.layout.root)
             let failure: String?
             if store.isShared && !allowList.allows(command) {

@@ -250,8 +250,7 @@ public struct RevocationService {
         let prefixes = [".\(name).crl.tmp-", ".\(name).crl.pem.tmp-"]
         for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
             guard let prefix = prefixes.first(where: { file.hasPrefix($0) }) else { continue }
-            let suffix = file.utf8.dropFirst(prefix.utf8.count)
-            guard suffix.count == 12, suffix.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { continue }
+            guard Hex.decode(file.utf8.dropFirst(prefix.utf8.count))?.count == 6 else { continue }  // AtomicFile's 12-digit suffix
             var status = stat()
             let path = folder.path + "/" + file
             guard lstat(path, &status) == 0, now - TimeInterval(status.st_mtim.tv_sec) > age else { continue }

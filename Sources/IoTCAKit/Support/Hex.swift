@@ -14,8 +14,8 @@ enum Hex {
         decode(Array(text.utf8), allowColons: allowColons)
     }
 
-    /// Appends the bytes of `text` to `bytes` (the CRL loop reuses one buffer for a million
-    /// serials); false, with `bytes` in an unspecified state, when `text` is not strict hex.
+    /// Appends the bytes of `text` to `bytes`; false, with `bytes` in an unspecified state, when
+    /// `text` is not strict hex.
     static func append(_ text: some Collection<UInt8>, to bytes: inout [UInt8], allowColons: Bool = false) -> Bool {
         var high: UInt8?
         for character in text {
@@ -40,8 +40,10 @@ enum Hex {
 
 extension Hex {
     /// `append(_:to:)` without colons, for text in memory: two characters at a time into
-    /// storage reserved once (false, with `bytes` in an unspecified state, for anything else). The CRL loop decodes a million serials with it, where the
-    /// character-at-a-time loop cost a tenth of a million-entry CRL's publication.
+    /// storage reserved once (false, with `bytes` in an unspecified state, for anything else).
+    /// The CRL loop decodes a million serials with it into one reused buffer, where the
+    /// character-at-a-time loop cost a tenth of a million-entry CRL's publication. Its digits are
+    /// read apart from `append`'s on purpose: `EncoderTests` holds the two to each other.
     static func appendPairs(_ text: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) -> Bool {
         guard text.count % 2 == 0 else { return false }
         bytes.reserveCapacity(bytes.count + text.count / 2)

@@ -66,6 +66,9 @@ import TestSupport
         // The file on disk is the newest CRL: publication never goes backwards.
         let der = Array(try Data(contentsOf: fixture.store.layout.publicFolder.appendingPathComponent("issuing.crl")))
         #expect(try CRLFile(der: der).number == Int64(publishers * rounds))
+        // The publishers that lost the race to be newest discarded what they staged.
+        let folder = fixture.store.layout.publicFolder.path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".tmp-") }.isEmpty)
         // Recorded in whatever order the publishers finished; doctor judges the numbers' order.
         #expect(try Doctor(store: fixture.store).examine().findings.filter { $0.check == "crl" }.isEmpty)
     }

@@ -116,7 +116,11 @@ let package = Package(
         // Instruction counts under callgrind (Benchmarks/instructions.sh): a synchronous main.
         .executableTarget(
             name: "iotca-instructions",
-            dependencies: ["IoTCAKit"],
+            dependencies: [
+                "IoTCAKit",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Benchmarks/iotca-instructions"
         ),
         // Fixtures both test targets use: temporary stores and a process runner.

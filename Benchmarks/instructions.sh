@@ -27,7 +27,7 @@ instructions() {
 }
 printf '| %-40s | %14s |\n' "operation (callgrind, $(date +%F))" "instructions"
 printf '|%s|%s|\n' "------------------------------------------" "----------------"
-for operation in issue batch; do
+for operation in issue csr batch; do
   low="$(instructions "$operation" "$small")"
   high="$(instructions "$operation" "$count")"
   printf '| %-40s | %14d |\n' "$operation, per bundle" "$(( (high - low) / (count - small) ))"

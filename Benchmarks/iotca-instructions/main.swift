@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import IoTCAKit
+import X509
 
 // Runs COUNT operations of one kind on a fresh store, for `valgrind --tool=callgrind` to count
 // their instructions (Benchmarks/instructions.sh runs it twice and divides the difference).
@@ -7,10 +9,15 @@ import IoTCAKit
 // libdispatch's sigsuspend, and Debian 12's valgrind 3.19 crashes there ("the 'impossible'
 // happened"); this program never starts that loop.
 //
-//   iotca-instructions issue|batch COUNT
+//   iotca-instructions issue|csr|batch COUNT
 enum Operation: String {
     /// One device bundle as `iotca issue` makes it: key, certificate, release check, record, files.
     case issue
+    /// One issuance as the service makes it for `POST /v1/certificates` with a CSR: the CSR
+    /// checked, the certificate signed, checked and recorded, the JSON answer's bundle (the
+    /// HTTP and TLS around it are not counted). One CSR serves every thing: its parse and
+    /// signature check cost the same whatever the key.
+    case csr
     /// Bundles of one `batch --format jsonl` run (all cores: the count is the same on one).
     case batch
 }
@@ -32,6 +39,16 @@ func run(_ operation: Operation, count: Int) throws {
         for index in 0..<count {
             _ = try authority.issue(IssueRequest(thing: "device-\(index)"), into: bundles, format: .json)
         }
+    case .csr:
+        let key = P256.Signing.PrivateKey()
+        let csr = try CertificateSigningRequest(version: .v1, subject: try DistinguishedName { CommonName("device") },
+                                                privateKey: .init(key), attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256)
+        let pem = Array(try csr.serializeAsPEM().pemString.utf8)
+        let caller = Caller(role: .operator, name: "operator")
+        for index in 0..<count {
+            let request = IssueRequest(thing: "device-\(index)", csr: pem, caller: caller)
+            _ = try authority.issue(request, into: URL(fileURLWithPath: "/"), format: .json)
+        }
     case .batch:
         let file = root.appendingPathComponent("devices.csv")
         try (["thing"] + (0..<count).map { "device-\($0)" }).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
@@ -44,7 +61,7 @@ func run(_ operation: Operation, count: Int) throws {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count == 2, let operation = Operation(rawValue: arguments[0]), let count = Int(arguments[1]), count >= 0 else {
-    FileHandle.standardError.write(Data("usage: iotca-instructions issue|batch COUNT\n".utf8))
+    FileHandle.standardError.write(Data("usage: iotca-instructions issue|csr|batch COUNT\n".utf8))
     exit(2)
 }
 do {

@@ -10,6 +10,14 @@ public enum CSRCheck {
     public static let maximumSize = 64 * 1024
 
     public static func publicKey(fromRequest bytes: [UInt8]) throws(PolicyError) -> Certificate.PublicKey {
+        try requestKey(fromRequest: bytes).publicKey
+    }
+
+    /// The proven key, and its SubjectPublicKeyInfo as the request carries it when that is
+    /// byte for byte the encoding a certificate gets (`CanonicalSPKI`): the certificate
+    /// takes those bytes instead of encoding the key again, which for an EC key costs a
+    /// field inversion (twice: the writer and the release check).
+    static func requestKey(fromRequest bytes: [UInt8]) throws(PolicyError) -> (publicKey: Certificate.PublicKey, subjectPublicKeyInfoDER: [UInt8]?) {
         guard !bytes.isEmpty else { throw .invalidCSR(reason: "the file is empty") }
         guard bytes.count <= maximumSize else {
             throw .invalidCSR(reason: "larger than \(maximumSize / 1024) KiB")
@@ -48,7 +56,7 @@ public enum CSRCheck {
         guard request.publicKey.isValidSignature(request.signature, for: request) else {
             throw .csrSignatureInvalid
         }
-        return request.publicKey
+        return (request.publicKey, CanonicalSPKI.bytes(inRequest: der))
     }
 
     /// Signature algorithms whose hash is broken for signatures (collisions are practical).

@@ -14,7 +14,7 @@ public final class Provisioner {
     /// Templates by the name or path asked for: read and validated once per version of the
     /// store's templates (`Store.templatesVersion`).
     private var templates: [String: Template] = [:]
-    private var templatesVersion: String?
+    private var templatesVersion: TemplatesVersion?
 
     public init(keyring: Keyring) {
         self.keyring = keyring
@@ -35,9 +35,12 @@ public final class Provisioner {
         public let chain: CertificateChain
         /// The key from the CSR; nil when the key is to be generated.
         public let requestKey: Certificate.PublicKey?
+        /// The CSR's SubjectPublicKeyInfo when it is already in the form the certificate
+        /// carries (`CanonicalSPKI`).
+        let requestKeySPKI: [UInt8]?
 
         init(request: IssueRequest, template: Template, policy: IssuancePolicy, profile: IssuancePolicy.Profile, signer: Signer,
-             authority: Authority, chain: CertificateChain, requestKey: Certificate.PublicKey?) {
+             authority: Authority, chain: CertificateChain, requestKey: Certificate.PublicKey?, requestKeySPKI: [UInt8]? = nil) {
             self.request = request
             self.template = template
             self.policy = policy
@@ -46,6 +49,7 @@ public final class Provisioner {
             self.authority = authority
             self.chain = chain
             self.requestKey = requestKey
+            self.requestKeySPKI = requestKeySPKI
         }
     }
 
@@ -112,7 +116,8 @@ public final class Provisioner {
         if format == .p12 && (request.csr != nil || request.provenKey != nil) {
             throw PolicyError.invalidValue("format p12", reason: "a PKCS#12 bundle holds the private key, which stays on the device that sent a CSR")
         }
-        let requestKey = try request.csr.map { bytes throws(PolicyError) in try CSRCheck.publicKey(fromRequest: bytes) } ?? request.provenKey
+        let fromRequest = try request.csr.map { bytes throws(PolicyError) in try CSRCheck.requestKey(fromRequest: bytes) }
+        let requestKey = fromRequest?.publicKey ?? request.provenKey
         let policy = IssuancePolicy(template: template, thing: request.thing, organization: organization,
                                     attributes: request.attributes, extraSubjectAltNames: request.subjectAltNames,
                                     validity: request.validity)
@@ -121,7 +126,8 @@ public final class Provisioner {
             throw PolicyError.invalidValue("validity \(asked)", reason: "longer than template \(template.name)'s \(template.validity): ask for that or less")
         }
         return Plan(request: request, template: template, policy: policy, profile: profile,
-                    signer: signer, authority: authority, chain: chain, requestKey: requestKey)
+                    signer: signer, authority: authority, chain: chain, requestKey: requestKey,
+                    requestKeySPKI: fromRequest?.subjectPublicKeyInfoDER)
     }
 
     /// The key (generated unless the request brought one) and the signed certificate for it.
@@ -131,7 +137,8 @@ public final class Provisioner {
         guard let publicKey = plan.requestKey ?? key?.publicKey, let algorithm = KeyAlgorithm(publicKey: publicKey) else {
             throw PolicyError.invalidCSR(reason: "unsupported public key")
         }
-        return (try sign(plan, publicKey: publicKey, subjectPublicKeyInfo: key?.subjectPublicKeyInfoDER, now: now), key, algorithm)
+        return (try sign(plan, publicKey: publicKey, subjectPublicKeyInfo: key?.subjectPublicKeyInfoDER ?? plan.requestKeySPKI, now: now),
+                key, algorithm)
     }
 
     public static func sign(_ plan: Plan, publicKey: Certificate.PublicKey, subjectPublicKeyInfo: [UInt8]? = nil,

@@ -24,13 +24,16 @@ extension Store {
     /// (what a caller limited by grants must cover to touch it).
     /// And the templates' version (`templatesVersion`), so a long-lived process sees a template
     /// added, replaced or removed at once.
+    /// Made once: the statement cache is keyed by the text, and this runs on every issuance.
+    static let issuanceFactsQuery = authorityColumns + ", (SELECT value FROM settings WHERE key = 'templates_version') AS templates_counter,"
+        + " c.serial AS active_serial" + authorityJoin
+        + " LEFT JOIN certificates c ON c.thing = ? AND c.status = 'active' WHERE a.name = ? ORDER BY c.id"
+
     public func issuanceFacts(authority name: String, thing: String, history: Bool = false) throws
-        -> (authority: Authority, active: [SerialNumber], history: Set<Caller.IssuedAs>, templatesVersion: String) {
+        -> (authority: Authority, active: [SerialNumber], history: Set<Caller.IssuedAs>, templatesVersion: TemplatesVersion) {
         try readOne { db in
             // The CA's row once per active certificate of the thing (once, with none).
-            let rows = try db.rows(Self.authorityColumns + ", (SELECT value FROM settings WHERE key = 'templates_version') AS templates_counter,"
-                                   + " c.serial AS active_serial" + Self.authorityJoin
-                                   + " LEFT JOIN certificates c ON c.thing = ? AND c.status = 'active' WHERE a.name = ? ORDER BY c.id", thing, name)
+            let rows = try db.rows(Self.issuanceFactsQuery, thing, name)
             guard let row = rows.first else { throw AuthorityError.notFound(name) }
             let active = try rows.compactMap { row -> SerialNumber? in
                 guard let text: String = row.get("active_serial") else { return nil }

@@ -27,10 +27,14 @@ public final class Store: Sendable {
     /// trips). Another process's append, or a rolled-back one, fails the condition, and the end
     /// is read as before.
     let chainHead = Mutex<String?>(nil)
+    /// The templates folder's path, stat'ed on every issuance (`templatesVersion`): made once,
+    /// not from a URL each time.
+    let templatesPath: String
 
     private init(layout: StoreLayout, clock: WallClock) throws(StoreError) {
         self.layout = layout
         self.clock = clock
+        templatesPath = layout.templates.path
         database = try SQLiteDatabase(path: layout.database.path)
         files = FolderFiles(layout: layout)
         location = .folder(layout.root)
@@ -39,6 +43,7 @@ public final class Store: Sendable {
     private init(postgres: PostgresLocation, nodeFolder: URL, connections: Int, create: Bool, clock: WallClock) throws(StoreError) {
         layout = StoreLayout(root: nodeFolder)
         self.clock = clock
+        templatesPath = layout.templates.path
         let database = try PostgresDatabase(postgres, connections: connections, create: create)
         self.database = database
         files = DatabaseFiles(database: database, clock: clock)

@@ -63,6 +63,26 @@ import X509
         #expect(report.certificates == 6 && report.head == head)
     }
 
+    /// Text the record keeps as it was given, whatever JSON it passed through on the way (on
+    /// PostgreSQL, the issuance function's argument): quotes, backslashes, slashes, non-ASCII.
+    @Test(arguments: backends)
+    func attributesAndAuditDetailsKeepEveryCharacter(_ backend: TemporaryStore.Backend) throws {
+        let fixture = try TemporaryStore(backend: backend)
+        let label = "a \"quoted\" \\ back/slash, ünïcödé 🚀 </script>"
+        let client = "station \"line-1\" \\ ø"
+        _ = try AuditEvent.$client.withValue(client) {
+            try fixture.issue(IssueRequest(thing: "meter-q", attributes: ["label": label, "line": "7"]))
+        }
+        let stored = try fixture.store.readOne { db in try db.value(String.self, "SELECT attributes FROM things WHERE name = ?", "meter-q") }
+        let attributes = try JSONDecoder().decode([String: String].self, from: Data(try #require(stored).utf8))
+        #expect(attributes == ["label": label, "line": "7"])
+        let event = try #require(try fixture.store.events().last)
+        let details = try JSONDecoder().decode([String: String].self, from: Data(event.details.utf8))
+        #expect(details["client"] == client && event.action == "certificate.issue")
+        let report = try CertificateAuthority(keyring: fixture.keyring).doctor()
+        #expect(findings(report).isEmpty, "\(report.findings)")
+    }
+
     /// Two nodes and eight threads each issue to the same things at once: one certificate per
     /// thing, every serial once, the audit chain one chain.
     @Test(arguments: backends)

@@ -25,6 +25,7 @@ extension Store {
     /// And the templates' version (`templatesVersion`), so a long-lived process sees a template
     /// added, replaced or removed at once.
     /// Made once: the statement cache is keyed by the text, and this runs on every issuance.
+    /// On SQLite; PostgreSQL runs the same through a function (`PostgresReads`).
     static let issuanceFactsQuery = authorityColumns + ", (SELECT value FROM settings WHERE key = 'templates_version') AS templates_counter,"
         + " c.serial AS active_serial" + authorityJoin
         + " LEFT JOIN certificates c ON c.thing = ? AND c.status = 'active' WHERE a.name = ? ORDER BY c.id"
@@ -33,7 +34,7 @@ extension Store {
         -> (authority: Authority, active: [SerialNumber], history: Set<Caller.IssuedAs>, templatesVersion: TemplatesVersion) {
         try readOne { db in
             // The CA's row once per active certificate of the thing (once, with none).
-            let rows = try db.rows(Self.issuanceFactsQuery, thing, name)
+            let rows = try db.rows(isShared ? PostgresReads.issuanceFacts : Self.issuanceFactsQuery, thing, name)
             guard let row = rows.first else { throw AuthorityError.notFound(name) }
             let active = try rows.compactMap { row -> SerialNumber? in
                 guard let text: String = row.get("active_serial") else { return nil }

@@ -23,15 +23,18 @@ extension Store {
     /// The standing of the certificate `der` (serial `serial`); nil when the store holds no such
     /// certificate. One read transaction.
     /// - Throws: `StoreError` (a corrupt row is an error, not a default).
+    /// On SQLite; PostgreSQL runs the same through a function (`PostgresReads`).
+    static let clientStandingQuery = """
+        SELECT c.thing, c.template, c.status, c.der, a.name, a.status, g.template AS grant_template, g.pattern AS grant_pattern,
+            EXISTS (SELECT 1 FROM cmp_confirmations p WHERE p.certificate_id = c.id) AS held
+        FROM certificates c JOIN authorities a ON a.id = c.authority_id LEFT JOIN client_grants g ON g.client = c.thing
+        WHERE c.serial = ? ORDER BY c.id, g.template, g.pattern
+        """
+
     public func clientStanding(serial: SerialNumber, der: [UInt8]) throws -> ClientStanding? {
         // One statement (the grants joined in, a row each), so one round trip on PostgreSQL.
         try readOne { db -> ClientStanding? in
-            let rows = try db.rows("""
-                SELECT c.thing, c.template, c.status, c.der, a.name, a.status, g.template AS grant_template, g.pattern AS grant_pattern,
-                    EXISTS (SELECT 1 FROM cmp_confirmations p WHERE p.certificate_id = c.id) AS held
-                FROM certificates c JOIN authorities a ON a.id = c.authority_id LEFT JOIN client_grants g ON g.client = c.thing
-                WHERE c.serial = ? ORDER BY c.id, g.template, g.pattern
-                """, serial.hex)
+            let rows = try db.rows(isShared ? PostgresReads.clientStanding : Self.clientStandingQuery, serial.hex)
             // Several CAs may have issued the same serial: the bytes say which one this is.
             guard let row = rows.first(where: { $0[3] == .blob(der) }) else { return nil }
             let authority: String = row.get(4) ?? "?"

@@ -156,6 +156,8 @@ enum PostgresSchema {
         // SQLite's v13: the CMP shared secret of a token, certificates awaiting confirmation.
         ("v7", "ALTER TABLE enrolment_tokens ADD COLUMN mac_secret TEXT;\n"
             + CMPSchema.confirmations.replacingOccurrences(of: "INTEGER", with: "BIGINT") + ";\n" + CMPSchema.nonces),
+        // The hot reads planned once per connection instead of once per request (`PostgresReads`).
+        ("v8", PostgresReads.functionsV8),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

@@ -1,0 +1,48 @@
+/// The two reads a serving node makes on nearly every request, as PL/pgSQL functions
+/// (schema v8): a client's standing (every API request) and an issuance's facts (every
+/// issuance). Sent as plain statements, both are joins over `certificates` and its indexes that
+/// PostgreSQL parsed and planned again on every request: a third of the database's CPU under
+/// issuance load (`perf record -a` during `iotca-bench shared`). A function's queries are planned
+/// once per connection and kept (PostgreSQL plans them again by itself after any change to the
+/// tables they read); the statement that calls it is a function scan, cheap to plan.
+/// The same rows, columns and order as the plain statements SQLite runs (`Store.issuanceFactsQuery`,
+/// `Store.clientStandingQuery`); the shared suite runs both engines.
+enum PostgresReads {
+    /// Schema v8's functions. Frozen once released: a change is a new migration.
+    /// The CA's row is returned whole (`authorities` as a type), so a column a later migration
+    /// adds reaches `Authority(row:)` without a new function.
+    static let functionsV8 = """
+        CREATE OR REPLACE FUNCTION iotca_issuance_facts(thing_name text, authority_name text)
+        RETURNS TABLE (authority authorities, parent_name text, templates_counter text, active_serial text, row_position bigint)
+        LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+        BEGIN
+            RETURN QUERY SELECT a, p.name, (SELECT s.value FROM settings s WHERE s.key = 'templates_version'), c.serial, c.id
+                FROM authorities a LEFT JOIN authorities p ON p.id = a.parent_id
+                LEFT JOIN certificates c ON c.thing = thing_name AND c.status = 'active'
+                WHERE a.name = authority_name;
+        END $$;
+        CREATE OR REPLACE FUNCTION iotca_client_standing(serial_hex text)
+        RETURNS TABLE (thing text, template text, status text, der bytea, name text, authority_status text,
+                       grant_template text, grant_pattern text, held boolean, row_position bigint, grant_order bigint)
+        LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+        BEGIN
+            RETURN QUERY SELECT c.thing, c.template, c.status, c.der, a.name, a.status, g.template, g.pattern,
+                    EXISTS (SELECT 1 FROM cmp_confirmations p WHERE p.certificate_id = c.id), c.id,
+                    row_number() OVER (PARTITION BY c.id ORDER BY g.template, g.pattern)
+                FROM certificates c JOIN authorities a ON a.id = c.authority_id LEFT JOIN client_grants g ON g.client = c.thing
+                WHERE c.serial = serial_hex;
+        END $$;
+        """
+
+    /// `Store.issuanceFactsQuery` through the function: the CA's columns, then the same three.
+    static let issuanceFacts = """
+        SELECT (f.authority).*, f.parent_name, f.templates_counter, f.active_serial
+        FROM iotca_issuance_facts(?, ?) f ORDER BY f.row_position
+        """
+
+    /// `Store.clientStandingQuery` through the function: the same columns in the same order.
+    static let clientStanding = """
+        SELECT f.thing, f.template, f.status, f.der, f.name, f.authority_status, f.grant_template, f.grant_pattern, f.held
+        FROM iotca_client_standing(?) f ORDER BY f.row_position, f.grant_order
+        """
+}

@@ -12,6 +12,8 @@ import X509
 /// on a new connection or one kept alive from before it.
 final class ClientAuthenticator: Sendable {
     let store: Store
+    /// Where the client's standing is read on a shared store (`Workers.read`).
+    let workers: Workers
     /// The one root a station's, operator's or claim's chain may end at: the node's own copy,
     /// not the database's list of CAs, which a database writer could extend.
     let serviceRoot: Certificate
@@ -35,8 +37,9 @@ final class ClientAuthenticator: Sendable {
     private static let validatedLimit = 10_000
     private let trust = Mutex(Trust())
 
-    init(store: Store, serviceRoot: Certificate) {
+    init(store: Store, serviceRoot: Certificate, workers: Workers) {
         self.store = store
+        self.workers = workers
         self.serviceRoot = serviceRoot
     }
 
@@ -58,7 +61,8 @@ final class ClientAuthenticator: Sendable {
         }
         let standing: ClientStanding
         do {
-            guard let found = try store.clientStanding(serial: serialNumber, der: der) else {
+            let store = self.store
+            guard let found = try await workers.read(shared: store.isShared, { try store.clientStanding(serial: serialNumber, der: der) }) else {
                 throw Problem(.unauthenticated, detail: "client certificate \(serial) is not one this store issued")
             }
             standing = found

@@ -122,7 +122,7 @@ extension IoTCAServer {
         let apiMethods = AllowedMethods(), publicMethods = AllowedMethods()
         api.add(middleware: ProblemMiddleware(listener: "api", metrics: metrics, clock: clock, allowed: apiMethods))
         api.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
-        let peers = PeerCertificates(), authenticator = ClientAuthenticator(store: store, serviceRoot: serviceRoot)
+        let peers = PeerCertificates(), authenticator = ClientAuthenticator(store: store, serviceRoot: serviceRoot, workers: workers)
         APIRoutes(workers: workers, metrics: metrics, bodyLimit: limits.maxBodyBytes, authentication: AuthenticationMiddleware(
             authenticator: authenticator, rateLimiter: limits.rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) },
             peers: peers)).add(to: api)
@@ -141,7 +141,8 @@ extension IoTCAServer {
         publicRouter.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
         let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // OCSP before the files, whose `:file` would otherwise take /ocsp.
-        OCSPRoutes(responder: OCSPResponder(keyring: keyring), metrics: metrics, prefix: prefix).add(to: publicRouter)
+        OCSPRoutes(responder: OCSPResponder(keyring: keyring), workers: workers, sharedStore: store.isShared, metrics: metrics,
+                   prefix: prefix).add(to: publicRouter)
         // CMP before the files too. Its messages protect themselves (RFC 9483 6.1), so it is
         // served here too, over plain HTTP: devices enrol before they could check a TLS server.
         cmp.add(to: publicRouter) { $0.channel.remoteAddress?.ipAddress ?? "unknown" }

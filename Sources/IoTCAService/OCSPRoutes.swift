@@ -10,6 +10,9 @@ import NIOCore
 /// (malformedRequest, unauthorized): that is what OCSP clients read.
 struct OCSPRoutes {
     let responder: OCSPResponder
+    /// Where answers are made on a shared store (`Workers.read`): each reads the database.
+    let workers: Workers
+    let sharedStore: Bool
     let metrics: ServiceMetrics
     /// The path of the store's public URL (`/pki` for `http://host/pki`), where /ocsp is served too.
     let prefix: String?
@@ -22,7 +25,7 @@ struct OCSPRoutes {
         if let prefix, !prefix.isEmpty { bases.append(prefix) }
         for base in bases {
             router.post(RouterPath(base + "/ocsp")) { request, _ in try await post(request) }
-            router.get(RouterPath(base + "/ocsp/**")) { request, _ in get(request, base: base) }
+            router.get(RouterPath(base + "/ocsp/**")) { request, _ in try await get(request, base: base) }
         }
     }
 
@@ -33,19 +36,19 @@ struct OCSPRoutes {
         } catch is NIOTooManyBytesError {
             throw Problem(.tooLarge, detail: "an OCSP request is larger than \(Self.bodyLimit) bytes")
         }
-        return respond(Array(body.readableBytesView))
+        return try await respond(Array(body.readableBytesView))
     }
 
-    private func get(_ request: Request, base: String) -> Response {
+    private func get(_ request: Request, base: String) async throws -> Response {
         // The path as sent: the base64 may hold '/', which a router would split on.
         let path = request.uri.path
         let encoded = String(path.dropFirst((base + "/ocsp/").count))
         guard encoded.utf8.count <= Self.bodyLimit * 2,
               let text = encoded.removingPercentEncoding,
               let der = Data(base64Encoded: Self.padded(text)) else {
-            return respond([])  // malformedRequest
+            return try await respond([])  // malformedRequest
         }
-        return respond(Array(der))
+        return try await respond(Array(der))
     }
 
     /// Base64 as some clients send it in URLs: without its '=' padding.
@@ -54,8 +57,9 @@ struct OCSPRoutes {
         return remainder == 0 ? text : text + String(repeating: "=", count: 4 - remainder)
     }
 
-    private func respond(_ der: [UInt8]) -> Response {
-        let answer = responder.answer(der)
+    private func respond(_ der: [UInt8]) async throws -> Response {
+        let responder = self.responder
+        let answer = try await workers.read(shared: sharedStore) { responder.answer(der) }
         metrics.ocspAnswered(answer.refusal == nil ? "successful" : String(answer.refusal?.prefix { $0 != ":" } ?? "refused"))
         var headers: HTTPFields = [.contentType: "application/ocsp-response"]
         if let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate, let digest = answer.digest {

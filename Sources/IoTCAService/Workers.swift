@@ -34,6 +34,17 @@ final class Workers: Sendable {
         }
     }
 
+    /// Runs a store read the async handlers need, on a worker thread when the store is a shared
+    /// database and in place otherwise. On PostgreSQL a read waits a network round trip, which
+    /// on Swift's cooperative pool (a thread per core, shared by every request of the node)
+    /// held a thread idle per read: with the database a rack away, the client check alone
+    /// capped a node near two requests per round trip. On SQLite the read takes microseconds
+    /// and the hop to another thread would cost more than it.
+    func read<T: Sendable>(shared: Bool, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        guard shared else { return try body() }
+        return try await pool.runIfActive(body)
+    }
+
     func shutdown() async throws {
         try await pool.shutdownGracefully()
     }

@@ -137,6 +137,21 @@ import TestSupport
             #expect(try ProcessRunner.run("curl", ["-sS", "-f", "-o", file.path, url]).succeeded)
             #expect(Array(try Data(contentsOf: file)) == der, "\(name)")
         }
+        // Each node answers OCSP from the database (its reads on the workers: a round trip each).
+        let issuerFile = work.appendingPathComponent("issuing.pem"), rootFile = work.appendingPathComponent("root.pem")
+        try Data(IssuedCertificate.pem(try #require(try store.authority(named: "issuing").certificateDER)).utf8).write(to: issuerFile)
+        try Data(IssuedCertificate.pem(try #require(try store.authority(named: "root").certificateDER)).utf8).write(to: rootFile)
+        for (thing, status) in [("line1-0001", "revoked"), ("line1-0003", "good")] {
+            let entry = try #require(try store.certificates(CertificateFilter(thing: thing)).first)
+            let certificate = work.appendingPathComponent("\(thing).pem")
+            try Data(entry.pem.utf8).write(to: certificate)
+            for name in ["node-a", "node-b"] {
+                let url = try #require(cluster.nodes[name]).publicURL + "/ocsp"
+                let answer = try OpenSSLCLI.run(["ocsp", "-issuer", issuerFile.path, "-cert", certificate.path, "-url", url,
+                                                 "-CAfile", rootFile.path, "-verify_other", issuerFile.path])
+                #expect(answer.stdout.contains("\(certificate.path): \(status)"), "\(name): \(answer.stdout)\(answer.stderr)")
+            }
+        }
         #expect(AuditEvent.firstBrokenLink(try store.events()) == nil)
         let findings = try cluster.findings()
         #expect(findings.isEmpty, "\(findings)")

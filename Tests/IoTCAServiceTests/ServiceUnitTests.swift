@@ -142,13 +142,17 @@ import X509
         return (certificate, serializer.serializedBytes)
     }
 
-    @Test func aRememberedChainIsStillHeldToItsDatesAndStatus() async throws {
-        let fixture = try TemporaryStore()
+    /// On both engines: on a shared one the standing is read on a worker thread (`Workers.read`).
+    @Test(arguments: TemporaryStore.Backend.allCases)
+    func aRememberedChainIsStillHeldToItsDatesAndStatus(_ backend: TemporaryStore.Backend) async throws {
+        let fixture = try TemporaryStore(backend: backend)
         let authority = CertificateAuthority(keyring: fixture.keyring)
         let clients = fixture.folder.appending("clients")
         _ = try authority.createClient("line1", role: .station, grants: [try ClientGrant(parsing: "device:line1-*")], into: clients)
         let station = try presented(clients.appendingPathComponent("line1"))
-        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate())
+        let workers = Workers(keyring: fixture.keyring, threads: 1)
+        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate(),
+                                                workers: workers)
         let identity = try await authenticator.identify(station)
         #expect(identity.role == .station && identity.name == "line1" && identity.grants.map(\.description) == ["device:line1-*"])
         #expect(try await authenticator.identify(station) == identity)  // the second time from the remembered chain
@@ -167,6 +171,7 @@ import X509
         #expect(forbidden?.status == 403)
         let none = await #expect(throws: Problem.self) { try await authenticator.identify(nil) }
         #expect(none?.status == 401)
+        try await workers.shutdown()
     }
 
     @Test func aClientOfARevokedCAIsRefusedThoughItsChainWasRemembered() async throws {
@@ -177,12 +182,15 @@ import X509
         let clients = fixture.folder.appending("clients")
         _ = try authority.createClient("alice", role: .operator, grants: [], into: clients)
         let alice = try presented(clients.appendingPathComponent("alice"))
-        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate())
+        let workers = Workers(keyring: fixture.keyring, threads: 1)
+        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate(),
+                                                workers: workers)
         #expect(try await authenticator.identify(alice).role == .operator)
         let edgeSerial = SerialNumber(bytes: Array(try edge.certificate().serialNumber.bytes))
         _ = try authority.revoke(.serial(edgeSerial, authority: "service-root"))
         let refused = await #expect(throws: Problem.self) { try await authenticator.identify(alice) }
         #expect(refused?.status == 401 && refused?.detail.contains("service") == true)
+        try await workers.shutdown()
     }
 
     /// A database writer who swaps the service's CAs in the rows for CAs of their own (and so
@@ -201,7 +209,10 @@ import X509
                 _ = try db.execute("UPDATE authorities SET certificate_der = ? WHERE name = ?", forged, name)
             }
         }
-        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try Certificate(derEncoded: try #require(try pin.read())))
+        let workers = Workers(keyring: fixture.keyring, threads: 1)
+        defer { Task { try? await workers.shutdown() } }
+        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try Certificate(derEncoded: try #require(try pin.read())),
+                                                workers: workers)
         // The rows now vouch for mallory's chain; the pin does not.
         try await authenticator.validateChain(mallory, to: .store)
         let refused = await #expect(throws: Problem.self) { try await authenticator.validateChain(mallory, to: .service) }
@@ -237,9 +248,12 @@ import X509
         try fixture.store.write { db in
             _ = try db.execute("UPDATE certificates SET template = 'operator' WHERE serial = ?", device.entry.serial.hex)
         }
-        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate())
+        let workers = Workers(keyring: fixture.keyring, threads: 1)
+        let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try fixture.store.authority(named: "service-root").certificate(),
+                                                workers: workers)
         let refused = await #expect(throws: Problem.self) { try await authenticator.identify(try presented(device.folder)) }
         #expect(refused?.status == 403 && refused?.detail.contains("pinned service root") == true, "\(String(describing: refused))")
+        try await workers.shutdown()
     }
 
 }

@@ -59,7 +59,13 @@ struct OCSPRoutes {
 
     private func respond(_ der: [UInt8]) async throws -> Response {
         let responder = self.responder
-        let answer = try await workers.read(shared: sharedStore) { responder.answer(der) }
+        let answer: OCSPResponder.Answer
+        do {
+            answer = try await workers.read(shared: sharedStore, publicListener: true) { responder.answer(der) }
+        } catch {
+            // Only when the server is stopping: still an OCSP answer, as clients read.
+            answer = .stopping
+        }
         metrics.ocspAnswered(answer.refusal == nil ? "successful" : String(answer.refusal?.prefix { $0 != ":" } ?? "refused"))
         var headers: HTTPFields = [.contentType: "application/ocsp-response"]
         if let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate, let digest = answer.digest {

@@ -8,6 +8,11 @@ import Synchronization
 /// unlocked once for the whole process.
 final class Workers: Sendable {
     private let pool: NIOThreadPool
+    /// The public listener's reads on a shared store (OCSP), a lane of their own: a flood of
+    /// unauthenticated requests never queues ahead of the API's work, and holds at most
+    /// `publicThreads` of the store's connections (the service opens the workers' count + 2).
+    private let publicPool: NIOThreadPool
+    static let publicThreads = 2
     private let keyring: Keyring
     private let idle = Mutex<[Borrowed]>([])
 
@@ -22,6 +27,8 @@ final class Workers: Sendable {
         self.keyring = keyring
         pool = NIOThreadPool(numberOfThreads: max(1, threads))
         pool.start()
+        publicPool = NIOThreadPool(numberOfThreads: Self.publicThreads)
+        publicPool.start()
     }
 
     /// Runs `operation` on a worker thread with a front door of its own; `client`, when
@@ -40,12 +47,14 @@ final class Workers: Sendable {
     /// held a thread idle per read: with the database a rack away, the client check alone
     /// capped a node near two requests per round trip. On SQLite the read takes microseconds
     /// and the hop to another thread would cost more than it.
-    func read<T: Sendable>(shared: Bool, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    /// `publicListener`: for the public listener, on its own lane.
+    func read<T: Sendable>(shared: Bool, publicListener: Bool = false, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         guard shared else { return try body() }
-        return try await pool.runIfActive(body)
+        return try await (publicListener ? publicPool : pool).runIfActive(body)
     }
 
     func shutdown() async throws {
+        try await publicPool.shutdownGracefully()
         try await pool.shutdownGracefully()
     }
 }

@@ -21,6 +21,10 @@ public final class OCSPResponder: Sendable {
         /// the answer, not per request; nil for the others.
         public let digest: String?
 
+        /// `tryLater`, for a server that can no longer answer (it is stopping).
+        public static let stopping = Answer(der: OCSPResponseWriter.unsuccessful(.tryLater), thisUpdate: nil, nextUpdate: nil,
+                                            refusal: "tryLater: the responder is stopping")
+
         init(der: [UInt8], thisUpdate: Date?, nextUpdate: Date?, refusal: String?) {
             self.der = der
             self.thisUpdate = thisUpdate

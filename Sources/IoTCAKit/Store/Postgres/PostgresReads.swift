@@ -10,7 +10,9 @@
 enum PostgresReads {
     /// Schema v8's functions. Frozen once released: a change is a new migration.
     /// The CA's row is returned whole (`authorities` as a type), so a column a later migration
-    /// adds reaches `Authority(row:)` without a new function.
+    /// adds reaches `Authority(row:)` without a new function. The function depends on that type:
+    /// a migration that rebuilds the table (new table, copy, rename) must drop
+    /// `iotca_issuance_facts` first and create it again after.
     static let functionsV8 = """
         CREATE OR REPLACE FUNCTION iotca_issuance_facts(thing_name text, authority_name text)
         RETURNS TABLE (authority authorities, parent_name text, templates_counter text, active_serial text, row_position bigint)

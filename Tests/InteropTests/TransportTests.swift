@@ -34,31 +34,72 @@ struct TransportTests {
         }
 
         init() throws {
-            (mqttPort, wssPort, httpsPort, websocketsPort) = (try Broker.freePort(), try Broker.freePort(), try Broker.freePort(), try Broker.freePort())
-            let folder = self.folder, out = folder.appending("broker")
+            let folder = self.folder
             func run(_ arguments: [String]) throws {
                 let result = try Self.iotca(arguments, in: folder)
                 guard result.succeeded else { throw SetupFailed(stderr: "iotca \(arguments.joined(separator: " ")): \(result.stderr)") }
             }
             try run(["init"])
             for thing in ["good", "bad"] { try run(["issue", thing, "--out", folder.path("devices")]) }
+            // Ports taken just before the servers bind them, and taken again if another test's
+            // server got one first in between (both servers check their own logs for that).
+            var attempt = 0
+            var started: Started
+            while true {
+                attempt += 1
+                do {
+                    started = try Self.start(in: folder, again: attempt > 1, run: run)
+                    break
+                } catch let error as ServerDidNotStart where error.portInUse && attempt < 3 {
+                    continue
+                }
+            }
+            (mqttPort, wssPort, httpsPort, websocketsPort) = started.ports
+            (configuration, broker, nginx) = (started.configuration, started.broker, started.nginx)
+        }
+
+        typealias Started = (ports: (Int, Int, Int, Int), configuration: [String], broker: Broker, nginx: Nginx)
+
+        /// A server that did not come up; `portInUse` when another process held its port.
+        struct ServerDidNotStart: Error {
+            let log: String
+            var portInUse: Bool { log.contains("Address already in use") }
+        }
+
+        /// broker-config with four free ports, then mosquitto and nginx running its files.
+        /// `again`: files of an attempt whose ports were taken are there, and are replaced.
+        static func start(in folder: TemporaryFolder, again: Bool, run: ([String]) throws -> Void) throws -> Started {
+            let (mqttPort, wssPort, httpsPort, websocketsPort) = (try Broker.freePort(), try Broker.freePort(), try Broker.freePort(), try Broker.freePort())
+            let out = folder.appending("broker")
             // The servers' PIDs go into files the reload commands read, as a packaged server's do.
-            configuration = ["broker-config", "mosquitto", "nginx", "--out", out.path, "--san", "ip:127.0.0.1", "--bind", "127.0.0.1",
+            let configuration = ["broker-config", "mosquitto", "nginx", "--out", out.path, "--san", "ip:127.0.0.1", "--bind", "127.0.0.1",
                      "--mqtt-port", "\(mqttPort)", "--wss-port", "\(wssPort)", "--https-port", "\(httpsPort)",
                      "--websockets-port", "\(websocketsPort)",
                      "--mosquitto-reload", "kill -HUP \"$(cat '\(folder.path("mosquitto.pid"))')\"",
                      "--nginx-reload", "kill -HUP \"$(cat '\(folder.path("nginx.pid"))')\"", "--set-on-publish"]
-                + (Self.mosquittoUser ? ["--key-group", "mosquitto"] : [])
-            try run(configuration)
+                + (mosquittoUser ? ["--key-group", "mosquitto"] : [])
+            try run(configuration + (again ? ["--force"] : []))
             // As Debian's mosquitto runs: it reads its key as the user mosquitto (given the key's
             // group by broker-config), when this machine has that user and we are root.
             chmod(folder.url.path, 0o755)
-            broker = try Broker(folder: folder.url, complete: try String(contentsOf: out.appendingPathComponent("mosquitto.conf"), encoding: .utf8),
-                                port: mqttPort, dropsPrivileges: Self.mosquittoUser)
+            let broker: Broker
+            do {
+                broker = try Broker(folder: folder.url, complete: try String(contentsOf: out.appendingPathComponent("mosquitto.conf"), encoding: .utf8),
+                                    port: mqttPort, dropsPrivileges: mosquittoUser)
+            } catch Broker.BrokerError.didNotStart(let log) {
+                throw ServerDidNotStart(log: log)
+            }
             try Data("\(broker.processID)\n".utf8).write(to: folder.appending("mosquitto.pid"))
-            nginx = try Nginx(folder: folder.url, http: "include \(out.appendingPathComponent("nginx.conf").path);",
-                              ports: [wssPort, httpsPort], masterProcess: true)
+            let nginx: Nginx
+            do {
+                nginx = try Nginx(folder: folder.url, http: "include \(out.appendingPathComponent("nginx.conf").path);",
+                                  ports: [wssPort, httpsPort], masterProcess: true)
+            } catch Nginx.NginxError.didNotStart(let log) {
+                broker.stop()
+                throw ServerDidNotStart(log: log)
+            }
             try Data("\(nginx.processID)\n".utf8).write(to: folder.appending("nginx.pid"))
+            return ((mqttPort, wssPort, httpsPort, websocketsPort), configuration, broker, nginx)
         }
 
         deinit {

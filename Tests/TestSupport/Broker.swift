@@ -33,7 +33,9 @@ public final class Broker: @unchecked Sendable {
         }
         // Until the listener accepts (or the broker died), woken by its log lines; 5 s at most.
         let port = self.port
-        if FileWatch.wait(in: folder, timeout: 5, until: { Self.accepts(port: port) || !isRunning }), isRunning { return }
+        // A port another process took first also accepts: mosquitto's log says so (and it exits).
+        if FileWatch.wait(in: folder, timeout: 5, until: { Self.accepts(port: port) || !isRunning }), isRunning,
+           !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("Address already in use") { return }
         stop()
         let logged = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         throw BrokerError.didNotStart(log: logged)

@@ -55,7 +55,10 @@ public final class Nginx: @unchecked Sendable {
         let file = folder.appendingPathComponent("nginx.conf")
         try Data(configuration.utf8).write(to: file)
         pid = try Spawn.start(Self.executable, ["-c", file.path, "-p", folder.path, "-e", errorLog.path])
-        if FileWatch.wait(in: folder, timeout: 5, until: { ports.allSatisfy(Broker.accepts(port:)) || !isRunning }), isRunning { return }
+        // A port another process took first also accepts: nginx's log says so (and it exits
+        // after retrying); a caller may then try other ports.
+        if FileWatch.wait(in: folder, timeout: 5, until: { ports.allSatisfy(Broker.accepts(port:)) || !isRunning }), isRunning,
+           !((try? String(contentsOf: errorLog, encoding: .utf8)) ?? "").contains("Address already in use") { return }
         stop()
         throw NginxError.didNotStart(log: (try? String(contentsOf: errorLog, encoding: .utf8)) ?? "no log")
     }

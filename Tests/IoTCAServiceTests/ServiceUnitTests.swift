@@ -210,7 +210,6 @@ import X509
             }
         }
         let workers = Workers(keyring: fixture.keyring, threads: 1)
-        defer { Task { try? await workers.shutdown() } }
         let authenticator = ClientAuthenticator(store: fixture.store, serviceRoot: try Certificate(derEncoded: try #require(try pin.read())),
                                                 workers: workers)
         // The rows now vouch for mallory's chain; the pin does not.
@@ -222,6 +221,7 @@ import X509
         // The node reports the change: its pin no longer matches the database.
         let anchor = try pin.anchor(store: fixture.store)
         #expect(anchor.origin == .file && !anchor.matchesStore)
+        try await workers.shutdown()
     }
 
     /// A node without a pin (a second node of a shared store) takes the database's on its first

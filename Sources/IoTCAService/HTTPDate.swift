@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +17,18 @@ enum HTTPDate {
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(Int(parts.tm_year) + 1900) " +
             "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+
+    private static let lastSecond = Mutex<(second: Int, text: String)>((-1, ""))
+
+    /// Now, for a response's Date header: formatted once a second, not once a request.
+    static func current() -> String {
+        let now = Date()
+        let second = Int(now.timeIntervalSince1970.rounded(.down))
+        if let text = lastSecond.withLock({ $0.second == second ? $0.text : nil }) { return text }
+        let text = format(now)
+        lastSecond.withLock { $0 = (second, text) }
+        return text
     }
 
     /// nil for anything but an IMF-fixdate (the obsolete forms are not worth a cache miss risk).

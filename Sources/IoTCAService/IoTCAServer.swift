@@ -70,7 +70,7 @@ public struct IoTCAServer: Sendable {
             logger.error("the database's service-root differs from this node's pin: clients are checked against the pin; if the change is yours, replace the pin file",
                          metadata: ["file": .string(ServiceRootPin(folder: store.layout.root).file.path)])
         }
-        let (api, publicRouter) = try routers(workers: workers, metrics: metrics, clock: clock, serviceRoot: serviceRoot)
+        let (api, publicRouter, ocsp) = try routers(workers: workers, metrics: metrics, clock: clock, serviceRoot: serviceRoot)
 
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: tlsMaterial.chain.map { .certificate($0) },
                                                            privateKey: .privateKey(tlsMaterial.key))
@@ -81,6 +81,12 @@ public struct IoTCAServer: Sendable {
         tls.certificateVerification = .optionalVerification
         let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9))
         let http = HTTP1Channel.Configuration(additionalChannelHandlers: [CloseUnlessKeepAlive.Installer()], idleTimeout: idle)
+        var publicHTTP = http
+        if !store.isShared {
+            let door = OCSPFastPath.Door(routes: ocsp, access: AccessLog(listener: "public", metrics: metrics), logger: logger, clock: clock)
+            publicHTTP = HTTP1Channel.Configuration(additionalChannelHandlers: [CloseUnlessKeepAlive.Installer(), OCSPFastPath.Installer(door: door)],
+                                                    idleTimeout: idle)
+        }
         let tlsChannel = TLSChannelConfiguration(tlsConfiguration: tls) { _, promise in promise.succeed(.certificateVerified) }
 
         let bound = BoundAddresses()
@@ -92,7 +98,7 @@ public struct IoTCAServer: Sendable {
             configuration: .init(address: .hostname(configuration.apiListen.host, port: configuration.apiListen.port), serverName: nil),
             onServerRunning: { channel in bound.set(api: channel.localAddress); notify() }, logger: logger)
         let publicApplication = Application(
-            router: publicRouter, server: .http1(configuration: http),
+            router: publicRouter, server: .http1(configuration: publicHTTP),
             configuration: .init(address: .hostname(configuration.publicListen.host, port: configuration.publicListen.port), serverName: nil),
             onServerRunning: { channel in bound.set(public: channel.localAddress); notify() }, logger: logger)
         logger.info("starting", metadata: ["store": .string(store.location.description), "tls": .string(tlsMaterial.origin),
@@ -115,7 +121,7 @@ extension IoTCAServer {
     /// beside it) and the public one (OCSP, CRL and CA files, health, metrics), which is also
     /// served under the path of the store's public URL.
     func routers(workers: Workers, metrics: ServiceMetrics, clock: @escaping @Sendable () -> ContinuousClock.Instant,
-                 serviceRoot: Certificate) throws -> (api: Router<APIContext>, public: Router<PublicContext>) {
+                 serviceRoot: Certificate) throws -> (api: Router<APIContext>, public: Router<PublicContext>, ocsp: OCSPRoutes) {
         let store = keyring.store
         let limits = configuration.limits
         let api = Router(context: APIContext.self)
@@ -141,22 +147,23 @@ extension IoTCAServer {
         publicRouter.add(middleware: ConcurrencyLimit(limit: limits.maxConcurrentRequests, inFlight: .init()))
         let prefix = (try store.setting("public_url")).flatMap { URL(string: $0)?.path }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // OCSP before the files, whose `:file` would otherwise take /ocsp.
-        OCSPRoutes(responder: OCSPResponder(keyring: keyring), workers: workers, sharedStore: store.isShared, metrics: metrics,
-                   prefix: prefix).add(to: publicRouter)
+        let ocsp = OCSPRoutes(responder: OCSPResponder(keyring: keyring), workers: workers, sharedStore: store.isShared, metrics: metrics,
+                              prefix: prefix)
+        ocsp.add(to: publicRouter)
         // CMP before the files too. Its messages protect themselves (RFC 9483 6.1), so it is
         // served here too, over plain HTTP: devices enrol before they could check a TLS server.
         cmp.add(to: publicRouter) { $0.channel.remoteAddress?.ipAddress ?? "unknown" }
         PublicRoutes(workers: workers, metrics: metrics, clock: store.clock, prefix: prefix).add(to: publicRouter)
         apiMethods.register(api)
         publicMethods.register(publicRouter)
-        return (api, publicRouter)
+        return (api, publicRouter, ocsp)
     }
 
     /// Every route as "METHOD /path" per listener, path parameters as `{name}`: what the
     /// OpenAPI document (`docs/openapi.yaml`) must describe, no more and no less.
     public func routeTable() async throws -> (api: [String], public: [String]) {
         let workers = Workers(keyring: keyring, threads: 1)
-        let routers: (api: Router<APIContext>, public: Router<PublicContext>)
+        let routers: (api: Router<APIContext>, public: Router<PublicContext>, ocsp: OCSPRoutes)
         do {
             let serviceRoot = try keyring.store.authority(named: ServiceHierarchy.rootName).certificate()
             routers = try self.routers(workers: workers, metrics: ServiceMetrics(), clock: { ContinuousClock.now }, serviceRoot: serviceRoot)

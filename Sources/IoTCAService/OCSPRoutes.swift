@@ -20,9 +20,13 @@ struct OCSPRoutes {
     /// Requests are about a hundred bytes; a few CertIDs and a nonce stay far below this.
     static let bodyLimit = 16 * 1024
 
+    /// Where /ocsp is served: the root, and the public URL's path when it has one.
+    var bases: [String] {
+        guard let prefix, !prefix.isEmpty else { return [""] }
+        return ["", prefix]
+    }
+
     func add(to router: Router<PublicContext>) {
-        var bases = [""]
-        if let prefix, !prefix.isEmpty { bases.append(prefix) }
         for base in bases {
             router.post(RouterPath(base + "/ocsp")) { request, _ in try await post(request) }
             router.get(RouterPath(base + "/ocsp/**")) { request, _ in try await get(request, base: base) }
@@ -41,14 +45,15 @@ struct OCSPRoutes {
 
     private func get(_ request: Request, base: String) async throws -> Response {
         // The path as sent: the base64 may hold '/', which a router would split on.
-        let path = request.uri.path
-        let encoded = String(path.dropFirst((base + "/ocsp/").count))
-        guard encoded.utf8.count <= Self.bodyLimit * 2,
-              let text = encoded.removingPercentEncoding,
-              let der = Data(base64Encoded: Self.padded(text)) else {
-            return try await respond([])  // malformedRequest
-        }
-        return try await respond(Array(der))
+        try await respond(Self.requestDER(path: request.uri.path, base: base))
+    }
+
+    /// The DER request of `GET BASE/ocsp/ENCODED`: empty (malformedRequest) when it does not decode.
+    static func requestDER(path: some StringProtocol, base: String) -> [UInt8] {
+        let encoded = path.dropFirst(base.count + "/ocsp/".count)
+        guard encoded.utf8.count <= bodyLimit * 2, let text = String(encoded).removingPercentEncoding,
+              let der = Data(base64Encoded: padded(text)) else { return [] }
+        return Array(der)
     }
 
     /// Base64 as some clients send it in URLs: without its '=' padding.
@@ -66,7 +71,15 @@ struct OCSPRoutes {
             // Only when the server is stopping: still an OCSP answer, as clients read.
             answer = .stopping
         }
+        counted(answer)
+        return Response(status: .ok, headers: Self.headers(for: answer), body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
+    }
+
+    func counted(_ answer: OCSPResponder.Answer) {
         metrics.ocspAnswered(answer.refusal == nil ? "successful" : String(answer.refusal?.prefix { $0 != ":" } ?? "refused"))
+    }
+
+    static func headers(for answer: OCSPResponder.Answer) -> HTTPFields {
         var headers: HTTPFields = [.contentType: "application/ocsp-response"]
         if let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate, let digest = answer.digest {
             // RFC 5019 6.2: caches keep the answer until its nextUpdate, not longer.
@@ -78,6 +91,6 @@ struct OCSPRoutes {
         } else {
             headers[.cacheControl] = "no-cache"
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
+        return headers
     }
 }

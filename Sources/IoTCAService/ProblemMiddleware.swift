@@ -35,19 +35,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             response = Self.response(answer)
             if let allow { response.headers[.allow] = allow.joined(separator: ", ") }
         }
-        let elapsed = clock() - started
-        metrics.record(listener: listener, route: context.endpointPath ?? "unmatched", status: response.status.code, elapsed: elapsed)
-        // The line is built only when it will be written: it is per request, on the hot path.
-        guard context.logger.logLevel <= .info else { return response }
-        let client = (context as? APIContext)?.client
-        var metadata: Logger.Metadata = [
-            "listener": .string(listener), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-            "status": .stringConvertible(response.status.code),
-            "ms": .string(String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)),
-        ]
-        if let client { metadata["client"] = .string(client.auditName) }
-        if let problem { metadata["problem"] = .string(problem.type) }
-        context.logger.info("request", metadata: metadata)
+        AccessLog(listener: listener, metrics: metrics).record(
+            method: request.method.rawValue, path: request.uri.path, route: context.endpointPath ?? "unmatched", status: response.status.code,
+            elapsed: clock() - started, client: (context as? APIContext)?.client, problem: problem, logger: context.logger)
         return response
     }
 

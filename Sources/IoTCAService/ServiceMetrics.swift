@@ -21,10 +21,26 @@ final class ServiceMetrics: Sendable {
     }
 
     func record(listener: String, route: String, status: Int, elapsed: Duration) {
-        registry.makeCounter(name: "iotca_http_requests_total",
-                             labels: [("listener", listener), ("route", route), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(name: "iotca_http_request_duration_seconds",
-                                       labels: [("listener", listener), ("route", route)], buckets: Self.buckets).record(elapsed)
+        recorder(listener: listener, route: route, status: status).record(elapsed)
+    }
+
+    /// A route's request count for one status and its latency, looked up once by a caller that
+    /// answers it often (a registry lookup costs as much as a cached OCSP answer's other work).
+    struct RouteRecorder: Sendable {
+        let count: Counter
+        let latency: DurationHistogram
+
+        func record(_ elapsed: Duration) {
+            count.increment()
+            latency.record(elapsed)
+        }
+    }
+
+    func recorder(listener: String, route: String, status: Int) -> RouteRecorder {
+        RouteRecorder(count: registry.makeCounter(name: "iotca_http_requests_total",
+                                                  labels: [("listener", listener), ("route", route), ("status", String(status))]),
+                      latency: registry.makeDurationHistogram(name: "iotca_http_request_duration_seconds",
+                                                              labels: [("listener", listener), ("route", route)], buckets: Self.buckets))
     }
 
     func issued(template: String, keySource: String) {

@@ -97,6 +97,59 @@ import TestSupport
         #expect(after.body != first.body)
     }
 
+    /// Requests pipelined on one connection, OCSP (answered beside the router once the signer
+    /// is certified) and others (answered by the router): the answers come back in order.
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let fixture = try Fixture()
+        let folder = fixture.store.folder
+        _ = try fixture.ask(fixture.good.folder)  // the signer certified
+        func request(_ bundle: URL, _ name: String) throws -> String {
+            let out = folder.appending(name)
+            _ = try OpenSSLCLI.run(["ocsp", "-issuer", bundle.appendingPathComponent("chain.pem").path,
+                                    "-cert", bundle.appendingPathComponent("cert.pem").path, "-reqout", out.path])
+            return out.path
+        }
+        let good = try request(fixture.good.folder, "good.req"), revoked = try request(fixture.revoked.folder, "revoked.req")
+        let script = folder.appending("pipeline.py")
+        try Data(Self.pipelineScript.utf8).write(to: script)
+        let port = try #require(fixture.server.publicURL.split(separator: ":").last.map(String.init))
+        let result = try ProcessRunner.run("/usr/bin/python3", [script.path, port, good, revoked, folder.url.path], timeout: 60)
+        #expect(result.stdout.split(separator: "\n") == [
+            "200 application/ocsp-response", "200 text/plain", "200 application/ocsp-response", "200 application/ocsp-response",
+            "200 text/plain",
+        ], "\(result.stdout) \(result.stderr)")
+        for (index, status) in [(0, "good"), (2, "revoked"), (3, "good")] {
+            let text = try OpenSSLCLI.run(["ocsp", "-respin", folder.path("answer-\(index).der"), "-resp_text", "-noverify"]).stdout
+            #expect(text.contains("Cert Status: \(status)"), "answer \(index): \(text)")
+        }
+    }
+
+    /// Sends its requests in one write and reads the answers off one buffered stream.
+    static let pipelineScript = #"""
+    import base64, socket, sys, urllib.parse
+    port, good, revoked, out = int(sys.argv[1]), open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read(), sys.argv[4]
+    def post(der):
+        return b"POST /ocsp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ocsp-request\r\nContent-Length: %d\r\n\r\n" % len(der) + der
+    def get(path):
+        return b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    encoded = urllib.parse.quote(base64.b64encode(good).decode(), safe="")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(post(good) + get("/healthz") + post(revoked) + get("/ocsp/" + encoded) + get("/healthz"))
+    stream = sock.makefile("rb")
+    for index in range(5):
+        status = stream.readline().split()[1].decode()
+        headers = {}
+        while True:
+            line = stream.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, value = line.decode().split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+        body = stream.read(int(headers.get("content-length", "0")))
+        print(status, headers.get("content-type", "").split(";")[0])
+        open("%s/answer-%d.der" % (out, index), "wb").write(body)
+    """#
+
     @Test func malformedForeignAndOversizedRequestsAreRefusedAsOCSPSays() throws {
         let fixture = try Fixture()
         func post(_ body: Data) throws -> (status: String, body: Data) {

@@ -34,10 +34,19 @@ public struct OCSPRequest: Sendable, Equatable {
     public let nonceExtension: [UInt8]?
 
     /// Why a request cannot be answered: `malformedRequest` for all of them (4.2.1).
-    public enum Malformed: Error, Equatable {
+    public enum Malformed: Error, Equatable, CustomStringConvertible {
         case notDER(String)
         case unsupportedHash
         case nonceTooLong(Int)
+
+        // Written out: the reflection `"\(error)"` falls back to cost more than the refusal it explains.
+        public var description: String {
+            switch self {
+            case .notDER(let what): "not DER: \(what)"
+            case .unsupportedHash: "a CertID's hash algorithm is not SHA-1 or SHA-2"
+            case .nonceTooLong(let count): "a nonce of \(count) bytes (at most \(OCSPRequest.maximumNonce))"
+            }
+        }
     }
 
     /// The longest nonce accepted (RFC 8954 2.1: 1 to 32 octets).

@@ -73,6 +73,14 @@ public final class OCSPResponder: Sendable {
 
     /// The answer to one DER request. Never throws: every failure is an OCSP status.
     public func answer(_ bytes: [UInt8]) -> Answer {
+        // With certifying allowed there is always an answer.
+        answer(bytes, certifying: true) ?? Self.refused(.internalError, "no answer")
+    }
+
+    /// The answer, or nil when making it would first certify a delegated signer (a key, a
+    /// signature and a write to the store, which may wait for another writer): for a caller
+    /// that must not wait, which then asks again with certifying allowed where it may.
+    public func answer(_ bytes: [UInt8], certifying: Bool) -> Answer? {
         let request: OCSPRequest
         do {
             request = try OCSPRequest(der: bytes)
@@ -99,7 +107,7 @@ public final class OCSPResponder: Sendable {
                 // Not a CA of this store (or several CAs in one request, which one signer cannot vouch for).
                 return Self.refused(.unauthorized, "no CA of this store issued the certificate asked about")
             }
-            let signer = try currentSigner(for: issuer.authority, now: now)
+            guard let signer = try currentSigner(for: issuer.authority, now: now, certifying: certifying) else { return nil }
             let nextUpdate = min(now + validity, Int64(signer.notAfter.timeIntervalSince1970.rounded(.down)))
             // A revoked CA's certificates are all revoked as of the CA (RFC 6960 2.2): never `good`.
             let caRevocation = issuer.authority.status == .revoked ? try store.authorityRevocation(issuer.authority.name) : nil
@@ -167,9 +175,10 @@ public final class OCSPResponder: Sendable {
     }
 
     /// The CA's delegated signer, certified now if there is none yet or it is near its end.
-    private func currentSigner(for authority: Authority, now: Int64) throws -> OCSPSigner {
+    private func currentSigner(for authority: Authority, now: Int64, certifying: Bool) throws -> OCSPSigner? {
         let date = Date(timeIntervalSince1970: TimeInterval(now))
         if let current = signers.withLock({ $0[authority.name] }), !current.isDue(at: date) { return current }
+        guard certifying else { return nil }
         // Certified under the lock, so concurrent first requests make one signer, not several.
         return try signers.withLock { signers in
             if let current = signers[authority.name], !current.isDue(at: date) { return current }

@@ -19,10 +19,11 @@ import NIOHTTPTypes
 ///
 /// It takes nothing it cannot answer exactly as the route would: a request while an earlier
 /// one of the connection is still with Hummingbird (answers stay in order), a body over the
-/// limit, an `Expect` header, a target with a query, or an answer that would first certify a
-/// delegated signer (a write to the store, which may wait for another writer) goes on to the
-/// router, with every part it held. A shared store is never answered here: its reads wait for
-/// a database round trip, which must not hold an event loop.
+/// limit, an `Expect` header or a target with a query goes on to the router, with every part
+/// it held; so does every request while the channel is unwritable, and every answer that is
+/// not reads and a signature of microseconds (`OCSPResponder.answer(_:quickOnly:)`). A shared
+/// store is never answered here: its reads wait for a database round trip, which must not
+/// hold an event loop.
 final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -56,7 +57,9 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 Route(name: name, path: path, base: base, recorder: access.metrics.recorder(listener: access.listener, route: name, status: 200))
             }
             posts = routes.bases.map { route($0 + "/ocsp", $0 + "/ocsp", $0) }
-            gets = routes.bases.map { route($0 + "/ocsp/**", $0 + "/ocsp/", $0) }
+            // A public URL whose path begins with /ocsp puts its files (`/ocsp/:file`) where the
+            // router would choose between them and OCSP: GET is then left to the router.
+            gets = routes.bases.contains { $0.hasPrefix("/ocsp") } ? [] : routes.bases.map { route($0 + "/ocsp/**", $0 + "/ocsp/", $0) }
         }
 
         /// The route a request would reach, when this handler may take it.
@@ -81,15 +84,20 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var held: Held?
     /// Requests handed to the router whose answers are not all written yet.
     private var withRouter = 0
+    private var closing = false
 
     init(door: Door) {
         self.door = door
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After an answer to a client that asked to close, nothing more is read or run.
+        guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if withRouter == 0, let route = door.route(of: head) {
+            // An unwritable channel (a client that sends and does not read) goes to the router,
+            // whose writer waits and so stops reading: answers here would queue without bound.
+            if withRouter == 0, context.channel.isWritable, let route = door.route(of: head) {
                 held = Held(head: head, route: route, body: nil, started: door.clock())
                 return
             }
@@ -111,7 +119,7 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             let der = request.head.method == .get
                 ? OCSPRoutes.requestDER(path: request.head.path ?? "", base: request.route.base)
                 : request.body.map { Array($0.readableBytesView) } ?? []
-            guard let answer = door.routes.responder.answer(der, certifying: false) else {
+            guard let answer = door.routes.responder.answer(der, quickOnly: true) else {
                 handOver(request, context: context)
                 return context.fireChannelRead(data)
             }
@@ -135,6 +143,7 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respond(_ answer: OCSPResponder.Answer, to request: Held, context: ChannelHandlerContext) {
         door.routes.counted(answer)
+        door.access.metrics.ocspBesideRouter.increment()
         var headers = OCSPRoutes.headers(for: answer)
         headers[.contentLength] = String(answer.der.count)
         headers[.date] = HTTPDate.current()
@@ -145,10 +154,13 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         // As Hummingbird does: a client that asked to close (HTTP/1.0 without keep-alive
         // included, see `CloseUnlessKeepAlive`) is answered, then the connection closes.
         if request.head.headerFields[.connection]?.lowercased() == "close" {
+            closing = true
             let written = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
+            // The output only, as Hummingbird closes: a full close with unread bytes in the
+            // receive buffer sends a reset, which can cost the client the answer.
+            written.futureResult.whenComplete { _ in bound.value.close(mode: .output, promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }

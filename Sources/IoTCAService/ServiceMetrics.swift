@@ -18,6 +18,7 @@ final class ServiceMetrics: Sendable {
             answers[status] = registry.makeCounter(name: "iotca_ocsp_responses_total", labels: [("status", status)])
         }
         ocspAnswers = answers
+        ocspBesideRouter = registry.makeCounter(name: "iotca_ocsp_answered_beside_router_total")
     }
 
     func record(listener: String, route: String, status: Int, elapsed: Duration) {
@@ -64,6 +65,11 @@ final class ServiceMetrics: Sendable {
     func estRefused(_ outcome: String) {
         registry.makeCounter(name: "iotca_est_refused_total", labels: [("outcome", outcome)]).increment()
     }
+
+    /// OCSP answers written on the event loop beside the router (`OCSPFastPath`): with
+    /// `iotca_ocsp_responses_total`, how many answers needed the router (a new signer, a
+    /// pipelined request behind another, a client not reading, a shared store).
+    let ocspBesideRouter: Counter
 
     func ocspAnswered(_ status: String) {
         (ocspAnswers[status] ?? registry.makeCounter(name: "iotca_ocsp_responses_total", labels: [("status", status)])).increment()

@@ -122,6 +122,11 @@ import TestSupport
             let text = try OpenSSLCLI.run(["ocsp", "-respin", folder.path("answer-\(index).der"), "-resp_text", "-noverify"]).stdout
             #expect(text.contains("Cert Status: \(status)"), "answer \(index): \(text)")
         }
+        // The first after the signer's certification was answered beside the router, the two
+        // behind the pipelined health check by the router.
+        let metrics = try ProcessRunner.run("curl", ["-sS", fixture.server.publicURL + "/metrics"]).stdout
+        let beside = metrics.split(separator: "\n").first { $0.hasPrefix("iotca_ocsp_answered_beside_router_total ") }
+        #expect(beside.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0 >= 1, "\(metrics)")
     }
 
     /// Sends its requests in one write and reads the answers off one buffered stream.

@@ -187,10 +187,36 @@ import TestSupport
             let answer = try #require(try Self.answer(from: channel))
             #expect(answer.body == fixture.responder.answer(fixture.plain).der, "\(path)")
         }
+        // A client that sends without reading: the router's writer waits, and so stops reading.
+        channel.isWritable = false
+        try Self.post(fixture.plain, into: channel)
+        #expect(try Self.answer(from: channel) == nil)
+        #expect(try Self.handedOver(channel).first == "head POST /ocsp")
+        try Self.routerAnswers(channel)
+        channel.isWritable = true
         // Garbage in the path: malformedRequest, as the route says it.
         try Self.get("/ocsp/not-base64!", into: channel)
         #expect(try Self.answer(from: channel)?.body == [0x30, 0x03, 0x0A, 0x01, 0x01])
         #expect(try Self.handedOver(channel).isEmpty)
+        try await fixture.workers.shutdown()
+    }
+
+    /// A CA that may not issue signs its answers itself, with its own key (maybe on a token):
+    /// the router's to do. A public URL path under /ocsp leaves GET to the router too.
+    @Test func aCAsOwnSignatureAndOverlappingPathsAreTheRoutersToo() async throws {
+        let fixture = try Fixture()
+        _ = try AuthorityManager(keyring: fixture.store.keyring).setStatus(.disabled, of: "issuing")
+        let responder = OCSPResponder(keyring: fixture.store.keyring)
+        let routed = try fixture.text(try #require(responder.answer(fixture.withNonce, quickOnly: false)).der)
+        #expect(routed.contains("Cert Status: good"), "\(routed)")
+        #expect(responder.answer(fixture.withNonce, quickOnly: true) == nil)
+        #expect(fixture.responder.answer(fixture.withNonce, quickOnly: true) == nil)  // no signer yet: certifying is the router's
+
+        let routes = OCSPRoutes(responder: fixture.responder, workers: fixture.workers, sharedStore: false, metrics: fixture.metrics, prefix: "/ocsp")
+        let door = OCSPFastPath.Door(routes: routes, access: fixture.door.access, logger: fixture.door.logger, clock: { ContinuousClock.now })
+        let get = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/ocsp/issuing.crt", headerFields: [:])
+        #expect(door.route(of: get) == nil)
+        #expect(door.route(of: HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/ocsp/ocsp", headerFields: [:]))?.name == "/ocsp/ocsp")
         try await fixture.workers.shutdown()
     }
 
@@ -200,6 +226,11 @@ import TestSupport
         let channel = try fixture.channel()
         try Self.post(fixture.plain, headers: [.connection: "close"], into: channel)
         #expect(try Self.answer(from: channel) != nil)
+        // Requests pipelined behind it are neither answered nor run (the channel may be gone).
+        try? Self.post(fixture.plain, into: channel)
+        try? Self.get("/healthz", into: channel)
+        #expect(try Self.answer(from: channel) == nil)
+        #expect(try Self.handedOver(channel).isEmpty)
         channel.embeddedEventLoop.run()
         #expect(!channel.isActive)
         try await fixture.workers.shutdown()

@@ -65,6 +65,7 @@ public final class OCSPResponder: Sendable {
     }
     private let state = Mutex(State())
     private let signers = Mutex<[String: OCSPSigner]>([:])
+    private let certification = Mutex<Void>(())
 
     public init(keyring: Keyring, validity: Int64 = 3_600) {
         self.keyring = keyring
@@ -73,14 +74,16 @@ public final class OCSPResponder: Sendable {
 
     /// The answer to one DER request. Never throws: every failure is an OCSP status.
     public func answer(_ bytes: [UInt8]) -> Answer {
-        // With certifying allowed there is always an answer.
-        answer(bytes, certifying: true) ?? Self.refused(.internalError, "no answer")
+        // Without quickOnly there is always an answer.
+        answer(bytes, quickOnly: false) ?? Self.refused(.internalError, "no answer")
     }
 
-    /// The answer, or nil when making it would first certify a delegated signer (a key, a
-    /// signature and a write to the store, which may wait for another writer): for a caller
-    /// that must not wait, which then asks again with certifying allowed where it may.
-    public func answer(_ bytes: [UInt8], certifying: Bool) -> Answer? {
+    /// The answer; with `quickOnly`, nil when making it would take more than reads and a
+    /// signature of microseconds: certifying a delegated signer (a key, a signature and a
+    /// write to the store, which may wait for another writer), or a signature by the CA's own
+    /// key (maybe on a token) or by RSA. For a caller that must not wait (an event loop), which
+    /// then asks again without it where waiting is allowed.
+    public func answer(_ bytes: [UInt8], quickOnly: Bool) -> Answer? {
         let request: OCSPRequest
         do {
             request = try OCSPRequest(der: bytes)
@@ -107,7 +110,8 @@ public final class OCSPResponder: Sendable {
                 // Not a CA of this store (or several CAs in one request, which one signer cannot vouch for).
                 return Self.refused(.unauthorized, "no CA of this store issued the certificate asked about")
             }
-            guard let signer = try currentSigner(for: issuer.authority, now: now, certifying: certifying) else { return nil }
+            guard let signer = try currentSigner(for: issuer.authority, now: now, certifying: !quickOnly),
+                  !quickOnly || signer.signsQuickly else { return nil }
             let nextUpdate = min(now + validity, Int64(signer.notAfter.timeIntervalSince1970.rounded(.down)))
             // A revoked CA's certificates are all revoked as of the CA (RFC 6960 2.2): never `good`.
             let caRevocation = issuer.authority.status == .revoked ? try store.authorityRevocation(issuer.authority.name) : nil
@@ -179,15 +183,16 @@ public final class OCSPResponder: Sendable {
         let date = Date(timeIntervalSince1970: TimeInterval(now))
         if let current = signers.withLock({ $0[authority.name] }), !current.isDue(at: date) { return current }
         guard certifying else { return nil }
-        // Certified under the lock, so concurrent first requests make one signer, not several.
-        return try signers.withLock { signers in
-            if let current = signers[authority.name], !current.isDue(at: date) { return current }
+        // Certified under a lock of its own, so concurrent first requests make one signer, not
+        // several, while the signers' lock stays free for the answers that need no new one.
+        return try certification.withLock { _ in
+            if let current = signers.withLock({ $0[authority.name] }), !current.isDue(at: date) { return current }
             let caSigner = try keyring.signer(for: authority, toIssue: false)
             // A CA that may not issue certifies no new signer: it signs its answers itself.
             let made = authority.status == .active
                 ? try OCSPSigner.issue(for: authority, with: caSigner, store: store, now: date)
                 : try OCSPSigner.caItself(authority, signer: caSigner)
-            signers[authority.name] = made
+            signers.withLock { $0[authority.name] = made }
             return made
         }
     }

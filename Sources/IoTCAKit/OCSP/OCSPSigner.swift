@@ -13,6 +13,8 @@ public struct OCSPSigner: Sendable {
     public let serial: SerialNumber
     public let notAfter: Date
     let algorithm: KeyAlgorithm
+    /// A key certified for OCSP alone, in memory; false when the CA answers itself.
+    let delegated: Bool
     /// SHA-1 of the signer's subjectPublicKey bits: the responderID byKey (4.2.2.3).
     let keyHash: [UInt8]
     /// The signature over a ResponseData: the delegated key's, or the CA's own.
@@ -46,7 +48,7 @@ public struct OCSPSigner: Sendable {
         let signingKey = try key.signingKey()
         let algorithm = key.algorithm
         return OCSPSigner(authority: authority.name, certificateDER: issued.der, serial: issued.serial, notAfter: issued.notValidAfter,
-                          algorithm: algorithm, keyHash: Array(Insecure.SHA1.hash(data: bits))) { tbs in
+                          algorithm: algorithm, delegated: true, keyHash: Array(Insecure.SHA1.hash(data: bits))) { tbs in
             try signingKey.sign(bytes: tbs, signatureAlgorithm: algorithm.signatureAlgorithm).rawRepresentation
         }
     }
@@ -59,8 +61,14 @@ public struct OCSPSigner: Sendable {
             throw SigningError.signatureFailed("CA \(authority.name) has no certificate to answer OCSP with")
         }
         return OCSPSigner(authority: authority.name, certificateDER: der, serial: SerialNumber(signer.certificate.serialNumber),
-                          notAfter: signer.certificate.notValidAfter, algorithm: signer.keyAlgorithm,
+                          notAfter: signer.certificate.notValidAfter, algorithm: signer.keyAlgorithm, delegated: false,
                           keyHash: Array(Insecure.SHA1.hash(data: bits))) { tbs in try signer.signature(forCRL: tbs) }
+    }
+
+    /// Whether a signature costs microseconds: a delegated key in memory of an elliptic curve,
+    /// not the CA's own key (maybe on a token) nor RSA (milliseconds).
+    var signsQuickly: Bool {
+        delegated && [.ecP256, .ecP384, .ed25519].contains(algorithm)
     }
 
     /// Whether it is time to certify the next one.

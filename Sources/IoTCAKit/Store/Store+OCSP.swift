@@ -4,16 +4,12 @@ extension Store {
     /// What OCSP says of the certificate `serial` of the CA with row id `authorityID`: nil
     /// when the CA never issued it (`unknown`).
     func ocspStatus(authorityID: Int64, serial: SerialNumber) throws -> OCSPCertificateStatus? {
-        try readOne { db -> OCSPCertificateStatus? in
-            guard let row = try db.row("""
-                SELECT status, revoked_at, revocation_reason FROM certificates WHERE authority_id = ? AND serial = ?
-                """, authorityID, serial.hex) else { return nil }
-            guard row.get(0, as: String.self) == CertificateEntry.Status.revoked.rawValue else { return .good }
-            let revokedAt: Date? = row.get(1)
-            let reason: String? = row.get(2)
-            return .revoked(at: Int64((revokedAt ?? Date(timeIntervalSince1970: 0)).timeIntervalSince1970.rounded(.down)),
-                            reason: reason.flatMap(RevocationReason.init(rawValue:)) ?? .unspecified)
-        }
+        guard let row = try database.certificateStatus(authorityID: authorityID, serial: serial.hex) else { return nil }
+        guard row.get(0, as: String.self) == CertificateEntry.Status.revoked.rawValue else { return .good }
+        let revokedAt: Date? = row.get(1)
+        let reason: String? = row.get(2)
+        return .revoked(at: Int64((revokedAt ?? Date(timeIntervalSince1970: 0)).timeIntervalSince1970.rounded(.down)),
+                        reason: reason.flatMap(RevocationReason.init(rawValue:)) ?? .unspecified)
     }
 
     /// What OCSP says of every certificate of the revoked CA `name`: revoked when the CA's own

@@ -111,13 +111,21 @@ final class SQLiteDatabase: StoreDatabase {
         }
     }
 
-    func revocationEpoch() throws -> Int64 {
-        let watcher = watch.withLock { watch -> StoreChangeWatch? in
+    private var watcher: StoreChangeWatch? {
+        watch.withLock { watch -> StoreChangeWatch? in
             if watch == nil { watch = StoreChangeWatch(path: path) }
             return watch
         }
+    }
+
+    func revocationEpoch() throws -> Int64 {
         if let watcher { return try watcher.revocationEpoch() }
         return try read { db in try db.value(Int64.self, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'revocation_epoch'") ?? 0 }
+    }
+
+    func certificateStatus(authorityID: Int64, serial: String) throws -> SQLRow? {
+        if let watcher { return try watcher.certificateStatus(authorityID: authorityID, serial: serial) }
+        return try readOne { db in try db.row(StoreQueries.certificateStatus, authorityID, serial) }
     }
 
     private func passThrough(_ error: any Error) -> any Error {

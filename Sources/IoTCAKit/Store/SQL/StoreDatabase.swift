@@ -29,4 +29,20 @@ protocol StoreDatabase: Sendable {
     func compact() throws -> (before: Int64, after: Int64)?
     /// The store's revocation count as cheaply as the engine can tell it (see `Store.revocationEpoch`).
     func revocationEpoch() throws -> Int64
+    /// The status columns of the certificate `serial` (hex) of the CA with row id `authorityID`
+    /// (`StoreQueries.certificateStatus`), as cheaply as the engine can: asked by every OCSP
+    /// answer not in the cache. Nil when the CA never issued it.
+    func certificateStatus(authorityID: Int64, serial: String) throws -> SQLRow?
+}
+
+/// Statements more than one engine's code sends.
+enum StoreQueries {
+    static let certificateStatus = "SELECT status, revoked_at, revocation_reason FROM certificates WHERE authority_id = ? AND serial = ?"
+    static let certificateStatusColumns = SQLRow.Columns(["status", "revoked_at", "revocation_reason"])
+}
+
+extension StoreDatabase {
+    func certificateStatus(authorityID: Int64, serial: String) throws -> SQLRow? {
+        try readOne { db in try db.row(StoreQueries.certificateStatus, authorityID, serial) }
+    }
 }

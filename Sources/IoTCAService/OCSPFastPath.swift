@@ -85,6 +85,21 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests handed to the router whose answers are not all written yet.
     private var withRouter = 0
     private var closing = false
+    /// A request handed to the router asked to close: Hummingbird answers it and reads no more.
+    private var routerCloses = false
+
+    static func asksToClose(_ head: HTTPRequest) -> Bool {
+        head.headerFields[.connection]?.lowercased() == "close"
+    }
+
+    /// Hummingbird's own test, to the letter (`HTTPChannelHandler`): "Close" it keeps reading after.
+    static func routerCloses(after head: HTTPRequest) -> Bool {
+        head.headerFields[.connection] == "close"
+    }
+
+    /// How long a client has to read its last answer after the output is closed, before the
+    /// connection goes (requests it pipelined behind would otherwise keep it open).
+    static let lingering = TimeAmount.seconds(5)
 
     init(door: Door) {
         self.door = door
@@ -97,11 +112,17 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             // An unwritable channel (a client that sends and does not read) goes to the router,
             // whose writer waits and so stops reading: answers here would queue without bound.
+            // Hummingbird reads nothing after a request that asked to close: neither does this.
+            if routerCloses {
+                closing = true
+                return
+            }
             if withRouter == 0, context.channel.isWritable, let route = door.route(of: head) {
                 held = Held(head: head, route: route, body: nil, started: door.clock())
                 return
             }
             withRouter += 1
+            routerCloses = Self.routerCloses(after: head)
             context.fireChannelRead(data)
         case .body(let chunk):
             guard var request = held else { return context.fireChannelRead(data) }
@@ -137,6 +158,7 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func handOver(_ request: Held, context: ChannelHandlerContext) {
         held = nil
         withRouter += 1
+        routerCloses = Self.routerCloses(after: request.head)
         context.fireChannelRead(wrapInboundOut(.head(request.head)))
         if let body = request.body { context.fireChannelRead(wrapInboundOut(.body(body))) }
     }
@@ -153,14 +175,17 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         // As Hummingbird does: a client that asked to close (HTTP/1.0 without keep-alive
         // included, see `CloseUnlessKeepAlive`) is answered, then the connection closes.
-        if request.head.headerFields[.connection]?.lowercased() == "close" {
+        if Self.asksToClose(request.head) {
             closing = true
             let written = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             // The output only, as Hummingbird closes: a full close with unread bytes in the
             // receive buffer sends a reset, which can cost the client the answer.
-            written.futureResult.whenComplete { _ in bound.value.close(mode: .output, promise: nil) }
+            written.futureResult.whenComplete { _ in
+                bound.value.close(mode: .output, promise: nil)
+                bound.value.eventLoop.scheduleTask(in: Self.lingering) { bound.value.close(promise: nil) }
+            }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }

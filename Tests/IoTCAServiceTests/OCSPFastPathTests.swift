@@ -63,8 +63,8 @@ import TestSupport
         try channel.writeInbound(HTTPRequestPart.end(nil))
     }
 
-    static func get(_ path: String, into channel: EmbeddedChannel) throws {
-        try channel.writeInbound(HTTPRequestPart.head(HTTPRequest(method: .get, scheme: nil, authority: nil, path: path, headerFields: [:])))
+    static func get(_ path: String, headers: HTTPFields = [:], into channel: EmbeddedChannel) throws {
+        try channel.writeInbound(HTTPRequestPart.head(HTTPRequest(method: .get, scheme: nil, authority: nil, path: path, headerFields: headers)))
         try channel.writeInbound(HTTPRequestPart.end(nil))
     }
 
@@ -220,6 +220,21 @@ import TestSupport
         try await fixture.workers.shutdown()
     }
 
+    /// After a revocation the CAs' rows are read again, through the pool: the router's, once.
+    @Test func theFirstAnswerAfterARevocationIsTheRouters() async throws {
+        let fixture = try Fixture()
+        #expect(fixture.responder.answer(fixture.plain, quickOnly: true) == nil)  // nothing loaded yet
+        _ = fixture.responder.answer(fixture.plain)
+        #expect(fixture.responder.answer(fixture.plain, quickOnly: true) != nil)
+        let other = try fixture.store.issue(IssueRequest(thing: "dev-2"))
+        _ = try CertificateAuthority(keyring: fixture.store.keyring).revoke(.serial(other.entry.serial, authority: nil), reason: .keyCompromise)
+        #expect(fixture.responder.answer(fixture.withNonce, quickOnly: true) == nil)
+        _ = fixture.responder.answer(fixture.withNonce)
+        let quick = try #require(fixture.responder.answer(fixture.withNonce, quickOnly: true))
+        #expect(try fixture.text(quick.der).contains("Cert Status: good"))
+        try await fixture.workers.shutdown()
+    }
+
     @Test func aClientThatAsksToCloseIsAnsweredThenClosed() async throws {
         let fixture = try Fixture()
         _ = fixture.responder.answer(fixture.plain)
@@ -231,8 +246,20 @@ import TestSupport
         try? Self.get("/healthz", into: channel)
         #expect(try Self.answer(from: channel) == nil)
         #expect(try Self.handedOver(channel).isEmpty)
+        // (EmbeddedChannel closes whole when asked to close its output; a socket half-closes,
+        // and closes whole when the client does or after `OCSPFastPath.lingering`.)
         channel.embeddedEventLoop.run()
         #expect(!channel.isActive)
+
+        // A close request the router answers: what follows it is read by neither.
+        let routed = try fixture.channel()
+        try Self.get("/healthz", headers: [.connection: "close"], into: routed)
+        try Self.post(fixture.plain, into: routed)
+        #expect(try Self.handedOver(routed) == ["head GET /healthz", "end"])
+        try Self.routerAnswers(routed)
+        try Self.post(fixture.plain, into: routed)
+        #expect(try Self.answer(from: routed) == nil)
+        #expect(try Self.handedOver(routed).isEmpty)
         try await fixture.workers.shutdown()
     }
 }

@@ -78,10 +78,11 @@ public final class OCSPResponder: Sendable {
         answer(bytes, quickOnly: false) ?? Self.refused(.internalError, "no answer")
     }
 
-    /// The answer; with `quickOnly`, nil when making it would take more than reads and a
-    /// signature of microseconds: certifying a delegated signer (a key, a signature and a
-    /// write to the store, which may wait for another writer), or a signature by the CA's own
-    /// key (maybe on a token) or by RSA. For a caller that must not wait (an event loop), which
+    /// The answer; with `quickOnly`, nil when making it would take more than the watch
+    /// connection's reads and a signature of microseconds: certifying a delegated signer (a key,
+    /// a signature and a write to the store, which may wait for another writer), a signature by
+    /// the CA's own key (maybe on a token) or by RSA, or a pooled read (the CAs' rows after a
+    /// change, a revoked CA's revocation). For a caller that must not wait (an event loop), which
     /// then asks again without it where waiting is allowed.
     public func answer(_ bytes: [UInt8], quickOnly: Bool) -> Answer? {
         let request: OCSPRequest
@@ -104,6 +105,8 @@ public final class OCSPResponder: Sendable {
                 return (state.issuers, cached.answer)
             }
             if let hit { return hit }
+            // The CAs' rows are a pooled read, made once per revocation count: not when quick.
+            if quickOnly, known == nil { return nil }
             let issuers = try known ?? loadIssuers(epoch: epoch)
             guard let issuer = issuers.first(where: { $0.matches(request.certIDs[0]) }),
                   request.certIDs.allSatisfy({ issuer.matches($0) }) else {
@@ -111,7 +114,7 @@ public final class OCSPResponder: Sendable {
                 return Self.refused(.unauthorized, "no CA of this store issued the certificate asked about")
             }
             guard let signer = try currentSigner(for: issuer.authority, now: now, certifying: !quickOnly),
-                  !quickOnly || signer.signsQuickly else { return nil }
+                  !quickOnly || (signer.signsQuickly && issuer.authority.status != .revoked) else { return nil }
             let nextUpdate = min(now + validity, Int64(signer.notAfter.timeIntervalSince1970.rounded(.down)))
             // A revoked CA's certificates are all revoked as of the CA (RFC 6960 2.2): never `good`.
             let caRevocation = issuer.authority.status == .revoked ? try store.authorityRevocation(issuer.authority.name) : nil

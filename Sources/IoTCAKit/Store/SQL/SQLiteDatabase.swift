@@ -11,7 +11,7 @@ final class SQLiteDatabase: StoreDatabase {
     let isReadOnly: Bool
     /// The revocation count's cheap watcher (a connection of its own), made on first use:
     /// only the OCSP responder asks, thousands of times a second.
-    private let watch = Mutex<StoreChangeWatch?>(nil)
+    private let watch = Mutex<(tried: Bool, watcher: StoreChangeWatch?)>((false, nil))
 
     /// How long a writer waits for another process's transaction before giving up.
     static let busyTimeout: TimeInterval = 15
@@ -113,8 +113,9 @@ final class SQLiteDatabase: StoreDatabase {
 
     private var watcher: StoreChangeWatch? {
         watch.withLock { watch -> StoreChangeWatch? in
-            if watch == nil { watch = StoreChangeWatch(path: path) }
-            return watch
+            // Opened once: a store it cannot open is read through the pool, not tried again.
+            if !watch.tried { watch = (true, StoreChangeWatch(path: path)) }
+            return watch.watcher
         }
     }
 

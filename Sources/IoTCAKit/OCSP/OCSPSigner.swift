@@ -68,7 +68,11 @@ public struct OCSPSigner: Sendable {
     /// Whether a signature costs microseconds: a delegated key in memory of an elliptic curve,
     /// not the CA's own key (maybe on a token) nor RSA (milliseconds).
     var signsQuickly: Bool {
-        delegated && [.ecP256, .ecP384, .ed25519].contains(algorithm)
+        guard delegated else { return false }
+        switch algorithm {
+        case .ecP256, .ecP384, .ed25519: return true
+        case .rsa2048, .rsa3072, .rsa4096: return false
+        }
     }
 
     /// Whether it is time to certify the next one.

@@ -6,7 +6,8 @@ import Synchronization
 /// for the price of a shared-memory read: `PRAGMA data_version` on a connection of its own
 /// changes whenever any other connection commits (another process, or this process's writer),
 /// and only then is the count read again. Through the connection pool each ask was a read
-/// transaction, which cost more than the OCSP answer it guarded.
+/// transaction, which cost more than the OCSP answer it guarded. The OCSP status read runs
+/// here too, as a statement prepared once.
 final class StoreChangeWatch: @unchecked Sendable {
     /// SQLite handles, used only under `lock`.
     private let connection: OpaquePointer

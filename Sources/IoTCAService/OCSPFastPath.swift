@@ -93,7 +93,7 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Hummingbird's own test, to the letter (`HTTPChannelHandler`): "Close" it keeps reading after.
-    static func routerCloses(after head: HTTPRequest) -> Bool {
+    static func hummingbirdCloses(after head: HTTPRequest) -> Bool {
         head.headerFields[.connection] == "close"
     }
 
@@ -110,19 +110,19 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            // An unwritable channel (a client that sends and does not read) goes to the router,
-            // whose writer waits and so stops reading: answers here would queue without bound.
             // Hummingbird reads nothing after a request that asked to close: neither does this.
             if routerCloses {
                 closing = true
                 return
             }
+            // An unwritable channel (a client that sends and does not read) goes to the router,
+            // whose writer waits and so stops reading: answers here would queue without bound.
             if withRouter == 0, context.channel.isWritable, let route = door.route(of: head) {
                 held = Held(head: head, route: route, body: nil, started: door.clock())
                 return
             }
             withRouter += 1
-            routerCloses = Self.routerCloses(after: head)
+            routerCloses = Self.hummingbirdCloses(after: head)
             context.fireChannelRead(data)
         case .body(let chunk):
             guard var request = held else { return context.fireChannelRead(data) }
@@ -158,7 +158,7 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func handOver(_ request: Held, context: ChannelHandlerContext) {
         held = nil
         withRouter += 1
-        routerCloses = Self.routerCloses(after: request.head)
+        routerCloses = Self.hummingbirdCloses(after: request.head)
         context.fireChannelRead(wrapInboundOut(.head(request.head)))
         if let body = request.body { context.fireChannelRead(wrapInboundOut(.body(body))) }
     }

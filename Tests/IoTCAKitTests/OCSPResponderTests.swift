@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 @testable import IoTCAKit
+import Synchronization
 import Testing
 import TestSupport
 
@@ -127,5 +128,27 @@ import TestSupport
         #expect(signers.count == 2)
         // Three days, plus the five minutes every notBefore is backdated for clocks behind ours.
         for signer in signers { #expect(signer.notAfter.timeIntervalSince(signer.notBefore) == OCSPSigner.validity + 300) }
+    }
+
+    /// Many first requests at once (the router's threads and the event loops): one signer is
+    /// certified and recorded, every answer is signed by it.
+    @Test func concurrentFirstRequestsCertifyOneSigner() throws {
+        let fixture = try TemporaryStore(encrypted: false)
+        let responder = OCSPResponder(keyring: fixture.keyring)
+        let issuing = try #require(try fixture.store.authority(named: "issuing").certificateDER)
+        let issued = try fixture.issue(IssueRequest(thing: "dev-1"))
+        let request = Self.request([try Self.certID(issuing, serial: issued.entry.serial.bytes)], nonce: 16)
+        let answers = Mutex<[OCSPResponder.Answer]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            // Half as the router asks, half as the event loop does (no certifying of its own).
+            let answer = index % 2 == 0 ? responder.answer(request) : responder.answer(request, quickOnly: true)
+            if let answer { answers.withLock { $0.append(answer) } }
+        }
+        let made = answers.withLock { $0 }
+        #expect(made.count >= 4 && made.allSatisfy { $0.refusal == nil })
+        var all = CertificateFilter()
+        all.includeAuthorities = true
+        #expect(try fixture.store.certificates(all).filter { $0.template == "ocsp-signer" }.count == 1)
+        #expect(try Self.text(made[0].der, in: fixture.folder).contains("Cert Status: good"))
     }
 }

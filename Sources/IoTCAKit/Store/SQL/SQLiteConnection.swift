@@ -1,19 +1,20 @@
 import GRDB
 import GRDBSQLite
 
-/// A transaction on SQLite: GRDB's cached statements, bound and stepped through SQLite's C
-/// API. A batch records thousands of rows a second, and GRDB's arguments (a boxed
-/// DatabaseValue per column, then its execution bookkeeping) cost more than SQLite's insert.
-final class SQLiteConnection: SQLConnection {
-    let db: Database
+/// SQLite copies the bytes (SQLITE_TRANSIENT): the Swift buffers need not outlive the call.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    init(_ db: Database) { self.db = db }
+/// A transaction on SQLite: cached statements (GRDB's, or a `SQLiteReader`'s), bound and
+/// stepped through SQLite's C API. A batch records thousands of rows a second, and GRDB's
+/// arguments (a boxed DatabaseValue per column, then its execution bookkeeping) cost more than
+/// SQLite's insert.
+final class SQLiteConnection<Source: SQLiteStatements>: SQLConnection {
+    let db: Source
 
-    /// SQLite copies the bytes (SQLITE_TRANSIENT): the Swift buffers need not outlive the call.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    init(_ db: Source) { self.db = db }
 
     private func prepared(_ sql: String, _ arguments: [SQLValue]) throws -> OpaquePointer {
-        let handle = try db.cachedStatement(sql: sql).sqliteStatement
+        let handle = try db.cachedStatement(sql)
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (offset, value) in arguments.enumerated() {
@@ -44,7 +45,7 @@ final class SQLiteConnection: SQLConnection {
         defer { sqlite3_reset(handle) }
         while true {
             let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { return Int(sqlite3_changes(db.sqliteConnection)) }
+            if code == SQLITE_DONE { return Int(sqlite3_changes(db.sqliteHandle)) }
             guard code == SQLITE_ROW else { throw error(code) }
         }
     }
@@ -65,10 +66,7 @@ final class SQLiteConnection: SQLConnection {
 
     func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
         // A statement of its own, not the cached one: `body` may run other queries, even this one.
-        let statement = try db.makeStatement(sql: sql)
-        // The statement finalizes its handle when released: kept until the last step.
-        try withExtendedLifetime(statement) {
-            let handle = statement.sqliteStatement
+        try db.withStatement(sql) { handle in
             for (offset, value) in arguments.enumerated() {
                 let code = Self.bind(value, to: handle, at: Int32(offset + 1))
                 guard code == SQLITE_OK else { throw error(code) }
@@ -120,6 +118,30 @@ final class SQLiteConnection: SQLConnection {
     }
 
     private func error(_ code: Int32) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteHandle)))
+    }
+}
+
+/// Where a `SQLiteConnection` gets its statements: a connection of GRDB's pool (the writer,
+/// `read`'s readers) or one of the store's own readers (`SQLiteReader`).
+protocol SQLiteStatements: AnyObject {
+    var sqliteHandle: OpaquePointer? { get }
+    /// A statement prepared once for this connection and kept: the caller resets it.
+    func cachedStatement(_ sql: String) throws -> OpaquePointer
+    /// A statement of its own for `body`, finalized after it.
+    func withStatement<R>(_ sql: String, _ body: (OpaquePointer) throws -> R) throws -> R
+}
+
+extension Database: SQLiteStatements {
+    var sqliteHandle: OpaquePointer? { sqliteConnection }
+
+    func cachedStatement(_ sql: String) throws -> OpaquePointer {
+        try cachedStatement(sql: sql).sqliteStatement
+    }
+
+    func withStatement<R>(_ sql: String, _ body: (OpaquePointer) throws -> R) throws -> R {
+        let statement = try makeStatement(sql: sql)
+        // The statement finalizes its handle when released: kept until the last step.
+        return try withExtendedLifetime(statement) { try body(statement.sqliteStatement) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// The embedded engine: one SQLite database (WAL, busy timeout) in the store folder. Several
@@ -9,6 +10,9 @@ final class SQLiteDatabase: StoreDatabase {
     let path: String
     private let pool: DatabasePool
     let isReadOnly: Bool
+    /// `readOne`'s connections, beside GRDB's pool; nil for a store opened read-only (perhaps
+    /// `immutable`, which only the pool's own opening knows how to read).
+    private let readers: SQLiteReaders?
     /// The revocation count's cheap watcher (a connection of its own), made on first use:
     /// only the OCSP responder asks, thousands of times a second.
     private let watch = Mutex<(tried: Bool, watcher: StoreChangeWatch?)>((false, nil))
@@ -38,7 +42,11 @@ final class SQLiteDatabase: StoreDatabase {
             let writable = try DatabasePool(path: path, configuration: configuration)
             try StoreSchema.migrator.migrate(writable)
             pool = writable
-            isReadOnly = false
+            // SQLite opens a write-protected file read-only without a word: then this is a
+            // read-only store, read through the pool, as one opened read-only is.
+            let protected = try writable.writeWithoutTransaction { sqlite3_db_readonly($0.sqliteConnection, "main") == 1 }
+            isReadOnly = protected
+            readers = protected ? nil : SQLiteReaders(path: path)
         } catch {
             let failure = Self.storeError(error, path: path)
             // A store on read-only media or owned by someone else still answers reads (list,
@@ -48,6 +56,7 @@ final class SQLiteDatabase: StoreDatabase {
             }
             pool = readable
             isReadOnly = true
+            readers = nil
         }
     }
 
@@ -78,9 +87,15 @@ final class SQLiteDatabase: StoreDatabase {
     }
 
     /// One statement is atomic on its own (SQLite's autocommit reads one snapshot for it): no
-    /// BEGIN and COMMIT around it, which cost more than an OCSP status lookup itself.
+    /// BEGIN and COMMIT around it, which cost more than an OCSP status lookup itself; and on a
+    /// connection of `readers`, not of GRDB's pool.
     func readOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        do { return try pool.unsafeRead { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
+        do {
+            if let readers { return try readers.read { try body(SQLiteConnection($0)) } }
+            return try pool.unsafeRead { try body(SQLiteConnection($0)) }
+        } catch {
+            throw passThrough(error)
+        }
     }
 
     func writeOne<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
@@ -91,6 +106,7 @@ final class SQLiteDatabase: StoreDatabase {
     func writeUnqueued<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try write(body) }
 
     func close() throws(StoreError) {
+        readers?.close()
         do { try pool.close() } catch { throw Self.storeError(error, path: path) }
     }
 

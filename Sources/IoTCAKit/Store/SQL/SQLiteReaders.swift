@@ -1,0 +1,116 @@
+import GRDB
+import GRDBSQLite
+import Synchronization
+
+/// The store's own read connections for `readOne`, the reads the service makes on every
+/// request (the client's standing, the issuance's facts). Through GRDB's pool each cost more
+/// than its query: finding a reader, a dispatch queue hop, a schema-version check (`perf record`
+/// of the service issuing: about a tenth of its CPU). Here a read takes an idle connection
+/// under a lock, runs its prepared statement and puts the connection back.
+final class SQLiteReaders: Sendable {
+    private let path: String
+    private struct State {
+        var idle: [SQLiteReader] = []
+        var closed = false
+    }
+    private let state = Mutex(State())
+    /// Connections kept open when idle; more may be open while more threads read at once.
+    static let keptIdle = 16
+
+    init(path: String) { self.path = path }
+
+    /// Runs `body` on an idle connection (or a new one). - Throws: `body`'s errors; GRDB's
+    /// `DatabaseError` when no connection opens or the store is closed.
+    func read<T>(_ body: (SQLiteReader) throws -> T) throws -> T {
+        let reader = try take()
+        defer { give(reader) }
+        return try body(reader)
+    }
+
+    private func take() throws -> SQLiteReader {
+        let (idle, closed) = state.withLock { state in (state.idle.popLast(), state.closed) }
+        guard !closed else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the store is closed") }
+        if let idle { return idle }
+        return try SQLiteReader(path: path)
+    }
+
+    private func give(_ reader: SQLiteReader) {
+        // A connection left inside a read (a statement not reset) would hold its snapshot, and
+        // the next read would see the store as it was: dropped instead (which closes it).
+        guard reader.isIdle else { return }
+        state.withLock { state in
+            // Dropped too once the store closes or enough wait idle.
+            if !state.closed && state.idle.count < Self.keptIdle { state.idle.append(reader) }
+        }
+    }
+
+    /// Closes the idle connections; one in use closes when its read ends.
+    func close() {
+        state.withLock { state in
+            state.closed = true
+            state.idle = []
+        }
+    }
+}
+
+/// One read-only SQLite connection with its prepared statements, used by one thread at a time:
+/// `SQLiteReaders` hands it to one read and takes it back after.
+final class SQLiteReader: SQLiteStatements, @unchecked Sendable {
+    private let connection: OpaquePointer
+    /// Kept for the connection's life, as GRDB keeps its cached statements: one may be stepping
+    /// while a callback runs other queries, so none is finalized before the connection closes.
+    private var statements: [String: OpaquePointer] = [:]
+
+    var sqliteHandle: OpaquePointer? { connection }
+
+    /// Outside any transaction, no statement of it still stepping.
+    var isIdle: Bool {
+        guard sqlite3_get_autocommit(connection) != 0 else { return false }
+        var statement = sqlite3_next_stmt(connection, nil)
+        while let current = statement {
+            if sqlite3_stmt_busy(current) != 0 { return false }
+            statement = sqlite3_next_stmt(connection, current)
+        }
+        return true
+    }
+
+    init(path: String) throws {
+        var handle: OpaquePointer?
+        let code = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+        guard code == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open \(path)"
+            sqlite3_close_v2(handle)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
+        }
+        sqlite3_busy_timeout(handle, Int32(SQLiteDatabase.busyTimeout * 1000))
+        connection = handle
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(connection)
+    }
+
+    func cachedStatement(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        let statement = try prepare(sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    func withStatement<R>(_ sql: String, _ body: (OpaquePointer) throws -> R) throws -> R {
+        let statement = try prepare(sql)
+        defer { sqlite3_finalize(statement) }
+        return try body(statement)
+    }
+
+    private func prepare(_ sql: String) throws -> OpaquePointer {
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)
+        guard code == SQLITE_OK, let statement else {
+            sqlite3_finalize(statement)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+        }
+        return statement
+    }
+}

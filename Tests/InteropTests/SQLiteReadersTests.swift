@@ -1,0 +1,56 @@
+import Foundation
+import GRDBSQLite
+@testable import IoTCAKit
+import Testing
+import TestSupport
+
+/// The SQLite store's own read connections (`readOne`): every read sees every commit before it,
+/// whoever made it; a connection left inside a statement is never handed out again; a closed
+/// store's readers refuse.
+@Suite struct SQLiteReadersTests {
+    func certificates(_ store: Store) throws -> Int64 {
+        try store.readOne { db in try db.value(Int64.self, "SELECT count(*) FROM certificates") ?? -1 }
+    }
+
+    @Test func readsSeeEveryCommitOfThisAndAnotherConnection() throws {
+        let fixture = try TemporaryStore()
+        let before = try certificates(fixture.store)
+        _ = try fixture.issue(IssueRequest(thing: "d1"))
+        #expect(try certificates(fixture.store) == before + 1)
+        // Another opening of the store (as another process): its commit is seen at once.
+        let other = try Store.open(fixture.storeURL, clock: fixture.clock.clock)
+        #expect(try certificates(other) == before + 1)
+        let keyring = Keyring(store: other, passphrase: .fixed(Passphrase(TemporaryStore.passphrase)))
+        keyring.keyProtection = .insecureFastForTests
+        _ = try CertificateAuthority(keyring: keyring).issue(IssueRequest(thing: "d2"), into: fixture.folder.appending("d2"))
+        #expect(try certificates(fixture.store) == before + 2)
+        #expect(try fixture.store.clientStanding(serial: SerialNumber(bytes: [1]), der: [0x30]) == nil)
+    }
+
+    @Test func aConnectionIsReusedOnlyWhenItsReadEnded() throws {
+        let fixture = try TemporaryStore()
+        let readers = SQLiteReaders(path: fixture.store.layout.database.path)
+        let first = try readers.read { $0 }
+        #expect(try readers.read { $0 } === first)
+        // Left inside a statement: its snapshot would be the next read's. Dropped instead.
+        let stepped = try readers.read { reader -> SQLiteReader in
+            let statement = try reader.cachedStatement("SELECT serial FROM certificates")
+            #expect(sqlite3_step(statement) == SQLITE_ROW)
+            return reader
+        }
+        #expect(stepped === first)
+        #expect(try readers.read { $0 } !== first)
+        // A failing statement ends the read too, and the connection stays usable.
+        #expect(throws: (any Error).self) { try readers.read { try SQLiteConnection($0).rows("SELECT nothing FROM nowhere", []) } }
+        #expect(try readers.read { try SQLiteConnection($0).rows("SELECT count(*) FROM authorities", []) }.count == 1)
+    }
+
+    @Test func aClosedStoreRefusesReads() throws {
+        let fixture = try TemporaryStore()
+        let readers = SQLiteReaders(path: fixture.store.layout.database.path)
+        _ = try readers.read { $0 }
+        readers.close()
+        #expect(throws: (any Error).self) { try readers.read { $0 } }
+        #expect(throws: (any Error).self) { try SQLiteReaders(path: fixture.folder.path("missing.db")).read { $0 } }
+    }
+}

@@ -27,8 +27,9 @@ instructions() {
 }
 printf '| %-40s | %14s |\n' "operation (callgrind, $(date +%F))" "instructions"
 printf '|%s|%s|\n' "------------------------------------------" "----------------"
-for operation in issue csr batch; do
+for operation in issue csr batch standing; do
   low="$(instructions "$operation" "$small")"
   high="$(instructions "$operation" "$count")"
-  printf '| %-40s | %14d |\n' "$operation, per bundle" "$(( (high - low) / (count - small) ))"
+  unit=bundle; [ "$operation" = standing ] && unit=read
+  printf '| %-40s | %14d |\n' "$operation, per $unit" "$(( (high - low) / (count - small) ))"
 done

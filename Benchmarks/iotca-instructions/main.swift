@@ -9,7 +9,7 @@ import X509
 // libdispatch's sigsuspend, and Debian 12's valgrind 3.19 crashes there ("the 'impossible'
 // happened"); this program never starts that loop.
 //
-//   iotca-instructions issue|csr|batch COUNT
+//   iotca-instructions issue|csr|batch|standing COUNT
 enum Operation: String {
     /// One device bundle as `iotca issue` makes it: key, certificate, release check, record, files.
     case issue
@@ -20,6 +20,9 @@ enum Operation: String {
     case csr
     /// Bundles of one `batch --format jsonl` run (all cores: the count is the same on one).
     case batch
+    /// The client check's read the service makes on every API request (an operator's standing:
+    /// its certificate's status, its CA's, its grants), from a store nobody writes meanwhile.
+    case standing
 }
 
 struct BatchRowFailed: Error, CustomStringConvertible {
@@ -56,12 +59,22 @@ func run(_ operation: Operation, count: Int) throws {
         options.format = .jsonl
         let report = try authority.batch(file, into: root.appendingPathComponent("bundles.jsonl"), options: options)
         if let failure = report.failures.first { throw BatchRowFailed(description: failure.error) }
+    case .standing:
+        let client = try authority.createClient("operator", role: .operator, grants: [], into: root.appendingPathComponent("operator"))
+        let certificate = try Certificate(derEncoded: client.bundle.certificateDER)
+        let serial = SerialNumber(bytes: Array(certificate.serialNumber.bytes))
+        let opened = try Store.open(store)
+        for _ in 0..<count {
+            guard try opened.clientStanding(serial: serial, der: client.bundle.certificateDER)?.status == .active else {
+                throw BatchRowFailed(description: "the operator's standing did not read as active")
+            }
+        }
     }
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count == 2, let operation = Operation(rawValue: arguments[0]), let count = Int(arguments[1]), count >= 0 else {
-    FileHandle.standardError.write(Data("usage: iotca-instructions issue|csr|batch COUNT\n".utf8))
+    FileHandle.standardError.write(Data("usage: iotca-instructions issue|csr|batch|standing COUNT\n".utf8))
     exit(2)
 }
 do {

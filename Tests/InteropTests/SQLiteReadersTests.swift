@@ -27,6 +27,31 @@ import TestSupport
         #expect(try fixture.store.clientStanding(serial: SerialNumber(bytes: [1]), der: [0x30]) == nil)
     }
 
+    @Test func concurrentReadsDuringWritesNeverFailNorGoBack() async throws {
+        let fixture = try TemporaryStore()
+        let start = try certificates(fixture.store)
+        let store = fixture.store
+        // Four readers at once while the store records ten issuances: every read answers, and
+        // what one reader sees never goes back (each read's snapshot is the newest).
+        async let writes: Void = Task.detached {
+            for index in 0..<10 { _ = try fixture.issue(IssueRequest(thing: "w\(index)")) }
+        }.value
+        let seen = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try (0..<200).map { _ in try store.readOne { db in try db.value(Int64.self, "SELECT count(*) FROM certificates") ?? -1 } }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        try await writes
+        for counts in seen {
+            #expect(counts.count == 200 && counts.allSatisfy { $0 >= start && $0 <= start + 10 })
+            #expect(zip(counts, counts.dropFirst()).allSatisfy { $0 <= $1 })
+        }
+        #expect(try certificates(store) == start + 10)
+    }
+
     @Test func aConnectionIsReusedOnlyWhenItsReadEnded() throws {
         let fixture = try TemporaryStore()
         let readers = SQLiteReaders(path: fixture.store.layout.database.path)

@@ -44,7 +44,7 @@ final class SQLiteDatabase: StoreDatabase {
             pool = writable
             // SQLite opens a write-protected file read-only without a word: then this is a
             // read-only store, read through the pool, as one opened read-only is.
-            let protected = try writable.writeWithoutTransaction { sqlite3_db_readonly($0.sqliteConnection, "main") == 1 }
+            let protected = writable.writeWithoutTransaction { sqlite3_db_readonly($0.sqliteConnection, "main") == 1 }
             isReadOnly = protected
             readers = protected ? nil : SQLiteReaders(path: path)
         } catch {

@@ -70,6 +70,49 @@ import TestSupport
         #expect(try readers.read { try SQLiteConnection($0).rows("SELECT count(*) FROM authorities", []) }.count == 1)
     }
 
+    /// The readers close before GRDB's writer, which closes last and so checkpoints and removes
+    /// the write-ahead log: the database file alone holds the store once no process has it open.
+    @Test func closingTheStoreLeavesNoWriteAheadLog() throws {
+        let fixture = try TemporaryStore()
+        try fixture.store.close()
+        let wal = fixture.store.layout.database.path + "-wal"
+        for close in [true, false] {
+            do {
+                let store = try Store.open(fixture.storeURL, clock: fixture.clock.clock)
+                let keyring = Keyring(store: store, passphrase: .fixed(Passphrase(TemporaryStore.passphrase)))
+                keyring.keyProtection = .insecureFastForTests
+                let thing = close ? "closed" : "released"
+                _ = try CertificateAuthority(keyring: keyring).issue(IssueRequest(thing: thing), into: fixture.folder.appending(thing))
+                #expect(try certificates(store) > 0)
+                #expect(FileManager.default.fileExists(atPath: wal))
+                if close { try store.close() }
+            }
+            #expect(!FileManager.default.fileExists(atPath: wal), "\(close ? "closed" : "released")")
+        }
+    }
+
+    /// Texts carrying a value (a listing's LIMIT) do not grow a connection's statements without
+    /// end; a statement stepping while others are prepared is never finalized under it.
+    @Test func theStatementCacheIsBoundedAndSparesAStatementInUse() throws {
+        let fixture = try TemporaryStore()
+        _ = try fixture.issue(IssueRequest(thing: "d1"))
+        let readers = SQLiteReaders(path: fixture.store.layout.database.path)
+        try readers.read { reader in
+            let outer = try reader.cachedStatement("SELECT name FROM authorities ORDER BY name")
+            defer { sqlite3_reset(outer) }
+            #expect(sqlite3_step(outer) == SQLITE_ROW)
+            for limit in 1...600 {
+                let rows = try SQLiteConnection(reader).rows("SELECT serial FROM certificates LIMIT \(limit)", [])
+                #expect(rows.count >= 1)
+            }
+            #expect(reader.cachedStatements <= 257)
+            // The outer statement still steps through its rows.
+            var more = 1
+            while sqlite3_step(outer) == SQLITE_ROW { more += 1 }
+            #expect(more == 4)
+        }
+    }
+
     @Test func aClosedStoreRefusesReads() throws {
         let fixture = try TemporaryStore()
         let readers = SQLiteReaders(path: fixture.store.layout.database.path)

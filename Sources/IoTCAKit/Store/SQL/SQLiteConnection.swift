@@ -53,15 +53,23 @@ final class SQLiteConnection<Source: SQLiteStatements>: SQLConnection {
     func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let handle = try prepared(sql, arguments)
         defer { sqlite3_reset(handle) }
-        let count = sqlite3_column_count(handle)
-        let columns = SQLRow.Columns((0..<count).map { String(cString: sqlite3_column_name(handle, $0)) })
         var rows: [SQLRow] = []
+        var columns: SQLRow.Columns?
         while true {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE { return rows }
             guard code == SQLITE_ROW else { throw error(code) }
-            rows.append(SQLRow(columns: columns, values: (0..<count).map { Self.value(handle, $0) }))
+            let named = columns ?? Self.columns(handle)
+            columns = named
+            rows.append(SQLRow(columns: named, values: (0..<Int32(named.names.count)).map { Self.value(handle, $0) }))
         }
+    }
+
+    /// The statement's columns, read after its first step: a cached statement that another
+    /// connection's schema change outdated is prepared again by that step, and its columns
+    /// may differ from before it.
+    private static func columns(_ handle: OpaquePointer) -> SQLRow.Columns {
+        SQLRow.Columns((0..<sqlite3_column_count(handle)).map { String(cString: sqlite3_column_name(handle, $0)) })
     }
 
     func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
@@ -71,13 +79,14 @@ final class SQLiteConnection<Source: SQLiteStatements>: SQLConnection {
                 let code = Self.bind(value, to: handle, at: Int32(offset + 1))
                 guard code == SQLITE_OK else { throw error(code) }
             }
-            let count = sqlite3_column_count(handle)
-            let columns = SQLRow.Columns((0..<count).map { String(cString: sqlite3_column_name(handle, $0)) })
+            var columns: SQLRow.Columns?
             while true {
                 let code = sqlite3_step(handle)
                 if code == SQLITE_DONE { return }
                 guard code == SQLITE_ROW else { throw error(code) }
-                try body(SQLRow(columns: columns, values: (0..<count).map { Self.value(handle, $0) }))
+                let named = columns ?? Self.columns(handle)
+                columns = named
+                try body(SQLRow(columns: named, values: (0..<Int32(named.names.count)).map { Self.value(handle, $0) }))
             }
         }
     }

@@ -77,6 +77,9 @@ final class SQLiteDatabase: StoreDatabase {
         return nil
     }
 
+    /// The readers before the pool's connections, as in `close`.
+    deinit { readers?.close() }
+
     @discardableResult
     func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         do { return try pool.write { try body(SQLiteConnection($0)) } } catch { throw passThrough(error) }
@@ -106,8 +109,14 @@ final class SQLiteDatabase: StoreDatabase {
     func writeUnqueued<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try write(body) }
 
     func close() throws(StoreError) {
+        // The readers before the pool, so that its writer closes last and SQLite checkpoints
+        // and removes the write-ahead log (the file alone then holds the store); reopened when
+        // the pool does not close, so a close that fails leaves every kind of read working.
         readers?.close()
-        do { try pool.close() } catch { throw Self.storeError(error, path: path) }
+        do { try pool.close() } catch {
+            readers?.reopen()
+            throw Self.storeError(error, path: path)
+        }
     }
 
     /// VACUUM rewrites the file without its free pages (a rebuilt table's old pages, deleted

@@ -29,10 +29,15 @@ final class SQLiteReaders: Sendable {
 
     private func take() throws -> SQLiteReader {
         let (idle, closed) = state.withLock { state in (state.idle.popLast(), state.closed) }
-        guard !closed else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the store is closed") }
+        guard !closed else { throw Self.closedError }
         if let idle { return idle }
-        return try SQLiteReader(path: path)
+        let opened = try SQLiteReader(path: path)
+        // Opened outside the lock: a close meanwhile must not leave it reading the store.
+        guard !state.withLock({ $0.closed }) else { throw Self.closedError }
+        return opened
     }
+
+    private static var closedError: DatabaseError { DatabaseError(resultCode: .SQLITE_MISUSE, message: "the store is closed") }
 
     private func give(_ reader: SQLiteReader) {
         // A connection left inside a read (a statement not reset) would hold its snapshot, and
@@ -44,12 +49,20 @@ final class SQLiteReaders: Sendable {
         }
     }
 
-    /// Closes the idle connections; one in use closes when its read ends.
+    /// Closes the idle connections; one in use closes when its read ends (without waiting for
+    /// it, unlike GRDB's pool: the store's own `close` comes after the service has stopped).
     func close() {
-        state.withLock { state in
+        let idle = state.withLock { state in
             state.closed = true
-            state.idle = []
+            defer { state.idle = [] }
+            return state.idle
         }
+        _ = idle  // released here, outside the lock: closing a connection may touch the disk
+    }
+
+    /// Reads again after `close` (the store's close failed).
+    func reopen() {
+        state.withLock { $0.closed = false }
     }
 }
 
@@ -57,11 +70,16 @@ final class SQLiteReaders: Sendable {
 /// `SQLiteReaders` hands it to one read and takes it back after.
 final class SQLiteReader: SQLiteStatements, @unchecked Sendable {
     private let connection: OpaquePointer
-    /// Kept for the connection's life, as GRDB keeps its cached statements: one may be stepping
-    /// while a callback runs other queries, so none is finalized before the connection closes.
+    /// Kept for the connection's life, as GRDB keeps its cached statements, up to
+    /// `keptStatements`: some texts carry a value (a listing's LIMIT), and a client choosing
+    /// values must not grow the cache without end.
     private var statements: [String: OpaquePointer] = [:]
+    private static let keptStatements = 256
 
     var sqliteHandle: OpaquePointer? { connection }
+
+    /// How many statements are kept prepared (for tests).
+    var cachedStatements: Int { statements.count }
 
     /// Outside any transaction, no statement of it still stepping.
     var isIdle: Bool {
@@ -94,6 +112,14 @@ final class SQLiteReader: SQLiteStatements, @unchecked Sendable {
     func cachedStatement(_ sql: String) throws -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         let statement = try prepare(sql)
+        if statements.count >= Self.keptStatements {
+            // Only statements not stepping now: a callback may be running other queries while
+            // an outer one steps. The one just prepared is not stepped until it is returned.
+            for (text, kept) in statements where sqlite3_stmt_busy(kept) == 0 {
+                sqlite3_finalize(kept)
+                statements[text] = nil
+            }
+        }
         statements[sql] = statement
         return statement
     }

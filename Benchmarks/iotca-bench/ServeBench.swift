@@ -12,7 +12,7 @@ import X509
 
 /// `iotca serve` under load: concurrent keep-alive clients over mutual TLS issuing from CSRs and
 /// with generated keys, at several connection counts; beside `cfssl serve` signing the same CSRs
-/// (plain HTTP, no database) and the crypto limit from `openssl speed`, all in the same run.
+/// (plain HTTP; mutual TLS; mutual TLS recording in its SQLite database) and the crypto limit from `openssl speed`, all in the same run.
 struct ServeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -80,12 +80,15 @@ struct ServeBench: AsyncParsableCommand {
             // builds the client's chain from this pool alone.
             try (Data(contentsOf: certFile) + Data("\n".utf8) + Data(contentsOf: serverFolder.appendingPathComponent("chain.pem"))
                  + Data(contentsOf: serverFolder.appendingPathComponent("root.pem"))).write(to: clientCAs)
-            for mutualTLS in [false, true] {
+            // Last, cfssl recording what it signs in its own SQLite database, as iotca records.
+            for (mutualTLS, recording) in [(false, false), (true, false), (true, true)] {
                 let port = 18_888 + Int.random(in: 0..<1000)
                 let tls = mutualTLS ? ["-tls-cert", tlsChain.path, "-tls-key", serverFolder.appendingPathComponent("key.pem").path,
                                        "-mutual-tls-ca", clientCAs.path] : []
+                let certDB = recording ? try CfsslCertDB(in: root) : nil
+                let database = certDB.map { ["-db-config", $0.config.path] } ?? []
                 let cfsslServer = try BenchServer(cfssl, arguments: ["serve", "-address", "127.0.0.1", "-port", String(port),
-                                                                     "-ca", certFile.path, "-ca-key", keyFile.path] + tls,
+                                                                     "-ca", certFile.path, "-ca-key", keyFile.path] + tls + database,
                                                   environment: [:], folder: root, ready: "Now listening", onStderr: true)
                 defer { cfsslServer.stop() }
                 let http = try APIClient(.init(url: "\(mutualTLS ? "https" : "http")://127.0.0.1:\(port)", clientCertificate: clients.path + "/bench/cert.pem",
@@ -95,9 +98,14 @@ struct ServeBench: AsyncParsableCommand {
                     let run = try await Self.load(count: count, connections: connections, server: cfsslServer) { index in
                         try Self.expect(200, try await http.exchange(.POST, "/api/v1/cfssl/sign", json: bodies[index]).status, "cfssl")
                     }
-                    rows.append((mutualTLS ? "cfssl serve, CSR (mTLS, no database)" : "cfssl serve, CSR (plain HTTP, no database)", connections, run))
+                    let name = recording ? "cfssl serve, CSR (mTLS, recorded in its SQLite certdb)"
+                        : mutualTLS ? "cfssl serve, CSR (mTLS, no database)" : "cfssl serve, CSR (plain HTTP, no database)"
+                    rows.append((name, connections, run))
                 }
                 await http.shutdown()
+                if let certDB, try certDB.recorded() < count * connections.count {
+                    throw ValidationError("cfssl answered more certificates than it recorded in \(certDB.database.path)")
+                }
             }
         }
 

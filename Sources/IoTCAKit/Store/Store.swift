@@ -165,7 +165,10 @@ public final class Store: Sendable {
             try db.execute("INSERT INTO events (at, action, subject, details, hash) VALUES (?, ?, ?, ?, ?)", row)
             return remember(hash, &lastHash)
         }
-        if let head = chainHead.withLock({ $0 }) {
+        // On SQLite the end is read, then the row inserted: a read costs no round trip there, and
+        // an INSERT ... SELECT reading its own table fills a temporary table first (3% of the
+        // service's CPU per issuance). On PostgreSQL one conditional statement saves a round trip.
+        if database is PostgresDatabase, let head = chainHead.withLock({ $0 }) {
             let (hash, row) = values(after: head)
             let appended = try db.execute("""
                 INSERT INTO events (at, action, subject, details, hash) SELECT ?, ?, ?, ?, ?

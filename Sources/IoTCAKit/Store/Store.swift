@@ -166,8 +166,8 @@ public final class Store: Sendable {
             return remember(hash, &lastHash)
         }
         // On SQLite the end is read, then the row inserted: a read costs no round trip there, and
-        // an INSERT ... SELECT reading its own table fills a temporary table first (3% of the
-        // service's CPU per issuance). On PostgreSQL one conditional statement saves a round trip.
+        // an INSERT ... SELECT reading its own table opens a temporary b-tree for every event
+        // (docs/benchmarks.md). On PostgreSQL one conditional statement saves a round trip.
         if database is PostgresDatabase, let head = chainHead.withLock({ $0 }) {
             let (hash, row) = values(after: head)
             let appended = try db.execute("""

@@ -23,9 +23,15 @@ for tool in cfssl python3 openssl; do
   command -v "$tool" >/dev/null || { echo "peers.sh: $tool is not installed (apt-get install golang-cfssl python3-cryptography openssl)" >&2; exit 1; }
 done
 
-# A markdown table's cell: column N (1-based, after the leading |) of the first row starting with PREFIX.
-cell() { grep -F -m1 -- "$2" "$1" | awk -F'|' -v n="$3" '{ gsub(/^ +| +$/, "", $(n + 1)); print $(n + 1) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# A markdown table's cell: column N (1-based, after the leading |) of the first row starting with
+# PREFIX in FILE; "?" (and a line on stderr) when a benchmark did not print that row.
+cell() {
+  local found
+  found="$(grep -F -m1 -- "$2" "$1" | awk -F'|' -v n="$3" '{ gsub(/^ +| +$/, "", $(n + 1)); print $(n + 1) }' || true)"
+  [ -n "$found" ] || { echo "peers.sh: no row \"$2\" in $1" >&2; found="?"; }
+  echo "$found"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "?" }'; }
 
 echo "== batch ($batch_n bundles, tmpfs)"
 IOTCA="$bin/iotca" OPENSSL_N=0 Benchmarks/compare-batch.sh "$batch_n" /dev/shm/iotca-peers-batch | tee "$logs/batch.txt"
@@ -44,8 +50,9 @@ batch=$(cell "$logs/batch.txt" "| iotca batch (all cores)" 4)
 jsonl=$(cell "$logs/batch.txt" "| iotca batch --format jsonl" 4)
 python=$(cell "$logs/batch.txt" "| Python cryptography loop" 4)
 limit=$(cell "$logs/batch.txt" "| crypto limit" 4)
-read -r crl_s crl_mb < <(awk -v n="$crl_n" '$1 == n { print $2, $3; exit }' "$logs/crl.txt")
-read -r openssl_s openssl_mb < <(awk '/openssl ca -gencrl/ { print $1, $2; exit }' "$logs/crl.txt")
+read -r crl_s crl_mb < <(awk -v n="$crl_n" '$1 == n { print $2, $3; exit }' "$logs/crl.txt") || echo "peers.sh: no CRL row in $logs/crl.txt" >&2
+read -r openssl_s openssl_mb < <(awk '/openssl ca -gencrl/ { print $1, $2; exit }' "$logs/crl.txt") || echo "peers.sh: no openssl row in $logs/crl.txt" >&2
+crl_s="${crl_s:-?}" crl_mb="${crl_mb:-?}" openssl_s="${openssl_s:-?}" openssl_mb="${openssl_mb:-?}"
 serve=$(cell "$logs/serve.txt" "| iotca serve, CSR (mTLS, recorded) | 32" 3)
 serve_cpu=$(cell "$logs/serve.txt" "| iotca serve, CSR (mTLS, recorded) | 32" 6)
 cfssl=$(cell "$logs/serve.txt" "| cfssl serve, CSR (mTLS, no database) | 32" 3)
@@ -64,7 +71,7 @@ echo "iotca beside its peers, $(nproc) cores, $(date -u +%F), one run (logs: $lo
 echo "| work | iotca | peer, same run | ratio | goal |"
 echo "|---|---|---|---|---|"
 echo "| $batch_n device bundles, folders | $batch/s | Python loop $python/s | $(ratio "$batch" "$python")× | ≥ 4× |"
-echo "| same, \`--format jsonl\` | $jsonl/s ($(awk -v a="$jsonl" -v l="$limit" 'BEGIN { printf "%.0f", 100 * a / l }')% of the crypto limit, $limit/s) | Python loop $python/s | $(ratio "$jsonl" "$python")× | ≥ 6×, ≥ 75% of the limit |"
+echo "| same, \`--format jsonl\` | $jsonl/s ($(awk -v a="$jsonl" -v l="$limit" 'BEGIN { if (l + 0 > 0) printf "%.0f", 100 * a / l; else print "?" }')% of the crypto limit, $limit/s) | Python loop $python/s | $(ratio "$jsonl" "$python")× | ≥ 6×, ≥ 75% of the limit |"
 echo "| CRL of $crl_n entries | $crl_s s, $crl_mb MB peak | \`openssl ca -gencrl\` $openssl_s s, $openssl_mb MB | $(ratio "$openssl_s" "$crl_s")× faster, $(ratio "$openssl_mb" "$crl_mb")× leaner | ≥ 4× faster, ≤ 250 MB |"
 echo "| \`iotca serve\`, CSR issuances, 32 connections, recorded | $serve/s ($serve_cpu ms CPU each) | \`cfssl serve\`, same mutual TLS, no database: $cfssl/s ($cfssl_cpu ms) | $(ratio "$serve" "$cfssl")× | ≥ 1.0× |"
 echo "| same | | \`cfssl serve\` recording in its SQLite certdb: $cfssl_db/s ($cfssl_db_cpu ms) | $(ratio "$serve" "$cfssl_db")× | - |"

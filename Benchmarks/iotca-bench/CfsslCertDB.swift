@@ -27,11 +27,11 @@ struct CfsslCertDB {
                 """)
         }
         try queue.close()
-        // The settings iotca's store runs with (write-ahead log, synced at checkpoints, a busy
+        // The settings iotca's store runs with (write-ahead log, `synchronous=FULL`, a 15 s busy
         // timeout), through go-sqlite3's connection string: as shipped, cfssl's database takes
         // one rollback journal per insert and its connections fail on each other's locks.
         let settings = ["driver": "sqlite3",
-                        "data_source": "file:\(database.path)?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000"]
+                        "data_source": "file:\(database.path)?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000"]
         try JSONSerialization.data(withJSONObject: settings).write(to: config)
     }
 

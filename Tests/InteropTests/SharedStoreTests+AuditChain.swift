@@ -47,7 +47,8 @@ extension SharedStoreTests {
                 }
             }
         }
-        #expect(failures.withLock { $0 }.isEmpty)
+        let failed = failures.withLock { $0 }
+        #expect(failed.isEmpty, "\(failed)")
         let events = try fixture.store.events()
         #expect(events.filter { $0.action == "certificate.issue" }.count == 16)
         #expect(events.filter { $0.action == "certificate.revoke" }.count == 16)

@@ -22,10 +22,10 @@ public final class Store: Sendable {
     /// CA row ids by name: a row id never changes once the CA is recorded, and recording an
     /// issuance needs its CA's (a round trip saved per issuance on a shared database).
     let authorityIDs = Mutex<[String: Int64]>([:])
-    /// The audit chain's end as this process last appended to it: the next event is appended
-    /// on the condition that it still is (one statement, where reading it first took two round
-    /// trips). Another process's append, or a rolled-back one, fails the condition, and the end
-    /// is read as before.
+    /// The audit chain's end as this process last appended to it. On PostgreSQL the next event
+    /// is appended on the condition that it still is (one statement, where reading it first
+    /// took two round trips); another process's append, or a rolled-back one, fails the
+    /// condition, and the end is read as before. SQLite reads the end every time (no round trip).
     let chainHead = Mutex<String?>(nil)
     /// The templates folder's path, stat'ed on every issuance (`templatesVersion`): made once,
     /// not from a URL each time.

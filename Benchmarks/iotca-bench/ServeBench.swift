@@ -249,22 +249,10 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// User and system CPU seconds of the server and its direct children (`openssl ocsp -multi`
-    /// answers in worker processes), from /proc/PID/stat.
-    func cpuSeconds() -> Double {
-        guard pid > 0 else { return 0 }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        var total = 0.0
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(entry) != nil {
-            // After the command's name in parentheses: state, ppid, ... utime (14th), stime (15th).
-            guard let text = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = text.lastIndex(of: ")") else { continue }
-            let fields = text[text.index(after: close)...].split(separator: " ")
-            guard fields.count > 13, Int32(entry) == pid || Int32(fields[1]) == pid,
-                  let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
-            total += (user + system) / ticks
-        }
-        return total
-    }
+    /// answers in worker processes).
+    func cpuSeconds() -> Double { ProcessCPU.seconds(pid) }
+
+    var processID: pid_t { pid }
 
     func stop() {
         guard pid > 0 else { return }

@@ -92,11 +92,21 @@ struct SharedStoreBench: AsyncParsableCommand {
 
         var rows: [(String, Int, ServeBench.Measurement)] = []
         var busy: [Double?] = []
-        /// One row's load, with how busy the machine's cores were meanwhile.
-        func load(connections: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> ServeBench.Measurement {
+        var perIssuance: [(node: Double, database: Double?)] = []
+        let database = cluster?.processID
+        /// One row's load, with how busy the machine's cores were meanwhile and the CPU per
+        /// issuance of the nodes that served it and of PostgreSQL (its backends included).
+        func load(connections: Int, servers: [BenchServer], shared: Bool,
+                  _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> ServeBench.Measurement {
+            let pids = servers.map(\.processID)
             let before = MachineCPU.now()
+            let nodeBefore = ProcessCPU.seconds(pids), databaseBefore = database.map(ProcessCPU.seconds)
             let run = try await ServeBench.load(count: count, connections: connections, body)
+            let nodeAfter = ProcessCPU.seconds(pids), databaseAfter = database.map(ProcessCPU.seconds)
             busy.append(before.flatMap { start in MachineCPU.now()?.busyPercent(since: start) })
+            let perRequest = { (seconds: Double) in seconds * 1e3 / Double(count) }
+            let databaseCPU: Double? = if shared, let databaseBefore, let databaseAfter { perRequest(databaseAfter - databaseBefore) } else { nil }
+            perIssuance.append((perRequest(nodeAfter - nodeBefore), databaseCPU))
             return run
         }
         var tripsPerIssuance: [Int: Double] = [:]
@@ -104,7 +114,7 @@ struct SharedStoreBench: AsyncParsableCommand {
         for connections in connections {
             let sqliteClient = try client(sqliteAPI, embedded.clients, connections: connections)
             let sqliteBodies = try bodies("s-\(connections)")
-            let sqliteRun = try await load(connections: connections) { index in
+            let sqliteRun = try await load(connections: connections, servers: [sqliteServer], shared: false) { index in
                 try ServeBench.expect(201, try await sqliteClient.exchange(.POST, "/v1/certificates", json: sqliteBodies[index]).status, "sqlite node")
             }
             await sqliteClient.shutdown()
@@ -113,7 +123,7 @@ struct SharedStoreBench: AsyncParsableCommand {
             let one = try client(nodes[0].api, clients, connections: connections)
             let oneBodies = try bodies("p1-\(connections)")
             let tripsBefore = relay?.roundTrips ?? 0
-            let oneRun = try await load(connections: connections) { index in
+            let oneRun = try await load(connections: connections, servers: [nodes[0].server], shared: true) { index in
                 try ServeBench.expect(201, try await one.exchange(.POST, "/v1/certificates", json: oneBodies[index]).status, "node 1")
             }
             await one.shutdown()
@@ -125,7 +135,7 @@ struct SharedStoreBench: AsyncParsableCommand {
             let both = try nodes.map { try client($0.api, clients, connections: connections / 2) }
             let twoBodies = try bodies("p2-\(connections)")
             let sampler = cluster.map { LockSampler($0, database: LockSampler.databaseName(direct)) }
-            let twoRun = try await load(connections: connections) { index in
+            let twoRun = try await load(connections: connections, servers: nodes.map(\.server), shared: true) { index in
                 try ServeBench.expect(201, try await both[index % 2].exchange(.POST, "/v1/certificates", json: twoBodies[index]).status, "node \(index % 2 + 1)")
             }
             if let summary = sampler?.stop() { lockWaits[connections] = summary }
@@ -144,11 +154,12 @@ struct SharedStoreBench: AsyncParsableCommand {
         let findings = check.findings
         print("\nShared store on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores; nodes, database and load generator share them), "
               + "\(count) CSR issuances per row, \(ServeBench.today()):")
-        print("| store, nodes | connections | issuances/s | p50 ms | p99 ms | machine's cores busy |")
-        print("|---|---|---|---|---|---|")
-        for ((name, connections, measurement), busy) in zip(rows, busy) {
-            print(String(format: "| %@ | %d | %.0f | %.2f | %.2f | %@ |", name, connections, measurement.rate, measurement.p50, measurement.p99,
-                         busy.map { String(format: "%.0f%%", $0) } ?? "-"))
+        print("| store, nodes | connections | issuances/s | p50 ms | p99 ms | machine's cores busy | CPU ms/issuance: nodes, PostgreSQL |")
+        print("|---|---|---|---|---|---|---|")
+        for (((name, connections, measurement), busy), cpu) in zip(zip(rows, busy), perIssuance) {
+            let cpuText = String(format: "%.3f, ", cpu.node) + (cpu.database.map { String(format: "%.3f", $0) } ?? "-")
+            print(String(format: "| %@ | %d | %.0f | %.2f | %.2f | %@ | %@ |", name, connections, measurement.rate, measurement.p50, measurement.p99,
+                         busy.map { String(format: "%.0f%%", $0) } ?? "-", cpuText))
         }
         if let sqlite = rows.first(where: { $0.0.contains("SQLite") && $0.1 == 1 })?.2, let pg = rows.first(where: { $0.0 == "one node, PostgreSQL" && $0.1 == 1 })?.2 {
             print(String(format: "Cost of the shared record per issuance (p50 at one connection, PostgreSQL minus SQLite): %.2f ms", pg.p50 - sqlite.p50))

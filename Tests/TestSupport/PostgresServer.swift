@@ -98,6 +98,9 @@ public final class PostgresServer: @unchecked Sendable {
 
     public var isRunning: Bool { Spawn.isRunning(pid) }
 
+    /// The postmaster's process (its backends are its children); 0 when stopped.
+    public var processID: pid_t { pid }
+
     /// A new empty database, and the store URL that names it (no password in it: give
     /// `environment` to processes, or `PGPASSWORD`).
     public func createDatabase(_ name: String = "store_\(UUID().uuidString.prefix(8).lowercased())") throws -> String {

@@ -66,49 +66,11 @@ final class PostgresSQLConnection: SQLConnection {
             }
         }
         let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds)
-        return try Self.answer(connection.query(query, logger: PostgresConnectionPool.logger), on: connection)
+        return try PostgresAnswer.wait(on: connection) { $0.query(query, logger: PostgresConnectionPool.logger) }
     }
 
     /// A statement never answered: its connection closed under it, or went silent.
-    struct ConnectionLost: Error, CustomStringConvertible {
-        var description: String { "the connection closed before the database answered" }
-    }
-
-    /// Whether a wait is over; touched only on the connection's event loop, so needs no lock.
-    private final class Settled: @unchecked Sendable { var done = false }
-
-    /// The longest a statement may go unanswered on a connection that still looks open.
-    static let patience = TimeAmount.seconds(120)
-
-    /// Waits for `future`, but not forever: a query sent just as its connection closed is never
-    /// answered by postgres-nio (the write finds no pipeline, and its promise is dropped), which
-    /// left a worker thread waiting for ever when the database went down. Checked each second:
-    /// a closed connection fails the wait at once, one silent for `patience` is closed.
-    static func answer<T: Sendable>(_ future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
-        let loop = future.eventLoop
-        let promise = loop.makePromise(of: T.self)
-        let deadline = NIODeadline.now() + patience
-        let settled = Settled()
-        future.whenComplete { result in
-            guard !settled.done else { return }
-            settled.done = true
-            promise.completeWith(result)
-        }
-        @Sendable func watch() {
-            loop.scheduleTask(in: .seconds(1)) {
-                guard !settled.done else { return }
-                if connection.isClosed || NIODeadline.now() > deadline {
-                    settled.done = true
-                    if !connection.isClosed { connection.close().whenComplete { _ in } }
-                    promise.fail(ConnectionLost())
-                } else {
-                    watch()
-                }
-            }
-        }
-        watch()
-        return try promise.futureResult.wait()
-    }
+    typealias ConnectionLost = PostgresConnectionLost
 
     private static func value(_ cell: PostgresCell) throws -> SQLValue {
         guard cell.bytes != nil else { return .null }

@@ -120,12 +120,15 @@ struct APIRoutes {
         if body.supersede == true && body.renew != true {
             throw Problem(.badRequest, detail: "supersede goes with renew")
         }
-        let issueRequest = IssueRequest(
+        var planned = IssueRequest(
             thing: body.thing, authority: body.ca ?? "issuing", template: template,
             validity: try body.validity.map { text throws(PolicyError) in try ValidityPeriod(text) },
             subjectAltNames: try (body.subjectAltNames ?? []).map { text throws(PolicyError) in try SubjectAltName(text) },
             attributes: body.attributes ?? [:], csr: body.csr.map { Array($0.utf8) },
             renew: body.renew ?? false, supersede: body.supersede ?? false, caller: client.caller)
+        // Read with this request's own standing, moments ago: the plan may skip its read of the CA.
+        planned.factsEpoch = client.factsEpoch
+        let issueRequest = planned
         let result: IssueResult
         if let target = body.deliveryTarget {
             guard target.utf8.count <= 4_096, !target.contains("\0") else { throw Problem(.badRequest, detail: "delivery_target is too long") }

@@ -87,8 +87,10 @@ final class ClientAuthenticator: Sendable {
         guard standing.authority == ServiceHierarchy.caName, Self.names(leaf, role: role, name: name) else {
             throw Problem(.forbidden, detail: "certificate \(serial) is not a \(role.rawValue) certificate of this service's CA")
         }
-        return ClientIdentity(role: role, name: name, serial: serial, authority: standing.authority,
-                              grants: role == .station ? standing.grants : [])
+        var identity = ClientIdentity(role: role, name: name, serial: serial, authority: standing.authority,
+                                      grants: role == .station ? standing.grants : [])
+        identity.factsEpoch = standing.factsEpoch
+        return identity
     }
 
     /// Whether the certificate names `name` as a client of `role` in its URI (as the built-in

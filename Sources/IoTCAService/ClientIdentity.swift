@@ -9,6 +9,11 @@ public struct ClientIdentity: Sendable, Equatable, Encodable {
     public let serial: String
     public let authority: String
     public let grants: [ClientGrant]
+    /// The shared store's facts epoch read with this request's standing (`ClientStanding`): for
+    /// an issuance this request makes, never for a later one. Not part of what `whoami` shows.
+    public var factsEpoch: Int64?
+
+    enum CodingKeys: String, CodingKey { case role, name, serial, authority, grants }
 
     /// How audit events name the client: role, name and certificate serial.
     public var auditName: String { "\(role.rawValue):\(name):\(serial)" }

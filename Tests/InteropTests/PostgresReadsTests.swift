@@ -20,14 +20,15 @@ import TestSupport
         _ = try authority.issue(IssueRequest(thing: "meter-1", renew: true, force: true), into: fixture.folder.appending("renewed"))
         for (thing, ca) in [("meter-1", "issuing"), ("nothing-yet", "issuing"), ("meter-1", "no-such-ca")] {
             let plain = try rows(fixture.store, Store.issuanceFactsQuery, .text(thing), .text(ca))
-            let function = try rows(fixture.store, PostgresReads.issuanceFacts, .text(thing), .text(ca))
-            #expect(function.map(\.0) == plain.map(\.0) && function.map(\.1) == plain.map(\.1), "\(thing) of \(ca)")
+            // The function's rows end with the facts epoch, which the plain statement has not.
+            let function = try rows(fixture.store, PostgresReads.issuanceFacts, .text(thing), .text(ca)).map { ($0.0.dropLast(), $0.1.dropLast()) }
+            #expect(function.map { Array($0.0) } == plain.map(\.0) && function.map { Array($0.1) } == plain.map(\.1), "\(thing) of \(ca)")
         }
         #expect(try rows(fixture.store, PostgresReads.issuanceFacts, .text("meter-1"), .text("issuing")).count == 2)
         for serial in [station.entry.serial.hex, "00ab", try #require(fixture.store.activeSerials(thing: "meter-1").first).hex] {
             let plain = try rows(fixture.store, Store.clientStandingQuery, .text(serial))
             let function = try rows(fixture.store, PostgresReads.clientStanding, .text(serial))
-            #expect(function.map(\.1) == plain.map(\.1), "client standing of \(serial)")
+            #expect(function.map { Array($0.1.dropLast()) } == plain.map(\.1), "client standing of \(serial)")
         }
         #expect(try rows(fixture.store, PostgresReads.clientStanding, .text(station.entry.serial.hex)).count == 3)
     }
@@ -43,7 +44,7 @@ import TestSupport
         let (names, values) = try #require(facts.first)
         let index = try #require(names.firstIndex(of: "later_column"))
         #expect(values[index] == .text("later"))
-        #expect(try fixture.store.issuanceFacts(authority: "issuing", thing: "meter-2").active.count == 1)
+        #expect(try fixture.store.issuanceFacts(authority: "issuing", thing: "meter-2").active?.count == 1)
         let findings = try Doctor(store: fixture.store).examine().findings.filter { $0.check != "kdf" }
         #expect(findings.isEmpty, "\(findings)")
     }

@@ -212,9 +212,9 @@ extension CertificateAuthority {
             }
         }
         let caller = try Caller.device(thing, template: standing.template, authority: standing.authority)
-        let result = try issue(key.request(IssueRequest(thing: thing, authority: standing.authority, template: standing.template, renew: true,
-                                                        caller: caller)),
-                               into: URL(fileURLWithPath: "/"), format: .json)
+        var renewal = IssueRequest(thing: thing, authority: standing.authority, template: standing.template, renew: true, caller: caller)
+        renewal.factsEpoch = standing.factsEpoch  // read just now, with the standing
+        let result = try issue(key.request(renewal), into: URL(fileURLWithPath: "/"), format: .json)
         if supersede { try supersedeAfterGrace(serial: serial, authority: standing.authority, template: standing.template, now: now) }
         return result
     }

@@ -21,6 +21,12 @@ public struct IssueRequest: Sendable {
     public var renewalKey: RenewalKey
     /// Who asks: checked against the template, thing, CA, names and the thing's certificates.
     public var caller: Caller
+    /// The shared store's facts epoch as this request's own read of its caller's standing
+    /// returned it moments ago (`ClientStanding.factsEpoch`); nil for every other caller. The
+    /// plan then uses the CA's facts this process read under the same epoch, if it holds them,
+    /// instead of reading them again (`Store.issuanceFacts`). Never an epoch from an earlier
+    /// request: a CA disabled since must be seen.
+    public var factsEpoch: Int64?
     /// A Matter Certification Declaration to put in the bundle (matter format only).
     public var certificationDeclaration: [UInt8]?
     /// A key whose holder a protocol proved otherwise (a CRMF proof of possession), instead

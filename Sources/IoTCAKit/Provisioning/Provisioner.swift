@@ -55,7 +55,8 @@ public final class Provisioner {
 
     public func plan(_ request: IssueRequest, bundleParent: URL?, format: BundleFormat = .dir) throws -> Plan {
         let restricted = !request.caller.isOperator
-        let facts = try store.issuanceFacts(authority: request.authority, thing: request.thing, history: restricted)
+        let facts = try store.issuanceFacts(authority: request.authority, thing: request.thing, history: restricted,
+                                            epoch: request.factsEpoch)
         let (authority, active) = (facts.authority, facts.active)
         // Only the operator at the CA host names a template by path: the service's callers name
         // templates, and never learn whether a server path exists.
@@ -77,7 +78,8 @@ public final class Provisioner {
                                  chain: try chain(of: authority), organization: organization ?? "iotca", format: format)
         try request.caller.authorizeNames(template: template.name, thing: request.thing, authority: authority.name,
                                           names: plan.profile.subjectAltNames, fixed: plan.profile.thingNames)
-        if !request.renew && !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
+        // Facts kept from an earlier read do not say (nil): the record refuses a conflict then.
+        if !request.renew, let active, !active.isEmpty { throw IssuanceConflict(thing: request.thing, activeSerials: active.map(\.hex)) }
         if let bundleParent, let location = Bundle.location(of: request.thing, format: format, in: bundleParent),
            FileManager.default.fileExists(atPath: location.path) {
             guard request.renew || request.force else { throw OutputError.exists(path: location.path) }

@@ -15,39 +15,6 @@ extension Store {
         try readOne { db in try Self.activeSerials(db, thing: thing) }
     }
 
-    /// What planning an issuance reads: the CA, and the thing's active certificates. (The write
-    /// re-checks both under the write lock; this read lets a conflict or a disabled CA be
-    /// refused before anything is signed, so it needs no snapshot of its own: one statement, the
-    /// templates' counter and the thing's active serials riding on the CA's row; one round trip
-    /// on PostgreSQL where a transaction took five.)
-    /// With `history`, also the template and CA of every certificate the thing holds or held
-    /// (what a caller limited by grants must cover to touch it).
-    /// And the templates' version (`templatesVersion`), so a long-lived process sees a template
-    /// added, replaced or removed at once.
-    /// Made once: the statement cache is keyed by the text, and this runs on every issuance.
-    /// On SQLite; PostgreSQL runs the same through a function (`PostgresReads`).
-    static let issuanceFactsQuery = authorityColumns + ", (SELECT value FROM settings WHERE key = 'templates_version') AS templates_counter,"
-        + " c.serial AS active_serial" + authorityJoin
-        + " LEFT JOIN certificates c ON c.thing = ? AND c.status = 'active' WHERE a.name = ? ORDER BY c.id"
-
-    public func issuanceFacts(authority name: String, thing: String, history: Bool = false) throws
-        -> (authority: Authority, active: [SerialNumber], history: Set<Caller.IssuedAs>, templatesVersion: TemplatesVersion) {
-        try readOne { db in
-            // The CA's row once per active certificate of the thing (once, with none).
-            let rows = try db.rows(isShared ? PostgresReads.issuanceFacts : Self.issuanceFactsQuery, thing, name)
-            guard let row = rows.first else { throw AuthorityError.notFound(name) }
-            let active = try rows.compactMap { row -> SerialNumber? in
-                guard let text: String = row.get("active_serial") else { return nil }
-                guard let serial = SerialNumber(hex: text) else {
-                    throw StoreError.corruptRow(table: "certificates", key: text, detail: "serial: not hex")
-                }
-                return serial
-            }
-            return (try Authority(row: row), active, history ? try Self.history(db, thing: thing) : [],
-                    templatesVersion(counter: row.get("templates_counter")))
-        }
-    }
-
     /// The template and CA of every certificate `thing` holds or held.
     static func history(_ db: any SQLConnection, thing: String) throws -> Set<Caller.IssuedAs> {
         Set(try db.rows("""

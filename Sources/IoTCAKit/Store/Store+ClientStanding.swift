@@ -17,6 +17,10 @@ public struct ClientStanding: Sendable, Equatable {
     /// Sent in a CMP answer and not confirmed yet: not a credential until it is (a device could
     /// otherwise renew with it, then have it withdrawn and its token given back).
     public var awaitingConfirmation = false
+    /// On a shared store, the facts epoch read with the standing: passed on to an issuance this
+    /// request makes (`IssueRequest.factsEpoch`), it spares the plan a read of the CA's facts
+    /// while nothing in them changed. Nil on SQLite, where reads cross no network.
+    public var factsEpoch: Int64?
 }
 
 extension Store {
@@ -57,6 +61,7 @@ extension Store {
                                           authorityStatus: authorityStatus, grants: grants)
             // SQLite answers EXISTS with an integer, PostgreSQL with a boolean (read as one).
             standing.awaitingConfirmation = row[8] == .boolean(true) || (row.get(8, as: Int64.self) ?? 0) != 0
+            if isShared { standing.factsEpoch = row.get("facts_epoch") }
             return standing
         }
     }

@@ -27,6 +27,9 @@ public final class Store: Sendable {
     /// took two round trips); another process's append, or a rolled-back one, fails the
     /// condition, and the end is read as before. SQLite reads the end every time (no round trip).
     let chainHead = Mutex<String?>(nil)
+    /// Each CA's facts for planning an issuance, by name, with the facts epoch they were read
+    /// under (shared stores only; `issuanceFacts`).
+    let keptFacts = Mutex<[String: KeptFacts]>([:])
     /// The templates folder's path, stat'ed on every issuance (`templatesVersion`): made once,
     /// not from a URL each time.
     let templatesPath: String

@@ -11,7 +11,7 @@ public struct ClientIdentity: Sendable, Equatable, Encodable {
     public let grants: [ClientGrant]
     /// The shared store's facts epoch read with this request's standing (`ClientStanding`): for
     /// an issuance this request makes, never for a later one. Not part of what `whoami` shows.
-    public var factsEpoch: Int64?
+    public var factsEpoch: FactsEpoch?
 
     enum CodingKeys: String, CodingKey { case role, name, serial, authority, grants }
 

@@ -26,7 +26,7 @@ public struct IssueRequest: Sendable {
     /// plan then uses the CA's facts this process read under the same epoch, if it holds them,
     /// instead of reading them again (`Store.issuanceFacts`). Never an epoch from an earlier
     /// request: a CA disabled since must be seen.
-    public var factsEpoch: Int64?
+    public var factsEpoch: FactsEpoch?
     /// A Matter Certification Declaration to put in the bundle (matter format only).
     public var certificationDeclaration: [UInt8]?
     /// A key whose holder a protocol proved otherwise (a CRMF proof of possession), instead

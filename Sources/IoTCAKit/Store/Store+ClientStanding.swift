@@ -20,7 +20,7 @@ public struct ClientStanding: Sendable, Equatable {
     /// On a shared store, the facts epoch read with the standing: passed on to an issuance this
     /// request makes (`IssueRequest.factsEpoch`), it spares the plan a read of the CA's facts
     /// while nothing in them changed. Nil on SQLite, where reads cross no network.
-    public var factsEpoch: Int64?
+    public var factsEpoch: FactsEpoch?
 }
 
 extension Store {
@@ -61,7 +61,7 @@ extension Store {
                                           authorityStatus: authorityStatus, grants: grants)
             // SQLite answers EXISTS with an integer, PostgreSQL with a boolean (read as one).
             standing.awaitingConfirmation = row[8] == .boolean(true) || (row.get(8, as: Int64.self) ?? 0) != 0
-            if isShared { standing.factsEpoch = row.get("facts_epoch") }
+            if isShared, let stamp: Int64 = row.get("facts_epoch") { standing.factsEpoch = FactsEpoch(stamp: stamp, readAt: clock.now()) }
             return standing
         }
     }

@@ -1,17 +1,19 @@
 import Foundation
 
-/// A CA's facts as this process read them on a shared store, and the facts epoch they were read
-/// under (`PostgresReads.functionsV9`): valid for as long as the database's epoch is the same.
+/// A CA's facts as this process read them on a shared store, and the facts epoch's stamp they
+/// were read under (`PostgresReads.functionsV9`): valid for as long as the database's stamp is
+/// the same.
 struct KeptFacts: Sendable {
-    let epoch: Int64
+    let stamp: Int64
     let authority: Authority
     let templatesCounter: String?
 }
 
 extension Store {
     /// What planning an issuance reads: the CA, and the thing's active certificates. (The write
-    /// re-checks both under the write lock; this read lets a conflict or a disabled CA be
-    /// refused before anything is signed, so it needs no snapshot of its own: one statement, the
+    /// re-checks the thing's certificates under its lock, not the CA's status: a CA disabled
+    /// after this read is refused from the next plan on. This read lets a conflict or a disabled
+    /// CA be refused before anything is signed, so it needs no snapshot of its own: one statement, the
     /// templates' counter and the thing's active serials riding on the CA's row; one round trip
     /// on PostgreSQL where a transaction took five.)
     /// With `history`, also the template and CA of every certificate the thing holds or held
@@ -28,16 +30,17 @@ extension Store {
     ///
     /// `epoch` is the shared store's facts epoch as a read made moments ago in the same request
     /// returned it (the client's standing, `ClientStanding.factsEpoch`). When this process holds
-    /// the CA's facts read under that same epoch, no CA row and no template changed since on
-    /// any node (the database raises the epoch in the transaction of every such change), and
+    /// the CA's facts read under that same stamp, no CA row and no template changed since on
+    /// any node (the database draws a new stamp in the transaction of every such change), and
     /// they are used without a round trip: a serving node's issuance then reads the database
-    /// once before its record instead of twice. The thing's active certificates are not known
+    /// once before its record instead of twice. An epoch older than `FactsEpoch.freshFor` is
+    /// not used (a caller slow to send its request's body). The thing's active certificates are not known
     /// then (`active` is nil): the record checks them under the thing's lock, and a conflict
     /// is refused there with the same error, after signing instead of before.
     /// Without an epoch (the CLI, a batch, a request that read none), the facts are always read.
-    public func issuanceFacts(authority name: String, thing: String, history: Bool = false, epoch: Int64? = nil) throws
+    public func issuanceFacts(authority name: String, thing: String, history: Bool = false, epoch: FactsEpoch? = nil) throws
         -> (authority: Authority, active: [SerialNumber]?, history: Set<Caller.IssuedAs>, templatesVersion: TemplatesVersion) {
-        if let epoch, let kept = keptFacts.withLock({ $0[name] }), kept.epoch == epoch {
+        if let epoch, let kept = keptFacts.withLock({ $0[name] }), epoch.vouches(for: kept.stamp, at: clock.now()) {
             let history = history ? try readOne { db in try Self.history(db, thing: thing) } : []
             return (kept.authority, nil, history, templatesVersion(counter: kept.templatesCounter))
         }
@@ -56,7 +59,7 @@ extension Store {
             let counter: String? = row.get("templates_counter")
             // Kept only for the CA's name as the database knows it: the map holds one entry per CA.
             if isShared, let readUnder: Int64 = row.get("facts_epoch") {
-                keptFacts.withLock { $0[name] = KeptFacts(epoch: readUnder, authority: authority, templatesCounter: counter) }
+                keptFacts.withLock { $0[name] = KeptFacts(stamp: readUnder, authority: authority, templatesCounter: counter) }
             }
             return (authority, active, history ? try Self.history(db, thing: thing) : [], templatesVersion(counter: counter))
         }

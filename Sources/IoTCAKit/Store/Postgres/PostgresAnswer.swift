@@ -40,6 +40,8 @@ final class PostgresAnswer<Value: Sendable>: @unchecked Sendable {
                      _ start: @escaping @Sendable (PostgresConnection) -> EventLoopFuture<Value>) throws -> Value {
         let pending = PostgresAnswer(connection)
         let loop = connection.eventLoop
+        // Waiting on the loop that must answer would never end (the watch runs there too).
+        loop.preconditionNotInEventLoop()
         let deadline = NIODeadline.now() + patience
         loop.execute {
             pending.arm(loop, until: deadline)

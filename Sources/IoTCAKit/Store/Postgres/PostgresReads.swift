@@ -36,29 +36,30 @@ enum PostgresReads {
         END $$;
         """
 
-    /// Schema v9: the store's facts epoch, a counter (a table of one row, which a store's copy
-    /// and its digest leave alone) the database raises in the transaction of
+    /// Schema v9: the store's facts epoch, a stamp (in a table of one row, which a store's copy
+    /// and its digest leave alone) the database draws anew, at random, in the transaction of
     /// every change to a CA's row (any column, any CA, rows added or removed) and to the
-    /// templates' version, by triggers, so no write path of the store can forget it. The client's
+    /// templates' version, by triggers, so no write path of the store can forget it (`FactsEpoch`:
+    /// random, so a restored database never matches facts read from another state). The client's
     /// standing returns it on every request; an issuance's facts return the one they were read
     /// under. A node that holds a CA's facts read under the epoch a request's standing read just
     /// now knows nothing in them changed since, and needs no second read (`Store.issuanceFacts`).
     /// The v8 functions stay for nodes of the previous release during an upgrade.
     static let functionsV9 = """
         CREATE TABLE facts_epoch (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), epoch BIGINT NOT NULL);
-        INSERT INTO facts_epoch (epoch) VALUES (0);
-        CREATE OR REPLACE FUNCTION iotca_raise_facts_epoch() RETURNS trigger
+        INSERT INTO facts_epoch (epoch) VALUES (floor(random() * 9007199254740991)::bigint);
+        CREATE OR REPLACE FUNCTION iotca_draw_facts_epoch() RETURNS trigger
         LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
         BEGIN
-            UPDATE facts_epoch SET epoch = epoch + 1;
+            UPDATE facts_epoch SET epoch = floor(random() * 9007199254740991)::bigint;
             RETURN NULL;
         END $$;
-        CREATE TRIGGER authorities_raise_facts_epoch AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON authorities
-            FOR EACH STATEMENT EXECUTE FUNCTION iotca_raise_facts_epoch();
-        CREATE TRIGGER templates_raise_facts_epoch AFTER INSERT OR UPDATE ON settings
-            FOR EACH ROW WHEN (NEW.key = 'templates_version') EXECUTE FUNCTION iotca_raise_facts_epoch();
-        CREATE TRIGGER templates_removed_raise_facts_epoch AFTER DELETE ON settings
-            FOR EACH ROW WHEN (OLD.key = 'templates_version') EXECUTE FUNCTION iotca_raise_facts_epoch();
+        CREATE TRIGGER authorities_draw_facts_epoch AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON authorities
+            FOR EACH STATEMENT EXECUTE FUNCTION iotca_draw_facts_epoch();
+        CREATE TRIGGER templates_draw_facts_epoch AFTER INSERT OR UPDATE ON settings
+            FOR EACH ROW WHEN (NEW.key = 'templates_version') EXECUTE FUNCTION iotca_draw_facts_epoch();
+        CREATE TRIGGER templates_removed_draw_facts_epoch AFTER DELETE ON settings
+            FOR EACH ROW WHEN (OLD.key = 'templates_version') EXECUTE FUNCTION iotca_draw_facts_epoch();
         CREATE OR REPLACE FUNCTION iotca_issuance_facts_v9(thing_name text, authority_name text)
         RETURNS TABLE (authority authorities, parent_name text, templates_counter text, active_serial text, facts_epoch bigint,
                        row_position bigint)

@@ -76,14 +76,16 @@ import TestSupport
     }
 
     /// A caller that authenticated, then sends its body slowly while an operator disables the CA:
-    /// its epoch is the one from before, and once older than `FactsEpoch.freshFor` it vouches
-    /// for nothing.
-    @Test func anEpochReadBeforeADisableIsNotUsedOnceItIsOld() throws {
+    /// its epoch is the one from before. Within `FactsEpoch.freshFor` the plan trusts the kept
+    /// facts and the record refuses the CA; once older, the epoch vouches for nothing and the
+    /// plan refuses it.
+    @Test func anEpochReadBeforeADisableIssuesNothing() throws {
         let fixture = try TemporaryStore(backend: .postgres)
         let epoch = try client(fixture)
         _ = try fixture.issue(request("meter-1", epoch: try epoch()))
         let early = try epoch()
         _ = try node(fixture).setStatus(.disabled, of: "issuing")
+        #expect(throws: AuthorityError.disabled("issuing")) { try fixture.issue(request("meter-2", epoch: early)) }
         fixture.clock.advance(by: FactsEpoch.freshFor + 0.001)
         #expect(throws: AuthorityError.disabled("issuing")) { try fixture.issue(request("meter-2", epoch: early)) }
         // A clock set back vouches for nothing either.

@@ -139,7 +139,7 @@ import TestSupport
         ]
         let payload = String(decoding: try JSONSerialization.data(withJSONObject: [item]), as: UTF8.self)
         let answer = try fixture.store.database.writeOne { db in
-            try db.value(String.self, "SELECT iotca_record_issuances(CAST(? AS jsonb), ?, ?, CAST(? AS integer))",
+            try db.value(String.self, "SELECT iotca_record_issuances_v9(CAST(? AS jsonb), ?, ?, CAST(? AS integer))",
                          payload, PostgresDatabase.writeLock, PostgresIssuance.chainLock, Int64(PostgresIssuance.thingLockSpace))
         }
         #expect(answer?.contains(#""stale": true"#) == true, "\(answer ?? "nil")")

@@ -55,3 +55,16 @@ public enum AuthorityError: IoTCAError, Equatable {
         }
     }
 }
+
+extension Authority.Status {
+    /// Why a CA in this status may not issue (nil: it may). The plan asks it of the CA as it read
+    /// it, the record again under the write lock, which `ca disable` takes exclusively.
+    func refusalToIssue(_ name: String) -> AuthorityError? {
+        switch self {
+        case .active: nil
+        case .pending: .pending(name)
+        case .disabled: .disabled(name)
+        case .revoked: .revoked(name)
+        }
+    }
+}

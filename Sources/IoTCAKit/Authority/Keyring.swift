@@ -107,12 +107,8 @@ public final class Keyring: Sendable {
     }
 
     func opening(_ authority: Authority, toIssue: Bool) throws -> Opening {
-        switch authority.status {
-        case .active: break
-        case .pending: throw AuthorityError.pending(authority.name)
-        case .disabled: if toIssue { throw AuthorityError.disabled(authority.name) }
-        case .revoked: if toIssue { throw AuthorityError.revoked(authority.name) }
-        }
+        // A pending CA has no certificate to sign with; a disabled or revoked one still signs CRLs.
+        if toIssue || authority.status == .pending, let refusal = authority.status.refusalToIssue(authority.name) { throw refusal }
         if toIssue, let notAfter = authority.notAfter, notAfter <= store.clock.now() {
             throw AuthorityError.expired(authority.name, notAfter: Store.timestamp(notAfter))
         }

@@ -57,6 +57,8 @@ extension Store {
                     return .failure(conflict)
                 } catch let denied as AccessDenied {
                     return .failure(denied)
+                } catch let refused as AuthorityError {
+                    return .failure(refused)
                 }
             }
         }
@@ -135,11 +137,20 @@ extension Store {
     /// can append while the transaction holds the write lock).
     struct IssuanceContext {
         var lastEventHash: String?
+        /// CAs found able to issue in this transaction (checked once each).
+        var issuing: Set<String> = []
     }
 
     private func insertIssuance(_ db: any SQLConnection, _ entry: CertificateEntry, attributes: [String: String], renew: Bool,
                                 context: inout IssuanceContext) throws -> [SerialNumber] {
         guard let thing = entry.thing else { throw StoreError.database("an issuance needs a thing") }
+        if !context.issuing.contains(entry.authority) {
+            // Under the write lock: a CA disabled or revoked since the plan read it issues nothing.
+            let status = try db.value(String.self, "SELECT status FROM authorities WHERE name = ?", entry.authority)
+            guard let status = status.flatMap(Authority.Status.init(rawValue:)) else { throw AuthorityError.notFound(entry.authority) }
+            if let refusal = status.refusalToIssue(entry.authority) { throw refusal }
+            context.issuing.insert(entry.authority)
+        }
         let active = try Self.activeSerials(db, thing: thing)
         if !active.isEmpty && !renew { throw IssuanceConflict(thing: thing, activeSerials: active.map(\.hex)) }
         let authorityID = try cachedAuthorityID(named: entry.authority) { try Self.authorityID(db, named: entry.authority) }

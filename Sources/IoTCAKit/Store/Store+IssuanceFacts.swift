@@ -10,10 +10,11 @@ struct KeptFacts: Sendable {
 }
 
 extension Store {
-    /// What planning an issuance reads: the CA, and the thing's active certificates. (The write
-    /// re-checks the thing's certificates under its lock, not the CA's status: a CA disabled
-    /// after this read is refused from the next plan on. This read lets a conflict or a disabled
-    /// CA be refused before anything is signed, so it needs no snapshot of its own: one statement, the
+    /// What planning an issuance reads: the CA, and the thing's active certificates. (The record
+    /// checks both again under the write lock: the CA's status, which `ca disable` changes
+    /// under the exclusive lock, and the thing's certificates under the thing's. This read lets a
+    /// conflict or a disabled CA be refused before anything is signed, so it needs no snapshot
+    /// of its own: one statement, the
     /// templates' counter and the thing's active serials riding on the CA's row; one round trip
     /// on PostgreSQL where a transaction took five.)
     /// With `history`, also the template and CA of every certificate the thing holds or held

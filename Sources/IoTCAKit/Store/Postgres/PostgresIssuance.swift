@@ -2,7 +2,8 @@ import Foundation
 
 /// Issuances recorded on PostgreSQL in one round trip, without the store-wide write lock.
 ///
-/// `iotca_record_issuances` (schema v6) does what `Store.insertIssuance` does, for a group of
+/// `iotca_record_issuances_v9` (schema v6's function, with v9's check of each issuance's CA)
+/// does what `Store.insertIssuance` does, for a group of
 /// issuances, inside the database: on a database in another rack the record's seven statements
 /// were seven network round trips, all under the one write lock every node queued on. Here:
 /// - the write lock is taken *shared*: issuances run side by side, every other write (a
@@ -90,6 +91,23 @@ enum PostgresIssuance {
         END $$;
         """
 
+    /// Schema v9's function: v6's, and each issuance's CA checked first, under the shared write
+    /// lock that `ca disable` and a CA's revocation take exclusively: a CA disabled after a
+    /// plan read it (or after a node's kept facts said it was active) records nothing. Derived
+    /// from v6's text, which never changes; frozen once released like it.
+    static let functionV9 = functionV6
+        .replacingOccurrences(of: "FUNCTION iotca_record_issuances(", with: "FUNCTION iotca_record_issuances_v9(")
+        .replacingOccurrences(of: "    head text;\n", with: "    head text;\n    ca_status text;\n")
+        .replacingOccurrences(of: "FOR item IN SELECT value FROM jsonb_array_elements(items) WITH ORDINALITY ORDER BY ordinality LOOP\n", with: """
+            FOR item IN SELECT value FROM jsonb_array_elements(items) WITH ORDINALITY ORDER BY ordinality LOOP
+                    ca_status := (SELECT a.status FROM authorities a WHERE a.id = (item->>'authority_id')::bigint);
+                    IF ca_status IS DISTINCT FROM 'active' THEN
+                        results := results || jsonb_build_array(jsonb_build_object('authority', coalesce(ca_status, 'missing')));
+                        CONTINUE;
+                    END IF;
+
+            """)
+
     /// What the function returns for each issuance, in order.
     struct Answer: Decodable {
         struct Result: Decodable {
@@ -97,6 +115,8 @@ enum PostgresIssuance {
             var conflict: [String]?
             /// The thing's history changed since a caller limited by grants was checked against it.
             var stale: Bool?
+            /// The CA's status when it is not active (v9): nothing recorded.
+            var authority: String?
         }
         var results: [Result]
         var head: String?
@@ -128,7 +148,7 @@ extension Store {
             }
             payload.append(UInt8(ascii: "]"))
             let text = try database.writeOne { db in
-                try db.value(String.self, "SELECT iotca_record_issuances(CAST(? AS jsonb), ?, ?, CAST(? AS integer))",
+                try db.value(String.self, "SELECT iotca_record_issuances_v9(CAST(? AS jsonb), ?, ?, CAST(? AS integer))",
                              String(decoding: payload, as: UTF8.self), PostgresDatabase.writeLock, PostgresIssuance.chainLock,
                              Int64(PostgresIssuance.thingLockSpace))
             }
@@ -138,7 +158,10 @@ extension Store {
             }
             if let head = answer.head { chainHead.withLock { $0 = head } }
             for (index, result) in zip(sent, answer.results) {
-                if result.stale == true {
+                if let status = result.authority {
+                    let name = group[index].entry.authority
+                    outcomes[index] = .failure(Authority.Status(rawValue: status)?.refusalToIssue(name) ?? AuthorityError.notFound(name))
+                } else if result.stale == true {
                     stale.append(index)
                 } else if let conflict = result.conflict {
                     outcomes[index] = .failure(IssuanceConflict(thing: group[index].entry.thing ?? "", activeSerials: conflict))

@@ -158,8 +158,9 @@ enum PostgresSchema {
             + CMPSchema.confirmations.replacingOccurrences(of: "INTEGER", with: "BIGINT") + ";\n" + CMPSchema.nonces),
         // The hot reads planned once per connection instead of once per request (`PostgresReads`).
         ("v8", PostgresReads.functionsV8),
-        // A CA's facts kept by each node while nothing in them changes (`PostgresReads`).
-        ("v9", PostgresReads.functionsV9),
+        // A CA's facts kept by each node while nothing in them changes (`PostgresReads`), and
+        // the record refusing a CA that may not issue (`PostgresIssuance`).
+        ("v9", PostgresReads.functionsV9 + "\n" + PostgresIssuance.functionV9),
     ]
 
     /// Applies the migrations this database lacks; the caller holds the write lock.

@@ -213,6 +213,7 @@ import TestSupport
         let postgres = try #require(cluster.store.postgres)
         postgres.stop()
         let (status, stderr) = batch.finish()
+        #expect(node.deathNotice() == nil, "\(node.deathNotice() ?? "")")
         // A request in flight may meet the database going away mid-commit: then the answer is
         // "may have been recorded" rather than "unavailable"; both are a 503 and exit 3.
         #expect(status == 3 && stderr.contains("HTTP 503"), "exit \(status): \(stderr)")
@@ -241,6 +242,7 @@ import TestSupport
         postgres.stop()  // fast shutdown (SIGINT), as pg_ctl restart -m fast does, then at once:
         try postgres.start()
         let (status, stderr) = batch.finish()
+        #expect(node.deathNotice() == nil, "\(node.deathNotice() ?? "")")
         #expect(status == 0 || (status == 3 && stderr.contains("HTTP 503")), "exit \(status): \(stderr)")
         // The node was not restarted: it serves again on its own, and the re-run finishes.
         #expect(try cluster.call("node-a", "/v1/whoami", as: "line1").status == 200)

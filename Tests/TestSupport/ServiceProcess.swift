@@ -44,6 +44,14 @@ public final class ServiceProcess: @unchecked Sendable {
 
     deinit { if pid > 0 { Spawn.stop(pid, signal: SIGKILL) } }
 
+    /// The last lines of its log when it has died on its own (a crash's message, which the test's
+    /// folder takes with it when it is removed); nil while it runs.
+    public func deathNotice() -> String? {
+        guard pid > 0, !Spawn.isRunning(pid) else { return nil }
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? "no log"
+        return "the node died; its log ends:\n" + text.split(separator: "\n").suffix(20).joined(separator: "\n")
+    }
+
     /// SIGTERM (or `signal`), then the exit status.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM) -> Int32 {

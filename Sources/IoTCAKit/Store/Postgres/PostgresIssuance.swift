@@ -98,6 +98,7 @@ enum PostgresIssuance {
     static let functionV9 = functionV6
         .replacingOccurrences(of: "FUNCTION iotca_record_issuances(", with: "FUNCTION iotca_record_issuances_v9(")
         .replacingOccurrences(of: "    head text;\n", with: "    head text;\n    ca_status text;\n")
+        .replacingOccurrences(of: "'iotca_record_issuances needs", with: "'iotca_record_issuances_v9 needs")
         .replacingOccurrences(of: "FOR item IN SELECT value FROM jsonb_array_elements(items) WITH ORDINALITY ORDER BY ordinality LOOP\n", with: """
             FOR item IN SELECT value FROM jsonb_array_elements(items) WITH ORDINALITY ORDER BY ordinality LOOP
                     ca_status := (SELECT a.status FROM authorities a WHERE a.id = (item->>'authority_id')::bigint);

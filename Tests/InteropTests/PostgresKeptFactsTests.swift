@@ -8,12 +8,7 @@ import TestSupport
 /// change made on another node still seen by the next request that read its standing after it.
 @Suite struct PostgresKeptFactsTests {
     /// A second opening of the fixture's store: another node, with its own keyring.
-    func node(_ fixture: TemporaryStore) throws -> CertificateAuthority {
-        let keyring = Keyring(store: try Store.open(fixture.location, connections: 4, clock: fixture.clock.clock),
-                              passphrase: .fixed(Passphrase(TemporaryStore.passphrase)))
-        keyring.keyProtection = .insecureFastForTests
-        return CertificateAuthority(keyring: keyring)
-    }
+    func node(_ fixture: TemporaryStore) throws -> CertificateAuthority { CertificateAuthority(keyring: try fixture.anotherNode()) }
 
     /// An operator client, and a way to read its standing's facts epoch as a request would.
     func client(_ fixture: TemporaryStore) throws -> () throws -> FactsEpoch {
@@ -98,17 +93,9 @@ import TestSupport
         let fixture = try TemporaryStore(backend: .postgres)
         let epoch = try client(fixture)
         let there = try node(fixture)
-        func meter(validity: String) throws -> URL {
-            var template = try TemplateCatalog.builtIn.template("device")
-            template.name = "meter"
-            template.validity = validity
-            let file = fixture.folder.appending("meter-\(validity).json")
-            try JSONEncoder().encode(template).write(to: file)
-            return file
-        }
-        _ = try there.addTemplate(from: try meter(validity: "30d"))
+        _ = try there.addTemplate(from: try fixture.meterTemplate(validity: "30d"))
         let first = try fixture.issue(request("meter-1", template: "meter", epoch: try epoch()))
-        _ = try there.addTemplate(from: try meter(validity: "60d"), replace: true)
+        _ = try there.addTemplate(from: try fixture.meterTemplate(validity: "60d"), replace: true)
         let second = try fixture.issue(request("meter-2", template: "meter", epoch: try epoch()))
         func days(_ result: IssueResult) -> Int {
             Int((result.entry.notAfter.timeIntervalSince(result.entry.notBefore) / 86_400).rounded())

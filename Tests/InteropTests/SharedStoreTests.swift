@@ -14,22 +14,10 @@ import X509
     static let backends = TemporaryStore.Backend.allCases
 
     /// A second opening of the fixture's store: another node, with its own keyring.
-    func node(_ fixture: TemporaryStore) throws -> Keyring {
-        let keyring = Keyring(store: try Store.open(fixture.location, connections: 4, clock: fixture.clock.clock),
-                              passphrase: .fixed(Passphrase(TemporaryStore.passphrase)))
-        keyring.keyProtection = .insecureFastForTests
-        return keyring
-    }
+    func node(_ fixture: TemporaryStore) throws -> Keyring { try fixture.anotherNode() }
 
     /// A `meter` template (the device template with `validity`) in a file of the fixture's folder.
-    func meterTemplate(_ fixture: TemporaryStore, validity: String) throws -> URL {
-        var template = try TemplateCatalog.builtIn.template("device")
-        template.name = "meter"
-        template.validity = validity
-        let file = fixture.folder.appending("meter.json")
-        try JSONEncoder().encode(template).write(to: file)
-        return file
-    }
+    func meterTemplate(_ fixture: TemporaryStore, validity: String) throws -> URL { try fixture.meterTemplate(validity: validity) }
 
     /// Doctor's findings but the one every fixture has: its keys use the fast test KDF.
     func findings(_ report: Doctor.Report) -> [Finding] { report.findings.filter { $0.check != "kdf" } }
